@@ -1,0 +1,46 @@
+"""What a check run shares: the model, options, and lazily built engines.
+
+Engines that several checks use (the policy, the reference evaluator) are built
+once per file here, so checks never redo each other's work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .evaluator import Evaluator
+from .model import Topology
+from .policy import Policy
+
+DEFAULT_TIMEOUT = 60.0
+
+
+class InternalError(Exception):
+    """A bug in topocheck, e.g. a counterexample the reference evaluator does not confirm.
+
+    Never reported as a verdict: the CLI turns it into an ``internal-error`` result
+    and exit status 2.
+    """
+
+
+@dataclass(frozen=True)
+class Options:
+    timeout: float = DEFAULT_TIMEOUT  # seconds of solver time per check
+    default_k: int = 1
+
+
+@dataclass
+class Context:
+    topology: Topology
+    options: Options = field(default_factory=Options)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return Policy(self.topology)
+
+    @cached_property
+    def evaluator(self) -> Evaluator:
+        return Evaluator(self.topology, self.policy)

@@ -1,0 +1,342 @@
+"""The immutable topology model.
+
+Every object carries the :class:`Span` of the text it came from, so checks cite
+model objects and never compute a line or column themselves. The model is built
+by :mod:`checker.build` from the syntax tree after every name has been resolved:
+a :class:`Topology` only ever holds names that exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import Mapping
+
+from .net import ANY_PORT, IPAddress, IPNetwork, PortSet, is_public
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based, as Lark gives them."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def start_of(path: str) -> "Span":
+        return Span(path, 1, 1, 1, 1)
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "column": self.column, "end_line": self.end_line, "end_column": self.end_column}
+
+
+class Kind(str, Enum):
+    INTERNET = "internet"
+    DNS = "dns"
+    LB = "lb"
+    GATEWAY = "gateway"
+    WEB = "web"
+    SERVICE = "service"
+    DB = "db"
+
+    @property
+    def forwards(self) -> bool:
+        """Only load balancers and gateways forward packets."""
+        return self in (Kind.LB, Kind.GATEWAY)
+
+    @property
+    def has_requirements(self) -> bool:
+        """Only web servers and services issue requests of their own."""
+        return self in (Kind.WEB, Kind.SERVICE)
+
+
+class Role(str, Enum):
+    PRIMARY = "primary"
+    REPLICA = "replica"
+
+
+class Verb(str, Enum):
+    READS = "reads"
+    WRITES = "writes"
+    USES = "uses"
+
+
+class Failover(str, Enum):
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
+UNZONED = "(unzoned)"
+UNREGIONED = "(unregioned)"
+
+
+@dataclass(frozen=True)
+class FailureUnit:
+    """Something that can fail: a host, a zone or a region.
+
+    ``label`` is the name used in output: a component's own name for its
+    implicit host, ``host:H``, ``zone:Z`` and ``region:R``.
+    """
+
+    kind: str  # "host" | "zone" | "region"
+    name: str
+    implicit: bool = False  # a component's own host
+
+    @property
+    def label(self) -> str:
+        if self.kind == "host" and self.implicit:
+            return self.name
+        return f"{self.kind}:{self.name}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Listener:
+    """``listen PORTS -> TARGET, ... [TARGET_PORTS]`` on a load balancer or gateway."""
+
+    ports: PortSet
+    targets: tuple[str, ...]
+    target_ports: PortSet | None  # None: each target's own listen port
+    span: Span
+
+
+@dataclass(frozen=True)
+class Component:
+    kind: Kind
+    name: str
+    span: Span  # the whole declaration
+    name_span: Span
+    zone: str | None = None
+    host: str | None = None
+    addresses: tuple[IPAddress, ...] = ()
+    managed: bool = False
+    listen: PortSet | None = None  # None: serves on any port
+    listeners: tuple[Listener, ...] = ()
+    answers: tuple[str, ...] = ()
+    role: Role | None = None
+    replica_of: str | None = None
+    cluster: str | None = None
+
+    @property
+    def public_addresses(self) -> tuple[IPAddress, ...]:
+        return tuple(a for a in self.addresses if is_public(a))
+
+    @property
+    def service_ports(self) -> PortSet:
+        """The ports this component accepts connections on."""
+        if self.listeners:
+            out = PortSet()
+            for listener in self.listeners:
+                out = out | listener.ports
+            return out
+        return self.listen if self.listen is not None else ANY_PORT
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A primary and its replicas; ``implicit`` for one formed by a standalone primary."""
+
+    name: str
+    span: Span
+    members: tuple[str, ...]
+    primary: str | None
+    failover: Failover = Failover.MANUAL
+    implicit: bool = False
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    region: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One ``SOURCE verb TARGET, ...`` requirement of one source."""
+
+    source: str
+    verb: Verb
+    targets: tuple[str, ...]
+    optional: bool
+    span: Span
+
+    def describe(self) -> str:
+        tail = " optional" if self.optional else ""
+        return f"{self.source} {self.verb.value} {', '.join(self.targets)}{tail}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One side of a rule: a component, a cluster, a CIDR, ``internet`` or ``any``."""
+
+    kind: str  # "component" | "cluster" | "network" | "internet" | "any"
+    value: str | IPNetwork | None
+    span: Span
+
+    def __str__(self) -> str:
+        return self.kind if self.value is None else str(self.value)
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str  # "allow" | "deny"
+    sources: tuple[Endpoint, ...]
+    destinations: tuple[Endpoint, ...]
+    ports: PortSet
+    span: Span
+    index: int  # position in file order
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    def describe(self) -> str:
+        src = ", ".join(map(str, self.sources))
+        dst = ", ".join(map(str, self.destinations))
+        return f"{self.action} {src} -> {dst} {self.ports}"
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """A ``check ID key=value`` line, or an implicit one from the default set."""
+
+    id: str
+    params: tuple[tuple[str, str], ...]
+    span: Span | None  # None when the check runs by default
+
+    def param(self, key: str, default: str | None = None) -> str | None:
+        for k, v in self.params:
+            if k == key:
+                return v
+        return default
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A resolved topology file. Mappings keep declaration order."""
+
+    path: str
+    title: str | None
+    zones: Mapping[str, Zone]
+    components: Mapping[str, Component]
+    clusters: Mapping[str, Cluster]
+    requirements: tuple[Requirement, ...]
+    rules: tuple[Rule, ...]
+    checks: tuple[CheckRequest, ...]
+    has_policy: bool
+    host_spans: Mapping[str, Span] = field(default_factory=dict)
+    region_spans: Mapping[str, Span] = field(default_factory=dict)
+
+    # -- failure domains -------------------------------------------------
+
+    def zone_of(self, name: str) -> str:
+        """The zone a component runs in: its own, else its host's, else ``(unzoned)``."""
+        comp = self.components[name]
+        if comp.zone is not None:
+            return comp.zone
+        if comp.host is not None:
+            zone = self._host_zones.get(comp.host)
+            if zone is not None:
+                return zone
+        return UNZONED
+
+    def region_of_zone(self, zone: str) -> str:
+        z = self.zones.get(zone)
+        return z.region if z is not None and z.region is not None else UNREGIONED
+
+    @cached_property
+    def _host_zones(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for comp in self.components.values():
+            if comp.host is not None and comp.zone is not None:
+                out.setdefault(comp.host, comp.zone)
+        return out
+
+    def host_unit(self, name: str) -> FailureUnit:
+        comp = self.components[name]
+        if comp.host is not None:
+            return FailureUnit("host", comp.host)
+        return FailureUnit("host", name, implicit=True)
+
+    def units_of(self, name: str) -> tuple[FailureUnit, ...]:
+        """Every unit whose failure fails this component (none when managed)."""
+        comp = self.components[name]
+        if comp.managed or comp.kind is Kind.INTERNET:
+            return ()
+        zone = self.zone_of(name)
+        return (self.host_unit(name), FailureUnit("zone", zone), FailureUnit("region", self.region_of_zone(zone)))
+
+    @cached_property
+    def host_units(self) -> tuple[FailureUnit, ...]:
+        """Every host that can fail, in declaration order."""
+        seen: dict[FailureUnit, None] = {}
+        for name in self.components:
+            units = self.units_of(name)
+            if units:
+                seen.setdefault(units[0], None)
+        return tuple(seen)
+
+    @cached_property
+    def zone_units(self) -> tuple[FailureUnit, ...]:
+        seen: dict[FailureUnit, None] = {}
+        for name in self.components:
+            units = self.units_of(name)
+            if units:
+                seen.setdefault(units[1], None)
+        return tuple(seen)
+
+    @cached_property
+    def region_units(self) -> tuple[FailureUnit, ...]:
+        seen: dict[FailureUnit, None] = {}
+        for name in self.components:
+            units = self.units_of(name)
+            if units:
+                seen.setdefault(units[2], None)
+        return tuple(seen)
+
+    def unit_span(self, unit: FailureUnit) -> Span | None:
+        """Where a failure unit is declared (a component, a host's first use, a zone)."""
+        if unit.kind == "host":
+            if unit.implicit:
+                return self.components[unit.name].name_span
+            return self.host_spans.get(unit.name)
+        if unit.kind == "zone":
+            zone = self.zones.get(unit.name)
+            return zone.span if zone else None
+        return self.region_spans.get(unit.name)
+
+    # -- structure ---------------------------------------------------------
+
+    def requirements_of(self, name: str) -> tuple[Requirement, ...]:
+        return self._requirements_by_source.get(name, ())
+
+    @cached_property
+    def _requirements_by_source(self) -> dict[str, tuple[Requirement, ...]]:
+        out: dict[str, list[Requirement]] = {}
+        for req in self.requirements:
+            out.setdefault(req.source, []).append(req)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def services(self) -> tuple[str, ...]:
+        """Every dns name is a service; with none, the one implicit public service."""
+        names = tuple(c.name for c in self.components.values() if c.kind is Kind.DNS)
+        return names or (PUBLIC_SERVICE,)
+
+    def span_of(self, name: str) -> Span | None:
+        """The declaration of a component or cluster by name."""
+        if name in self.components:
+            return self.components[name].name_span
+        if name in self.clusters:
+            return self.clusters[name].span
+        return None
+
+
+PUBLIC_SERVICE = "(public service)"

@@ -1,0 +1,1 @@
+"""Reporters turn file reports into text; they never decide anything."""

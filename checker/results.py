@@ -1,0 +1,109 @@
+"""Results: what checks yield and reporters format.
+
+A result is one verdict of one check on one file. Counterexamples are small
+frozen records whose ``to_json`` gives exactly the contract's fields
+(LANGUAGE.md section 6); their ``related`` and ``flow`` carry source spans for
+reporters that draw locations (SARIF, diagrams) and never appear in JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .model import Span
+
+
+class Status(str, Enum):
+    PROVED = "proved"
+    REFUTED = "refuted"
+    UNKNOWN = "unknown"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One labelled source location: a failed unit's declaration, or a hop of a path."""
+
+    label: str
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A refutation's evidence. ``fields`` is the contract's JSON object."""
+
+    fields: dict[str, Any]
+    related: tuple[Hop, ...] = ()
+    flow: tuple[Hop, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return self.fields
+
+    @property
+    def failed_units(self) -> tuple[str, ...]:
+        return tuple(self.fields.get("failed", ()))
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(self.fields.get("path", ()))
+
+
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str
+    status: Status
+    severity: Severity
+    message: str
+    span: Span | None
+    method: str
+    counterexamples: tuple[Counterexample, ...] = ()
+    margin: Any = MISSING  # no-spof only: int or None
+    hint: str | None = None  # a how-to-fix line for the text reporter
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failing(self) -> bool:
+        """True when this result fails a run: an error that is refuted or unknown."""
+        return self.severity is Severity.ERROR and self.status is not Status.PROVED
+
+    def to_json(self) -> dict[str, Any]:
+        span = self.span
+        out: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "message": self.message,
+            "location": (span.to_json() if span else {"line": 1, "column": 1, "end_line": 1, "end_column": 1}),
+            "method": self.method,
+            "counterexamples": [c.to_json() for c in self.counterexamples],
+        }
+        if self.margin is not MISSING:
+            out["margin"] = self.margin
+        out.update(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """Everything checked in one file, in a stable order."""
+
+    path: str
+    results: tuple[Result, ...]
+    source: str | None = None  # the text, for reporters that quote lines
+    skipped: str | None = None  # why checks did not run (errors in the file)
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for r in self.results:
+            out[r.status.value] += 1
+        return out
