@@ -63,7 +63,17 @@ _EXAMPLES: dict[str, list[str]] = {
         "web1 db1\n",
     ],
     "missing name after the kind": ["web\n", "db ;", "lb {", "web zone a\n"],
-    _UNCLOSED: ["web w {\n", "web w {\n zone a\n", "cluster c {\n db d {\n"],
+    _UNCLOSED: [
+        "web w {\n",
+        "web w {\n zone a\n",
+        "cluster c {\n db d {\n",
+        "web w {\n zone a\nallow",
+        "web w {\nweb",
+        "web w {\n zone a\nx writes y",
+        "cluster c {\n db d { primary }\nallow",
+        "cluster c {\n db d {\nallow",
+        "lb l {\n listen 443 -> a\ndeny",
+    ],
     "missing the port after 'listen'": ["web w listen\n", "web w listen ;", "lb l listen -> a\n"],
 }
 
@@ -142,7 +152,7 @@ def _syntax_result(exc: UnexpectedInput, text: str, path: str) -> Result:
     else:
         found = "the end of the file"
     expected = _expected_words(exc)  # before match_examples, which re-parses
-    label = _known_mistake(exc)
+    label = _unclosed_block(exc) or _known_mistake(exc)
     if label:
         message = f"{label}; found {found}"
     elif expected:
@@ -152,6 +162,16 @@ def _syntax_result(exc: UnexpectedInput, text: str, path: str) -> Result:
     hint = _hint(exc, text)
     span = Span(path, line, column, line, column + width)
     return Result("syntax", Status.REFUTED, Severity.ERROR, message, span, "parser", hint=hint)
+
+
+def _unclosed_block(exc: UnexpectedInput) -> str | None:
+    """A statement (or the end of the file) where a block's '}' could still come."""
+    if not isinstance(exc, UnexpectedToken) or "RBRACE" not in (exc.accepts or exc.expected or ()):
+        return None
+    token = exc.token
+    if token.type == "$END" or (str(token) in STATEMENT_KEYWORDS and str(token) != "zone"):
+        return _UNCLOSED
+    return None
 
 
 def _known_mistake(exc: UnexpectedInput) -> str | None:
