@@ -369,7 +369,7 @@ class Evaluator:
         failed = frozenset(failed)
         out: list[WriteTrace] = []
         for req in self.topology.requirements:
-            if req.verb is Verb.WRITES:
+            if req.verb is Verb.WRITES and self.live(req.source, failed):  # a failed server issues no writes
                 self._trace(req.source, req, (req.source,), failed, out, frozenset({req.source}))
         return out
 
