@@ -9,6 +9,7 @@ from typing import Iterable
 from .build import build
 from .checks import CheckInfo, known_params, registry
 from .context import Context, InternalError, Options
+from .limits import DEFAULT_LIMITS, CheckTimeout, Limits, count_results, deadline, run_limit_result, text_size_result, wall_limit
 from .model import CheckRequest, Topology
 from .parser import parse
 from .results import FileReport, Result, Severity, Status
@@ -20,11 +21,20 @@ class LoadOutcome:
     results: tuple[Result, ...]  # syntax and resolution errors
 
 
-def load_text(text: str, path: str = "<text>") -> LoadOutcome:
-    """Parse and resolve a topology; on errors, no topology and every error found."""
+def load_text(text: str, path: str = "<text>", limits: Limits = DEFAULT_LIMITS) -> LoadOutcome:
+    """Parse and resolve a topology; on errors, no topology and every error found.
+
+    A file over an input limit (:mod:`checker.limits`) gets one ``limit`` error.
+    """
+    too_big = text_size_result(text, path, limits)
+    if too_big is not None:
+        return LoadOutcome(None, (too_big,))
     parsed = parse(text, path)
     if parsed.tree is None:
         return LoadOutcome(None, parsed.errors)
+    too_many = count_results(parsed.tree, path, limits)
+    if too_many is not None:
+        return LoadOutcome(None, (too_many,))
     built = build(parsed.tree, path, known_params())
     return LoadOutcome(built.topology, built.errors)
 
@@ -59,15 +69,20 @@ def check_topology(
     for info, request in requested_checks(topology):
         if (selected is not None and info.id not in selected) or info.id in ignored:
             continue
+        produced: list[Result] = []
         try:
-            results.extend(info.module.run(topology, request, context))
+            with deadline(wall_limit(context.options.timeout)):
+                produced.extend(info.module.run(topology, request, context))
         except InternalError as exc:
-            results.append(internal_error(info.id, str(exc), request))
+            produced = [internal_error(info.id, str(exc), request)]
         except RecursionError:
-            results.append(
-                Result(info.id, Status.UNKNOWN, info.severity, "the topology is nested too deeply to analyse",
-                       request.span, "limit")
-            )
+            produced = [run_limit_result(info.id, info.severity, "the topology is nested too deeply to analyse",
+                                         request.span)]
+        except MemoryError:
+            produced = [run_limit_result(info.id, info.severity, "the check ran out of memory", request.span)]
+        except CheckTimeout as exc:
+            produced = [run_limit_result(info.id, info.severity, str(exc), request.span)]
+        results.extend(produced)
     return results
 
 
@@ -85,9 +100,10 @@ def check_text(
     options: Options | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> FileReport:
     """Load and check one file's text."""
-    loaded = load_text(text, path)
+    loaded = load_text(text, path, limits)
     if loaded.topology is None:
         return FileReport(path, loaded.results, text, skipped="the file has errors, so no check ran")
     results = check_topology(loaded.topology, options, select, ignore)

@@ -31,6 +31,7 @@ from .model import (
     Verb,
     Zone,
 )
+from .limits import LIMIT_ID, MAX_NUMBER_DIGITS, number_too_long
 from .net import ANY_PORT, PortSet, parse_address, parse_port
 from .parser import tree_span
 from .results import Result, Severity, Status
@@ -389,6 +390,9 @@ class _Builder:
 
     def _port(self, node: Tree) -> PortSet | None:
         token = node.children[0]
+        if any(number_too_long(part) for part in str(token).replace("/", "-").split("-") if part.isdigit()):
+            self.error("syntax", f"port '{str(token)[:24]}...' is out of range 0-65535", token)
+            return None
         try:
             return parse_port(str(token))
         except ValueError as exc:
@@ -659,6 +663,15 @@ class _Builder:
                     ok = False
                     continue
                 seen.add(key)
+                if value.isdigit() and number_too_long(value):
+                    self.error(
+                        LIMIT_ID,
+                        f"check '{check_id}' {key}={value[:12]}...: a number of more than {MAX_NUMBER_DIGITS} digits",
+                        value_tok,
+                        "every count in a topology fits in a few digits",
+                    )
+                    ok = False
+                    continue
                 problem = validators[key](value)
                 if problem:
                     self.error("invalid-attribute", f"check '{check_id}' {key}={value}: {problem}", value_tok)
