@@ -1,14 +1,17 @@
 """The command line: the only place that touches files, streams and exit codes.
 
 Exit status: 0 when no result of severity ``error`` is refuted or unknown;
-1 when one is (a file that does not parse or resolve included); 2 for a usage
-or configuration error, an unreadable path, or an internal error.
+1 when one is (a file that does not parse or resolve included; ``--unknown-ok``
+lets ``unknown`` pass); 2 for a usage or configuration error, an unreadable
+path, or an internal error. ``topocheck fmt --check`` exits 1 when a file would
+change. spec/LIMITS.md documents the limits and the exit codes.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -16,6 +19,7 @@ from typing import Sequence, TextIO
 from . import __version__
 from .api import check_text
 from .context import Options
+from .limits import DEFAULT_LIMITS, DEFAULT_MEMORY_MB, apply_memory_limit, file_size_result
 from .model import Span
 from .results import FileReport, Result, Severity, Status
 
@@ -43,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", metavar="ID,...", help="do not run these checks")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when a check fails")
     check.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="solver time per check")
+    check.add_argument("--unknown-ok", action="store_true",
+                       help="do not fail the run for checks that could not finish (status unknown)")
+    check.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                       help="check files in N processes (default: the number of cores)")
+    check.add_argument("--max-memory", type=int, default=None, metavar="MIB",
+                       help=f"memory cap of the run in MiB (default {DEFAULT_MEMORY_MB}; 0: none)")
+
+    fmt = commands.add_parser("fmt", help="rewrite topology files in the canonical layout")
+    fmt.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files, or folders searched for *.topo")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file would change")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
 
     explain = commands.add_parser("explain", help="what a check proves, a failing example and the fix")
     explain.add_argument("id", metavar="ID")
@@ -56,7 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         if args.command == "check":
+            if argv is None or args.max_memory is not None:  # a real run, or asked for: cap memory
+                warning = apply_memory_limit(DEFAULT_MEMORY_MB if args.max_memory is None else args.max_memory)
+                if warning:
+                    print(f"topocheck: warning: {warning}", file=sys.stderr)
             return _check(args)
+        if args.command == "fmt":
+            return _fmt(args)
         if args.command == "explain":
             return _explain(args.id, sys.stdout)
     except UsageError as exc:
@@ -64,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        print("topocheck: error: out of memory (see --max-memory)", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # a bug: say so plainly, never a traceback
         print(f"topocheck: internal error: {type(exc).__name__}: {exc}; please report it", file=sys.stderr)
         return EXIT_USAGE
@@ -90,10 +114,19 @@ def collect_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            seen_dirs: set[tuple[int, int]] = set()
             found: list[Path] = []
             for root, dirs, names in os.walk(path, followlinks=False, onerror=lambda e: problems.append(
                     f"cannot read folder '{e.filename}': {e.strerror}")):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                try:
+                    info = os.stat(root)
+                except OSError:
+                    continue
+                if (info.st_dev, info.st_ino) in seen_dirs:  # a folder reached twice
+                    dirs[:] = []
+                    continue
+                seen_dirs.add((info.st_dev, info.st_ino))
                 found.extend(Path(root) / n for n in names if n.endswith(".topo"))
             files.extend(sorted(found))
         elif path.exists():
@@ -107,9 +140,18 @@ def read_source(path: Path) -> tuple[str | None, Result | None]:
     """The file's text, or a located result saying why it cannot be read."""
     display = str(path)
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            return None, Result("io-error", Status.REFUTED, Severity.ERROR, f"cannot read '{display}': it is {what}",
+                                Span.start_of(display), "none")
+        too_big = file_size_result(display, info.st_size, DEFAULT_LIMITS)
+        if too_big is not None:
+            return None, too_big
         data = path.read_bytes()
     except OSError as exc:
-        return None, Result("io-error", Status.REFUTED, Severity.ERROR, f"cannot read '{display}': {exc.strerror}",
+        reason = exc.strerror or str(exc)
+        return None, Result("io-error", Status.REFUTED, Severity.ERROR, f"cannot read '{display}': {reason}",
                             Span.start_of(display), "none")
     try:
         return data.decode("utf-8-sig"), None
@@ -129,17 +171,12 @@ def _check(args: argparse.Namespace) -> int:
     ignore = _split_ids(args.ignore) or []
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("-j/--jobs must be at least 1")
     options = Options() if args.timeout is None else Options(timeout=args.timeout)
     files, problems = collect_files(args.paths)
-    reports: list[FileReport] = []
-    io_failure = bool(problems)
-    for path in files:
-        text, problem = read_source(path)
-        if problem is not None:
-            io_failure = io_failure or problem.id == "io-error"
-            reports.append(FileReport(str(path), (problem,), None, skipped="the file could not be read"))
-            continue
-        reports.append(check_text(text, str(path), options, select, ignore))
+    reports = check_files([(path, options, select, ignore) for path in files], args.jobs)
+    io_failure = bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)
     for problem in problems:
         print(f"topocheck: error: {problem}", file=sys.stderr)
     rendered = _render(reports, args.format, args.output is None)
@@ -154,8 +191,123 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.exit_zero:
         return EXIT_OK
-    failed = any(r.failing for rep in reports for r in rep.results)
+    failed = any(
+        r.failing and not (args.unknown_ok and r.status is Status.UNKNOWN) for rep in reports for r in rep.results
+    )
     return EXIT_FAILED if failed else EXIT_OK
+
+
+#: Fewer files than this are checked in this process: starting workers costs more.
+PARALLEL_MIN_FILES = 16
+
+#: One file to check: its path, options, selected and ignored check ids.
+FileJob = tuple[Path, Options, "list[str] | None", "list[str]"]
+
+
+def check_file(job: FileJob) -> FileReport:
+    """Read and check one file; never raises (a bug becomes an ``internal-error`` result)."""
+    path, options, select, ignore = job
+    try:
+        text, problem = read_source(path)
+        if problem is not None:
+            return FileReport(str(path), (problem,), None, skipped="the file could not be read")
+        return check_text(text, str(path), options, select, ignore)
+    except Exception as exc:  # a bug: report it against this file, keep checking the others
+        from .api import internal_error
+
+        return FileReport(str(path), (internal_error("file", f"{type(exc).__name__}: {exc}"),), None,
+                          skipped="an internal error stopped the checks")
+
+
+def _check_chunk(jobs: list[FileJob]) -> list[FileReport]:
+    return [check_file(job) for job in jobs]
+
+
+def check_files(jobs: Sequence[FileJob], processes: int | None = None) -> list[FileReport]:
+    """Check files in ``processes`` processes (default: the cores); reports in the order of ``jobs``.
+
+    Runs of fewer than :data:`PARALLEL_MIN_FILES` files stay in this process.
+    Workers get contiguous chunks of files and the reports come back in order,
+    so the output is the same bytes as a one-process run.
+    """
+    workers = min(processes or os.cpu_count() or 1, len(jobs))
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+        return [check_file(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, min(64, len(jobs) // (workers * 4)))
+    chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return [report for chunk in pool.map(_check_chunk, chunks) for report in chunk]
+
+
+def _fmt(args: argparse.Namespace) -> int:
+    """``topocheck fmt``: rewrite files in place, or with --check/--diff only report."""
+    import difflib
+
+    from .fmt import format_text
+
+    files, problems = collect_files(args.paths)
+    usage = bool(problems)
+    failed = False
+    for problem in problems:
+        print(f"topocheck: error: {problem}", file=sys.stderr)
+    for path in files:
+        text, problem = read_source(path)
+        if problem is not None:
+            _report_to_stderr(FileReport(str(path), (problem,), None))
+            usage = usage or problem.id == "io-error"
+            failed = True
+            continue
+        outcome = format_text(text, str(path))
+        if outcome.text is None:
+            _report_to_stderr(FileReport(str(path), outcome.errors, text, skipped="not formatted"))
+            failed = True
+            continue
+        if outcome.text == text:
+            continue
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                text.splitlines(keepends=True), outcome.text.splitlines(keepends=True),
+                fromfile=f"{path} (original)", tofile=f"{path} (formatted)"))
+        if args.check:
+            print(f"would reformat {path}")
+            failed = True
+        elif not args.diff:
+            try:
+                _write_atomically(path, outcome.text)
+            except OSError as exc:
+                print(f"topocheck: error: cannot write '{path}': {exc.strerror}", file=sys.stderr)
+                usage = True
+                continue
+            print(f"formatted {path}")
+    return EXIT_USAGE if usage else EXIT_FAILED if failed else EXIT_OK
+
+
+def _report_to_stderr(report: FileReport) -> None:
+    from .reporters import text
+
+    sys.stderr.write(text.render([report]))
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    """Replace ``path`` with ``content`` so a reader never sees half a file."""
+    import tempfile
+
+    mode = path.stat().st_mode
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(content)
+        os.chmod(temporary, stat.S_IMODE(mode))
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> str:

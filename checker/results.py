@@ -55,7 +55,17 @@ class Counterexample:
         return tuple(self.fields.get("path", ()))
 
 
-MISSING = object()
+class _Missing:
+    """The "no margin" marker; pickles by name, so it stays itself across processes (``-j``)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,379 @@
+"""The canonical formatter behind ``topocheck fmt``.
+
+One way to write every topology, so diffs show meaning and not layout:
+
+* one statement per line (``;`` separators become line breaks), single spaces
+  between words, ``a, b`` for lists, ``k=v`` for check parameters;
+* a component is written on one line (``web web1 zone az-a address 10.0.1.11``)
+  when that line fits in :data:`LINE_WIDTH` characters, it has no list-valued
+  attribute (``answer``, a forwarding ``listen``) and no comment inside; else
+  as a block, one attribute per line, indented by two spaces;
+* attributes in a fixed order: ``zone``, ``host``, ``managed``, ``address``,
+  ``listen``, forwarding ``listen``, ``answer``, role, ``failover`` (attributes
+  of one kind keep their written order, which can matter);
+* a cluster is always a block: its ``failover`` first, then its members in
+  their written order;
+* statements keep their order; one blank line is kept where the source had
+  blank lines between statements (or member declarations); leading and
+  trailing blank lines go;
+* comments stay where they are: a comment on a line of its own stays before
+  the statement (or attribute) that follows it, a comment after code stays at
+  the end of the line of the statement or attribute it followed.
+
+Formatting never changes the model (tests compare the resolved models,
+ignoring source positions) and is idempotent. Only files without syntax errors
+are formatted; resolution errors (an undefined name) do not stop it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lark import Token, Tree
+
+from .parser import parse
+from .results import Result
+
+LINE_WIDTH = 88
+INDENT = "  "
+
+_ATTRIBUTE_ORDER = {
+    "zone_attr": 0,
+    "host_attr": 1,
+    "managed_attr": 2,
+    "address_attr": 3,
+    "listen_attr": 4,  # a forwarding listen sorts after plain ones (see _attribute_key)
+    "answer_attr": 6,
+    "role_attr": 7,
+    "failover_attr": 8,
+}
+
+
+@dataclass(frozen=True)
+class FormatOutcome:
+    """The formatted text, or ``None`` and the syntax errors that prevent formatting."""
+
+    text: str | None
+    errors: tuple[Result, ...] = ()
+
+    def changed(self, original: str) -> bool:
+        return self.text is not None and self.text != original
+
+
+def format_text(text: str, path: str = "<text>") -> FormatOutcome:
+    """Format a topology file's text (see the module docstring for the style)."""
+    parsed = parse(text, path)
+    if parsed.tree is None:
+        return FormatOutcome(None, parsed.errors)
+    return FormatOutcome(_Formatter(text).run(parsed.tree))
+
+
+# ---------------------------------------------------------------------------
+# Comments
+# ---------------------------------------------------------------------------
+
+
+def _comment_of(line: str) -> tuple[str, bool] | None:
+    """The comment on a source line, and whether code comes before it."""
+    in_string = False
+    escaped = False
+    for index, char in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "#":
+            return line[index:].rstrip(), bool(line[:index].strip())
+    return None
+
+
+@dataclass
+class _Item:
+    """One formatted unit in a container: a statement, an attribute or a member."""
+
+    node: Tree
+    first: int
+    last: int
+    leading: list[str] = field(default_factory=list)  # own-line comments before it
+    trailing: str | None = None  # the comment after it on its last line
+    inner_comments: int = 0  # comments inside it (components with blocks)
+
+
+def _position(node: Tree | Token) -> tuple[int, int]:
+    if isinstance(node, Token):
+        return node.line, node.column
+    return node.meta.line, node.meta.column
+
+
+def _line_range(node: Tree | Token) -> tuple[int, int]:
+    if isinstance(node, Token):
+        return node.line, node.end_line
+    return node.meta.line, node.meta.end_line
+
+
+# ---------------------------------------------------------------------------
+# The formatter
+# ---------------------------------------------------------------------------
+
+
+class _Formatter:
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.comments: dict[int, tuple[str, bool]] = {}
+        for number, line in enumerate(self.lines, 1):
+            found = _comment_of(line)
+            if found is not None:
+                self.comments[number] = found
+        self.used: set[int] = set()
+
+    def blank_between(self, after: int, before: int) -> bool:
+        """True when a blank line lies strictly between source lines ``after`` and ``before``."""
+        return any(not self.lines[n - 1].strip() for n in range(after + 1, before) if 0 < n <= len(self.lines))
+
+    # -- attaching comments to items -----------------------------------------
+
+    def items(self, nodes: list[Tree], first: int, last: int) -> tuple[list[_Item], list[tuple[int, str]]]:
+        """``nodes`` as items with their comments; and the comments left over in
+        lines ``first..last`` (own-line comments after the last item; comments on
+        a line no item ends on), with their line numbers."""
+        items = sorted((_Item(node, *_line_range(node)) for node in nodes), key=lambda i: _position(i.node))
+        left: list[tuple[int, str]] = []
+        for number in range(first, last + 1):
+            if number in self.used or number not in self.comments:
+                continue
+            comment, after_code = self.comments[number]
+            inside = [item for item in items if item.first <= number <= item.last]
+            if after_code:
+                ending = [item for item in inside if item.last == number]
+                if ending:
+                    self.used.add(number)
+                    ending[-1].trailing = comment
+                elif inside:
+                    inside[-1].inner_comments += 1  # within a multi-line item: its own business
+                else:
+                    self.used.add(number)
+                    left.append((number, comment))
+                continue
+            if inside:
+                inside[-1].inner_comments += 1
+                continue
+            following = [item for item in items if item.first > number]
+            self.used.add(number)
+            if following:
+                following[0].leading.append(comment)
+            else:
+                left.append((number, comment))
+        return items, left
+
+    # -- top level -----------------------------------------------------------
+
+    def run(self, tree: Tree) -> str:
+        statements = [c for c in tree.children if isinstance(c, Tree)]
+        items, left = self.items(statements, 1, len(self.lines))
+        out: list[str] = []
+        previous_end: int | None = None
+        for item in items:
+            if previous_end is not None and self.blank_between(previous_end, self.first_leading_line(item)):
+                out.append("")
+            out.extend(item.leading)
+            out.extend(self.statement(item))
+            previous_end = item.last
+        for number, comment in left:
+            if previous_end is not None and self.blank_between(previous_end, number):
+                out.append("")
+            out.append(comment)
+            previous_end = number
+        return "\n".join(out) + "\n" if out else ""
+
+    def first_leading_line(self, item: _Item) -> int:
+        """The source line of the item's first leading comment (else its own first line)."""
+        if not item.leading:
+            return item.first
+        number = item.first - 1
+        count = len(item.leading)
+        while number > 0 and count:
+            if number in self.comments and not self.comments[number][1]:
+                count -= 1
+                if not count:
+                    return number
+            number -= 1
+        return item.first
+
+    def statement(self, item: _Item) -> list[str]:
+        node = item.node
+        if node.data == "component":
+            return self.component(item, "")
+        if node.data == "cluster":
+            return self.cluster(item)
+        return [_with_comment(_simple_statement(node), item.trailing)]
+
+    # -- components and clusters ---------------------------------------------
+
+    def component(self, item: _Item, indent: str) -> list[str]:
+        node = item.node
+        kind, name = _token(node.children[0]), str(node.children[1])
+        head = f"{kind} {name}"
+        attributes: list[Tree] = []
+        block: Tree | None = None
+        for child in node.children[2:]:
+            if child.data == "block":
+                block = child
+                attributes.extend(c for c in child.children if isinstance(c, Tree))
+            else:
+                attributes.append(child)
+        attr_items, left = self.items(attributes, item.first, item.last)
+        header_comment = None
+        closing: list[str] = []
+        for number, comment in left:
+            if number == item.first and header_comment is None and self.comments[number][1]:
+                header_comment = comment
+            else:
+                closing.append(comment)
+        attr_items.sort(key=lambda a: _attribute_key(a.node))
+        comments = [a for a in attr_items if a.leading or a.trailing]
+        inline_text = " ".join([head, *(_attribute(a.node) for a in attr_items)])
+        trailing = item.trailing
+        if header_comment is not None:
+            comments.append(_Item(node, 0, 0, trailing=header_comment))
+        listed = any(_is_listed(a.node) for a in attr_items)
+        inline = (
+            not listed
+            and not closing
+            and not any(a.leading for a in attr_items)
+            and len([c for c in comments if c.trailing]) + (trailing is not None) <= 1
+            and len(indent) + len(inline_text) <= LINE_WIDTH
+        )
+        if inline:
+            comment = trailing or next((c.trailing for c in comments if c.trailing), None)
+            return [_with_comment(indent + inline_text, comment)]
+        if not attr_items and block is None and not closing:
+            return [_with_comment(indent + head, trailing)]
+        out = [_with_comment(f"{indent}{head} {{", header_comment)]
+        for attr in attr_items:
+            out.extend(f"{indent}{INDENT}{c}" for c in attr.leading)
+            out.append(_with_comment(f"{indent}{INDENT}{_attribute(attr.node)}", attr.trailing))
+        out.extend(f"{indent}{INDENT}{c}" for c in closing)
+        out.append(_with_comment(f"{indent}}}", trailing))
+        return out
+
+    def cluster(self, item: _Item) -> list[str]:
+        node = item.node
+        name = str(node.children[0])
+        block = node.children[-1]
+        attributes = [c for c in node.children[1:-1] if isinstance(c, Tree)]
+        attributes += [c for c in block.children if isinstance(c, Tree) and c.data != "component"]
+        members = [c for c in block.children if isinstance(c, Tree) and c.data == "component"]
+        attr_items, left = self.items(attributes + members, item.first, item.last)
+        header_comment = None
+        closing: list[str] = []
+        for number, comment in left:
+            if number == item.first and header_comment is None and self.comments[number][1]:
+                header_comment = comment
+            else:
+                closing.append(comment)
+        plain = sorted((a for a in attr_items if a.node.data != "component"), key=lambda a: _attribute_key(a.node))
+        member_items = [a for a in attr_items if a.node.data == "component"]
+        out = [_with_comment(f"cluster {name} {{", header_comment)]
+        for attr in plain:
+            out.extend(f"{INDENT}{c}" for c in attr.leading)
+            out.append(_with_comment(f"{INDENT}{_attribute(attr.node)}", attr.trailing))
+        previous_end: int | None = None
+        for member in member_items:
+            if previous_end is not None and self.blank_between(previous_end, self.first_leading_line(member)):
+                out.append("")
+            out.extend(f"{INDENT}{c}" for c in member.leading)
+            out.extend(self.component(member, INDENT))
+            previous_end = member.last
+        out.extend(f"{INDENT}{c}" for c in closing)
+        out.append(_with_comment("}", item.trailing))
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Rendering pieces
+# ---------------------------------------------------------------------------
+
+
+def _with_comment(line: str, comment: str | None) -> str:
+    return f"{line}  {comment}" if comment else line
+
+
+def _token(node: Tree | Token) -> str:
+    """The text of a token, or of the single token under a tree (``kind``, ``port``...)."""
+    if isinstance(node, Token):
+        return str(node)
+    return str(node.children[0])
+
+
+def _names(node: Tree) -> str:
+    return ", ".join(str(t) for t in node.children)
+
+
+def _endpoint(node: Tree) -> str:
+    if node.data == "internet_endpoint":
+        return "internet"
+    return str(node.children[0])
+
+
+def _simple_statement(node: Tree) -> str:
+    kind = node.data
+    children = node.children
+    if kind == "topology":
+        return f"topology {children[0]}"
+    if kind == "zone":
+        return f"zone {children[0]}" + (f" region {children[1]}" if len(children) > 1 else "")
+    if kind == "requirement":
+        tail = " optional" if len(children) > 3 else ""
+        return f"{_names(children[0])} {_token(children[1])} {_names(children[2])}{tail}"
+    if kind == "rule":
+        sides = [", ".join(_endpoint(e) for e in side.children) for side in children[1:3]]
+        tail = f" {_token(children[3])}" if len(children) > 3 else ""
+        return f"{_token(children[0])} {sides[0]} -> {sides[1]}{tail}"
+    if kind == "check":
+        params = [f"{p.children[0]}={p.children[1]}" for p in children[1:]]
+        return " ".join(["check", str(children[0]), *params])
+    raise ValueError(f"unknown statement '{kind}'")  # pragma: no cover - the grammar has no other
+
+
+def _is_listed(node: Tree) -> bool:
+    """Attributes that end in a list and so always get a line of their own."""
+    return node.data == "answer_attr" or (node.data == "listen_attr" and len(node.children) > 1)
+
+
+def _attribute_key(node: Tree) -> int:
+    order = _ATTRIBUTE_ORDER.get(node.data, 9)
+    if node.data == "listen_attr" and len(node.children) > 1:
+        order += 1
+    return order
+
+
+def _attribute(node: Tree) -> str:
+    kind = node.data
+    children = node.children
+    if kind == "zone_attr":
+        return f"zone {children[0]}"
+    if kind == "host_attr":
+        return f"host {children[0]}"
+    if kind == "address_attr":
+        return f"address {children[0]}"
+    if kind == "managed_attr":
+        return "managed"
+    if kind == "listen_attr":
+        text = f"listen {_token(children[0])}"
+        if len(children) > 1:
+            text += f" -> {_names(children[1])}"
+        if len(children) > 2:
+            text += f" {_token(children[2])}"
+        return text
+    if kind == "answer_attr":
+        return f"answer {_names(children[0])}"
+    if kind == "role_attr":
+        return str(children[0]) + (f" of {children[1]}" if len(children) > 1 else "")
+    if kind == "failover_attr":
+        return f"failover {_token(children[0])}"
+    raise ValueError(f"unknown attribute '{kind}'")  # pragma: no cover - the grammar has no other
