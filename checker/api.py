@@ -107,4 +107,7 @@ def check_text(
     if loaded.topology is None:
         return FileReport(path, loaded.results, text, skipped="the file has errors, so no check ran")
     results = check_topology(loaded.topology, options, select, ignore)
+    from .suppress import apply_suppressions
+
+    results = apply_suppressions(text, path, results, known_params())
     return FileReport(path, tuple(results), text)

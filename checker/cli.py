@@ -18,13 +18,15 @@ from typing import Sequence, TextIO
 
 from . import __version__
 from .api import check_text
+from .config import ConfigCache, ConfigError
 from .context import Options
 from .limits import DEFAULT_LIMITS, DEFAULT_MEMORY_MB, apply_memory_limit, file_size_result
 from .model import Span
 from .results import FileReport, Result, Severity, Status
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "markdown", "github")
+RENDER_FORMATS = ("dot", "mermaid", "svg", "html")
 
 
 class UsageError(Exception):
@@ -53,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check files in N processes (default: the number of cores)")
     check.add_argument("--max-memory", type=int, default=None, metavar="MIB",
                        help=f"memory cap of the run in MiB (default {DEFAULT_MEMORY_MB}; 0: none)")
+    check.add_argument("--config", metavar="FILE",
+                       help="use this topocheck.toml / pyproject.toml instead of searching upward from each file")
+
+    render = commands.add_parser("render", help="draw a topology, its failed units and offending paths highlighted")
+    render.add_argument("file", metavar="FILE")
+    render.add_argument("--format", choices=RENDER_FORMATS, default="svg")
+    render.add_argument("--output", "-o", metavar="FILE", help="write the diagram here instead of standard output")
+    render.add_argument("--highlight", dest="highlight", action="store_true", default=True,
+                        help="colour the failed units and offending paths of refuted checks (the default)")
+    render.add_argument("--no-highlight", dest="highlight", action="store_false", help="draw the topology only")
 
     fmt = commands.add_parser("fmt", help="rewrite topology files in the canonical layout")
     fmt.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files, or folders searched for *.topo")
@@ -80,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fmt(args)
         if args.command == "explain":
             return _explain(args.id, sys.stdout)
-    except UsageError as exc:
+        if args.command == "render":
+            return _render_diagram(args)
+    except (UsageError, ConfigError) as exc:
         print(f"topocheck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -173,9 +187,19 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be a positive number of seconds")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
-    options = Options() if args.timeout is None else Options(timeout=args.timeout)
     files, problems = collect_files(args.paths)
-    reports = check_files([(path, options, select, ignore) for path in files], args.jobs)
+    configs = _configs(args)
+    jobs: list[FileJob] = []
+    for path in files:
+        settings = configs.settings_for(path)
+        options = Options(
+            timeout=args.timeout if args.timeout is not None else (settings.timeout or Options().timeout),
+            default_k=settings.k or Options().default_k,
+        )
+        chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
+        skip = list(dict.fromkeys([*settings.ignore, *ignore]))
+        jobs.append((path, options, chosen, skip))
+    reports = check_files(jobs, args.jobs)
     io_failure = bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)
     for problem in problems:
         print(f"topocheck: error: {problem}", file=sys.stderr)
@@ -191,8 +215,10 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.exit_zero:
         return EXIT_OK
+    from .suppress import is_failing
+
     failed = any(
-        r.failing and not (args.unknown_ok and r.status is Status.UNKNOWN) for rep in reports for r in rep.results
+        is_failing(r) and not (args.unknown_ok and r.status is Status.UNKNOWN) for rep in reports for r in rep.results
     )
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -310,11 +336,26 @@ def _write_atomically(path: Path, content: str) -> None:
         raise
 
 
+def _configs(args: argparse.Namespace) -> ConfigCache:
+    from .checks import known_params
+
+    explicit = None
+    if args.config:
+        explicit = Path(args.config)
+        if not explicit.is_file():
+            raise UsageError(f"no such configuration file: '{args.config}'")
+    return ConfigCache(known_params(), explicit)
+
+
 def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> str:
     if fmt == "json":
         from .reporters import json_report
 
         return json_report.render(reports)
+    if fmt in ("sarif", "markdown", "github"):
+        from importlib import import_module
+
+        return import_module(f".reporters.{fmt}", __package__).render(reports)
     from .reporters import text
 
     colour = to_terminal and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -333,4 +374,48 @@ def _explain(check_id: str, out: TextIO) -> int:
         raise UsageError(f"unknown check '{check_id}'{hint} (known: {', '.join(checks)})")
     info = checks[check_id]
     out.write(f"{info.id} ({info.severity.value})\n\n{info.doc}\n")
+    return EXIT_OK
+
+
+def _render_diagram(args: argparse.Namespace) -> int:
+    """``topocheck render``: the diagram of one file, with the refuted checks drawn on it."""
+    from .api import load_text
+    from .reporters import diagram
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"no such file: '{args.file}'")
+    text, problem = read_source(path)
+    if problem is not None:
+        raise UsageError(problem.message)
+    loaded = load_text(text, str(path))
+    if loaded.topology is None:
+        from .reporters import text as text_reporter
+
+        sys.stderr.write(text_reporter.render([FileReport(str(path), loaded.results, text)], colour=False))
+        print(f"topocheck: error: cannot draw '{path}': the file has errors", file=sys.stderr)
+        return EXIT_FAILED
+    results: list[Result] = []
+    if args.highlight:
+        settings = _configs(argparse.Namespace(config=None)).settings_for(path)
+        options = Options(timeout=settings.timeout or Options().timeout, default_k=settings.k or Options().default_k)
+        results = list(check_text(text, str(path), options, settings.select, settings.ignore).results)
+    if args.format == "mermaid":
+        rendered = diagram.to_mermaid(loaded.topology, results, highlight=args.highlight)
+    else:
+        rendered = diagram.to_dot(loaded.topology, results, highlight=args.highlight)
+        if args.format in ("svg", "html"):
+            try:
+                rendered = diagram.to_svg(rendered)
+            except diagram.GraphvizMissing as exc:
+                raise UsageError(str(exc)) from None
+            if args.format == "html":
+                rendered = diagram.to_html(loaded.topology, results, rendered, str(path))
+    if args.output:
+        try:
+            Path(args.output).write_text(rendered, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write '{args.output}': {exc.strerror}") from None
+    else:
+        sys.stdout.write(rendered)
     return EXIT_OK

@@ -1,0 +1,70 @@
+"""``--format github``: GitHub Actions workflow commands, one annotation per finding.
+
+``::error file=PATH,line=L,endLine=L,col=C,endColumn=C,title=TITLE::MESSAGE``,
+with ``warning`` and ``notice`` for the other severities. Values are escaped as
+the Actions runner expects: in the message ``%``, CR and LF; in properties also
+``:`` and ``,``. The counterexample follows the message on further lines (an
+annotation's message may span lines). Proved results produce no annotation; a
+plain summary line per file closes the output.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..results import FileReport, Result, Severity, Status
+from .text import describe_fields
+
+_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(reports: Sequence[FileReport]) -> str:
+    out: list[str] = []
+    for report in reports:
+        for result in report.results:
+            if result.status is Status.PROVED:
+                continue
+            out.extend(annotations(report.path, result))
+        counts = report.counts()
+        suppressed = sum(len(r.extra.get("suppressed", ())) for r in report.results)
+        tail = f", {suppressed} suppressed" if suppressed else ""
+        out.append(f"topocheck: {report.path}: {counts['proved']} proved, {counts['refuted']} refuted, "
+                   f"{counts['unknown']} unknown{tail}")
+    return "\n".join(out) + "\n"
+
+
+def annotations(path: str, result: Result) -> list[str]:
+    """The workflow commands for one result (one annotation; a notice per suppression)."""
+    out = []
+    span = result.span
+    props = [f"file={escape_property(path.replace(chr(92), '/'))}"]
+    if span is not None:
+        props += [f"line={span.line}", f"endLine={span.end_line}", f"col={span.column}"]
+        if span.end_line == span.line and span.end_column > span.column:
+            props.append(f"endColumn={span.end_column}")
+    verdict = "unknown" if result.status is Status.UNKNOWN else "refuted"
+    if result.counterexamples or not result.extra.get("suppressed"):
+        title = f"topocheck {result.id} ({verdict})"
+        body = [result.message]
+        for index, cx in enumerate(result.counterexamples, 1):
+            body.append(f"counterexample {index}:" if len(result.counterexamples) > 1 else "counterexample:")
+            body.extend(f"  {line}" for line in describe_fields(cx.to_json()))
+        if result.hint:
+            body.append(f"hint: {result.hint}")
+        out.append(f"::{_COMMANDS[result.severity]} {','.join(props + [f'title={escape_property(title)}'])}"
+                   f"::{escape_data(chr(10).join(body))}")
+    for entry in result.extra.get("suppressed", ()):
+        line = entry.get("line") or 1
+        title = f"topocheck {result.id} (suppressed)"
+        body = [f"accepted: {entry.get('reason', '')}"] + describe_fields(dict(entry.get("counterexample") or {}))
+        file_prop = f"file={escape_property(path.replace(chr(92), '/'))}"
+        out.append(f"::notice {file_prop},line={line},title={escape_property(title)}::{escape_data(chr(10).join(body))}")
+    return out

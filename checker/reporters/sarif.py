@@ -1,0 +1,244 @@
+"""``--format sarif``: SARIF 2.1.0 for code scanning.
+
+One run; one ``rules`` entry per check that produced a result (its docstring's
+first line as the short description, the whole docstring as help), in report
+order. Each result maps as follows:
+
+* refuted: ``kind: "fail"`` with ``level`` from the severity (error, warning,
+  note);
+* proved: ``kind: "pass"``, ``level: "none"`` (SARIF 3.27.9: a result that is
+  not a failure has level none);
+* unknown: ``kind: "open"`` ("the tool could not determine whether the result
+  holds"), ``level: "none"``; ``properties.status`` keeps topocheck's verdict.
+
+A counterexample gives ``relatedLocations`` (each failed unit's declaration,
+``Counterexample.related``) and one ``codeFlows`` entry per counterexample with
+a path (``Counterexample.flow``, hop by hop). Counterexamples accepted by a
+``# topocheck: ignore[...]`` comment appear as ``suppressions`` of kind
+``inSource`` with the reason as justification. ``partialFingerprints`` hash the
+check id, the file and the counterexample's fields without line numbers, so a
+finding keeps its identity when lines move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import PurePath, PurePosixPath
+from typing import Any, Sequence
+from urllib.parse import quote
+
+from .. import __version__
+from ..model import Span
+from ..results import MISSING, Counterexample, FileReport, Result, Severity, Status
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/topocheck/topocheck"
+
+# Results that do not come from a check module.
+BUILTIN_RULES = {
+    "syntax": "The file is not a well-formed topology.",
+    "undefined-name": "A name is used that is not declared.",
+    "duplicate-name": "A name is declared twice.",
+    "invalid-attribute": "An attribute is not valid for its component or check.",
+    "io-error": "The file could not be read.",
+    "internal-error": "topocheck failed on this file; please report it.",
+    "unused-suppression": "A '# topocheck: ignore[...]' comment accepted no finding.",
+    "invalid-suppression": "A '# topocheck: ignore[...]' comment is malformed or has no reason.",
+}
+
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+
+
+def render(reports: Sequence[FileReport]) -> str:
+    from ..checks import registry
+
+    checks = registry()
+    seen: list[str] = []
+    for report in reports:
+        for result in report.results:
+            if result.id not in seen:
+                seen.append(result.id)
+    order = {cid: i for i, cid in enumerate(checks)}
+    seen.sort(key=lambda cid: (order.get(cid, len(order)), cid))
+    rules = [_rule(cid, checks.get(cid)) for cid in seen]
+    index = {cid: i for i, cid in enumerate(seen)}
+    results = [sarif for report in reports for result in report.results
+               for sarif in _results(report, result, index[result.id])]
+    artifacts = [{"location": {"uri": _uri(report.path)}} for report in reports]
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "topocheck",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "artifacts": artifacts,
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rule(check_id: str, info) -> dict[str, Any]:
+    if info is None:
+        summary = BUILTIN_RULES.get(check_id, check_id)
+        return {
+            "id": check_id,
+            "name": _camel(check_id),
+            "shortDescription": {"text": summary},
+            "fullDescription": {"text": summary},
+            "help": {"text": summary, "markdown": summary},
+            "defaultConfiguration": {"level": "warning" if check_id == "unused-suppression" else "error"},
+        }
+    return {
+        "id": check_id,
+        "name": _camel(check_id),
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": _first_paragraph(info.doc)},
+        "help": {"text": info.doc, "markdown": info.doc},
+        "helpUri": f"{INFORMATION_URI}/blob/main/spec/CHECKS.md#{check_id}",
+        "defaultConfiguration": {"level": _LEVELS[info.severity]},
+        "properties": {"tags": ["topology"], "default": info.default},
+    }
+
+
+def _camel(check_id: str) -> str:
+    return "".join(part.capitalize() for part in check_id.replace("_", "-").split("-"))
+
+
+def _first_paragraph(doc: str) -> str:
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+def _uri(path: str) -> str:
+    pure = PurePath(path)
+    if pure.is_absolute():
+        try:
+            return pure.as_uri()
+        except ValueError:
+            pass
+    return quote(PurePosixPath(*pure.parts).as_posix() if pure.parts else path)
+
+
+def _region(span: Span) -> dict[str, int]:
+    region = {"startLine": max(1, span.line), "startColumn": max(1, span.column)}
+    if span.end_line >= span.line:
+        region["endLine"] = span.end_line
+        if span.end_line > span.line or span.end_column > span.column:
+            region["endColumn"] = span.end_column
+    return region
+
+
+def _location(path: str, span: Span | None, message: str | None = None, ident: int | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(span.path if span and span.path else path)}}
+    if span is not None:
+        physical["region"] = _region(span)
+    out: dict[str, Any] = {}
+    if ident is not None:
+        out["id"] = ident
+    out["physicalLocation"] = physical
+    if message:
+        out["message"] = {"text": message}
+    return out
+
+
+def fingerprint(path: str, result: Result, counterexample: Counterexample | None) -> str:
+    """A hash that survives line moves: id, file, and the evidence without line numbers."""
+    if counterexample is not None:
+        evidence: Any = {k: v for k, v in counterexample.fields.items() if k not in ("rules", "explanation")}
+    else:
+        evidence = result.message
+    text = json.dumps([result.id, PurePath(path).as_posix(), evidence], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _results(report: FileReport, result: Result, rule_index: int) -> list[dict[str, Any]]:
+    """The result itself (unless every finding in it was suppressed), then one
+    result per suppressed counterexample, carrying its suppression."""
+    from ..suppress import fully_suppressed
+
+    out = [] if fully_suppressed(result) else [_result(report, result, rule_index)]
+    for entry in result.extra.get("suppressed", ()):
+        source = getattr(entry, "source", None) or Counterexample(dict(entry.get("counterexample") or {}))
+        extra = {k: v for k, v in result.extra.items() if k != "suppressed"}
+        accepted = replace(result, counterexamples=(source,) if source.fields else (), extra=extra)
+        sarif = _result(report, accepted, rule_index)
+        line = int(entry.get("line") or 1)
+        sarif["suppressions"] = [{
+            "kind": "inSource", "status": "accepted", "justification": str(entry.get("reason", "")),
+            "location": _location(report.path, Span(report.path, line, 1, line, 1)),
+        }]
+        out.append(sarif)
+    return out
+
+
+def _result(report: FileReport, result: Result, rule_index: int) -> dict[str, Any]:
+    from .text import describe_fields
+
+    if result.status is Status.REFUTED:
+        kind, level = "fail", _LEVELS[result.severity]
+    elif result.status is Status.PROVED:
+        kind, level = "pass", "none"
+    else:
+        kind, level = "open", "none"
+    message = result.message
+    if result.counterexamples:
+        lines = describe_fields(result.counterexamples[0].to_json())
+        message += "\n" + "\n".join(lines)
+    out: dict[str, Any] = {
+        "ruleId": result.id,
+        "ruleIndex": rule_index,
+        "kind": kind,
+        "level": level,
+        "message": {"text": message},
+        "locations": [_location(report.path, result.span)],
+    }
+    related: list[dict[str, Any]] = []
+    flows: list[dict[str, Any]] = []
+    for cx_index, counterexample in enumerate(result.counterexamples, 1):
+        for hop in counterexample.related:
+            if hop.span is None:
+                continue
+            text = f"failed: {hop.label}" if counterexample.fields.get("failed") else hop.label
+            related.append(_location(report.path, hop.span, text, len(related) + 1))
+        hops = [hop for hop in counterexample.flow if hop.span is not None]
+        if hops:
+            flows.append({
+                "message": {"text": f"counterexample {cx_index}: " + " -> ".join(h.label for h in hops)},
+                "threadFlows": [{
+                    "locations": [
+                        {"location": _location(report.path, hop.span, hop.label), "nestingLevel": 0,
+                         "executionOrder": order}
+                        for order, hop in enumerate(hops, 1)
+                    ]
+                }],
+            })
+    if related:
+        out["relatedLocations"] = related
+    if flows:
+        out["codeFlows"] = flows
+    first = result.counterexamples[0] if result.counterexamples else None
+    out["partialFingerprints"] = {"topocheck/v1": fingerprint(report.path, result, first)}
+    properties: dict[str, Any] = {"status": result.status.value, "method": result.method}
+    if result.counterexamples:
+        properties["counterexamples"] = [c.to_json() for c in result.counterexamples]
+    for key, value in result.extra.items():
+        if key != "suppressed":
+            properties[key] = value
+    if result.margin is not MISSING:
+        properties["margin"] = result.margin
+    if result.hint:
+        properties["hint"] = result.hint
+    out["properties"] = properties
+    return out
