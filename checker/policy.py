@@ -14,6 +14,7 @@ partition the rules induce stands for all of them (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import ip_network
 from functools import cached_property
 
 from .model import Endpoint, Kind, Rule, Topology
@@ -112,8 +113,10 @@ class Policy:
     @cached_property
     def internet_points(self) -> tuple[Point, ...]:
         networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
-        addresses = [a for c in self.topology.components.values() for a in c.addresses]
-        return tuple(Point(a, None) for a in public_representatives(networks, addresses))
+        # A component's address is a cell of its own: the address after it starts the next
+        # cell, which a rule naming the component does not match.
+        networks += [ip_network(a) for c in self.topology.components.values() for a in c.addresses]
+        return tuple(Point(a, None) for a in public_representatives(networks))
 
     def source_points(self, source: str) -> tuple[Point, ...]:
         if source == INTERNET or self.topology.components[source].kind is Kind.INTERNET:

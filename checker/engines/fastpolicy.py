@@ -1,0 +1,278 @@
+"""An indexed first-match policy: the decisions of :class:`checker.policy.Policy`, fast.
+
+The reference policy tries every rule for every pair of packet ends, and every
+representative public address for clients on the internet; at 100k components
+and 250k rules that is far too slow for the thousands of connections a check
+needs. :class:`FastPolicy` gives *identical* :class:`~checker.policy.Decision`
+values (same verdict, same witness packet, same rule) from an index:
+
+* each side of each rule is indexed by what it can match: ``any``, ``internet``
+  (public addresses), a CIDR (hashed by prefix length and prefix, so a lookup
+  costs one probe per distinct prefix length), an exact address (a component's
+  or a cluster member's), or a component name (for components without
+  addresses, which only rules naming them match);
+* the rules that match a packet end are then a union of a few buckets, and the
+  rules matching a packet are the intersection of its two ends' sets, tried in
+  file order exactly as the reference does;
+* for clients on the internet, only the rules that can match the destination
+  matter, so the public address space is cut at those rules' source bounds into
+  a few intervals in which every address is treated alike; each interval is
+  evaluated once, at the smallest of the reference's representatives inside it
+  (which is what the reference would have reported).
+
+Complexity: building the index is linear in the size of the rules; a
+component-to-component decision costs the size of the matching rule sets.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+from functools import cached_property
+
+from ..model import Endpoint, Kind, Rule, Topology
+from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public
+from ..policy import INTERNET, Decision, Packet, Point
+
+_BITS = {4: 32, 6: 128}
+_EMPTY: frozenset[int] = frozenset()
+
+
+class _SideIndex:
+    """What one side (sources or destinations) of every rule can match."""
+
+    def __init__(self) -> None:
+        self.any: list[int] = []
+        self.internet: list[int] = []
+        self.by_name: dict[str, list[int]] = {}
+        self.by_address: dict[tuple[int, int], list[int]] = {}
+        self.by_prefix: dict[tuple[int, int, int], list[int]] = {}
+        self.prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
+        self._cache: dict[Point, frozenset[int]] = {}
+
+    def add(self, index: int, endpoint: Endpoint, topology: Topology) -> None:
+        if endpoint.kind == "any":
+            self.any.append(index)
+        elif endpoint.kind == "internet":
+            self.internet.append(index)
+        elif endpoint.kind == "network":
+            net = endpoint.value
+            key = (net.version, net.prefixlen, int(net.network_address) >> (_BITS[net.version] - net.prefixlen))
+            self.by_prefix.setdefault(key, []).append(index)
+            if net.prefixlen not in self.prefix_lengths[net.version]:
+                self.prefix_lengths[net.version].append(net.prefixlen)
+        elif endpoint.kind == "cluster":
+            for member in topology.clusters[endpoint.value].members:
+                self._add_component(index, member, topology)
+        else:
+            self._add_component(index, endpoint.value, topology)
+
+    def _add_component(self, index: int, name: str, topology: Topology) -> None:
+        comp = topology.components[name]
+        self.by_name.setdefault(name, []).append(index)  # a point without address, by name
+        if comp.kind is Kind.INTERNET:
+            self.internet.append(index)
+            return
+        for address in comp.addresses:
+            self.by_address.setdefault((address.version, int(address)), []).append(index)
+
+    def matching(self, point: Point) -> frozenset[int]:
+        """Indices of the rules whose side matches ``point`` (exactly, not a superset)."""
+        hit = self._cache.get(point)
+        if hit is not None:
+            return hit
+        found: set[int] = set(self.any)
+        address = point.address
+        if address is None:
+            found.update(self.by_name.get(point.component, ()))
+        else:
+            version, value = address.version, int(address)
+            if is_public(address):
+                found.update(self.internet)
+            found.update(self.by_address.get((version, value), ()))
+            bits = _BITS[version]
+            for length in self.prefix_lengths[version]:
+                found.update(self.by_prefix.get((version, length, value >> (bits - length)), ()))
+        hit = frozenset(found)
+        self._cache[point] = hit
+        return hit
+
+
+class FastPolicy:
+    """Indexed first-match evaluation with the interface of :class:`checker.policy.Policy`."""
+
+    def __init__(self, topology: Topology):
+        self.topology = topology
+        self.rules: tuple[Rule, ...] = topology.rules
+        self.open = not topology.has_policy
+        self._cache: dict[tuple[str, str, PortSet, bool], Decision] = {}
+        self.sources = _SideIndex()
+        self.destinations = _SideIndex()
+        for index, rule in enumerate(self.rules):
+            for endpoint in rule.sources:
+                self.sources.add(index, endpoint, topology)
+            for endpoint in rule.destinations:
+                self.destinations.add(index, endpoint, topology)
+
+    # -- packets -----------------------------------------------------------------
+
+    def matching_rules(self, src: Point, dst: Point) -> list[int]:
+        """Indices (file order) of the rules whose endpoints match both packet ends."""
+        a = self.sources.matching(src)
+        b = self.destinations.matching(dst)
+        return sorted(a & b if len(a) <= len(b) else b & a)
+
+    def first_match(self, src: Point, dst: Point, ports: PortSet) -> Decision:
+        """The first-match verdict for packets between two points on any of ``ports``."""
+        remaining = ports
+        blocker: Rule | None = None
+        for index in self.matching_rules(src, dst):
+            rule = self.rules[index]
+            hit = remaining & rule.ports
+            if not hit:
+                continue
+            if rule.action == "allow":
+                protocol, port = hit.sample()
+                return Decision(True, Packet(src, dst, protocol, port), rule)
+            blocker = blocker or rule
+            remaining = remaining - hit
+            if not remaining:
+                break
+        return Decision(False, None, blocker)
+
+    # -- the internet ----------------------------------------------------------------
+
+    @cached_property
+    def representatives(self) -> dict[int, list[int]]:
+        """The reference's representative public addresses, as sorted integers per family."""
+        points: dict[int, set[int]] = {4: {0}, 6: {0}}
+        networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
+        networks.extend(PRIVATE_NETWORKS)
+        for net in networks:
+            points[net.version].add(int(net.network_address))
+            top = int(net.broadcast_address) + 1
+            if top < 2 ** _BITS[net.version]:
+                points[net.version].add(top)
+        for comp in self.topology.components.values():
+            for address in comp.addresses:
+                points[address.version].add(int(address))
+                if int(address) + 1 < 2 ** _BITS[address.version]:
+                    points[address.version].add(int(address) + 1)
+        return {
+            version: sorted(p for p in values if is_public(_address(version, p)))
+            for version, values in points.items()
+        }
+
+    @cached_property
+    def internet_points(self) -> tuple[Point, ...]:
+        return tuple(Point(_address(v, p), None) for v in (4, 6) for p in self.representatives[v])
+
+    def _first_internet_point(self) -> Point:
+        for version in (4, 6):
+            if self.representatives[version]:
+                return Point(_address(version, self.representatives[version][0]), None)
+        raise AssertionError("0.0.0.0 is always a public representative")
+
+    def _source_bounds(self, rule_indices: set[int]) -> dict[int, set[int]]:
+        """Where the public address space must be cut so that, inside each piece, the
+        given rules' sources match every address alike."""
+        cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
+        for net in PRIVATE_NETWORKS:
+            _cut(cuts, net.version, int(net.network_address), int(net.broadcast_address))
+        for index in rule_indices:
+            for endpoint in self.rules[index].sources:
+                if endpoint.kind == "network":
+                    net = endpoint.value
+                    _cut(cuts, net.version, int(net.network_address), int(net.broadcast_address))
+                elif endpoint.kind in ("component", "cluster"):
+                    members = (
+                        self.topology.clusters[endpoint.value].members
+                        if endpoint.kind == "cluster" else (endpoint.value,)
+                    )
+                    for member in members:
+                        for address in self.topology.components[member].addresses:
+                            _cut(cuts, address.version, int(address), int(address))
+        return cuts
+
+    def _connect_from_internet(self, dsts: tuple[Point, ...], ports: PortSet) -> Decision:
+        relevant: set[int] = set()
+        for dst in dsts:
+            relevant.update(i for i in self.destinations.matching(dst) if self.rules[i].ports & ports)
+        blocker: Rule | None = None
+        cuts = self._source_bounds(relevant)
+        for version in (4, 6):
+            reps = self.representatives[version]
+            bounds = sorted(cuts[version])
+            for position, low in enumerate(bounds):
+                high = bounds[position + 1] - 1 if position + 1 < len(bounds) else 2 ** _BITS[version] - 1
+                at = bisect.bisect_left(reps, low)
+                if at == len(reps) or reps[at] > high:
+                    continue
+                src = Point(_address(version, reps[at]), None)
+                for dst in dsts:
+                    decision = self.first_match(src, dst, ports)
+                    if decision.allowed:
+                        return decision
+                    blocker = blocker or decision.rule
+        return Decision(False, None, blocker)
+
+    # -- connections between components ---------------------------------------
+
+    def source_points(self, source: str) -> tuple[Point, ...]:
+        if source == INTERNET or self.topology.components[source].kind is Kind.INTERNET:
+            return self.internet_points
+        comp = self.topology.components[source]
+        if comp.addresses:
+            return tuple(Point(a, source) for a in comp.addresses)
+        return (Point(None, source),)
+
+    def destination_points(self, destination: str, from_internet: bool) -> tuple[Point, ...]:
+        comp = self.topology.components[destination]
+        if from_internet:
+            return tuple(Point(a, destination) for a in comp.public_addresses)
+        if comp.addresses:
+            return tuple(Point(a, destination) for a in comp.addresses)
+        return (Point(None, destination),)
+
+    def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
+        """Whether ``source`` (a component or :data:`INTERNET`) may open a connection to
+        ``destination`` on one of ``ports``; the same Decision the reference gives."""
+        from_internet = source == INTERNET or self.topology.components[source].kind is Kind.INTERNET
+        key = (source, destination, ports, from_internet)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        decision = self._connect(source, destination, ports, from_internet)
+        self._cache[key] = decision
+        return decision
+
+    def _connect(self, source: str, destination: str, ports: PortSet, from_internet: bool) -> Decision:
+        if not ports:
+            return Decision(False)
+        dsts = self.destination_points(destination, from_internet)
+        if not dsts:
+            return Decision(False)
+        if self.open:
+            src = self._first_internet_point() if from_internet else self.source_points(source)[0]
+            protocol, port = ports.sample()
+            return Decision(True, Packet(src, dsts[0], protocol, port), None)
+        if from_internet:
+            return self._connect_from_internet(dsts, ports)
+        blocker = None
+        for src in self.source_points(source):
+            for dst in dsts:
+                decision = self.first_match(src, dst, ports)
+                if decision.allowed:
+                    return decision
+                blocker = blocker or decision.rule
+        return Decision(False, None, blocker)
+
+
+def _cut(cuts: dict[int, set[int]], version: int, low: int, high: int) -> None:
+    cuts[version].add(low)
+    if high + 1 < 2 ** _BITS[version]:
+        cuts[version].add(high + 1)
+
+
+def _address(version: int, value: int) -> IPAddress:
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
