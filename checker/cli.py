@@ -364,17 +364,21 @@ def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> str:
 
 def _explain(check_id: str, out: TextIO) -> int:
     from .checks import registry
+    from .docs import explain_text
+    from .reporters.sarif import BUILTIN_RULES
 
     checks = registry()
-    if check_id not in checks:
-        import difflib
+    if check_id in checks:
+        out.write(explain_text(checks[check_id]))
+        return EXIT_OK
+    if check_id in BUILTIN_RULES:
+        out.write(f"{check_id}: reported by topocheck itself, not a check\n\n{BUILTIN_RULES[check_id]}\n")
+        return EXIT_OK
+    import difflib
 
-        close = difflib.get_close_matches(check_id, list(checks), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise UsageError(f"unknown check '{check_id}'{hint} (known: {', '.join(checks)})")
-    info = checks[check_id]
-    out.write(f"{info.id} ({info.severity.value})\n\n{info.doc}\n")
-    return EXIT_OK
+    close = difflib.get_close_matches(check_id, [*checks, *BUILTIN_RULES], n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise UsageError(f"unknown check '{check_id}'{hint} (known: {', '.join(checks)})")
 
 
 def _render_diagram(args: argparse.Namespace) -> int:
