@@ -99,7 +99,7 @@ class _Item:
     node: Tree
     first: int
     last: int
-    leading: list[str] = field(default_factory=list)  # own-line comments before it
+    leading: list[tuple[int, str]] = field(default_factory=list)  # own-line comments before it, by line
     trailing: str | None = None  # the comment after it on its last line
     inner_comments: int = 0  # comments inside it (components with blocks)
 
@@ -165,7 +165,7 @@ class _Formatter:
             following = [item for item in items if item.first > number]
             self.used.add(number)
             if following:
-                following[0].leading.append(comment)
+                following[0].leading.append((number, comment))
             else:
                 left.append((number, comment))
         return items, left
@@ -180,7 +180,7 @@ class _Formatter:
         for item in items:
             if previous_end is not None and self.blank_between(previous_end, self.first_leading_line(item)):
                 out.append("")
-            out.extend(item.leading)
+            out.extend(self.leading(item, "", keep_blanks=True))
             out.extend(self.statement(item))
             previous_end = item.last
         for number, comment in left:
@@ -192,17 +192,20 @@ class _Formatter:
 
     def first_leading_line(self, item: _Item) -> int:
         """The source line of the item's first leading comment (else its own first line)."""
-        if not item.leading:
-            return item.first
-        number = item.first - 1
-        count = len(item.leading)
-        while number > 0 and count:
-            if number in self.comments and not self.comments[number][1]:
-                count -= 1
-                if not count:
-                    return number
-            number -= 1
-        return item.first
+        return item.leading[0][0] if item.leading else item.first
+
+    def leading(self, item: _Item, indent: str, keep_blanks: bool) -> list[str]:
+        """The item's own-line comments; with ``keep_blanks``, one blank line where the source had any."""
+        out: list[str] = []
+        previous: int | None = None
+        for number, comment in item.leading:
+            if keep_blanks and previous is not None and self.blank_between(previous, number):
+                out.append("")
+            out.append(indent + comment)
+            previous = number
+        if keep_blanks and previous is not None and self.blank_between(previous, item.first):
+            out.append("")
+        return out
 
     def statement(self, item: _Item) -> list[str]:
         node = item.node
@@ -255,7 +258,7 @@ class _Formatter:
             return [_with_comment(indent + head, trailing)]
         out = [_with_comment(f"{indent}{head} {{", header_comment)]
         for attr in attr_items:
-            out.extend(f"{indent}{INDENT}{c}" for c in attr.leading)
+            out.extend(self.leading(attr, indent + INDENT, keep_blanks=False))
             out.append(_with_comment(f"{indent}{INDENT}{_attribute(attr.node)}", attr.trailing))
         out.extend(f"{indent}{INDENT}{c}" for c in closing)
         out.append(_with_comment(f"{indent}}}", trailing))
@@ -280,13 +283,13 @@ class _Formatter:
         member_items = [a for a in attr_items if a.node.data == "component"]
         out = [_with_comment(f"cluster {name} {{", header_comment)]
         for attr in plain:
-            out.extend(f"{INDENT}{c}" for c in attr.leading)
+            out.extend(self.leading(attr, INDENT, keep_blanks=False))
             out.append(_with_comment(f"{INDENT}{_attribute(attr.node)}", attr.trailing))
         previous_end: int | None = None
         for member in member_items:
             if previous_end is not None and self.blank_between(previous_end, self.first_leading_line(member)):
                 out.append("")
-            out.extend(f"{INDENT}{c}" for c in member.leading)
+            out.extend(self.leading(member, INDENT, keep_blanks=True))
             out.extend(self.component(member, INDENT))
             previous_end = member.last
         out.extend(f"{INDENT}{c}" for c in closing)

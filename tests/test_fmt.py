@@ -1,0 +1,163 @@
+"""``topocheck fmt``: the canonical layout, comments kept, idempotent, the model unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from enum import Enum
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from checker.api import load_text
+from checker.cli import main
+from checker.fmt import format_text
+from checker.model import Span
+from tests.conftest import MODELS
+from tests.strategies import topologies
+
+MODEL_FILES = sorted(MODELS.rglob("*.topo"))
+
+
+def signature(value: object) -> object:
+    """A comparable image of a model object with every source position left out."""
+    if isinstance(value, Span):
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__,) + tuple(
+            (f.name, signature(getattr(value, f.name)))
+            for f in dataclasses.fields(value)
+            if f.name not in ("path", "span", "name_span", "host_spans", "region_spans")
+        )
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return tuple((k, signature(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(signature(v) for v in value)
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    return repr(value)  # addresses, port sets
+
+
+def model_of(text: str) -> object:
+    loaded = load_text(text, "m.topo")
+    if loaded.topology is None:
+        return ("errors", tuple((r.id, r.message) for r in loaded.results))
+    return signature(loaded.topology)
+
+
+def assert_round_trip(text: str) -> str:
+    """fmt keeps the model, is idempotent, and keeps every comment; returns the formatted text."""
+    formatted = format_text(text).text
+    assert formatted is not None
+    assert model_of(formatted) == model_of(text)
+    assert format_text(formatted).text == formatted
+    for line in text.splitlines():
+        if "#" in line and '"' not in line:
+            comment = line[line.index("#"):].rstrip()
+            assert comment in formatted, comment
+    return formatted
+
+
+@pytest.mark.parametrize("model", MODEL_FILES, ids=lambda p: p.name)
+def test_every_model_round_trips(model: Path) -> None:
+    assert_round_trip(model.read_text(encoding="utf-8"))
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=topologies(with_checks=True))
+def test_generated_topologies_round_trip(text: str) -> None:
+    assert_round_trip(text)
+
+
+def test_canonical_layout() -> None:
+    source = (
+        "# header\n\n\n"
+        "zone b;zone a region r   # zones\n"
+        "web   w1 { listen 8080\n address 10.0.0.1  zone a }\n"
+        "lb l { address 10.0.0.2 ; listen tcp/443 -> w1 tcp/8080 ; zone a }\n"
+        "cluster c {\n  db d1 { primary }\n\n  # the replica\n  db d2 { replica }\n  failover auto\n}\n"
+        "w1 uses c,d1 optional\n"
+        "allow internet->l tcp/443\n"
+        "check no-spof  k=2\n\n\n# end\n"
+    )
+    expected = (
+        "# header\n\n"
+        "zone b\n"
+        "zone a region r  # zones\n"
+        "web w1 zone a address 10.0.0.1 listen 8080\n"
+        "lb l {\n  zone a\n  address 10.0.0.2\n  listen tcp/443 -> w1 tcp/8080\n}\n"
+        "cluster c {\n  failover auto\n  db d1 primary\n\n  # the replica\n  db d2 replica\n}\n"
+        "w1 uses c, d1 optional\n"
+        "allow internet -> l tcp/443\n"
+        "check no-spof k=2\n\n# end\n"
+    )
+    assert format_text(source).text == expected
+    assert format_text(expected).text == expected
+
+
+def test_comments_stay_with_their_attribute() -> None:
+    source = "web w {\n  listen 80   # port\n  zone a # where\n  # the address\n  address 10.0.0.1\n}\nzone a\n"
+    assert format_text(source).text == (
+        "web w {\n  zone a  # where\n  # the address\n  address 10.0.0.1\n  listen 80  # port\n}\nzone a\n"
+    )
+
+
+def test_hash_inside_a_string_is_not_a_comment() -> None:
+    assert format_text('topology "a # b"   # c\n').text == 'topology "a # b"  # c\n'
+
+
+def test_long_component_becomes_a_block() -> None:
+    addresses = " ".join(f"address 10.0.0.{i}" for i in range(1, 12))
+    formatted = format_text(f"web w {addresses}\n").text
+    assert formatted.startswith("web w {\n  address 10.0.0.1\n") and formatted.endswith("}\n")
+
+
+def test_syntax_errors_are_reported_not_formatted() -> None:
+    outcome = format_text("web w {\n", "bad.topo")
+    assert outcome.text is None and outcome.errors[0].id == "syntax"
+
+
+def test_empty_and_comment_only_files() -> None:
+    assert format_text("").text == ""
+    assert format_text("\n\n  \n").text == ""
+    assert format_text("\n# only\n\n").text == "# only\n"
+
+
+def test_crlf_and_tabs_are_normalised() -> None:
+    assert format_text("zone a\r\n\tweb\tw  zone a\r\n").text == "zone a\nweb w zone a\n"
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_check_write_and_diff(tmp_path: Path) -> None:
+    messy = tmp_path / "messy.topo"
+    messy.write_text("zone a;web w zone a\n", encoding="utf-8")
+    clean = tmp_path / "clean.topo"
+    clean.write_text("zone a\n", encoding="utf-8")
+    broken = tmp_path / "broken.topo"
+    broken.write_text("web {\n", encoding="utf-8")
+
+    code, out, err = run(["fmt", "--check", str(messy), str(clean)])
+    assert (code, out) == (1, f"would reformat {messy}\n")
+    code, out, _ = run(["fmt", "--diff", str(messy)])
+    assert code == 0 and "-zone a;web w zone a\n+zone a\n+web w zone a\n" in out
+    assert messy.read_text() == "zone a;web w zone a\n"  # --diff changes nothing
+
+    code, out, _ = run(["fmt", str(tmp_path / "messy.topo"), str(clean)])
+    assert (code, out) == (0, f"formatted {messy}\n")
+    assert messy.read_text() == "zone a\nweb w zone a\n"
+    assert run(["fmt", "--check", str(tmp_path / "messy.topo")])[0] == 0
+
+    code, out, err = run(["fmt", str(broken)])
+    assert code == 1 and f"{broken}:1:5: error[syntax]" in err
+    assert broken.read_text() == "web {\n"
+    assert run(["fmt", str(tmp_path / "missing.topo")])[0] == 2
