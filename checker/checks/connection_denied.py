@@ -1,0 +1,158 @@
+"""Every connection the model needs is allowed by the policy.
+
+**What it proves.** Each connection the topology declares it needs is allowed
+by the first-match policy (LANGUAGE.md section 3: from some address of the
+source to some address of the target, on the target's port):
+
+* each `lb`/`gateway` listener forward, to every target (a cluster target: every
+  member), on the listener's target port or the target's own `listen` port;
+* each `dns` answer, from clients on the internet to a public address of the
+  answer, on the ports it listens on;
+* each requirement alternative, from the source to the target on its `listen`
+  port: a `dns` target through each of its answers, a cluster target through
+  each member that may take the request (for `writes` under `failover manual`,
+  only the declared primary).
+
+**Why it matters.** A denied connection is a dead hop: a pool member that never
+gets traffic, an alternative that silently never works, a failover that fails
+when it is needed. `available` only notices the first one on the path it
+follows; this lint lists every one, with the rule to add.
+
+**A failing example.**
+
+    web web1 address 10.0.1.11 listen tcp/8080
+    db db1 address 10.0.3.10 listen tcp/5432 primary
+    web1 writes db1
+    allow internet -> web1 tcp/8080
+
+refuted: no rule allows web1 -> db1 tcp/5432; add 'allow web1 -> db1 tcp/5432'.
+
+**The fix.** Add the rule the message spells out, above any `deny` that blocks
+the connection; or remove the forward, answer or alternative that is not meant
+to be used.
+
+**Method.** `policy`: each connection is decided exactly by the indexed
+first-match policy (the same decisions as the reference evaluator's).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..context import Context
+from ..model import CheckRequest, Failover, Kind, Span, Topology, Verb
+from ..net import ANY_PORT, MAX_PORT, PortSet
+from ..policy import INTERNET, Decision
+from ..results import Counterexample, Hop, Result, Severity, Status
+
+ID = "connection-denied"
+SEVERITY = Severity.ERROR
+ORDER = 110
+DEFAULT = False
+ALWAYS = True
+PARAMS: dict = {}
+
+
+def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
+    found = 0
+    checked = 0
+    for source, target, ports, span, why in needed_connections(topology, context):
+        checked += 1
+        decision = _decide(context, source, target, ports)
+        if decision.allowed:
+            continue
+        found += 1
+        yield _denied(source, target, ports, span, why, decision)
+    if not found:
+        yield Result(ID, Status.PROVED, SEVERITY,
+                     f"the policy allows every connection the model needs ({checked})", request.span, "policy")
+
+
+def needed_connections(topology: Topology, context: Context):
+    """(source, target, ports, span, what needs it), in file order per kind."""
+    for comp in topology.components.values():
+        if comp.kind.forwards:
+            for listener in comp.listeners:
+                for target in listener.targets:
+                    for member in _members(topology, target):
+                        ports = listener.target_ports or topology.components[member].service_ports
+                        yield comp.name, member, ports, listener.span, f"the listener {listener.ports} of {comp.name}"
+        elif comp.kind is Kind.DNS:
+            for answer in comp.answers:
+                target = topology.components[answer]
+                if target.public_addresses:
+                    yield INTERNET, answer, target.service_ports, comp.name_span, f"the answer {answer} of {comp.name}"
+    for req in topology.requirements:
+        for target in req.targets:
+            for member in _requirement_members(topology, req.verb, target):
+                ports = topology.components[member].service_ports
+                yield req.source, member, ports, req.span, f"the requirement '{req.describe()}'"
+
+
+def _members(topology: Topology, target: str) -> tuple[str, ...]:
+    return topology.clusters[target].members if target in topology.clusters else (target,)
+
+
+def _requirement_members(topology: Topology, verb: Verb, target: str) -> tuple[str, ...]:
+    if target in topology.clusters:
+        cluster = topology.clusters[target]
+        if verb is Verb.WRITES and cluster.failover is Failover.MANUAL and cluster.primary is not None:
+            return (cluster.primary,)
+        return cluster.members
+    comp = topology.components[target]
+    if comp.kind is Kind.DNS:
+        return comp.answers
+    return (target,)
+
+
+def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decision:
+    """As the evaluator decides a hop: an lb/gateway is entered on its listeners whose
+    ports overlap, anything else on the ports it listens on."""
+    comp = context.topology.components[target]
+    if comp.kind.forwards:
+        arriving = [ports & listener.ports for listener in comp.listeners]
+    else:
+        arriving = [ports & comp.listen if comp.listen is not None else ports]
+    arriving = [a for a in arriving if a]
+    if not arriving:
+        return Decision(True)  # nothing listens there: a model mismatch, not a policy denial
+    blocker = None
+    for entry in arriving:
+        decision = context.policy.connect(source, target, entry)
+        if decision.allowed:
+            return decision
+        blocker = blocker or decision.rule
+    return Decision(False, None, blocker)
+
+
+def rule_text(source: str, target: str, ports: PortSet) -> str:
+    """The rule that would allow the connection, in the language's syntax."""
+    who = "internet" if source == INTERNET else source
+    return f"allow {who} -> {target} {port_text(ports)}"
+
+
+def port_text(ports: PortSet) -> str:
+    """One port token for a rule: ``any``, ``tcp/443`` or ``tcp/8000-8099``."""
+    if ports == ANY_PORT:
+        return "any"
+    first = ports.ranges[0]
+    if first.low == first.high:
+        return f"{first.protocol}/{first.low}"
+    if first.low == 0 and first.high == MAX_PORT:
+        return f"{first.protocol}/0-{MAX_PORT}"
+    return f"{first.protocol}/{first.low}-{first.high}"
+
+
+def _denied(source: str, target: str, ports: PortSet, span: Span, why: str, decision: Decision) -> Result:
+    who = "internet" if source == INTERNET else source
+    wanted = rule_text(source, target, ports)
+    if decision.rule is not None:
+        text = (f"the rule at line {decision.rule.line} denies {who} -> {target} {ports}; "
+                f"add '{wanted}' before it ({why} needs it)")
+    else:
+        text = f"no rule allows {who} -> {target} {ports}; add '{wanted}' ({why} needs it)"
+    fields = {"source": who, "target": target, "ports": str(ports), "missing": wanted,
+              "rule": decision.rule.line if decision.rule else None}
+    related = (Hop(f"line {decision.rule.line} denies it", decision.rule.span),) if decision.rule else ()
+    return Result(ID, Status.REFUTED, SEVERITY, text, span, "policy", (Counterexample(fields, related=related),),
+                  hint=f"add '{wanted}'")
