@@ -1,0 +1,88 @@
+"""No single zone (or, with `level=region`, region) failure stops a service.
+
+**What it proves.** Failing any one zone (every host in it) leaves every
+service up. Components with no `zone` share one unnamed zone, reported as
+`zone:(unzoned)`, so a file whose components all sit in one (implicit) zone
+is refuted. With `level=region`, every region fails in turn instead (zones
+without a region share `region:(unregioned)`). `managed` components never
+fail. A refutation lists one counterexample per zone (region) whose loss stops
+a service, sorted by name; a service that is already down with nothing failed
+gives a single counterexample with nothing failed.
+
+**Why it matters.** A data center burns down (the seed's Kakao fire) or a
+cloud zone goes dark: the service must survive losing one place, which needs
+every tier spread over at least two.
+
+**A failing example.**
+
+    zone az-a
+    zone az-b
+    dns www { managed; answer lb1 }
+    lb lb1 { managed; address 203.0.113.10; listen tcp/443 -> web1, web2 tcp/8080 }
+    web web1 zone az-a address 10.0.1.11 listen tcp/8080
+    web web2 zone az-b address 10.0.2.11 listen tcp/8080
+    db db1 zone az-a primary address 10.0.3.10 listen tcp/5432
+    web1, web2 writes db1
+
+refuted: `failing zone:az-a stops www: ... web2 writes db1 (line 8): db1 is down (failed: zone:az-a)`.
+
+**The fix.** Place a second instance of every tier the counterexample names in
+another zone (region): web servers on both sides of the load balancer, a
+replica with `failover auto` in the other zone, and write to the cluster.
+
+**Method.** Every zone (region) is tried on the compiled serving circuit; each
+scenario recomputes only the part of the greatest fixed point that depends on
+the failed components, so the whole check is near-linear on layered topologies
+(method `enumeration`: the search covers every zone). Every counterexample is
+replayed through the reference evaluator.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..context import Context
+from ..model import CheckRequest, Topology
+from ..results import Result, Severity, Status
+from . import one_of
+
+ID = "zone-redundancy"
+SEVERITY = Severity.ERROR
+ORDER = 20
+DEFAULT = True
+ALWAYS = False
+PARAMS = {"level": one_of("zone", "region")}
+
+
+def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
+    from ..engines.failure import circuit_for
+    from ..engines.failure_report import quote, stopping_counterexample, unit_location
+
+    level = request.param("level") or "zone"
+    extra = {"params": dict(request.params)} if request.params else {}
+    circuit = circuit_for(context)
+    evaluator = context.evaluator
+
+    if circuit.services_down(circuit.baseline[0]):
+        example = stopping_counterexample(topology, evaluator, (), ID)
+        stopped = example.fields["stopped"]
+        yield Result(ID, Status.REFUTED, SEVERITY,
+                     f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
+                     "(see available)", request.span, "enumeration", (example,),
+                     hint="make the service available first", extra=extra)
+        return
+
+    units, members = circuit.members_of(level)
+    stopping = sorted((u for u, dead in zip(units, members) if circuit.stops(dead)), key=lambda u: u.label)
+    if not stopping:
+        yield Result(ID, Status.PROVED, SEVERITY,
+                     f"no single {level} failure stops a service ({len(units)} {level}s tried)",
+                     request.span, "enumeration", extra=extra)
+        return
+    examples = tuple(stopping_counterexample(topology, evaluator, (u,), ID) for u in stopping)
+    message = f"losing one {level} stops a service: " + "; ".join(
+        f"'{c.fields['failed'][0]}' stops {quote(c.fields['stopped'])}" for c in examples
+    )
+    yield Result(ID, Status.REFUTED, SEVERITY, message, unit_location(topology, stopping[0]) or request.span,
+                 "enumeration", examples,
+                 hint=f"spread every tier over at least two {level}s", extra=extra)

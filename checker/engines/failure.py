@@ -1,0 +1,647 @@
+"""Failure analysis: the serving equations compiled once, then asked many questions.
+
+:class:`ServingCircuit` compiles LANGUAGE.md section 4 (as the reference
+evaluator reads it) into integer-indexed nodes, with every policy question
+answered up front (:mod:`checker.engines.connections`). A node is a component,
+or one listener of an ``lb``/``gateway``, and has the form::
+
+    node = live(owner) AND group_1 AND ... AND group_m
+
+where a *static group* (a listener's forwards, a DNS name's answers) is an OR
+over nodes, and a *requirement group* picks, per scenario, the first available
+alternative (availability depends only on which components are live) and is
+then an OR over that alternative's entry nodes (or true, for a cluster).
+
+Three procedures use it:
+
+* :meth:`ServingCircuit.evaluate`: the greatest fixed point for one scenario, by
+  counting live supports per group and propagating falsity with a work list:
+  O(nodes + edges). Given a baseline, it recomputes only the *cone* of the
+  scenario (the nodes that depend, transitively, on a failed component or on a
+  requirement whose choice changed), which makes per-host and per-zone
+  enumeration near-linear in total on layered topologies.
+* :func:`minimal_cut_sets` (monotone structures): every minimal set of at most
+  K hosts whose failure stops a service, by the classic fault-tree method
+  (minimal cut sets with truncation at K), computed as the least fixed point
+  of *falsity* so that requirement cycles get greatest-fixed-point semantics.
+* :func:`checker.engines.failure_z3.minimum_stopping_set` (any structure): a
+  minimum stopping set as a MaxSAT problem.
+
+A structure is *monotone* (failing more never restores a service) unless some
+requirement has an alternative that can be available without serving, followed
+by another alternative that can be available, or writes to a ``failover auto``
+cluster whose members the source reaches unevenly (failing an unreachable
+primary promotes a reachable replica). :attr:`ServingCircuit.monotone` detects
+exactly these patterns.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from ..evaluator import Node
+from ..model import PUBLIC_SERVICE, FailureUnit, Kind, Topology, Verb
+from ..net import PortSet
+from ..policy import INTERNET
+
+# availability kinds of a requirement alternative
+AVAIL_LIVE = 0  # the target component is live (reachability checked statically)
+AVAIL_READS = 1  # some reachable member of a cluster is live
+AVAIL_WRITES = 2  # the cluster's current primary exists and is reachable
+
+
+@dataclass
+class Alternative:
+    """One target of a requirement, compiled."""
+
+    target: str
+    avail: int
+    comps: tuple[int, ...]  # AVAIL_LIVE: (target,); READS: reachable members; WRITES: members
+    reach: tuple[bool, ...]  # WRITES: reachability of each member
+    primary: int  # WRITES: the declared primary's position in ``comps``, or -1
+    auto: bool  # WRITES: failover auto
+    serve: tuple[int, ...] | None  # entry nodes; None: serves whenever available (a cluster)
+    implies_serving: bool  # available => serves (statically)
+
+
+@dataclass
+class RequirementGroup:
+    node: int  # the source's node
+    alternatives: list[Alternative]
+    line: int
+
+
+class BudgetExceeded(Exception):
+    """The cut-set computation grew past its budget; use another method."""
+
+
+class ServingCircuit:
+    """The serving equations of a topology, compiled for repeated evaluation."""
+
+    def __init__(self, topology: Topology, allowed) -> None:
+        """``allowed(source, destination, ports) -> bool`` answers policy questions."""
+        self.topology = topology
+        comps = topology.components
+        self.comp_names: list[str] = list(comps)
+        self.comp_index = {name: i for i, name in enumerate(self.comp_names)}
+        n_comps = len(self.comp_names)
+        # failure units per component: -1 when it never fails
+        self.hosts: list[FailureUnit] = []
+        self.zones: list[FailureUnit] = []
+        self.regions: list[FailureUnit] = []
+        host_ids: dict[FailureUnit, int] = {}
+        zone_ids: dict[FailureUnit, int] = {}
+        region_ids: dict[FailureUnit, int] = {}
+        self.host_of = [-1] * n_comps
+        self.zone_of = [-1] * n_comps
+        self.region_of = [-1] * n_comps
+        for i, name in enumerate(self.comp_names):
+            units = topology.units_of(name)
+            if not units:
+                continue
+            for unit, ids, out, table in (
+                (units[0], host_ids, self.hosts, self.host_of),
+                (units[1], zone_ids, self.zones, self.zone_of),
+                (units[2], region_ids, self.regions, self.region_of),
+            ):
+                uid = ids.get(unit)
+                if uid is None:
+                    uid = ids[unit] = len(out)
+                    out.append(unit)
+                table[i] = uid
+
+        # nodes
+        self.node_keys: list[Node] = []
+        self.node_index: dict[Node, int] = {}
+        self.owner: list[int] = []
+        for i, name in enumerate(self.comp_names):
+            comp = comps[name]
+            if comp.kind is Kind.INTERNET:
+                continue
+            keys: Iterable[Node] = (
+                [(name, j) for j in range(len(comp.listeners))] if comp.kind.forwards else [name]
+            )
+            for key in keys:
+                self.node_index[key] = len(self.node_keys)
+                self.node_keys.append(key)
+                self.owner.append(i)
+        n_nodes = len(self.node_keys)
+        self.static_groups: list[list[tuple[int, ...]]] = [[] for _ in range(n_nodes)]
+        self.requirement_groups: list[RequirementGroup] = []
+        self.node_requirements: list[list[int]] = [[] for _ in range(n_nodes)]
+
+        def hop(source: str, target: str, ports: PortSet) -> tuple[int, ...]:
+            """Entry nodes a connection ``source -> target`` on ``ports`` may be served by."""
+            comp = comps[target]
+            out = []
+            if comp.kind.forwards:
+                for j, listener in enumerate(comp.listeners):
+                    arriving = ports & listener.ports
+                    if arriving and allowed(source, target, arriving):
+                        out.append(self.node_index[(target, j)])
+            elif comp.kind is not Kind.INTERNET:
+                arriving = ports & comp.listen if comp.listen is not None else ports
+                if arriving and allowed(source, target, arriving):
+                    out.append(self.node_index[target])
+            return tuple(out)
+
+        self._hop = hop
+        for n, key in enumerate(self.node_keys):
+            if isinstance(key, tuple):
+                name, j = key
+                listener = comps[name].listeners[j]
+                entries: list[int] = []
+                for target in listener.targets:
+                    members = topology.clusters[target].members if target in topology.clusters else (target,)
+                    for member in members:
+                        ports = listener.target_ports or comps[member].service_ports
+                        entries.extend(hop(name, member, ports))
+                self.static_groups[n].append(tuple(dict.fromkeys(entries)))
+                continue
+            comp = comps[key]
+            if comp.kind is Kind.DNS:
+                entries = []
+                for answer in comp.answers:
+                    entries.extend(hop(INTERNET, answer, comps[answer].service_ports))
+                self.static_groups[n].append(tuple(dict.fromkeys(entries)))
+            elif comp.kind.has_requirements:
+                for req in topology.requirements_of(key):
+                    if req.optional:
+                        continue
+                    alternatives = [a for a in (self._alternative(req, t, allowed) for t in req.targets) if a]
+                    self.node_requirements[n].append(len(self.requirement_groups))
+                    self.requirement_groups.append(RequirementGroup(n, alternatives, req.span.line))
+
+        # services: each is up when one of its nodes serves
+        self.services: list[tuple[str, tuple[int, ...]]] = []
+        dns = [c for c in comps.values() if c.kind is Kind.DNS]
+        if dns:
+            self.services = [(c.name, (self.node_index[c.name],)) for c in dns]
+        else:
+            entries = []
+            for comp in comps.values():
+                if comp.kind in (Kind.DNS, Kind.INTERNET) or not comp.public_addresses:
+                    continue
+                entries.extend(hop(INTERNET, comp.name, comp.service_ports))
+            self.services = [(PUBLIC_SERVICE, tuple(dict.fromkeys(entries)))]
+
+        # reverse edges: who depends on a node, and which requirements a component's liveness steers
+        self.static_rev: list[list[int]] = [[] for _ in range(n_nodes)]  # node -> owners of its static groups
+        self.alt_rev: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]  # node -> (req, alt)
+        self.steers: list[list[int]] = [[] for _ in range(n_comps)]  # comp -> requirement ids
+        for n in range(n_nodes):
+            for group in self.static_groups[n]:
+                for m in group:
+                    self.static_rev[m].append(n)
+        for r, group in enumerate(self.requirement_groups):
+            for a, alt in enumerate(group.alternatives):
+                for m in alt.serve or ():
+                    self.alt_rev[m].append((r, a))
+                for c in alt.comps:
+                    if not self.steers[c] or self.steers[c][-1] != r:
+                        self.steers[c].append(r)
+        self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
+        for n, c in enumerate(self.owner):
+            self.nodes_of[c].append(n)
+        self.baseline_dead = bytearray(n_comps)
+        self.baseline = self._full(self.baseline_dead)
+
+    # -- compilation helpers ---------------------------------------------------------
+
+    def _alternative(self, req, target: str, allowed) -> Alternative | None:
+        """Compile one target of a requirement; None when it can never be available."""
+        topology = self.topology
+        comps = topology.components
+        source = req.source
+        if target in topology.clusters:
+            cluster = topology.clusters[target]
+            members = cluster.members
+            reach = tuple(allowed(source, m, comps[m].service_ports) for m in members)
+            if req.verb is Verb.WRITES:
+                primary = members.index(cluster.primary) if cluster.primary in members else -1
+                auto = cluster.failover.value == "auto"
+                if not any(reach) or (primary < 0 and not auto):
+                    return None
+                return Alternative(target, AVAIL_WRITES, tuple(self.comp_index[m] for m in members), reach,
+                                   primary, auto, None, True)
+            live = tuple(self.comp_index[m] for m, ok in zip(members, reach) if ok)
+            if not live:
+                return None
+            return Alternative(target, AVAIL_READS, live, (), -1, False, None, True)
+        comp = comps[target]
+        if comp.kind is Kind.DNS:
+            if not any(allowed(source, a, comps[a].service_ports) for a in comp.answers):
+                return None
+            serve: list[int] = []
+            for answer in comp.answers:
+                serve.extend(self._hop(source, answer, comps[answer].service_ports))
+            return Alternative(target, AVAIL_LIVE, (self.comp_index[target],), (), -1, False,
+                               tuple(dict.fromkeys(serve)), False)
+        if not allowed(source, target, comp.service_ports):
+            return None
+        serve_nodes = self._hop(source, target, comp.service_ports)
+        implies = comp.kind is Kind.DB and serve_nodes == (self.node_index[target],)
+        return Alternative(target, AVAIL_LIVE, (self.comp_index[target],), (), -1, False, serve_nodes, implies)
+
+    # -- structure -------------------------------------------------------------------
+
+    @property
+    def monotone(self) -> bool:
+        """Whether failing more components can never restore a service (see module doc)."""
+        for group in self.requirement_groups:
+            alts = group.alternatives
+            for i, alt in enumerate(alts):
+                if alt.avail == AVAIL_WRITES and alt.auto and not all(alt.reach):
+                    return False
+                if i < len(alts) - 1 and not alt.implies_serving:
+                    return False
+        return True
+
+    def dependencies(self, n: int) -> list[int]:
+        """Every node the value of ``n`` may depend on (over all scenarios)."""
+        out: list[int] = []
+        for group in self.static_groups[n]:
+            out.extend(group)
+        for r in self.node_requirements[n]:
+            for alt in self.requirement_groups[r].alternatives:
+                out.extend(alt.serve or ())
+        return out
+
+    def service_cone(self) -> list[int]:
+        """The nodes the services depend on, dependencies first (DFS post-order)."""
+        seen = bytearray(len(self.node_keys))
+        order: list[int] = []
+        for _, entries in self.services:
+            for start in entries:
+                if seen[start]:
+                    continue
+                seen[start] = 1
+                stack = [(start, iter(self.dependencies(start)))]
+                while stack:
+                    node, it = stack[-1]
+                    for m in it:
+                        if not seen[m]:
+                            seen[m] = 1
+                            stack.append((m, iter(self.dependencies(m))))
+                            break
+                    else:
+                        stack.pop()
+                        order.append(node)
+        return order
+
+    # -- evaluation --------------------------------------------------------------------
+
+    def is_available(self, alt: Alternative, dead) -> bool:
+        if alt.avail == AVAIL_LIVE:
+            return not dead[alt.comps[0]]
+        if alt.avail == AVAIL_READS:
+            return any(not dead[c] for c in alt.comps)
+        # writes: the current primary
+        if alt.primary >= 0 and not dead[alt.comps[alt.primary]]:
+            return alt.reach[alt.primary]
+        if alt.auto:
+            for c, ok in zip(alt.comps, alt.reach):
+                if not dead[c]:
+                    return ok
+        return False
+
+    def choice(self, r: int, dead) -> int:
+        """The alternative that gets requirement ``r``'s request, or -1."""
+        for a, alt in enumerate(self.requirement_groups[r].alternatives):
+            if self.is_available(alt, dead):
+                return a
+        return -1
+
+    def _full(self, dead) -> tuple[bytearray, list[int]]:
+        n_nodes = len(self.node_keys)
+        choices = [self.choice(r, dead) for r in range(len(self.requirement_groups))]
+        value = bytearray(n_nodes)
+        self._propagate(range(n_nodes), dead, value, choices)
+        return value, choices
+
+    def evaluate(self, dead_components: Iterable[int]) -> tuple[bytearray, list[int]]:
+        """Node values and requirement choices with ``dead_components`` failed,
+        recomputing only the cone that depends on them."""
+        dead = bytearray(self.baseline_dead)
+        seeds: list[int] = []
+        changed_reqs: set[int] = set()
+        dead_list = list(dead_components)
+        for c in dead_list:
+            dead[c] = 1
+        base_value, base_choices = self.baseline
+        choices = list(base_choices)
+        for c in dead_list:
+            seeds.extend(self.nodes_of[c])
+            for r in self.steers[c]:
+                if r not in changed_reqs:
+                    changed_reqs.add(r)
+                    new = self.choice(r, dead)
+                    if new != choices[r]:
+                        choices[r] = new
+                        seeds.append(self.requirement_groups[r].node)
+        # the cone: everything that depends on a seed
+        in_cone = bytearray(len(self.node_keys))
+        cone: list[int] = []
+        stack = seeds
+        while stack:
+            n = stack.pop()
+            if in_cone[n]:
+                continue
+            in_cone[n] = 1
+            cone.append(n)
+            stack.extend(self.static_rev[n])
+            stack.extend(self.requirement_groups[r].node for r, _ in self.alt_rev[n])
+        value = bytearray(base_value)
+        self._propagate(cone, dead, value, choices, in_cone)
+        return value, choices
+
+    def _propagate(self, nodes, dead, value, choices, in_cone=None) -> None:
+        """Greatest fixed point over ``nodes`` (others keep their values in ``value``).
+
+        Every node starts true unless its owner is dead; each group counts its true
+        members; a node with an empty group falls, and each fall costs its dependents'
+        groups one support. Linear in the nodes and edges visited.
+        """
+        owner = self.owner
+        nodes = list(nodes)
+        for n in nodes:
+            value[n] = 0 if dead[owner[n]] else 1
+        static_count: dict[int, int] = {}  # a node has at most one static group
+        req_count: dict[int, int] = {}
+        groups = self.requirement_groups
+        falling: list[int] = []
+        for n in nodes:
+            if not value[n]:
+                continue
+            falls = False
+            for members in self.static_groups[n]:
+                count = 0
+                for m in members:
+                    if value[m]:
+                        count += 1
+                static_count[n] = count
+                falls = falls or count == 0
+            for r in self.node_requirements[n]:
+                a = choices[r]
+                if a < 0:
+                    falls = True
+                    continue
+                serve = groups[r].alternatives[a].serve
+                if serve is None:
+                    continue
+                count = 0
+                for m in serve:
+                    if value[m]:
+                        count += 1
+                req_count[r] = count
+                falls = falls or count == 0
+            if falls:
+                falling.append(n)
+        for n in falling:
+            value[n] = 0
+        # every node in ``falling`` was counted as a support while true
+        while falling:
+            m = falling.pop()
+            for n in self.static_rev[m]:
+                if not value[n] or (in_cone is not None and not in_cone[n]):
+                    continue
+                static_count[n] -= 1
+                if static_count[n] == 0:
+                    value[n] = 0
+                    falling.append(n)
+            for r, a in self.alt_rev[m]:
+                if choices[r] != a:
+                    continue
+                n = groups[r].node
+                if not value[n] or (in_cone is not None and not in_cone[n]):
+                    continue
+                req_count[r] -= 1
+                if req_count[r] == 0:
+                    value[n] = 0
+                    falling.append(n)
+
+    def services_down(self, value) -> list[str]:
+        return sorted(name for name, entries in self.services if not any(value[m] for m in entries))
+
+    # -- scenarios in terms of units ----------------------------------------------------
+
+    def dead_for(self, units: Iterable[FailureUnit]) -> list[int]:
+        """Components that a set of failed units takes down."""
+        wanted = set(units)
+        out = []
+        for c in range(len(self.comp_names)):
+            if self.host_of[c] < 0:
+                continue
+            if (self.hosts[self.host_of[c]] in wanted or self.zones[self.zone_of[c]] in wanted
+                    or self.regions[self.region_of[c]] in wanted):
+                out.append(c)
+        return out
+
+    def members_of(self, kind: str) -> tuple[list[FailureUnit], list[list[int]]]:
+        """Units of one kind and, for each, the components it takes down."""
+        units = {"host": self.hosts, "zone": self.zones, "region": self.regions}[kind]
+        table = {"host": self.host_of, "zone": self.zone_of, "region": self.region_of}[kind]
+        members: list[list[int]] = [[] for _ in units]
+        for c, uid in enumerate(table):
+            if uid >= 0:
+                members[uid].append(c)
+        return units, members
+
+    def stops(self, dead: Sequence[int]) -> list[str]:
+        value, _ = self.evaluate(dead)
+        return self.services_down(value)
+
+
+# -- minimal cut sets (monotone structures) ------------------------------------------------
+
+CUT_BUDGET = 200_000  # set unions before giving up on the cut-set method
+
+
+def minimal_cut_sets(circuit: ServingCircuit, limit: int, budget: int = CUT_BUDGET) -> list[frozenset[int]]:
+    """Every minimal set of at most ``limit`` hosts (ids into ``circuit.hosts``) whose
+    failure stops some service, for a monotone circuit.
+
+    Falsity is the least fixed point of ``false(n) = dead(owner) or some group is false``,
+    ``false(OR group) = every member is false``; the families of minimal cut sets follow
+    the same equations (union for "or", pairwise union for "and"), truncated at ``limit``
+    elements, and are iterated from "never false" upwards until stable, so cycles get
+    greatest-fixed-point serving semantics.
+
+    Complexity: one pass per node on acyclic structures, each costing the product of its
+    children's family sizes (bounded by ``budget``; :class:`BudgetExceeded` beyond).
+    References: fault-tree minimal cut sets (MOCUS), Vesely et al., Fault Tree Handbook.
+    """
+    counter = [0]
+    families: dict[int, list[frozenset[int]]] = {}
+    order = circuit.service_cone()
+    position = {n: i for i, n in enumerate(order)}
+    dependents: dict[int, list[int]] = {n: [] for n in order}
+    for n in order:
+        for m in circuit.dependencies(n):
+            dependents[m].append(n)
+    heap = list(range(len(order)))  # positions; dependencies come first
+    queued = set(heap)
+    while heap:
+        n = order[heapq.heappop(heap)]
+        queued.discard(position[n])
+        new = _node_family(circuit, n, families, limit, counter, budget)
+        if new != families.get(n, []):
+            families[n] = new
+            for d in dependents[n]:
+                if position[d] not in queued:
+                    queued.add(position[d])
+                    heapq.heappush(heap, position[d])
+    result: list[frozenset[int]] = []
+    for _, entries in circuit.services:
+        family = [frozenset()]
+        for m in entries:
+            family = _product(family, families.get(m, []), limit, counter, budget)
+        result = _minimize(result + family)
+    return sorted(result, key=lambda s: (len(s), sorted(s)))
+
+
+def _node_family(circuit, n, families, limit, counter, budget) -> list[frozenset[int]]:
+    owner = circuit.owner[n]
+    host = circuit.host_of[owner]
+    out: list[frozenset[int]] = [frozenset((host,))] if host >= 0 else []
+    for group in circuit.static_groups[n]:
+        family = [frozenset()]
+        for m in group:
+            family = _product(family, families.get(m, []), limit, counter, budget)
+            if not family:
+                break
+        out.extend(family)
+    for r in circuit.node_requirements[n]:
+        out.extend(_requirement_family(circuit, r, families, limit, counter, budget))
+    return _minimize(out)
+
+
+def _requirement_family(circuit, r, families, limit, counter, budget) -> list[frozenset[int]]:
+    """Cut sets that leave requirement ``r`` unmet: every alternative unavailable, and the
+    last one unavailable or not serving (earlier ones serve whenever available)."""
+    alts = circuit.requirement_groups[r].alternatives
+    family = [frozenset()]
+    for i, alt in enumerate(alts):
+        down = _unavailable_family(circuit, alt)
+        if i == len(alts) - 1 and alt.serve is not None:
+            not_serving = [frozenset()]
+            for m in alt.serve:
+                not_serving = _product(not_serving, families.get(m, []), limit, counter, budget)
+            down = _minimize(down + not_serving)
+        family = _product(family, down, limit, counter, budget)
+        if not family:
+            break
+    return family
+
+
+def _unavailable_family(circuit, alt: Alternative) -> list[frozenset[int]]:
+    host_of = circuit.host_of
+    if alt.avail == AVAIL_LIVE:
+        h = host_of[alt.comps[0]]
+        return [frozenset((h,))] if h >= 0 else []
+    if alt.avail == AVAIL_WRITES and not alt.auto:
+        h = host_of[alt.comps[alt.primary]]
+        return [frozenset((h,))] if h >= 0 else []
+    # reads (reachable members) or auto writes (all members reachable): every one down
+    hosts = [host_of[c] for c in alt.comps]
+    if any(h < 0 for h in hosts):
+        return []
+    return [frozenset(hosts)]
+
+
+def _product(left, right, limit, counter, budget) -> list[frozenset[int]]:
+    """Minimal unions of one set from each family, of at most ``limit`` elements."""
+    if not left or not right:
+        return []
+    counter[0] += len(left) * len(right)
+    if counter[0] > budget:
+        raise BudgetExceeded()
+    out = []
+    for a in left:
+        if any(b <= a for b in right):
+            out.append(a)
+            continue
+        for b in right:
+            u = a | b
+            if len(u) <= limit:
+                out.append(u)
+    return _minimize(out)
+
+
+def _minimize(family: list[frozenset[int]]) -> list[frozenset[int]]:
+    """The inclusion-minimal sets of a family, without duplicates, in a stable order."""
+    unique = sorted(set(family), key=lambda s: (len(s), sorted(s)))
+    kept: list[frozenset[int]] = []
+    for s in unique:
+        if not any(k <= s for k in kept):
+            kept.append(s)
+    return kept
+
+
+# -- shared by the checks -------------------------------------------------------------------
+
+CIRCUIT_KEY = "serving-circuit"
+
+
+def circuit_for(context) -> ServingCircuit:
+    """The file's compiled serving circuit, built once per file (``context.cache``)."""
+    circuit = context.cache.get(CIRCUIT_KEY)
+    if circuit is None:
+        from .connections import connections
+
+        circuit = ServingCircuit(context.topology, connections(context).allowed)
+        context.cache[CIRCUIT_KEY] = circuit
+    return circuit
+
+
+@dataclass(frozen=True)
+class StoppingSets:
+    """The answer to "which sets of at most ``limit`` hosts stop a service"."""
+
+    status: str  # "found" | "none" (no stopping set of at most ``limit``) | "unknown"
+    smallest: int | None  # size of a smallest stopping set when known and <= limit
+    sets: tuple[tuple[FailureUnit, ...], ...]  # smallest sets (all singletons when smallest is 1)
+    method: str
+    reason: str | None = None
+
+
+def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) -> StoppingSets:
+    """Smallest sets of at most ``limit`` hosts that stop a service (baseline must be up).
+
+    Monotone circuits use :func:`minimal_cut_sets` (method ``graph``): exact, every
+    minimal set up to ``limit``. Others, and monotone ones whose cut-set families
+    exceed the budget, use MaxSAT (method ``z3``); when its optimum is a single host,
+    every host is then tried alone on the circuit, so all single points are listed.
+    """
+    if circuit.monotone:
+        try:
+            cuts = minimal_cut_sets(circuit, limit)
+        except BudgetExceeded:
+            cuts = None
+        if cuts is not None:
+            if not cuts:
+                return StoppingSets("none", None, (), "graph")
+            size = len(cuts[0])
+            chosen = [tuple(circuit.hosts[h] for h in s) for s in cuts if len(s) == size]
+            return StoppingSets("found", size, _sorted_sets(chosen), "graph")
+    from .failure_z3 import minimum_stopping_set
+    from ..results import Status
+
+    outcome = minimum_stopping_set(circuit, timeout)
+    if outcome.status is Status.UNKNOWN:
+        return StoppingSets("unknown", None, (), "z3", outcome.reason)
+    if outcome.status is Status.PROVED or len(outcome.hosts) > limit:
+        return StoppingSets("none", None, (), "z3")
+    size = len(outcome.hosts)
+    if size == 1:
+        units, members = circuit.members_of("host")
+        singles = [(units[h],) for h in range(len(units)) if circuit.stops(members[h])]
+        return StoppingSets("found", 1, _sorted_sets(singles), "z3")
+    return StoppingSets("found", size, (tuple(circuit.hosts[h] for h in outcome.hosts),), "z3")
+
+
+def _sorted_sets(sets: list[tuple[FailureUnit, ...]]) -> tuple[tuple[FailureUnit, ...], ...]:
+    normal = [tuple(sorted(s, key=lambda u: u.label)) for s in sets]
+    return tuple(sorted(normal, key=lambda s: [u.label for u in s]))

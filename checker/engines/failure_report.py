@@ -1,0 +1,61 @@
+"""Counterexamples of the failure checks, replayed through the reference evaluator.
+
+Both ``no-spof`` and ``zone-redundancy`` report a set of failed units, the
+services it stops and why. Every such set is replayed through
+:class:`checker.evaluator.Evaluator` first: a set the evaluator does not
+confirm is a bug in an engine (:class:`checker.context.InternalError`), never
+output.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..context import InternalError
+from ..evaluator import Evaluator
+from ..model import FailureUnit, Span, Topology
+from ..results import Counterexample, Hop
+
+ALREADY_DOWN = "already down with nothing failed (see available)"
+
+
+def stopping_counterexample(topology: Topology, evaluator: Evaluator, units: Iterable[FailureUnit],
+                            check_id: str) -> Counterexample:
+    """The contract's ``{"failed", "stopped", "explanation"}`` for one stopping set."""
+    ordered = sorted(set(units), key=lambda u: u.label)
+    failed = frozenset(ordered)
+    stopped = evaluator.stopped(failed)
+    if not stopped:
+        labels = ", ".join(u.label for u in ordered) or "nothing"
+        raise InternalError(f"{check_id}: failing {labels} does not stop a service in the reference evaluator")
+    labels = [u.label for u in ordered]
+    lead = f"failing {', '.join(labels)}" if labels else ALREADY_DOWN
+    explanation: list[str] = []
+    for service in stopped:
+        reasons = evaluator.explain(service, failed)
+        if not reasons:
+            explanation.append(f"{lead} stops {service}" if labels else f"{service} is {lead}")
+        for reason in reasons:
+            if labels:
+                explanation.append(f"{lead} stops {service}: {reason.text}")
+            else:
+                explanation.append(f"{service} is {lead}: {reason.text}")
+    related = tuple(Hop(u.label, topology.unit_span(u)) for u in ordered)
+    return Counterexample({"failed": labels, "stopped": stopped, "explanation": explanation}, related=related)
+
+
+def unit_location(topology: Topology, unit: FailureUnit) -> Span | None:
+    """Where to point for a unit: its declaration; for the implicit ``(unzoned)`` zone or
+    ``(unregioned)`` region, the first component placed there."""
+    span = topology.unit_span(unit)
+    if span is not None:
+        return span
+    for name in topology.components:
+        units = topology.units_of(name)
+        if unit in units:
+            return topology.components[name].name_span
+    return None
+
+
+def quote(names: Iterable[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)

@@ -1,0 +1,146 @@
+"""Oracle tests for ``no-spof`` and ``zone-redundancy``: every verdict, every single
+point of failure, the size of every smallest stopping set and every zone (region)
+list is compared with brute-force enumeration of unit subsets through the
+reference evaluator, on random topologies (``tests/strategies.py``).
+
+The CI profile runs a few hundred cases in total; for a campaign of thousands::
+
+    HYPOTHESIS_PROFILE=long python -m pytest -q tests/test_failure_oracle.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from hypothesis import given, settings
+
+from checker.api import load_text
+from checker.context import Context, Options
+from checker.checks import no_spof, zone_redundancy
+from checker.engines.failure import circuit_for, minimal_cut_sets
+from checker.engines.failure_z3 import minimum_stopping_set
+from checker.evaluator import Evaluator
+from checker.model import CheckRequest
+from checker.results import Status
+
+from .strategies import topologies
+
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+EXAMPLES = 5000 if LONG else 120
+
+
+def _topology(text: str):
+    loaded = load_text(text, "gen.topo")
+    assert loaded.topology is not None, [r.message for r in loaded.results]
+    return loaded.topology
+
+
+def _brute_force(topology, limit: int):
+    """(baseline down, smallest stopping size <= limit or None, every stopping single host)."""
+    evaluator = Evaluator(topology)
+    if evaluator.stopped(()):
+        return True, 0, set()
+    hosts = topology.host_units
+    singles = {h.label for h in hosts if evaluator.stopped(frozenset((h,)))}
+    if singles:
+        return False, 1, singles
+    for size in range(2, limit + 1):
+        for combo in itertools.combinations(hosts, size):
+            if evaluator.stopped(frozenset(combo)):
+                return False, size, singles
+    return False, None, singles
+
+
+def _run(module, topology, params=()):
+    request = CheckRequest(module.ID, tuple(params), None)
+    return list(module.run(topology, request, Context(topology, Options(timeout=30))))
+
+
+@settings(max_examples=EXAMPLES)
+@given(topologies(max_hosts=8))
+def test_no_spof_k1_matches_enumeration(text: str) -> None:
+    topology = _topology(text)
+    down, smallest, singles = _brute_force(topology, 2)
+    [result] = _run(no_spof, topology)
+    if down:
+        assert result.status is Status.REFUTED and result.margin == 0
+        assert [c.fields["failed"] for c in result.counterexamples] == [[]]
+        return
+    assert result.margin == smallest
+    if singles:
+        assert result.status is Status.REFUTED
+        assert [c.fields["failed"] for c in result.counterexamples] == [[s] for s in sorted(singles)]
+    else:
+        assert result.status is Status.PROVED and not result.counterexamples
+
+
+@settings(max_examples=EXAMPLES // 2)
+@given(topologies(max_hosts=7))
+def test_no_spof_k2_k3_smallest_set(text: str) -> None:
+    topology = _topology(text)
+    evaluator = Evaluator(topology)
+    for k in (2, 3):
+        down, smallest, _ = _brute_force(topology, k + 1)
+        [result] = _run(no_spof, topology, (("k", str(k)),))
+        assert result.extra == {"params": {"k": str(k)}}
+        assert result.margin == smallest, (k, result.message)
+        if smallest is not None and smallest <= k:
+            assert result.status is Status.REFUTED
+            [example] = result.counterexamples
+            assert len(example.fields["failed"]) == smallest
+            units = {u.label: u for u in topology.host_units}
+            assert evaluator.stopped(frozenset(units[label] for label in example.fields["failed"]))
+        else:
+            assert result.status is Status.PROVED
+
+
+@settings(max_examples=EXAMPLES // 2)
+@given(topologies(max_hosts=8))
+def test_both_methods_agree_with_enumeration(text: str) -> None:
+    """The cut-set method (when monotone) and MaxSAT (always) find the true minimum."""
+    topology = _topology(text)
+    circuit = circuit_for(Context(topology))
+    if circuit.services_down(circuit.baseline[0]):
+        return
+    _, smallest, _ = _brute_force(topology, 3)
+    outcome = minimum_stopping_set(circuit, 30)
+    size = len(outcome.hosts) if outcome.status is Status.REFUTED else None
+    assert (size if size is not None and size <= 3 else None) == smallest
+    if circuit.monotone:
+        cuts = minimal_cut_sets(circuit, 3)
+        assert (len(cuts[0]) if cuts else None) == smallest
+
+
+@settings(max_examples=EXAMPLES)
+@given(topologies(max_hosts=8))
+def test_zone_and_region_redundancy_match_enumeration(text: str) -> None:
+    topology = _topology(text)
+    evaluator = Evaluator(topology)
+    down = bool(evaluator.stopped(()))
+    for level, units in (("zone", topology.zone_units), ("region", topology.region_units)):
+        expected = sorted(u.label for u in units if evaluator.stopped(frozenset((u,))))
+        params = () if level == "zone" else (("level", "region"),)
+        [result] = _run(zone_redundancy, topology, params)
+        got = [c.fields["failed"] for c in result.counterexamples]
+        if down:
+            assert result.status is Status.REFUTED and got == [[]]
+        elif expected:
+            assert result.status is Status.REFUTED and got == [[label] for label in expected]
+        else:
+            assert result.status is Status.PROVED
+
+
+@settings(max_examples=EXAMPLES)
+@given(topologies(max_hosts=8))
+def test_circuit_matches_evaluator_on_random_scenarios(text: str) -> None:
+    """The compiled circuit's greatest fixed point equals the evaluator's, scenario by
+    scenario (random subsets of hosts, plus each zone and region)."""
+    topology = _topology(text)
+    evaluator = Evaluator(topology)
+    circuit = circuit_for(Context(topology))
+    units = list(topology.host_units)
+    scenarios = [frozenset(), *(frozenset((u,)) for u in topology.zone_units + topology.region_units)]
+    scenarios += [frozenset(units[i] for i in range(len(units)) if (mask >> i) & 1) for mask in range(0, 2 ** len(units), 7)]
+    for failed in scenarios:
+        assert circuit.stops(circuit.dead_for(failed)) == evaluator.stopped(failed), sorted(u.label for u in failed)
