@@ -297,7 +297,7 @@ def to_dot(topology: Topology, results: Sequence[Result] = (), highlight: bool =
 
     for edge in drawing.edges:
         attrs = [f"label={_dot_id(edge.label)}"]
-        style = {"optional": "dashed", "replication": "dashed", "member": "dotted", "entry": "solid"}.get(edge.kind)
+        style = {"optional": "dashed", "replication": "dashed", "member": "dotted"}.get(edge.kind)
         if edge.kind == "replication":
             attrs += ['color="#00897b"', 'fontcolor="#00695c"']
         if (edge.source, edge.target) in hops:
