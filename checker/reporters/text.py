@@ -20,7 +20,30 @@ def render(reports: Sequence[FileReport], colour: bool = False) -> str:
                 continue
             out.extend(_finding(report.path, result, lines, colour))
         out.append(_summary(report, colour))
+    if len(reports) > 1:
+        out.append(_total(reports, colour))
     return "\n".join(out) + "\n"
+
+
+def _suppressed_count(report: FileReport) -> int:
+    return sum(len(r.extra.get("suppressed", ())) for r in report.results)
+
+
+def _total(reports: Sequence[FileReport], colour: bool) -> str:
+    """The final line over every file."""
+    from ..suppress import is_failing
+
+    totals = {"proved": 0, "refuted": 0, "unknown": 0}
+    for report in reports:
+        for key, count in report.counts().items():
+            totals[key] += count
+    suppressed = sum(_suppressed_count(r) for r in reports)
+    failing = sum(1 for rep in reports for r in rep.results if is_failing(r))
+    verdict = (_paint(f"{failing} failing", _COLOURS["error"], colour) if failing
+               else _paint("nothing failing", _COLOURS["proved"], colour))
+    tail = f", {suppressed} suppressed" if suppressed else ""
+    return (f"total: {len(reports)} files, {totals['proved']} proved, {totals['refuted']} refuted, "
+            f"{totals['unknown']} unknown{tail}; {verdict}")
 
 
 def _paint(text: str, code: str, colour: bool) -> str:
@@ -30,20 +53,28 @@ def _paint(text: str, code: str, colour: bool) -> str:
 def _finding(path: str, result: Result, lines: list[str], colour: bool) -> list[str]:
     span = result.span
     line, column = (span.line, span.column) if span else (1, 1)
+    from ..suppress import fully_suppressed
+
     label = result.severity.value if result.status is Status.REFUTED else f"{result.severity.value} (unknown)"
-    head = f"{path}:{line}:{column}: {_paint(f'{label}[{result.id}]', _COLOURS[result.severity.value], colour)} {result.message}"
+    code = _COLOURS[result.severity.value]
+    if fully_suppressed(result):
+        label, code = "suppressed", _DIM
+    head = f"{path}:{line}:{column}: {_paint(f'{label}[{result.id}]', code, colour)} {result.message}"
     out = [head]
     if span and 1 <= span.line <= len(lines):
         source = lines[span.line - 1].rstrip("\r").expandtabs(1)
         width = max(1, (span.end_column - span.column) if span.end_line == span.line else len(source) - span.column + 1)
         out.append(f"  {span.line:>4} | {source}")
-        out.append(f"       | {' ' * (span.column - 1)}{_paint('^' * width, _COLOURS[result.severity.value], colour)}")
-    if result.hint:
+        out.append(f"       | {' ' * (span.column - 1)}{_paint('^' * width, code, colour)}")
+    if result.hint and not fully_suppressed(result):
         out.append(f"       = hint: {result.hint}")
     for index, counterexample in enumerate(result.counterexamples, 1):
         prefix = f"counterexample {index}" if len(result.counterexamples) > 1 else "counterexample"
         out.append(f"    {_paint(prefix, _BOLD, colour)}:")
         out.extend(f"      {text}" for text in describe_fields(counterexample.to_json()))
+    for entry in result.extra.get("suppressed", ()):
+        out.append(f"    {_paint('suppressed', _BOLD, colour)} (line {entry.get('line')}): {entry.get('reason')}")
+        out.extend(f"      {text}" for text in describe_fields(dict(entry.get("counterexample") or {})))
     return out
 
 
@@ -81,6 +112,9 @@ def _summary(report: FileReport, colour: bool) -> str:
             proved.append(f"{r.id}{margin}")
     if proved:
         text += f"; {_paint('proved', _COLOURS['proved'], colour)}: {', '.join(proved)}"
+    suppressed = _suppressed_count(report)
+    if suppressed:
+        text += f"; {suppressed} suppressed"
     if report.skipped:
         text += f" ({report.skipped})"
     return text
