@@ -1,0 +1,36 @@
+"""Witness packets come from the part of the internet and the ports the policy admits."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from checker.api import check_text
+
+from .conftest import CASES
+
+
+def _counterexample(name: str, check_id: str) -> dict:
+    path = CASES / check_id / "bad" / name
+    report = check_text(path.read_text(encoding="utf-8"), str(path))
+    (result,) = [r for r in report.results if r.id == check_id]
+    return result.counterexamples[0].fields
+
+
+def test_partial_deny_witness_is_in_the_admitted_part() -> None:
+    fields = _counterexample("partial-deny.topo", "private-web")
+    assert ipaddress.ip_address(fields["packet"]["src"]) in ipaddress.ip_network("198.51.100.192/26")
+
+
+def test_port_range_witness_is_in_the_open_half() -> None:
+    fields = _counterexample("port-range.topo", "private-web")
+    assert 8050 <= fields["packet"]["port"] <= 8099
+    assert fields["packet"]["protocol"] == "tcp"
+
+
+def test_witness_source_is_of_the_destination_family() -> None:
+    fields = _counterexample("port-forward.topo", "private-web")
+    assert ipaddress.ip_address(fields["packet"]["src"]).version == 4
+
+
+def test_open_network_paths_cite_no_rules() -> None:
+    assert _counterexample("open-network.topo", "private-web")["rules"] == []
