@@ -20,10 +20,13 @@ Three procedures use it:
   scenario (the nodes that depend, transitively, on a failed component or on a
   requirement whose choice changed), which makes per-host and per-zone
   enumeration near-linear in total on layered topologies.
-* :func:`minimal_cut_sets` (monotone structures): every minimal set of at most
-  K hosts whose failure stops a service, by the classic fault-tree method
-  (minimal cut sets with truncation at K), computed as the least fixed point
-  of *falsity* so that requirement cycles get greatest-fixed-point semantics.
+* :func:`minimal_cut_sets`: every minimal *term* with at most K failed hosts
+  under which a service is down, by the fault-tree method (minimal cut sets with
+  truncation at K), computed as the least fixed point of *falsity* so that
+  requirement cycles get greatest-fixed-point semantics. On monotone structures
+  the terms are plain cut sets; on others a term also names hosts that must stay
+  live ("db1 failed, api1 live"), which is how a set can stop a service that a
+  superset does not stop.
 * :func:`checker.engines.failure_z3.minimum_stopping_set` (any structure): a
   minimum stopping set as a MaxSAT problem.
 
@@ -454,27 +457,38 @@ class ServingCircuit:
         return self.services_down(value)
 
 
-# -- minimal cut sets (monotone structures) ------------------------------------------------
+# -- stopping terms: minimal cut sets generalised to ordered alternatives ----------------------
 
-CUT_BUDGET = 200_000  # set unions before giving up on the cut-set method
+CUT_BUDGET = 400_000  # term unions before giving up on the term method
+
+# A term (P, N) stands for "every host in P failed and every host in N live". The set of
+# scenarios in which a node is false is a union of terms; F = P realises a consistent
+# term exactly (P and N disjoint), so a smallest stopping set is a consistent term with
+# the fewest failed hosts. Monotone circuits only ever produce N = {}: then the terms are
+# the classic minimal cut sets.
+Term = tuple  # (frozenset[int], frozenset[int])
+_EMPTY: Term = (frozenset(), frozenset())
 
 
-def minimal_cut_sets(circuit: ServingCircuit, limit: int, budget: int = CUT_BUDGET) -> list[frozenset[int]]:
-    """Every minimal set of at most ``limit`` hosts (ids into ``circuit.hosts``) whose
-    failure stops some service, for a monotone circuit.
+def minimal_cut_sets(circuit: ServingCircuit, limit: int, budget: int = CUT_BUDGET) -> list[Term]:
+    """The minimal terms with at most ``limit`` failed hosts under which some service is
+    down, sorted by the number of failed hosts.
 
     Falsity is the least fixed point of ``false(n) = dead(owner) or some group is false``,
-    ``false(OR group) = every member is false``; the families of minimal cut sets follow
-    the same equations (union for "or", pairwise union for "and"), truncated at ``limit``
-    elements, and are iterated from "never false" upwards until stable, so cycles get
-    greatest-fixed-point serving semantics.
+    ``false(OR group) = every member is false``, and a requirement is unmet when some
+    alternative is chosen (every earlier one unavailable, this one available) and does not
+    serve, or none is available. Term families follow the same equations (union for
+    "or", pairwise union for "and"), dropping inconsistent terms and terms with more than
+    ``limit`` failed hosts, and are iterated from "never false" upwards until stable, so
+    requirement cycles keep their greatest-fixed-point serving semantics.
 
     Complexity: one pass per node on acyclic structures, each costing the product of its
-    children's family sizes (bounded by ``budget``; :class:`BudgetExceeded` beyond).
-    References: fault-tree minimal cut sets (MOCUS), Vesely et al., Fault Tree Handbook.
+    children's family sizes, bounded by ``budget`` (:class:`BudgetExceeded` beyond).
+    References: minimal cut sets of fault trees (MOCUS; Vesely et al., *Fault Tree
+    Handbook*, NUREG-0492), prime implicants for the non-coherent case.
     """
     counter = [0]
-    families: dict[int, list[frozenset[int]]] = {}
+    families: dict[int, list[Term]] = {}
     order = circuit.service_cone()
     position = {n: i for i, n in enumerate(order)}
     dependents: dict[int, list[int]] = {n: [] for n in order}
@@ -493,90 +507,102 @@ def minimal_cut_sets(circuit: ServingCircuit, limit: int, budget: int = CUT_BUDG
                 if position[d] not in queued:
                     queued.add(position[d])
                     heapq.heappush(heap, position[d])
-    result: list[frozenset[int]] = []
+    result: list[Term] = []
     for _, entries in circuit.services:
-        family = [frozenset()]
+        family = [_EMPTY]
         for m in entries:
             family = _product(family, families.get(m, []), limit, counter, budget)
         result = _minimize(result + family)
-    return sorted(result, key=lambda s: (len(s), sorted(s)))
+    return result
 
 
-def _node_family(circuit, n, families, limit, counter, budget) -> list[frozenset[int]]:
-    owner = circuit.owner[n]
-    host = circuit.host_of[owner]
-    out: list[frozenset[int]] = [frozenset((host,))] if host >= 0 else []
-    for group in circuit.static_groups[n]:
-        family = [frozenset()]
-        for m in group:
-            family = _product(family, families.get(m, []), limit, counter, budget)
-            if not family:
-                break
-        out.extend(family)
-    for r in circuit.node_requirements[n]:
-        out.extend(_requirement_family(circuit, r, families, limit, counter, budget))
-    return _minimize(out)
-
-
-def _requirement_family(circuit, r, families, limit, counter, budget) -> list[frozenset[int]]:
-    """Cut sets that leave requirement ``r`` unmet: every alternative unavailable, and the
-    last one unavailable or not serving (earlier ones serve whenever available)."""
-    alts = circuit.requirement_groups[r].alternatives
-    family = [frozenset()]
-    for i, alt in enumerate(alts):
-        down = _unavailable_family(circuit, alt)
-        if i == len(alts) - 1 and alt.serve is not None:
-            not_serving = [frozenset()]
-            for m in alt.serve:
-                not_serving = _product(not_serving, families.get(m, []), limit, counter, budget)
-            down = _minimize(down + not_serving)
-        family = _product(family, down, limit, counter, budget)
+def _false_family(families, nodes, limit, counter, budget) -> list[Term]:
+    """Terms under which every one of ``nodes`` is false."""
+    family = [_EMPTY]
+    for m in nodes:
+        family = _product(family, families.get(m, []), limit, counter, budget)
         if not family:
             break
     return family
 
 
-def _unavailable_family(circuit, alt: Alternative) -> list[frozenset[int]]:
+def _node_family(circuit, n, families, limit, counter, budget) -> list[Term]:
+    host = circuit.host_of[circuit.owner[n]]
+    out: list[Term] = [(frozenset((host,)), frozenset())] if host >= 0 else []
+    for group in circuit.static_groups[n]:
+        out.extend(_false_family(families, group, limit, counter, budget))
+    for r in circuit.node_requirements[n]:
+        alts = circuit.requirement_groups[r].alternatives
+        before = [_EMPTY]  # every earlier alternative unavailable
+        for alt in alts:
+            up, down = _availability(circuit, alt)
+            if alt.serve is not None:
+                chosen = _product(before, up, limit, counter, budget)
+                if chosen:
+                    failing = _false_family(families, alt.serve, limit, counter, budget)
+                    out.extend(_product(chosen, failing, limit, counter, budget))
+            before = _product(before, down, limit, counter, budget)
+            if not before:
+                break
+        out.extend(before)
+    return _minimize(out)
+
+
+def _availability(circuit, alt: Alternative) -> tuple[list[Term], list[Term]]:
+    """(terms under which ``alt`` is available, terms under which it is not)."""
     host_of = circuit.host_of
-    if alt.avail == AVAIL_LIVE:
-        h = host_of[alt.comps[0]]
-        return [frozenset((h,))] if h >= 0 else []
-    if alt.avail == AVAIL_WRITES and not alt.auto:
-        h = host_of[alt.comps[alt.primary]]
-        return [frozenset((h,))] if h >= 0 else []
-    # reads (reachable members) or auto writes (all members reachable): every one down
-    hosts = [host_of[c] for c in alt.comps]
-    if any(h < 0 for h in hosts):
-        return []
-    return [frozenset(hosts)]
+    none: frozenset[int] = frozenset()
+    if alt.avail in (AVAIL_LIVE, AVAIL_READS):
+        hosts = [host_of[c] for c in alt.comps]
+        if any(h < 0 for h in hosts):
+            return [_EMPTY], []
+        return [(none, frozenset((h,))) for h in hosts], [(frozenset(hosts), none)]
+    # writes: candidate j is the current primary when every earlier candidate is dead
+    candidates = ([alt.primary] if alt.primary >= 0 else []) + (
+        [j for j in range(len(alt.comps)) if j != alt.primary] if alt.auto else [])
+    up: list[Term] = []
+    down: list[Term] = []
+    dead_so_far: frozenset[int] = frozenset()
+    for j in candidates:
+        h = host_of[alt.comps[j]]
+        bucket = up if alt.reach[j] else down
+        if h < 0:
+            bucket.append((dead_so_far, none))
+            return _minimize(up), _minimize(down)
+        bucket.append((dead_so_far, frozenset((h,))))
+        dead_so_far = dead_so_far | {h}
+    down.append((dead_so_far, none))  # no live candidate: no primary
+    return _minimize([t for t in up if not (t[0] & t[1])]), _minimize([t for t in down if not (t[0] & t[1])])
 
 
-def _product(left, right, limit, counter, budget) -> list[frozenset[int]]:
-    """Minimal unions of one set from each family, of at most ``limit`` elements."""
+def _product(left, right, limit, counter, budget) -> list[Term]:
+    """Minimal consistent conjunctions of one term from each family, with at most
+    ``limit`` failed hosts."""
     if not left or not right:
         return []
     counter[0] += len(left) * len(right)
     if counter[0] > budget:
         raise BudgetExceeded()
     out = []
-    for a in left:
-        if any(b <= a for b in right):
-            out.append(a)
-            continue
-        for b in right:
-            u = a | b
-            if len(u) <= limit:
-                out.append(u)
+    for p1, n1 in left:
+        for p2, n2 in right:
+            p = p1 | p2
+            if len(p) > limit:
+                continue
+            q = n1 | n2
+            if p & q:
+                continue
+            out.append((p, q))
     return _minimize(out)
 
 
-def _minimize(family: list[frozenset[int]]) -> list[frozenset[int]]:
-    """The inclusion-minimal sets of a family, without duplicates, in a stable order."""
-    unique = sorted(set(family), key=lambda s: (len(s), sorted(s)))
-    kept: list[frozenset[int]] = []
-    for s in unique:
-        if not any(k <= s for k in kept):
-            kept.append(s)
+def _minimize(family: list[Term]) -> list[Term]:
+    """The terms no other term subsumes, without duplicates, in a stable order."""
+    unique = sorted(set(family), key=lambda t: (len(t[0]), len(t[1]), sorted(t[0]), sorted(t[1])))
+    kept: list[Term] = []
+    for p, q in unique:
+        if not any(kp <= p and kq <= q for kp, kq in kept):
+            kept.append((p, q))
     return kept
 
 
@@ -610,22 +636,24 @@ class StoppingSets:
 def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) -> StoppingSets:
     """Smallest sets of at most ``limit`` hosts that stop a service (baseline must be up).
 
-    Monotone circuits use :func:`minimal_cut_sets` (method ``graph``): exact, every
-    minimal set up to ``limit``. Others, and monotone ones whose cut-set families
-    exceed the budget, use MaxSAT (method ``z3``); when its optimum is a single host,
-    every host is then tried alone on the circuit, so all single points are listed.
+    First :func:`minimal_cut_sets` (method ``graph``): exact, every minimal term up to
+    ``limit`` failed hosts; on monotone circuits these are the classic minimal cut sets,
+    otherwise terms also carry the hosts that must stay live (a live first alternative
+    that does not serve). When the term families exceed their budget, MaxSAT (method
+    ``z3``); when its optimum is a single host, every host is then tried alone on the
+    circuit, so all single points are listed.
     """
-    if circuit.monotone:
-        try:
-            cuts = minimal_cut_sets(circuit, limit)
-        except BudgetExceeded:
-            cuts = None
-        if cuts is not None:
-            if not cuts:
-                return StoppingSets("none", None, (), "graph")
-            size = len(cuts[0])
-            chosen = [tuple(circuit.hosts[h] for h in s) for s in cuts if len(s) == size]
-            return StoppingSets("found", size, _sorted_sets(chosen), "graph")
+    try:
+        terms = minimal_cut_sets(circuit, limit)
+    except BudgetExceeded:
+        terms = None
+    if terms is not None:
+        if not terms:
+            return StoppingSets("none", None, (), "graph")
+        size = min(len(p) for p, _ in terms)
+        chosen = {p for p, _ in terms if len(p) == size}
+        return StoppingSets("found", size, _sorted_sets([tuple(circuit.hosts[h] for h in p) for p in chosen]),
+                            "graph")
     from .failure_z3 import minimum_stopping_set
     from ..results import Status
 
