@@ -45,7 +45,7 @@ def signature(value: object) -> object:
 def model_of(text: str) -> object:
     loaded = load_text(text, "m.topo")
     if loaded.topology is None:
-        return ("errors", tuple((r.id, r.message) for r in loaded.results))
+        return ("errors", tuple(sorted(r.id for r in loaded.results)))  # messages and order follow lines
     return signature(loaded.topology)
 
 

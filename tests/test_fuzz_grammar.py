@@ -1,0 +1,79 @@
+"""Programs generated from the grammar itself (``hypothesis.extra.lark.from_lark``)
+and random well-formed topologies (``tests/strategies.topologies``).
+
+The grammar ignores whitespace and comments, so ``from_lark`` alone would glue
+tokens together (``zoneweb1``); every terminal is drawn with a following
+space, newlines stand for ``_NL``, and names are kept off the keywords. The
+resulting programs are syntactically valid (asserted); resolution errors
+(undefined names) are expected and must be located.
+
+Properties: no traceback or hang, exit status 0 or 1, located results, the
+same bytes on a second run, and ``fmt`` keeps the model (or the same errors).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+
+from checker.api import load_text
+from checker.parser import lark_parser
+from tests.strategies import KEYWORDS, topologies
+from tests.test_fmt import assert_round_trip
+from tests.test_fuzz_inputs import check_api, check_bytes
+
+_NAMES = st.from_regex(r"\A[a-z][a-z0-9_.\-]{0,6}[a-z0-9]\Z").filter(lambda n: n not in KEYWORDS)
+
+
+def _explicit() -> dict[str, st.SearchStrategy[str]]:
+    parser = lark_parser()
+    out: dict[str, st.SearchStrategy[str]] = {}
+    for terminal in parser.terminals:
+        pattern = terminal.pattern
+        if terminal.name == "_NL":
+            out[terminal.name] = st.sampled_from(["\n", "\r\n", "\n\n"])
+        elif terminal.name in ("WS", "COMMENT"):
+            out[terminal.name] = st.sampled_from([" ", "\t"]) if terminal.name == "WS" else st.just(" ")
+        elif terminal.name == "NAME":
+            out[terminal.name] = _NAMES.map(lambda n: n + " ")
+        elif terminal.name == "STRING":
+            out[terminal.name] = st.from_regex(r'\A"[a-z #\\]{0,8}"\Z').filter(
+                lambda s: s.count("\\") % 2 == 0 and not s.endswith('\\"')
+            ).map(lambda s: s.replace("\\", "\\\\")[:1] + s[1:] + " ")
+        elif terminal.name == "PORT":
+            out[terminal.name] = st.from_regex(r"\A(tcp|udp)/[0-9]{1,5}(-[0-9]{1,5})?\Z").map(lambda s: s + " ")
+        elif terminal.name == "INT":
+            out[terminal.name] = st.from_regex(r"\A[0-9]{1,6}\Z").map(lambda s: s + " ")
+        elif terminal.name == "ADDRESS":
+            out[terminal.name] = st.from_regex(r"\A[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?\Z").map(lambda s: s + " ")
+        elif pattern.type == "str":
+            out[terminal.name] = st.just(pattern.value + " ")
+    return out
+
+
+def grammar_programs() -> st.SearchStrategy[str]:
+    return from_lark(lark_parser(), explicit=_explicit())
+
+
+_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                                       HealthCheck.filter_too_much, HealthCheck.data_too_large])
+
+
+@settings(max_examples=max(10, settings().max_examples // 2), **_SETTINGS)
+@given(program=grammar_programs())
+def test_grammar_programs(tmp_path: Path, program: str) -> None:
+    loaded = load_text(program, "g.topo")
+    assert not [r for r in loaded.results if r.method == "parser"], (program, loaded.results)
+    check_api(program)
+    check_bytes(tmp_path, program.encode("utf-8"))
+    assert_round_trip(program)
+
+
+@settings(max_examples=max(10, settings().max_examples // 2), **_SETTINGS)
+@given(text=topologies(with_checks=True))
+def test_generated_topologies(tmp_path: Path, text: str) -> None:
+    assert load_text(text, "t.topo").topology is not None
+    check_bytes(tmp_path, text.encode("utf-8"))
