@@ -191,7 +191,12 @@ def _check(args: argparse.Namespace) -> int:
     configs = _configs(args)
     jobs: list[FileJob] = []
     for path in files:
-        settings = configs.settings_for(path)
+        try:
+            settings = configs.settings_for(path)
+        except (OSError, RuntimeError):  # a symlink loop or a broken link: reading it reports why
+            from .config import Settings
+
+            settings = Settings()
         options = Options(
             timeout=args.timeout if args.timeout is not None else (settings.timeout or Options().timeout),
             default_k=settings.k or Options().default_k,
