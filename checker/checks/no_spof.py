@@ -62,13 +62,14 @@ PARAMS = {"k": positive_int}
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
     from ..engines.failure import circuit_for, smallest_stopping_sets
+    from ..engines.failure_replay import replay_evaluator
     from ..engines.failure_report import quote, stopping_counterexample, unit_location
 
     k_text = request.param("k")
     k = int(k_text) if k_text is not None else context.options.default_k
     extra = {"params": dict(request.params)} if request.params else {}
     circuit = circuit_for(context)
-    evaluator = context.evaluator
+    evaluator = replay_evaluator(context)
     hosts = f"{k} host" if k == 1 else f"{k} hosts"
 
     if circuit.services_down(circuit.baseline[0]):

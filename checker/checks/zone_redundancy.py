@@ -56,12 +56,13 @@ PARAMS = {"level": one_of("zone", "region")}
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
     from ..engines.failure import circuit_for
+    from ..engines.failure_replay import replay_evaluator
     from ..engines.failure_report import quote, stopping_counterexample, unit_location
 
     level = request.param("level") or "zone"
     extra = {"params": dict(request.params)} if request.params else {}
     circuit = circuit_for(context)
-    evaluator = context.evaluator
+    evaluator = replay_evaluator(context)
 
     if circuit.services_down(circuit.baseline[0]):
         example = stopping_counterexample(topology, evaluator, (), ID)

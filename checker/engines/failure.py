@@ -643,8 +643,13 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
     ``z3``); when its optimum is a single host, every host is then tried alone on the
     circuit, so all single points are listed.
     """
+    terms = None
     try:
-        terms = minimal_cut_sets(circuit, limit)
+        # iterative deepening: a small stopping set is found with small (cheap) families
+        for depth in range(1, limit + 1):
+            terms = minimal_cut_sets(circuit, depth)
+            if terms:
+                break
     except BudgetExceeded:
         terms = None
     if terms is not None:
