@@ -145,3 +145,20 @@ def test_circuit_matches_evaluator_on_random_scenarios(text: str) -> None:
     scenarios += [frozenset(units[i] for i in range(len(units)) if (mask >> i) & 1) for mask in range(0, 2 ** len(units), 7)]
     for failed in scenarios:
         assert circuit.stops(circuit.dead_for(failed)) == evaluator.stopped(failed), sorted(u.label for u in failed)
+
+
+@settings(max_examples=EXAMPLES)
+@given(topologies(max_hosts=8, with_policy=True))
+def test_connection_index_matches_reference_policy(text: str) -> None:
+    from checker.engines.connections import ConnectionIndex
+    from checker.policy import INTERNET, Policy
+
+    topology = _topology(text)
+    policy = Policy(topology)
+    index = ConnectionIndex(topology, policy)
+    names = list(topology.components)
+    for source in names + [INTERNET]:
+        for destination in names:
+            ports = topology.components[destination].service_ports
+            assert index.allowed(source, destination, ports) == bool(policy.connect(source, destination, ports)), (
+                source, destination)

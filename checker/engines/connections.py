@@ -139,7 +139,7 @@ class _Side:
 
     def rules_for(self, address: IPAddress | None, name: str) -> frozenset[int]:
         """Rules matching the packet end ``address`` (or the addressless component ``name``)."""
-        key = (address, name if address is None else "")
+        key = (name, 0) if address is None else ("", int(address), address.version)  # ipaddress hashes slowly
         hit = self._memo.get(key)
         if hit is not None:
             return hit

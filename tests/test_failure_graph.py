@@ -1,0 +1,79 @@
+"""networkx-style unit tests for the failure engine's graph code: small circuits
+built inline, families compared as sets."""
+
+from __future__ import annotations
+
+from checker.api import load_text
+from checker.context import Context
+from checker.engines.failure import circuit_for, minimal_cut_sets, _minimize, _product
+from checker.engines.failure_z3 import _strong_components
+
+HEAD = """dns www { managed; answer lb1 }
+lb lb1 { managed; address 203.0.113.10; listen tcp/443 -> web1, web2 tcp/8080 }
+web web1 address 10.0.1.11 listen tcp/8080
+web web2 address 10.0.1.12 listen tcp/8080
+"""
+
+
+def _circuit(text: str):
+    topology = load_text(text, "t.topo").topology
+    assert topology is not None
+    return circuit_for(Context(topology))
+
+
+def _labels(circuit, terms):
+    return {frozenset(circuit.hosts[h].label for h in p) for p, _ in terms}
+
+
+def test_minimize_keeps_only_minimal_terms() -> None:
+    a, b = frozenset({1}), frozenset({1, 2})
+    e = frozenset()
+    assert set(_minimize([(b, e), (a, e), (a, e)])) == {(a, e)}
+    assert set(_minimize([(a, frozenset({3})), (a, e)])) == {(a, e)}
+
+
+def test_product_drops_inconsistent_and_oversized_terms() -> None:
+    e = frozenset()
+    left = [(frozenset({1}), e), (e, frozenset({2}))]
+    right = [(frozenset({2}), e), (frozenset({3, 4}), e)]
+    got = set(_product(left, right, 2, [0], 10**6))
+    assert got == {(frozenset({1, 2}), e), (frozenset({3, 4}), frozenset({2}))}
+
+
+def test_pool_of_two_has_one_width_two_cut() -> None:
+    circuit = _circuit(HEAD)
+    assert _labels(circuit, minimal_cut_sets(circuit, 1)) == set()
+    assert _labels(circuit, minimal_cut_sets(circuit, 2)) == {frozenset({"web1", "web2"})}
+
+
+def test_shared_dependency_is_a_single_cut() -> None:
+    circuit = _circuit(HEAD + "db db1 address 10.0.3.10 listen tcp/5432\nweb1, web2 writes db1\n")
+    assert circuit.monotone
+    assert _labels(circuit, minimal_cut_sets(circuit, 2)) == {frozenset({"db1"}), frozenset({"web1", "web2"})}
+
+
+def test_cycle_members_are_cuts_and_cycle_serves() -> None:
+    circuit = _circuit(HEAD + "service a address 10.0.5.1\nservice b address 10.0.5.2\n"
+                       "web1, web2 uses a\na uses b\nb uses a\n")
+    assert not circuit.services_down(circuit.baseline[0])  # greatest fixed point
+    assert _labels(circuit, minimal_cut_sets(circuit, 1)) == {frozenset({"a"}), frozenset({"b"})}
+
+
+def test_live_broken_first_alternative_needs_a_live_literal() -> None:
+    circuit = _circuit(HEAD + "service api1 address 10.0.2.11\nservice api2 address 10.0.2.12\n"
+                       "db db1 address 10.0.3.10\ndb db2 address 10.0.3.11\n"
+                       "web1, web2 uses api1, api2\napi1 writes db1\napi2 writes db2\n")
+    assert not circuit.monotone
+    terms = minimal_cut_sets(circuit, 1)
+    by_label = {circuit.hosts[h].label: h for h in range(len(circuit.hosts))}
+    assert (frozenset({by_label["db1"]}), frozenset({by_label["api1"]})) in terms
+    assert _labels(circuit, terms) == {frozenset({"db1"})}
+
+
+def test_strong_components_find_the_cycle() -> None:
+    circuit = _circuit(HEAD + "service a address 10.0.5.1\nservice b address 10.0.5.2\n"
+                       "web1, web2 uses a\na uses b\nb uses a\n")
+    comps = _strong_components(circuit.service_cone(), circuit)
+    named = {frozenset(circuit.node_keys[n] for n in comp) for comp in comps}
+    assert frozenset({"a", "b"}) in named
+    assert frozenset({"web1"}) in named
