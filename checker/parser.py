@@ -10,10 +10,16 @@ offending line and tries again, so one pass reports every independent mistake.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import os
+import sys
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
+import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -84,17 +90,63 @@ def grammar_text() -> str:
     return resources.files("checker").joinpath("topology.lark").read_text(encoding="utf-8")
 
 
+_LARK_OPTIONS = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+
+
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The compiled LALR parser (built once per process)."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=False,
-    )
+    """The compiled LALR parser: built once per process, and kept between runs in
+    the user's cache folder (see :func:`grammar_cache_path`), so a one-file run
+    does not pay for compiling the grammar."""
+    cache = grammar_cache_path()
+    if cache is not None:
+        try:
+            with open(cache, "rb") as stored:
+                return Lark.load(stored)
+        except Exception:  # missing, truncated, or from another version: rebuild
+            pass
+    parser = Lark(grammar_text(), cache=False, **_LARK_OPTIONS)
+    if cache is not None:
+        _store(parser, cache)
+    return parser
+
+
+def grammar_cache_path() -> Path | None:
+    """Where the compiled grammar is kept: ``$TOPOCHECK_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/topocheck``, else ``~/.cache/topocheck``; ``None`` when
+    ``TOPOCHECK_CACHE_DIR`` is ``off``. The name carries a hash of the grammar,
+    the options and the Lark and Python versions, so a stale file is never used."""
+    folder = os.environ.get("TOPOCHECK_CACHE_DIR")
+    if folder == "off":
+        return None
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "topocheck")
+    key = hashlib.sha256(
+        "\0".join([grammar_text(), repr(sorted(_LARK_OPTIONS.items())), lark.__version__, sys.version]).encode()
+    ).hexdigest()[:20]
+    return Path(folder) / f"grammar-{key}.pickle"
+
+
+def _store(parser: Lark, cache: Path) -> None:
+    """Write the compiled parser atomically (a temporary file, then a rename), so
+    concurrent runs never read half a file; a read-only home just skips the cache."""
+    temporary = None
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".grammar-", dir=str(cache.parent))
+        with os.fdopen(handle, "wb") as out:
+            parser.save(out)
+        os.replace(temporary, cache)
+        temporary = None
+    except OSError:
+        pass
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,24 @@ def test_a_crash_in_one_file_is_reported_against_it(monkeypatch: pytest.MonkeyPa
     assert code == 2
     assert "internal error in check 'file': ValueError: boom; please report it" in out
     assert f"{tmp_path / '2.topo'}: " in out and "Traceback" not in err
+
+
+def test_grammar_cache_survives_corruption_and_concurrent_runs(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "TOPOCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    seed = str(MODEL_FILES[0])
+    command = [sys.executable, "-m", "checker", "check", "--format", "json", seed]
+    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(4)]
+    outputs = {(run.wait(timeout=120), run.stdout.read(), run.stderr.read()) for run in runs}
+    assert len(outputs) == 1 and b"Traceback" not in next(iter(outputs))[2]
+    (cached,) = (tmp_path / "cache").glob("grammar-*.pickle")
+    cached.write_bytes(b"not a pickle")
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == next(iter(outputs))
+    assert cached.read_bytes() != b"not a pickle"  # rebuilt
