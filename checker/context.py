@@ -39,7 +39,11 @@ class Context:
 
     @cached_property
     def policy(self) -> Policy:
-        return Policy(self.topology)
+        # The indexed policy: the reference Policy's exact decisions (tests/test_fastpolicy.py
+        # keeps the reference as the oracle), fast enough for 100k components.
+        from .engines.fastpolicy import FastPolicy
+
+        return FastPolicy(self.topology)  # type: ignore[return-value]
 
     @cached_property
     def evaluator(self) -> Evaluator:

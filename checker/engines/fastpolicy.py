@@ -27,8 +27,10 @@ component-to-component decision costs the size of the matching rule sets.
 from __future__ import annotations
 
 import bisect
+import heapq
 import ipaddress
 from functools import cached_property
+from typing import Iterator
 
 from ..model import Endpoint, Kind, Rule, Topology
 from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public
@@ -76,26 +78,37 @@ class _SideIndex:
         for address in comp.addresses:
             self.by_address.setdefault((address.version, int(address)), []).append(index)
 
-    def matching(self, point: Point) -> frozenset[int]:
-        """Indices of the rules whose side matches ``point`` (exactly, not a superset)."""
+    @cached_property
+    def generic(self) -> tuple[frozenset[int], frozenset[int]]:
+        """The rules matching every point of a class: (class 0) any point; (class 1)
+        any public address too."""
+        return frozenset(self.any), frozenset(self.any) | frozenset(self.internet)
+
+    def matching(self, point: Point) -> tuple[frozenset[int], int]:
+        """The rules whose side matches ``point``, as (rules that name it, its class):
+        the generic rules of the class (:attr:`generic`) match it as well."""
         hit = self._cache.get(point)
         if hit is not None:
             return hit
-        found: set[int] = set(self.any)
+        found: set[int] = set()
         address = point.address
+        cls = 0
         if address is None:
             found.update(self.by_name.get(point.component, ()))
         else:
             version, value = address.version, int(address)
-            if is_public(address):
-                found.update(self.internet)
+            cls = 1 if is_public(address) else 0
             found.update(self.by_address.get((version, value), ()))
             bits = _BITS[version]
             for length in self.prefix_lengths[version]:
                 found.update(self.by_prefix.get((version, length, value >> (bits - length)), ()))
-        hit = frozenset(found)
+        hit = (frozenset(found), cls)
         self._cache[point] = hit
         return hit
+
+    def all_matching(self, point: Point) -> frozenset[int]:
+        specific, cls = self.matching(point)
+        return specific | self.generic[cls]
 
 
 class FastPolicy:
@@ -106,6 +119,8 @@ class FastPolicy:
         self.rules: tuple[Rule, ...] = topology.rules
         self.open = not topology.has_policy
         self._cache: dict[tuple[str, str, PortSet, bool], Decision] = {}
+        self._generic_pairs: dict[tuple[int, int], list[int]] = {}
+        self._points: dict[str, tuple[Point, ...]] = {}
         self.sources = _SideIndex()
         self.destinations = _SideIndex()
         for index, rule in enumerate(self.rules):
@@ -116,17 +131,37 @@ class FastPolicy:
 
     # -- packets -----------------------------------------------------------------
 
+    def _generic_both(self, src_class: int, dst_class: int) -> list[int]:
+        key = (src_class, dst_class)
+        hit = self._generic_pairs.get(key)
+        if hit is None:
+            hit = self._generic_pairs[key] = sorted(
+                self.sources.generic[src_class] & self.destinations.generic[dst_class])
+        return hit
+
+    def iter_matching(self, src: Point, dst: Point) -> Iterator[int]:
+        """Indices (file order, lazily) of the rules whose endpoints match both packet
+        ends: the few rules naming either end, merged with the rules generic on both."""
+        s_spec, s_cls = self.sources.matching(src)
+        d_spec, d_cls = self.destinations.matching(dst)
+        s_gen, d_gen = self.sources.generic[s_cls], self.destinations.generic[d_cls]
+        named = {i for i in s_spec if i in d_spec or i in d_gen}
+        named.update(i for i in d_spec if i in s_gen)
+        previous = -1
+        for index in heapq.merge(sorted(named), self._generic_both(s_cls, d_cls)):
+            if index != previous:
+                yield index
+                previous = index
+
     def matching_rules(self, src: Point, dst: Point) -> list[int]:
         """Indices (file order) of the rules whose endpoints match both packet ends."""
-        a = self.sources.matching(src)
-        b = self.destinations.matching(dst)
-        return sorted(a & b if len(a) <= len(b) else b & a)
+        return list(self.iter_matching(src, dst))
 
     def first_match(self, src: Point, dst: Point, ports: PortSet) -> Decision:
         """The first-match verdict for packets between two points on any of ``ports``."""
         remaining = ports
         blocker: Rule | None = None
-        for index in self.matching_rules(src, dst):
+        for index in self.iter_matching(src, dst):
             rule = self.rules[index]
             hit = remaining & rule.ports
             if not hit:
@@ -197,7 +232,7 @@ class FastPolicy:
     def _connect_from_internet(self, dsts: tuple[Point, ...], ports: PortSet) -> Decision:
         relevant: set[int] = set()
         for dst in dsts:
-            relevant.update(i for i in self.destinations.matching(dst) if self.rules[i].ports & ports)
+            relevant.update(i for i in self.destinations.all_matching(dst) if self.rules[i].ports & ports)
         blocker: Rule | None = None
         cuts = self._source_bounds(relevant)
         for version in (4, 6):
@@ -221,18 +256,21 @@ class FastPolicy:
     def source_points(self, source: str) -> tuple[Point, ...]:
         if source == INTERNET or self.topology.components[source].kind is Kind.INTERNET:
             return self.internet_points
-        comp = self.topology.components[source]
-        if comp.addresses:
-            return tuple(Point(a, source) for a in comp.addresses)
-        return (Point(None, source),)
+        return self._own_points(source)
+
+    def _own_points(self, name: str) -> tuple[Point, ...]:
+        hit = self._points.get(name)
+        if hit is None:
+            comp = self.topology.components[name]
+            hit = tuple(Point(a, name) for a in comp.addresses) if comp.addresses else (Point(None, name),)
+            self._points[name] = hit
+        return hit
 
     def destination_points(self, destination: str, from_internet: bool) -> tuple[Point, ...]:
         comp = self.topology.components[destination]
         if from_internet:
             return tuple(Point(a, destination) for a in comp.public_addresses)
-        if comp.addresses:
-            return tuple(Point(a, destination) for a in comp.addresses)
-        return (Point(None, destination),)
+        return self._own_points(destination)
 
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         """Whether ``source`` (a component or :data:`INTERNET`) may open a connection to
