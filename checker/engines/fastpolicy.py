@@ -37,7 +37,7 @@ from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public
 from ..policy import INTERNET, Decision, Packet, Point
 
 _BITS = {4: 32, 6: 128}
-_EMPTY: frozenset[int] = frozenset()
+_REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
 
 
 class _SideIndex:
@@ -50,7 +50,8 @@ class _SideIndex:
         self.by_address: dict[tuple[int, int], list[int]] = {}
         self.by_prefix: dict[tuple[int, int, int], list[int]] = {}
         self.prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
-        self._cache: dict[Point, frozenset[int]] = {}
+        self._cache: dict[Point, tuple[tuple, ...]] = {}
+        self._buckets: dict[tuple, frozenset[int]] = {}
 
     def add(self, index: int, endpoint: Endpoint, topology: Topology) -> None:
         if endpoint.kind == "any":
@@ -78,37 +79,50 @@ class _SideIndex:
         for address in comp.addresses:
             self.by_address.setdefault((address.version, int(address)), []).append(index)
 
-    @cached_property
-    def generic(self) -> tuple[frozenset[int], frozenset[int]]:
-        """The rules matching every point of a class: (class 0) any point; (class 1)
-        any public address too."""
-        return frozenset(self.any), frozenset(self.any) | frozenset(self.internet)
-
-    def matching(self, point: Point) -> tuple[frozenset[int], int]:
-        """The rules whose side matches ``point``, as (rules that name it, its class):
-        the generic rules of the class (:attr:`generic`) match it as well."""
+    def buckets(self, point: Point) -> tuple[tuple, ...]:
+        """The keys of the buckets whose rules match ``point``; together, exactly the
+        rules whose side matches it."""
         hit = self._cache.get(point)
         if hit is not None:
             return hit
-        found: set[int] = set()
+        keys: list[tuple] = [("any",)]
         address = point.address
-        cls = 0
         if address is None:
-            found.update(self.by_name.get(point.component, ()))
+            keys.append(("name", point.component))
         else:
             version, value = address.version, int(address)
-            cls = 1 if is_public(address) else 0
-            found.update(self.by_address.get((version, value), ()))
+            if is_public(address):
+                keys.append(("internet",))
+            keys.append(("address", version, value))
             bits = _BITS[version]
             for length in self.prefix_lengths[version]:
-                found.update(self.by_prefix.get((version, length, value >> (bits - length)), ()))
-        hit = (frozenset(found), cls)
+                keys.append(("prefix", version, length, value >> (bits - length)))
+        hit = tuple(k for k in keys if self.bucket(k))
         self._cache[point] = hit
         return hit
 
+    def bucket(self, key: tuple) -> frozenset[int]:
+        hit = self._buckets.get(key)
+        if hit is None:
+            kind = key[0]
+            if kind == "any":
+                rules = self.any
+            elif kind == "internet":
+                rules = self.internet
+            elif kind == "name":
+                rules = self.by_name.get(key[1], ())
+            elif kind == "address":
+                rules = self.by_address.get(key[1:], ())
+            else:
+                rules = self.by_prefix.get(key[1:], ())
+            hit = self._buckets[key] = frozenset(rules)
+        return hit
+
     def all_matching(self, point: Point) -> frozenset[int]:
-        specific, cls = self.matching(point)
-        return specific | self.generic[cls]
+        out: set[int] = set()
+        for key in self.buckets(point):
+            out.update(self.bucket(key))
+        return frozenset(out)
 
 
 class FastPolicy:
@@ -119,7 +133,8 @@ class FastPolicy:
         self.rules: tuple[Rule, ...] = topology.rules
         self.open = not topology.has_policy
         self._cache: dict[tuple[str, str, PortSet, bool], Decision] = {}
-        self._generic_pairs: dict[tuple[int, int], list[int]] = {}
+        self._pairs: dict[tuple[tuple, tuple], list[int]] = {}
+        self._source_ranges: dict[int, list[tuple[int, int, int]]] = {}
         self._points: dict[str, tuple[Point, ...]] = {}
         self.sources = _SideIndex()
         self.destinations = _SideIndex()
@@ -131,24 +146,35 @@ class FastPolicy:
 
     # -- packets -----------------------------------------------------------------
 
-    def _generic_both(self, src_class: int, dst_class: int) -> list[int]:
-        key = (src_class, dst_class)
-        hit = self._generic_pairs.get(key)
-        if hit is None:
-            hit = self._generic_pairs[key] = sorted(
-                self.sources.generic[src_class] & self.destinations.generic[dst_class])
+    def _pair(self, src_key: tuple, dst_key: tuple) -> list[int]:
+        """The rules in both a source bucket and a destination bucket, in file order;
+        remembered when both buckets are large (they are shared by many points)."""
+        key = (src_key, dst_key)
+        hit = self._pairs.get(key)
+        if hit is not None:
+            return hit
+        a, b = self.sources.bucket(src_key), self.destinations.bucket(dst_key)
+        if len(a) > len(b):
+            a, b = b, a
+        hit = sorted(i for i in a if i in b)
+        if len(a) >= _REMEMBER:
+            self._pairs[key] = hit
         return hit
 
     def iter_matching(self, src: Point, dst: Point) -> Iterator[int]:
         """Indices (file order, lazily) of the rules whose endpoints match both packet
-        ends: the few rules naming either end, merged with the rules generic on both."""
-        s_spec, s_cls = self.sources.matching(src)
-        d_spec, d_cls = self.destinations.matching(dst)
-        s_gen, d_gen = self.sources.generic[s_cls], self.destinations.generic[d_cls]
-        named = {i for i in s_spec if i in d_spec or i in d_gen}
-        named.update(i for i in d_spec if i in s_gen)
+        ends: the union over pairs of matching buckets of their common rules."""
+        lists = [
+            pair
+            for s_key in self.sources.buckets(src)
+            for d_key in self.destinations.buckets(dst)
+            if (pair := self._pair(s_key, d_key))
+        ]
+        if len(lists) == 1:
+            yield from lists[0]
+            return
         previous = -1
-        for index in heapq.merge(sorted(named), self._generic_both(s_cls, d_cls)):
+        for index in heapq.merge(*lists):
             if index != previous:
                 yield index
                 previous = index
@@ -215,19 +241,29 @@ class FastPolicy:
         for net in PRIVATE_NETWORKS:
             _cut(cuts, net.version, int(net.network_address), int(net.broadcast_address))
         for index in rule_indices:
-            for endpoint in self.rules[index].sources:
-                if endpoint.kind == "network":
-                    net = endpoint.value
-                    _cut(cuts, net.version, int(net.network_address), int(net.broadcast_address))
-                elif endpoint.kind in ("component", "cluster"):
-                    members = (
-                        self.topology.clusters[endpoint.value].members
-                        if endpoint.kind == "cluster" else (endpoint.value,)
-                    )
-                    for member in members:
-                        for address in self.topology.components[member].addresses:
-                            _cut(cuts, address.version, int(address), int(address))
+            for version, low, high in self._ranges_of_sources(index):
+                _cut(cuts, version, low, high)
         return cuts
+
+    def _ranges_of_sources(self, index: int) -> list[tuple[int, int, int]]:
+        """(version, low, high) of each network and address a rule's sources name."""
+        hit = self._source_ranges.get(index)
+        if hit is not None:
+            return hit
+        out: list[tuple[int, int, int]] = []
+        for endpoint in self.rules[index].sources:
+            if endpoint.kind == "network":
+                net = endpoint.value
+                out.append((net.version, int(net.network_address), int(net.broadcast_address)))
+            elif endpoint.kind in ("component", "cluster"):
+                members = (
+                    self.topology.clusters[endpoint.value].members
+                    if endpoint.kind == "cluster" else (endpoint.value,)
+                )
+                for member in members:
+                    out.extend((a.version, int(a), int(a)) for a in self.topology.components[member].addresses)
+        self._source_ranges[index] = out
+        return out
 
     def _connect_from_internet(self, dsts: tuple[Point, ...], ports: PortSet) -> Decision:
         relevant: set[int] = set()
