@@ -20,7 +20,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from checker.api import load_text
-from checker.parser import lark_parser
+from functools import lru_cache
+
+from lark import Lark
+
+from checker.parser import grammar_text
 from tests.strategies import KEYWORDS, topologies
 from tests.test_fmt import assert_round_trip
 from tests.test_fuzz_inputs import check_api, check_bytes
@@ -28,8 +32,15 @@ from tests.test_fuzz_inputs import check_api, check_bytes
 _NAMES = st.from_regex(r"\A[a-z][a-z0-9_.\-]{0,6}[a-z0-9]\Z").filter(lambda n: n not in KEYWORDS)
 
 
+@lru_cache(maxsize=1)
+def _compiled() -> Lark:
+    """A parser compiled from the grammar text (``from_lark`` needs the grammar, which the
+    cached parser of checker.parser does not keep)."""
+    return Lark(grammar_text(), parser="lalr", lexer="contextual")
+
+
 def _explicit() -> dict[str, st.SearchStrategy[str]]:
-    parser = lark_parser()
+    parser = _compiled()
     out: dict[str, st.SearchStrategy[str]] = {}
     for terminal in parser.terminals:
         pattern = terminal.pattern
@@ -55,7 +66,7 @@ def _explicit() -> dict[str, st.SearchStrategy[str]]:
 
 
 def grammar_programs() -> st.SearchStrategy[str]:
-    return from_lark(lark_parser(), explicit=_explicit())
+    return from_lark(_compiled(), explicit=_explicit())
 
 
 _SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
