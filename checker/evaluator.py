@@ -369,8 +369,17 @@ class Evaluator:
         failed = frozenset(failed)
         out: list[WriteTrace] = []
         for req in self.topology.requirements:
-            if req.verb is Verb.WRITES and self.live(req.source, failed):  # a failed server issues no writes
-                self._trace(req.source, req, (req.source,), failed, out, frozenset({req.source}))
+            if req.verb is Verb.WRITES:
+                out.extend(self.writes_of(req, failed))
+        return out
+
+    def writes_of(self, req: Requirement, failed: Iterable[FailureUnit] = ()) -> list[WriteTrace]:
+        """The part of :meth:`writes` that one ``writes`` requirement issues (none
+        when its source has failed: a failed server issues no writes)."""
+        failed = frozenset(failed)
+        out: list[WriteTrace] = []
+        if req.verb is Verb.WRITES and self.live(req.source, failed):
+            self._trace(req.source, req, (req.source,), failed, out, frozenset({req.source}))
         return out
 
     def _trace(self, writer, req, path, failed, out, seen) -> None:

@@ -130,7 +130,7 @@ def _describe(verdict: RootVerdict) -> str:
 def _counterexample(topology: Topology, context: Context, verdict: RootVerdict) -> Counterexample:
     landing = verdict.landing
     failed = frozenset(verdict.scenario)
-    if landing is None or not _replays(context, failed, landing):
+    if landing is None or not _replays(context, verdict.root, failed, landing):
         labels = sorted(u.label for u in failed)
         raise InternalError(
             f"write-to-primary: the scenario {labels} for {verdict.root.describe()} "
@@ -155,8 +155,9 @@ def _label(unit: FailureUnit) -> str:
     return unit.label
 
 
-def _replays(context: Context, failed: frozenset[FailureUnit], landing: Landing) -> bool:
-    for trace in context.evaluator.writes(failed):
+def _replays(context: Context, root, failed: frozenset[FailureUnit], landing: Landing) -> bool:
+    """Whether the reference evaluator sends ``root``'s write the same wrong way."""
+    for trace in context.evaluator.writes_of(root, failed):
         if (trace.bad and trace.writer == landing.writer and trace.path == landing.path
                 and trace.landing == landing.landing and trace.primary == landing.primary):
             return True

@@ -93,6 +93,7 @@ class WriteFlow:
     evaluator: Any
     host: dict[str, FailureUnit | None] = field(default_factory=dict)
     cluster_of: dict[str, str] = field(default_factory=dict)
+    order: dict[FailureUnit, int] = field(default_factory=dict)  # declaration order of hosts
     _reach: dict[tuple[str, str], bool] = field(default_factory=dict)
     _danger: dict[str, bool] = field(default_factory=dict)
 
@@ -105,6 +106,7 @@ class WriteFlow:
         for cluster in topology.clusters.values():
             for member in cluster.members:
                 flow.cluster_of.setdefault(member, cluster.name)
+        flow.order = {unit: i for i, unit in enumerate(topology.host_units)}
         return flow
 
     # -- static facts --------------------------------------------------------------
@@ -194,7 +196,7 @@ class WriteFlow:
         for cluster in clusters:
             names.update(self.topology.clusters[cluster].members)
         units = {self.host[n] for n in names if self.host.get(n) is not None}
-        return [u for u in self.topology.host_units if u in units], False
+        return sorted(units, key=self.order.__getitem__), False
 
     # -- evaluation of one root in one scenario -------------------------------------
 
