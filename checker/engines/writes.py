@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 from math import comb
-from typing import Any, Iterator
+from typing import Any
 
 from ..model import Cluster, Component, FailureUnit, Kind, Requirement, Topology, Verb
 from ..results import Status
@@ -479,7 +479,3 @@ def write_flow(context) -> WriteFlow:
         flow = WriteFlow.build(context.topology, context.policy, context.evaluator)
         context.cache["writes.flow"] = flow
     return flow
-
-
-def iter_roots(flow: WriteFlow) -> Iterator[Requirement]:
-    yield from flow.roots()
