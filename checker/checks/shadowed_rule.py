@@ -27,12 +27,14 @@ the unsat core names the earlier rules that cover it.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from itertools import islice, product
 from typing import Iterator
 
 from ..context import Context
 from ..model import CheckRequest, Endpoint, Kind, Rule, Topology
+from ..net import PRIVATE_NETWORKS, PortSet
 from ..policy import Point
 from ..results import Counterexample, Hop, Result, Severity, Status
 
@@ -54,21 +56,28 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         yield Result(ID, Status.PROVED, SEVERITY, "the file has no rules to shadow", request.span, "z3")
         return
     index = context.policy if isinstance(context.policy, FastPolicy) else _fast(context)
+    overlaps = _Overlaps(topology)
     found = 0
     unknown: list[str] = []
     for rule in topology.rules:
         if _first_match_somewhere(topology, index, rule):
             continue
-        status, cover, reason = _solve(topology, context, rule)
+        earlier = overlaps.earlier(rule)
+        cover = _single_cover(topology, rule, earlier)
+        if cover is not None:
+            found += 1
+            yield _shadowed(rule, [cover])
+            continue
+        status, cover_rules, reason = _solve(topology, context, rule, earlier)
         if status is Status.UNKNOWN:
             unknown.append(f"line {rule.line}: {reason}")
         elif status is Status.REFUTED:
             found += 1
-            yield _shadowed(rule, cover)
-    if found:
-        return
-    if unknown:
+            yield _shadowed(rule, cover_rules)
+    if unknown:  # reported even next to shadowed rules: an undecided rule is never dropped
         yield Result(ID, Status.UNKNOWN, SEVERITY, f"could not decide every rule: {unknown[0]}", request.span, "z3")
+        return
+    if found:
         return
     yield Result(ID, Status.PROVED, SEVERITY,
                  f"every rule ({len(topology.rules)}) is the first match for some packet", request.span, "z3")
@@ -89,10 +98,15 @@ def _shadowed(rule: Rule, cover: list[Rule]) -> Result:
                   (Counterexample({"rule": rule.line, "shadowed_by": lines}, related=related),), hint=hint)
 
 
+_ANY_SAMPLES = ("198.18.0.1", "0.0.0.0", "169.254.255.254", "::")
+_INTERNET_SAMPLES = ("198.18.0.1", "0.0.0.0", "::")
+
+
 def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
     """A few concrete points the endpoint matches."""
     if endpoint.kind in ("any", "internet"):
-        return [Point(ipaddress.IPv4Address("198.18.0.1"), None), Point(ipaddress.IPv4Address("0.0.0.0"), None)]
+        samples = _ANY_SAMPLES if endpoint.kind == "any" else _INTERNET_SAMPLES
+        return [Point(ipaddress.ip_address(a), None) for a in samples]
     if endpoint.kind == "network":
         net = endpoint.value
         return [Point(net.network_address, None), Point(net.broadcast_address, None)]
@@ -109,34 +123,214 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
 
 
 def _first_match_somewhere(topology: Topology, index, rule: Rule) -> bool:
-    """True when a concrete packet of ``rule`` has ``rule`` as its first match."""
+    """True when a concrete packet of ``rule`` has ``rule`` as its first match (a
+    witness under the reference semantics, so never a wrong "not shadowed")."""
     srcs = [p for e in rule.sources for p in _endpoint_points(topology, e)]
     dsts = [p for e in rule.destinations for p in _endpoint_points(topology, e)]
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
-    for src, dst, (protocol, port) in islice(product(srcs, dsts, ports), _SAMPLES):
-        for i in index.matching_rules(src, dst):
-            if topology.rules[i].ports.contains(protocol, port):
+    rules = topology.rules
+    for src, dst in islice(product(srcs, dsts), _SAMPLES):
+        matching = index.matching_rules(src, dst)
+        for protocol, port in ports:
+            for i in matching:
                 if i == rule.index:
                     return True
-                break
+                if i > rule.index:
+                    break
+                if rules[i].ports.contains(protocol, port):
+                    break
     return False
 
 
-def _solve(topology: Topology, context: Context, rule: Rule):
+# -- which earlier rules can overlap a rule -------------------------------------------
+
+class _Overlaps:
+    """Per side, the rules by index key (see :mod:`checker.engines.fastpolicy`), and
+    which keys can share a point: a rule can only overlap an earlier one whose keys
+    meet its own on both sides."""
+
+    def __init__(self, topology: Topology):
+        from ..engines.fastpolicy import _rule_keys
+
+        self.topology = topology
+        self.keys = [(_rule_keys(r.sources, topology), _rule_keys(r.destinations, topology))
+                     for r in topology.rules]
+        self.by_key: tuple[dict[tuple, list[int]], dict[tuple, list[int]]] = ({}, {})
+        for index, sides in enumerate(self.keys):
+            for side in (0, 1):
+                for key in sides[side]:
+                    self.by_key[side].setdefault(key, []).append(index)
+        # per side and family: the sorted (low, high, key) of the address and prefix keys
+        self.spans: tuple[dict[int, list], dict[int, list]] = ({4: [], 6: []}, {4: [], 6: []})
+        for side in (0, 1):
+            for key in self.by_key[side]:
+                span = _span(key)
+                if span is not None:
+                    self.spans[side][key[1]].append((span[0], span[1], key))
+            for family in (4, 6):
+                self.spans[side][family].sort()
+        self._meets: dict[tuple[int, tuple], list[tuple]] = {}
+
+    def meeting_keys(self, side: int, key: tuple) -> list[tuple]:
+        """The keys of ``side`` that share a point with ``key``."""
+        hit = self._meets.get((side, key))
+        if hit is not None:
+            return hit
+        present = self.by_key[side]
+        if key[0] == "any":
+            hit = list(present)
+        elif key[0] == "name":
+            hit = [k for k in (("any",), key) if k in present]
+        elif key[0] == "internet":
+            hit = [k for k in present if k[0] in ("any", "internet") or
+                   (k[0] in ("address", "prefix") and _may_be_public(_span(k), k[1]))]
+        else:
+            low, high = _span(key)
+            hit = [k for k in (("any",),) if k in present]
+            if _may_be_public((low, high), key[1]) and ("internet",) in present:
+                hit.append(("internet",))
+            # keys whose range overlaps [low, high]: prefixes nest or are disjoint, so
+            # those are the keys starting inside it and the prefixes containing it
+            spans = self.spans[side][key[1]]
+            at = bisect.bisect_left(spans, (low, -1))
+            end = bisect.bisect_right(spans, (high, 1 << 130))
+            hit.extend(k for _, _, k in spans[at:end])
+            hit.extend(_containing(key, present))
+        self._meets[(side, key)] = hit
+        return hit
+
+    def earlier(self, rule: Rule) -> list[Rule]:
+        """The earlier rules that may match a packet ``rule`` matches (a superset of
+        those that do), in file order."""
+        sides = self.keys[rule.index]
+        pools = []
+        for side in (0, 1):
+            lists = [self.by_key[side].get(k, ()) for key in sides[side] for k in self.meeting_keys(side, key)]
+            size = sum(bisect.bisect_left(lst, rule.index) for lst in lists)
+            pools.append((size, side, lists))
+        size, side, lists = min(pools)
+        other = 1 - side
+        other_meets = {k for key in sides[other] for k in self.meeting_keys(other, key)}
+        found: set[int] = set()
+        for lst in lists:
+            for i in lst[: bisect.bisect_left(lst, rule.index)]:
+                if i not in found and not other_meets.isdisjoint(self.keys[i][other]):
+                    found.add(i)
+        rules = self.topology.rules
+        return [rules[i] for i in sorted(found) if _ports_meet(rules[i].ports, rule.ports)]
+
+
+def _span(key: tuple) -> tuple[int, int] | None:
+    if key[0] == "address":
+        return key[2], key[2]
+    if key[0] == "prefix":
+        _, version, length, value = key
+        bits = 32 if version == 4 else 128
+        low = value << (bits - length)
+        return low, low + (1 << (bits - length)) - 1
+    return None
+
+
+def _containing(key: tuple, present) -> Iterator[tuple]:
+    """The prefix keys that strictly contain an address or prefix key."""
+    version = key[1]
+    bits = 32 if version == 4 else 128
+    low, _ = _span(key)
+    top = key[2] if key[0] == "prefix" else bits
+    for length in range(top):
+        k = ("prefix", version, length, low >> (bits - length))
+        if k in present:
+            yield k
+
+
+def _may_be_public(span: tuple[int, int], version: int) -> bool:
+    """Whether an address range is not inside one private network."""
+    low, high = span
+    for net in PRIVATE_NETWORKS:
+        if net.version == version and int(net.network_address) <= low and high <= int(net.broadcast_address):
+            return False
+    return True
+
+
+def _ports_meet(a: PortSet, b: PortSet) -> bool:
+    return any(x.protocol == y.protocol and x.low <= y.high and y.low <= x.high for x in a for y in b)
+
+
+# -- one earlier rule that covers a rule entirely ----------------------------------------
+
+def _single_cover(topology: Topology, rule: Rule, earlier: list[Rule]) -> Rule | None:
+    """The first earlier rule whose sources, destinations and ports each contain the
+    rule's (a sufficient condition, checked atom by atom), or None."""
+    src = _atoms(topology, rule.sources)
+    dst = _atoms(topology, rule.destinations)
+    for other in earlier:
+        if (_ports_cover(other.ports, rule.ports)
+                and _atoms_covered(src, _atoms(topology, other.sources))
+                and _atoms_covered(dst, _atoms(topology, other.destinations))):
+            return other
+    return None
+
+
+def _atoms(topology: Topology, endpoints) -> list[tuple]:
+    """The point sets a rule side matches: ("all",), ("public",), ("range", v, low, high)
+    or ("name", component) (a component without addresses)."""
+    out: list[tuple] = []
+    for endpoint in endpoints:
+        if endpoint.kind == "any":
+            out.append(("all",))
+        elif endpoint.kind == "internet":
+            out.append(("public",))
+        elif endpoint.kind == "network":
+            net = endpoint.value
+            out.append(("range", net.version, int(net.network_address), int(net.broadcast_address)))
+        else:
+            members = topology.clusters[endpoint.value].members if endpoint.kind == "cluster" else (endpoint.value,)
+            for member in members:
+                comp = topology.components[member]
+                if comp.kind is Kind.INTERNET:
+                    out.append(("public",))
+                if not comp.addresses:
+                    out.append(("name", member))
+                out.extend(("range", a.version, int(a), int(a)) for a in comp.addresses)
+    return out
+
+
+def _atoms_covered(atoms: list[tuple], cover: list[tuple]) -> bool:
+    return all(any(_atom_in(a, c) for c in cover) for a in atoms)
+
+
+def _atom_in(a: tuple, c: tuple) -> bool:
+    if c[0] == "all":
+        return True
+    if a[0] == "all":
+        return False
+    if c[0] == "public":
+        return a[0] == "public" or (a[0] == "range" and not _touches_private(a))
+    if c[0] == "name":
+        return a == c
+    # c is a range
+    return a[0] == "range" and a[1] == c[1] and c[2] <= a[2] and a[3] <= c[3]
+
+
+def _touches_private(a: tuple) -> bool:
+    _, version, low, high = a
+    return any(net.version == version and low <= int(net.broadcast_address) and int(net.network_address) <= high
+               for net in PRIVATE_NETWORKS)
+
+
+def _ports_cover(big: PortSet, small: PortSet) -> bool:
+    return all(any(y.protocol == x.protocol and y.low <= x.low and x.high <= y.high for y in big) for x in small)
+
+
+def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]):
     import z3
 
-    from ..engines.packets import PacketSpace, sides_may_meet
+    from ..engines.packets import PacketSpace
     from ..solver import search_counterexample
 
     space = context.cache.get("packets.space")
     if space is None:
         space = context.cache["packets.space"] = PacketSpace(topology)
-    earlier = [
-        r for r in topology.rules[: rule.index]
-        if r.ports & rule.ports
-        and sides_may_meet(r.sources, rule.sources, topology)
-        and sides_may_meet(r.destinations, rule.destinations, topology)
-    ]
     packet = space.packet("shadow")
     solver = z3.Solver()
     solver.set("unsat_core", True)

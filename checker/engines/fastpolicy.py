@@ -38,6 +38,7 @@ from ..policy import INTERNET, Decision, Packet, Point
 
 _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
+_PAIR_LIMIT = 64  # rules with more (source key, destination key) pairs than this are "wide"
 
 
 class _SideIndex:
@@ -136,13 +137,50 @@ class FastPolicy:
         self._pairs: dict[tuple[tuple, tuple], list[int]] = {}
         self._source_ranges: dict[int, list[tuple[int, int, int]]] = {}
         self._points: dict[str, tuple[Point, ...]] = {}
-        self.sources = _SideIndex()
-        self.destinations = _SideIndex()
+        # (source key, destination key) -> rules with both, in file order; rules whose
+        # key product is large ("wide") are kept apart, by destination key.
+        self._by_pair: dict[tuple, dict[tuple, list[int]]] = {}
+        self._wide_by_dst: dict[tuple, list[int]] = {}
+        self._wide_sources: dict[int, frozenset[tuple]] = {}
+        self._src_keys: set[tuple] = set()
+        self._dst_keys: set[tuple] = set()
+        self._point_keys: dict[tuple[Point, bool], tuple[tuple, ...]] = {}
+        self._public_dst: dict[Point, list[int]] = {}
+        self._public_sources: dict[int, bool] = {}
+        self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         for index, rule in enumerate(self.rules):
-            for endpoint in rule.sources:
-                self.sources.add(index, endpoint, topology)
-            for endpoint in rule.destinations:
-                self.destinations.add(index, endpoint, topology)
+            src_keys = _rule_keys(rule.sources, topology)
+            dst_keys = _rule_keys(rule.destinations, topology)
+            for key in src_keys + dst_keys:
+                if key[0] == "prefix" and key[2] not in self._prefix_lengths[key[1]]:
+                    self._prefix_lengths[key[1]].append(key[2])
+            self._src_keys.update(src_keys)
+            self._dst_keys.update(dst_keys)
+            if len(src_keys) * len(dst_keys) <= _PAIR_LIMIT:
+                for s_key in src_keys:
+                    row = self._by_pair.setdefault(s_key, {})
+                    for d_key in dst_keys:
+                        row.setdefault(d_key, []).append(index)
+            else:
+                self._wide_sources[index] = frozenset(src_keys)
+                for d_key in dst_keys:
+                    self._wide_by_dst.setdefault(d_key, []).append(index)
+
+    @cached_property
+    def sources(self) -> _SideIndex:
+        """The per-side bucket index of the rules' sources (built on first use)."""
+        return self._side_index("sources")
+
+    @cached_property
+    def destinations(self) -> _SideIndex:
+        return self._side_index("destinations")
+
+    def _side_index(self, side: str) -> _SideIndex:
+        out = _SideIndex()
+        for index, rule in enumerate(self.rules):
+            for endpoint in getattr(rule, side):
+                out.add(index, endpoint, self.topology)
+        return out
 
     # -- packets -----------------------------------------------------------------
 
@@ -161,9 +199,65 @@ class FastPolicy:
             self._pairs[key] = hit
         return hit
 
+    def _keys(self, point: Point, source: bool) -> tuple[tuple, ...] | None:
+        """The index keys a packet end matches (``None``: a nameless point of a
+        component with addresses, which only the bucket index handles)."""
+        hit = self._point_keys.get((point, source))
+        if hit is not None:
+            return hit
+        present = self._src_keys if source else self._dst_keys
+        address = point.address
+        if address is None:
+            comp = self.topology.components.get(point.component)
+            if comp is not None and comp.addresses and comp.kind is not Kind.INTERNET:
+                return None
+            keys = [("any",), ("name", point.component)]
+        else:
+            version, value = address.version, int(address)
+            keys = [("any",), ("address", version, value)]
+            if is_public(address):
+                keys.append(("internet",))
+            bits = _BITS[version]
+            for length in self._prefix_lengths[version]:
+                keys.append(("prefix", version, length, value >> (bits - length)))
+        hit = tuple(k for k in keys if k in present)
+        self._point_keys[(point, source)] = hit
+        return hit
+
     def iter_matching(self, src: Point, dst: Point) -> Iterator[int]:
-        """Indices (file order, lazily) of the rules whose endpoints match both packet
-        ends: the union over pairs of matching buckets of their common rules."""
+        """Indices (file order) of the rules whose endpoints match both packet ends."""
+        return iter(self._matching(src, dst))
+
+    def _matching(self, src: Point, dst: Point) -> list[int]:
+        """The union over pairs of the ends' index keys of their common rules, sorted."""
+        s_keys, d_keys = self._keys(src, True), self._keys(dst, False)
+        if s_keys is None or d_keys is None:
+            return list(self._iter_buckets(src, dst))
+        lists = []
+        by_pair = self._by_pair
+        for s_key in s_keys:
+            row = by_pair.get(s_key)
+            if row is not None:
+                for d_key in d_keys:
+                    pair = row.get(d_key)
+                    if pair is not None:
+                        lists.append(pair)
+        if self._wide_sources:
+            wanted = None
+            for d_key in d_keys:
+                for i in self._wide_by_dst.get(d_key, ()):
+                    if wanted is None:
+                        wanted = set(s_keys)
+                    if not wanted.isdisjoint(self._wide_sources[i]):
+                        lists.append([i])
+        if len(lists) == 1:
+            return lists[0]
+        if not lists:
+            return lists
+        return sorted(set().union(*lists))
+
+    def _iter_buckets(self, src: Point, dst: Point) -> Iterator[int]:
+        """As :meth:`iter_matching`, from the per-side bucket index."""
         lists = [
             pair
             for s_key in self.sources.buckets(src)
@@ -187,11 +281,12 @@ class FastPolicy:
         """The first-match verdict for packets between two points on any of ``ports``."""
         remaining = ports
         blocker: Rule | None = None
-        for index in self.iter_matching(src, dst):
-            rule = self.rules[index]
-            hit = remaining & rule.ports
-            if not hit:
+        rules = self.rules
+        for index in self._matching(src, dst):
+            rule = rules[index]
+            if not _overlaps(remaining, rule.ports):
                 continue
+            hit = remaining if _covers(rule.ports, remaining) else remaining & rule.ports
             if rule.action == "allow":
                 protocol, port = hit.sample()
                 return Decision(True, Packet(src, dst, protocol, port), rule)
@@ -234,6 +329,39 @@ class FastPolicy:
                 return Point(_address(version, self.representatives[version][0]), None)
         raise AssertionError("0.0.0.0 is always a public representative")
 
+    def _public_rules_to(self, dst: Point) -> list[int]:
+        """The rules whose destinations match ``dst`` and whose sources may match a
+        public address (the only ones that can cut the public address space)."""
+        hit = self._public_dst.get(dst)
+        if hit is None:
+            hit = self._public_dst[dst] = sorted(
+                i for i in self.destinations.all_matching(dst) if self._public_source(i)
+            )
+        return hit
+
+    def _public_source(self, index: int) -> bool:
+        hit = self._public_sources.get(index)
+        if hit is None:
+            hit = self._public_sources[index] = self._may_be_public(index)
+        return hit
+
+    def _may_be_public(self, index: int) -> bool:
+        for endpoint in self.rules[index].sources:
+            if endpoint.kind in ("any", "internet"):
+                return True
+            if endpoint.kind == "network":
+                if not any(endpoint.value.version == n.version and endpoint.value.subnet_of(n)
+                           for n in PRIVATE_NETWORKS):
+                    return True
+                continue
+            members = (self.topology.clusters[endpoint.value].members
+                       if endpoint.kind == "cluster" else (endpoint.value,))
+            for member in members:
+                comp = self.topology.components[member]
+                if comp.kind is Kind.INTERNET or any(is_public(a) for a in comp.addresses):
+                    return True
+        return False
+
     def _source_bounds(self, rule_indices: set[int]) -> dict[int, set[int]]:
         """Where the public address space must be cut so that, inside each piece, the
         given rules' sources match every address alike."""
@@ -268,7 +396,7 @@ class FastPolicy:
     def _connect_from_internet(self, dsts: tuple[Point, ...], ports: PortSet) -> Decision:
         relevant: set[int] = set()
         for dst in dsts:
-            relevant.update(i for i in self.destinations.all_matching(dst) if self.rules[i].ports & ports)
+            relevant.update(i for i in self._public_rules_to(dst) if _overlaps(self.rules[i].ports, ports))
         blocker: Rule | None = None
         cuts = self._source_bounds(relevant)
         for version in (4, 6):
@@ -340,6 +468,55 @@ class FastPolicy:
                     return decision
                 blocker = blocker or decision.rule
         return Decision(False, None, blocker)
+
+
+def _rule_keys(endpoints, topology: Topology) -> list[tuple]:
+    """The index keys of one side of a rule (see :meth:`FastPolicy._keys`)."""
+    keys: dict[tuple, None] = {}
+    for endpoint in endpoints:
+        if endpoint.kind in ("any", "internet"):
+            keys[(endpoint.kind,)] = None
+        elif endpoint.kind == "network":
+            net = endpoint.value
+            keys[("prefix", net.version, net.prefixlen,
+                  int(net.network_address) >> (_BITS[net.version] - net.prefixlen))] = None
+        else:
+            members = topology.clusters[endpoint.value].members if endpoint.kind == "cluster" else (endpoint.value,)
+            for member in members:
+                comp = topology.components[member]
+                if comp.kind is Kind.INTERNET:
+                    keys[("internet",)] = None
+                    keys[("name", member)] = None
+                    continue
+                if not comp.addresses:
+                    keys[("name", member)] = None
+                for address in comp.addresses:
+                    keys[("address", address.version, int(address))] = None
+    return list(keys)
+
+
+def _overlaps(a: PortSet, b: PortSet) -> bool:
+    """Whether two port sets share a port (without building the intersection)."""
+    if a is b:
+        return bool(a.ranges)
+    for x in a.ranges:
+        for y in b.ranges:
+            if x.protocol == y.protocol and x.low <= y.high and y.low <= x.high:
+                return True
+    return False
+
+
+def _covers(big: PortSet, small: PortSet) -> bool:
+    """Whether ``big`` contains every port of ``small`` (both normalised)."""
+    if big is small:
+        return True
+    for x in small.ranges:
+        for y in big.ranges:
+            if y.protocol == x.protocol and y.low <= x.low and x.high <= y.high:
+                break
+        else:
+            return False
+    return True
 
 
 def _cut(cuts: dict[int, set[int]], version: int, low: int, high: int) -> None:
