@@ -118,13 +118,63 @@ class Evaluator:
         return out
 
     def serving(self, failed: frozenset[FailureUnit]) -> dict[Node, bool]:
-        """The greatest fixed point of the serving equations."""
+        """The greatest fixed point of the serving equations.
+
+        Start from "every node serves" and lower a node to False when its equation
+        says so; every equation is monotone in the node values, so this chaotic
+        iteration reaches the greatest fixed point. A node is re-evaluated only
+        when a node its equation reads has just changed (``_dependents``).
+        """
         value: dict[Node, bool] = {n: True for n in self.nodes()}
-        while True:
-            new = {n: self._node_value(n, failed, value) for n in value}
-            if new == value:
-                return value
-            value = new
+        dependents = self._dependents()
+        pending = list(value)
+        queued = set(pending)
+        while pending:
+            node = pending.pop()
+            queued.discard(node)
+            if value[node] and not self._node_value(node, failed, value):
+                value[node] = False
+                for dependent in dependents.get(node, ()):
+                    if value[dependent] and dependent not in queued:
+                        queued.add(dependent)
+                        pending.append(dependent)
+        return value
+
+    def _dependents(self) -> dict[Node, set[Node]]:
+        """For each node, the nodes whose equations read its value (an over-approximation:
+        every entry point of every target a node may forward, answer or send a request to)."""
+        cached = getattr(self, "_dependents_cache", None)
+        if cached is not None:
+            return cached
+        out: dict[Node, set[Node]] = {}
+
+        def entries(name: str) -> list[Node]:
+            if name in self.topology.clusters:
+                return [m for m in self.topology.clusters[name].members]
+            comp = self.components[name]
+            if comp.kind.forwards:
+                return [(name, i) for i in range(len(comp.listeners))]
+            if comp.kind is Kind.DNS:
+                return [e for a in comp.answers for e in entries(a)]
+            return [name]
+
+        for node in self.nodes():
+            if isinstance(node, tuple):
+                name, index = node
+                reads = [
+                    e for target, _ in self._forwards(name, self.components[name].listeners[index])
+                    for e in entries(target)
+                ]
+            else:
+                comp = self.components[node]
+                if comp.kind is Kind.DNS:
+                    reads = [e for a in comp.answers for e in entries(a)]
+                else:
+                    reads = [e for req in self.topology.requirements_of(node) for t in req.targets for e in entries(t)]
+            for read in reads:
+                out.setdefault(read, set()).add(node)
+        self._dependents_cache = out
+        return out
 
     def _node_value(self, node: Node, failed: frozenset[FailureUnit], value: dict[Node, bool]) -> bool:
         if isinstance(node, tuple):
