@@ -30,12 +30,12 @@ def load_text(text: str, path: str = "<text>", limits: Limits = DEFAULT_LIMITS) 
     if too_big is not None:
         return LoadOutcome(None, (too_big,))
     parsed = parse(text, path)
-    if parsed.tree is None:
+    if parsed.statements is None:
         return LoadOutcome(None, parsed.errors)
-    too_many = count_results(parsed.tree, path, limits)
+    too_many = count_results(parsed.statements, path, limits)
     if too_many is not None:
         return LoadOutcome(None, (too_many,))
-    built = build(parsed.tree, path, known_params())
+    built = build(parsed.statements, path, known_params())
     return LoadOutcome(built.topology, built.errors)
 
 

@@ -1,4 +1,4 @@
-"""Syntax tree to resolved model, reporting every naming and consistency error.
+"""Parsed statements to resolved model, reporting every naming and consistency error.
 
 Errors are results with ids ``undefined-name`` (with "did you mean"),
 ``duplicate-name``, ``invalid-attribute`` (an attribute that does not fit its
@@ -13,7 +13,10 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from lark import Token, Tree
+import ipaddress
+import re
+
+from lark import Token
 
 from .model import (
     CheckRequest,
@@ -33,7 +36,7 @@ from .model import (
 )
 from .limits import LIMIT_ID, MAX_NUMBER_DIGITS, number_too_long
 from .net import ANY_PORT, PortSet, parse_address, parse_port
-from .parser import tree_span
+from .parser import token_span
 from .results import Result, Severity, Status
 
 # Which attributes each kind accepts (cluster attributes are checked separately).
@@ -48,16 +51,20 @@ _ALLOWED: dict[Kind, frozenset[str]] = {
 }
 _SINGLE_VALUED = frozenset({"zone", "host", "managed", "role", "answer"})
 
-_ATTRIBUTE_NAMES = {
-    "zone_attr": "zone",
-    "host_attr": "host",
-    "address_attr": "address",
-    "managed_attr": "managed",
-    "listen_attr": "listen",
-    "answer_attr": "answer",
-    "role_attr": "role",
-    "failover_attr": "failover",
-}
+# An IPv4 address written plainly (no leading zeros); anything else goes to
+# :func:`checker.net.parse_address`, which also words the errors.
+_IPV4 = re.compile(r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\."
+                   r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")
+_IPv4Address = ipaddress.IPv4Address
+
+
+def _address(text: str):
+    """``parse_address(text)``, with plain IPv4 addresses built from their integer."""
+    match = _IPV4.fullmatch(text)
+    if match is not None:
+        a, b, c, d = match.groups()
+        return _IPv4Address((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d))
+    return parse_address(text)
 
 
 @dataclass
@@ -66,7 +73,7 @@ class _RawComponent:
     name: str
     span: Span
     name_span: Span
-    attributes: list[Tree]
+    attributes: list  # attribute records (see checker.parser._Records)
     cluster: str | None = None
     fields: dict = field(default_factory=dict)
 
@@ -77,13 +84,13 @@ class BuildOutcome:
     errors: tuple[Result, ...]
 
 
-def build(tree: Tree, path: str, check_params: Mapping[str, Mapping[str, object]]) -> BuildOutcome:
-    """Resolve ``tree`` into a :class:`Topology`.
+def build(statements: list, path: str, check_params: Mapping[str, Mapping[str, object]]) -> BuildOutcome:
+    """Resolve the parser's statement records into a :class:`Topology`.
 
     ``check_params`` maps every known check id to its parameter validators
     (``{"k": callable}``); a validator returns an error message or ``None``.
     """
-    return _Builder(path, check_params).run(tree)
+    return _Builder(path, check_params).run(statements)
 
 
 class _Builder:
@@ -97,17 +104,19 @@ class _Builder:
         self.region_spans: dict[str, Span] = {}
         self.host_spans: dict[str, Span] = {}
         self.raw: dict[str, _RawComponent] = {}
-        self.cluster_trees: dict[str, tuple[Span, list[Tree]]] = {}
+        self.cluster_attributes: dict[str, tuple[Span, list]] = {}
         self.cluster_members: dict[str, list[str]] = {}
         self.declared_at: dict[str, Span] = {}
-        self.requirement_trees: list[Tree] = []
-        self.rule_trees: list[Tree] = []
-        self.check_trees: list[Tree] = []
+        self.requirement_stmts: list[tuple] = []
+        self.rule_stmts: list[tuple] = []
+        self.check_stmts: list[tuple] = []
+        self.ports: dict[str, PortSet | str] = {}  # text -> port set, or the error message
+        self.networks: dict[str, object] = {}  # text -> network, or the error message
 
     # -- reporting ----------------------------------------------------------
 
-    def error(self, id_: str, message: str, where: Tree | Token | Span, hint: str | None = None) -> None:
-        span = where if isinstance(where, Span) else tree_span(where, self.path)
+    def error(self, id_: str, message: str, where: Token | Span, hint: str | None = None) -> None:
+        span = where if isinstance(where, Span) else self.span(where)
         self.errors.append(Result(id_, Status.REFUTED, Severity.ERROR, message, span, "resolver", hint=hint))
 
     def undefined(self, what: str, token: Token, candidates: Iterable[str], extra: str = "") -> None:
@@ -116,16 +125,26 @@ class _Builder:
         hint = f"did you mean '{close[0]}'?" if close else None
         self.error("undefined-name", f"undefined {what} '{name}'{extra}", token, hint)
 
-    def span(self, node: Tree | Token) -> Span:
-        return tree_span(node, self.path)
+    def span(self, token: Token) -> Span:
+        return Span(self.path, token.line, token.column, token.end_line, token.end_column)
+
+    def spans(self, first: Token, last: Token) -> Span:
+        return token_span(first, last, self.path)
 
     # -- pass 1: declarations ----------------------------------------------
 
-    def run(self, tree: Tree) -> BuildOutcome:
-        for stmt in tree.children:
-            if not isinstance(stmt, Tree):
-                continue
-            getattr(self, f"_declare_{stmt.data}")(stmt)
+    def run(self, statements: list) -> BuildOutcome:
+        declare = {
+            "topology": self._declare_topology,
+            "zone": self._declare_zone,
+            "component": self._declare_component,
+            "cluster": self._declare_cluster,
+            "requirement": self.requirement_stmts.append,
+            "rule": self.rule_stmts.append,
+            "check": self.check_stmts.append,
+        }
+        for stmt in statements:
+            declare[stmt[0]](stmt)
         components = self._resolve_components()
         clusters = self._resolve_clusters(components)
         requirements = self._resolve_requirements(components, clusters)
@@ -143,39 +162,40 @@ class _Builder:
             requirements=tuple(requirements),
             rules=tuple(rules),
             checks=tuple(checks),
-            has_policy=bool(self.rule_trees),
+            has_policy=bool(self.rule_stmts),
             host_spans=dict(self.host_spans),
             region_spans=dict(self.region_spans),
         )
         return BuildOutcome(topology, ())
 
-    def _declare_topology(self, stmt: Tree) -> None:
+    def _declare_topology(self, stmt: tuple) -> None:
+        _, keyword, string = stmt
         if self.title_span is not None:
             self.error(
                 "duplicate-name",
                 f"'topology' is given twice (first at line {self.title_span.line})",
-                stmt,
+                self.spans(keyword, string),
                 "keep one title",
             )
             return
-        raw = str(stmt.children[0])[1:-1]
+        raw = str(string)[1:-1]
         self.title = raw.replace('\\"', '"').replace("\\\\", "\\")
-        self.title_span = self.span(stmt)
+        self.title_span = self.spans(keyword, string)
 
-    def _declare_zone(self, stmt: Tree) -> None:
-        name_tok = stmt.children[0]
-        region_tok = stmt.children[1] if len(stmt.children) > 1 else None
+    def _declare_zone(self, stmt: tuple) -> None:
+        _, _, name_tok, region_tok = stmt
         name = str(name_tok)
         if name in self.zones:
             first = self.zones[name].span.line
             self.error("duplicate-name", f"zone '{name}' is declared twice (first at line {first})", name_tok)
             return
         region = str(region_tok) if region_tok is not None else None
-        if region_tok is not None:
-            self.region_spans.setdefault(region, self.span(region_tok))
+        if region_tok is not None and region not in self.region_spans:
+            self.region_spans[region] = self.span(region_tok)
         self.zones[name] = Zone(name, region, self.span(name_tok))
 
-    def _claim_name(self, token: Token, what: str) -> bool:
+    def _claim_name(self, token: Token, what: str) -> Span | None:
+        """The name's span when it is new; ``None`` (and an error) when it is taken."""
         name = str(token)
         if name in self.declared_at:
             first = self.declared_at[name].line
@@ -184,59 +204,37 @@ class _Builder:
                 f"{what} '{name}' is declared twice (first at line {first}); components and clusters share one namespace",
                 token,
             )
-            return False
-        self.declared_at[name] = self.span(token)
-        return True
+            return None
+        span = self.declared_at[name] = self.span(token)
+        return span
 
-    def _declare_component(self, stmt: Tree, cluster: str | None = None) -> None:
-        kind = Kind(str(stmt.children[0].children[0]))
-        name_tok = stmt.children[1]
-        attributes: list[Tree] = []
-        for child in stmt.children[2:]:
-            if child.data == "block":
-                attributes.extend(c for c in child.children if isinstance(c, Tree))
-            else:
-                attributes.append(child)
+    def _declare_component(self, stmt: tuple, cluster: str | None = None) -> None:
+        _, kind_tok, name_tok, attributes, last = stmt
+        kind = Kind(str(kind_tok))
         if cluster is not None and kind is not Kind.DB:
             self.error(
                 "invalid-attribute",
                 f"cluster '{cluster}' holds only db members; '{name_tok}' is a {kind.value}",
-                stmt.children[0],
+                kind_tok,
                 "declare it outside the cluster",
             )
-        if not self._claim_name(name_tok, kind.value):
+        name_span = self._claim_name(name_tok, kind.value)
+        if name_span is None:
             return
-        self.raw[str(name_tok)] = _RawComponent(
-            kind, str(name_tok), self.span(stmt), self.span(name_tok), attributes, cluster
-        )
-        if cluster is not None:
-            self.cluster_members[cluster].append(str(name_tok))
-
-    def _declare_cluster(self, stmt: Tree) -> None:
-        name_tok = stmt.children[0]
         name = str(name_tok)
-        attributes = [c for c in stmt.children[1:-1] if isinstance(c, Tree)]
-        block = stmt.children[-1]
-        if not self._claim_name(name_tok, "cluster"):
+        self.raw[name] = _RawComponent(kind, name, self.spans(kind_tok, last), name_span, attributes, cluster)
+        if cluster is not None:
+            self.cluster_members[cluster].append(name)
+
+    def _declare_cluster(self, stmt: tuple) -> None:
+        _, _, name_tok, attributes, members, _ = stmt
+        name = str(name_tok)
+        if self._claim_name(name_tok, "cluster") is None:
             name = f"{name}@{name_tok.line}"  # keep checking its members
         self.cluster_members[name] = []
-        for child in block.children:
-            if not isinstance(child, Tree):
-                continue
-            if child.data == "component":
-                self._declare_component(child, cluster=name)
-            else:
-                attributes.append(child)
-        self.cluster_trees[name] = (self.span(name_tok), attributes)
-
-    def _declare_requirement(self, stmt: Tree) -> None:
-        self.requirement_trees.append(stmt)
-
-    def _declare_rule(self, stmt: Tree) -> None:
-        self.rule_trees.append(stmt)
-
-    def _declare_check(self, stmt: Tree) -> None:
-        self.check_trees.append(stmt)
+        for member in members:
+            self._declare_component(member, cluster=name)
+        self.cluster_attributes[name] = (self.span(name_tok), attributes)
 
     # -- pass 2: components ----------------------------------------------------
 
@@ -279,27 +277,55 @@ class _Builder:
 
     def _component_fields(self, raw: _RawComponent) -> dict:
         fields: dict = {}
-        seen: dict[str, Span] = {}
+        seen: dict[str, int] = {}  # single-valued attribute -> its first line
         allowed = _ALLOWED[raw.kind]
         for attr in raw.attributes:
-            name = _ATTRIBUTE_NAMES[attr.data]
+            name, first, last, a, b, c = attr
             if name not in allowed:
                 self.error(
                     "invalid-attribute",
                     f"'{name}' does not apply to {raw.kind.value} '{raw.name}'",
-                    attr,
+                    self.spans(first, last),
                     _attribute_hint(name, raw.kind),
                 )
                 continue
-            if name in _SINGLE_VALUED and name in seen:
-                self.error(
-                    "invalid-attribute",
-                    f"'{name}' is given twice for '{raw.name}' (first at line {seen[name].line})",
-                    attr,
-                )
-                continue
-            seen.setdefault(name, self.span(attr))
-            getattr(self, f"_attr_{name}")(raw, attr, fields)
+            if name in _SINGLE_VALUED:
+                if name in seen:
+                    self.error(
+                        "invalid-attribute",
+                        f"'{name}' is given twice for '{raw.name}' (first at line {seen[name]})",
+                        self.spans(first, last),
+                    )
+                    continue
+                seen[name] = first.line
+            if name == "zone":
+                zone = str(a)
+                if zone not in self.zones:
+                    self.undefined("zone", a, self.zones, "; declare it with 'zone NAME'")
+                    continue
+                fields["zone"] = zone
+                fields["zone_span"] = self.span(a)
+            elif name == "address":
+                self._address_field(a, fields)
+            elif name == "listen":
+                self._listen_field(raw, attr, fields)
+            elif name == "host":
+                host = str(a)
+                fields["host"] = host
+                if host not in self.host_spans:
+                    self.host_spans[host] = self.span(a)
+            elif name == "managed":
+                fields["managed"] = True
+            elif name == "answer":
+                fields["answers"] = tuple(str(t) for t in a)
+            elif name == "role":
+                fields["role"] = Role(str(a))
+                if b is not None:
+                    fields["replica_of"] = str(b)
+                    fields["replica_of_token"] = b
+                raw.fields = fields
+            else:  # pragma: no cover - failover is never allowed on a component
+                raise AssertionError(f"unexpected attribute '{name}'")
         if raw.kind is Kind.DB and raw.cluster is not None and "role" not in fields:
             self.error(
                 "invalid-attribute",
@@ -308,23 +334,9 @@ class _Builder:
             )
         return fields
 
-    def _attr_zone(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:
-        token = attr.children[0]
-        if str(token) not in self.zones:
-            self.undefined("zone", token, self.zones, "; declare it with 'zone NAME'")
-            return
-        fields["zone"] = str(token)
-        fields["zone_span"] = self.span(token)
-
-    def _attr_host(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:
-        token = attr.children[0]
-        fields["host"] = str(token)
-        self.host_spans.setdefault(str(token), self.span(token))
-
-    def _attr_address(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:
-        token = attr.children[0]
+    def _address_field(self, token: Token, fields: dict) -> None:
         try:
-            value = parse_address(str(token))
+            value = _address(str(token))
         except ValueError as exc:
             self.error("syntax", str(exc), token)
             return
@@ -338,85 +350,74 @@ class _Builder:
             return
         fields.setdefault("addresses", []).append(value)
 
-    def _attr_managed(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:
-        fields["managed"] = True
-
-    def _attr_listen(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:
-        port = self._port(attr.children[0])
-        rest = attr.children[1:]
+    def _listen_field(self, raw: _RawComponent, attr: tuple, fields: dict) -> None:
+        _, first, last, port_tok, targets, target_port_tok = attr
+        port = self._port(port_tok)
         if raw.kind.forwards:
-            if not rest:
+            if targets is None:
                 self.error(
                     "invalid-attribute",
                     f"{raw.kind.value} '{raw.name}' listens without forwarding anywhere",
-                    attr,
-                    f"name the targets: listen {attr.children[0].children[0]} -> NAME, ...",
+                    self.spans(first, last),
+                    f"name the targets: listen {port_tok} -> NAME, ...",
                 )
                 return
-            targets = tuple(str(t) for t in rest[0].children)
-            target_ports = self._port(rest[1]) if len(rest) > 1 else None
-            if port is None or (len(rest) > 1 and target_ports is None):
+            target_ports = self._port(target_port_tok) if target_port_tok is not None else None
+            if port is None or (target_port_tok is not None and target_ports is None):
                 return
             fields.setdefault("listeners", []).append(
-                Listener(port, targets, target_ports, self.span(attr))
+                Listener(port, tuple(str(t) for t in targets), target_ports, self.spans(first, last))
             )
-            fields.setdefault("listener_trees", []).append(rest[0])
             return
-        if rest:
+        if targets is not None:
             self.error(
                 "invalid-attribute",
                 f"only lb and gateway forward; {raw.kind.value} '{raw.name}' cannot 'listen ... ->'",
-                rest[0],
+                self.spans(targets[0], targets[-1]),
                 "declare a requirement instead, e.g. 'web1 uses api'",
             )
             return
         if port is not None:
             fields["listen"] = port if fields.get("listen") is None else fields["listen"] | port
 
-    def _attr_answer(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:
-        fields["answers"] = tuple(str(t) for t in attr.children[0].children)
-        fields["answer_tree"] = attr.children[0]
-
-    def _attr_role(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:
-        role_tok = attr.children[0]
-        fields["role"] = Role(str(role_tok))
-        if len(attr.children) > 1:
-            fields["replica_of"] = str(attr.children[1])
-            fields["replica_of_token"] = attr.children[1]
-        raw.fields = fields
-
-    def _attr_failover(self, raw: _RawComponent, attr: Tree, fields: dict) -> None:  # pragma: no cover
-        raise AssertionError("failover is never allowed on a component")
-
-    def _port(self, node: Tree) -> PortSet | None:
-        token = node.children[0]
-        if any(number_too_long(part) for part in str(token).replace("/", "-").split("-") if part.isdigit()):
-            self.error("syntax", f"port '{str(token)[:24]}...' is out of range 0-65535", token)
+    def _port(self, token: Token) -> PortSet | None:
+        text = str(token)
+        known = self.ports.get(text)
+        if known is None:
+            if any(number_too_long(part) for part in text.replace("/", "-").split("-") if part.isdigit()):
+                known = f"port '{text[:24]}...' is out of range 0-65535"
+            else:
+                try:
+                    known = parse_port(text)
+                except ValueError as exc:
+                    known = str(exc)
+            self.ports[text] = known
+        if known.__class__ is str:
+            self.error("syntax", known, token)
             return None
-        try:
-            return parse_port(str(token))
-        except ValueError as exc:
-            self.error("syntax", str(exc), token)
-            return None
+        return known
 
     def _check_references(self, comps: dict[str, Component]) -> None:
         names = list(self.declared_at)
         for raw in self.raw.values():
             comp = comps[raw.name]
-            for attr in raw.attributes:
-                if attr.data == "answer_attr" and raw.kind is Kind.DNS:
-                    for token in attr.children[0].children:
-                        self._check_target(token, names, comps, "answer", raw.name)
-                elif attr.data == "listen_attr" and raw.kind.forwards and len(attr.children) > 1:
-                    for token in attr.children[1].children:
-                        self._check_target(token, names, comps, "listener target", raw.name)
-            if comp.kind is Kind.DNS and not comp.answers:
-                self.error(
-                    "invalid-attribute",
-                    f"dns '{comp.name}' has no answer, so it never resolves",
-                    comp.name_span,
-                    "add 'answer NAME'",
-                )
+            if raw.kind is Kind.DNS:
+                for attr in raw.attributes:
+                    if attr[0] == "answer":
+                        for token in attr[3]:
+                            self._check_target(token, names, comps, "answer", raw.name)
+                if not comp.answers:
+                    self.error(
+                        "invalid-attribute",
+                        f"dns '{comp.name}' has no answer, so it never resolves",
+                        comp.name_span,
+                        "add 'answer NAME'",
+                    )
+            elif raw.kind.forwards:
+                for attr in raw.attributes:
+                    if attr[0] == "listen" and attr[4] is not None:
+                        for token in attr[4]:
+                            self._check_target(token, names, comps, "listener target", raw.name)
 
     def _check_target(self, token: Token, names: list[str], comps: dict[str, Component], what: str, owner: str) -> None:
         name = str(token)
@@ -449,26 +450,26 @@ class _Builder:
 
     def _resolve_clusters(self, comps: dict[str, Component]) -> dict[str, Cluster]:
         clusters: dict[str, Cluster] = {}
-        for name, (span, attributes) in self.cluster_trees.items():
+        for name, (span, attributes) in self.cluster_attributes.items():
             failover = Failover.MANUAL
             failover_seen = None
             for attr in attributes:
-                if attr.data != "failover_attr":
+                if attr[0] != "failover":
                     self.error(
                         "invalid-attribute",
-                        f"'{_ATTRIBUTE_NAMES[attr.data]}' does not apply to a cluster; put it on a member",
-                        attr,
+                        f"'{attr[0]}' does not apply to a cluster; put it on a member",
+                        self.spans(attr[1], attr[2]),
                     )
                     continue
                 if failover_seen is not None:
                     self.error(
                         "invalid-attribute",
                         f"'failover' is given twice for cluster '{name}' (first at line {failover_seen})",
-                        attr,
+                        self.spans(attr[1], attr[2]),
                     )
                     continue
-                failover_seen = attr.meta.line
-                failover = Failover(str(attr.children[0].children[0]))
+                failover_seen = attr[1].line
+                failover = Failover(str(attr[3]))
             members = tuple(self.cluster_members[name])
             primaries = [m for m in members if m in comps and comps[m].role is Role.PRIMARY]
             if len(primaries) > 1:
@@ -549,15 +550,17 @@ class _Builder:
     def _resolve_requirements(self, comps: dict[str, Component], clusters: dict[str, Cluster]) -> list[Requirement]:
         out: list[Requirement] = []
         names = list(self.declared_at)
-        for stmt in self.requirement_trees:
-            sources, verb_tree, targets = stmt.children[0], stmt.children[1], stmt.children[2]
-            optional = len(stmt.children) > 3
-            verb = Verb(str(verb_tree.children[0]))
+        declared = self.declared_at
+        verbs = {verb.value: verb for verb in Verb}
+        for stmt in self.requirement_stmts:
+            _, sources, verb_tok, targets, optional_tok = stmt
+            optional = optional_tok is not None
+            verb = verbs[str(verb_tok)]
             target_names = []
             ok = True
-            for token in targets.children:
+            for token in targets:
                 name = str(token)
-                if name not in self.declared_at:
+                if name not in declared:
                     self.undefined("requirement target", token, names)
                     ok = False
                 elif name in comps and comps[name].kind is Kind.INTERNET:
@@ -565,11 +568,13 @@ class _Builder:
                     ok = False
                 target_names.append(name)
             if len(set(target_names)) != len(target_names):
-                self.error("duplicate-name", "a target is listed twice in one requirement", targets)
+                self.error("duplicate-name", "a target is listed twice in one requirement", self.spans(targets[0], targets[-1]))
                 ok = False
-            for token in sources.children:
+            target_tuple = tuple(target_names)
+            span = None
+            for token in sources:
                 name = str(token)
-                if name not in self.declared_at:
+                if name not in declared:
                     self.undefined("requirement source", token, names)
                     continue
                 source = comps.get(name)
@@ -585,63 +590,72 @@ class _Builder:
                     self.error("invalid-attribute", f"'{name}' cannot require itself", token)
                     continue
                 if ok:
-                    out.append(Requirement(name, verb, tuple(target_names), optional, self.span(stmt)))
+                    if span is None:
+                        span = self.spans(sources[0], optional_tok or targets[-1])
+                    out.append(Requirement(name, verb, target_tuple, optional, span))
         return out
 
     def _resolve_rules(self, comps: dict[str, Component], clusters: dict[str, Cluster]) -> list[Rule]:
         out: list[Rule] = []
         names = list(self.declared_at)
-        for index, stmt in enumerate(self.rule_trees):
-            action = str(stmt.children[0].children[0])
+        for index, stmt in enumerate(self.rule_stmts):
+            _, action_tok, sources, destinations, port_tok = stmt
             sides = []
             ok = True
-            for endpoint_list in stmt.children[1:3]:
+            for tokens in (sources, destinations):
                 side = []
-                for ep in endpoint_list.children:
-                    resolved = self._endpoint(ep, comps, names)
+                for token in tokens:
+                    resolved = self._endpoint(token, comps, names)
                     if resolved is None:
                         ok = False
                     else:
                         side.append(resolved)
                 sides.append(tuple(side))
             ports = ANY_PORT
-            if len(stmt.children) > 3:
-                port = self._port(stmt.children[3])
+            if port_tok is not None:
+                port = self._port(port_tok)
                 ok = ok and port is not None
                 ports = port or ANY_PORT
             if ok:
-                out.append(Rule(action, sides[0], sides[1], ports, self.span(stmt), index))
+                span = self.spans(action_tok, port_tok or destinations[-1])
+                out.append(Rule(str(action_tok), sides[0], sides[1], ports, span, index))
         return out
 
-    def _endpoint(self, ep: Tree, comps: dict[str, Component], names: list[str]) -> Endpoint | None:
-        span = self.span(ep)
-        if ep.data == "internet_endpoint":
-            return Endpoint("internet", None, span)
-        if ep.data == "any_endpoint":
-            return Endpoint("any", None, span)
-        token = ep.children[0]
-        if ep.data == "network_endpoint":
-            try:
-                value = parse_address(str(token))
-            except ValueError as exc:
-                self.error("syntax", str(exc), token)
+    def _endpoint(self, token: Token, comps: dict[str, Component], names: list[str]) -> Endpoint | None:
+        span = self.span(token)
+        kind = token.type
+        if kind == "NAME":
+            name = str(token)
+            if name not in self.declared_at:
+                self.undefined("rule endpoint", token, names)
                 return None
-            if not hasattr(value, "prefixlen"):
-                value = parse_address(f"{value}/{value.max_prefixlen}")
-            return Endpoint("network", value, span)
-        name = str(token)
-        if name not in self.declared_at:
-            self.undefined("rule endpoint", token, names)
+            if name in comps:
+                return Endpoint("component", name, span)
+            return Endpoint("cluster", name, span)
+        if kind == "INTERNET":
+            return Endpoint("internet", None, span)
+        if kind == "ANY":
+            return Endpoint("any", None, span)
+        text = str(token)
+        value = self.networks.get(text)
+        if value is None:
+            try:
+                value = _address(text)
+                if not hasattr(value, "prefixlen"):
+                    value = parse_address(f"{value}/{value.max_prefixlen}")
+            except ValueError as exc:
+                value = str(exc)
+            self.networks[text] = value
+        if value.__class__ is str:
+            self.error("syntax", value, token)
             return None
-        if name in comps:
-            return Endpoint("component", name, span)
-        return Endpoint("cluster", name, span)
+        return Endpoint("network", value, span)
 
     def _resolve_checks(self) -> list[CheckRequest]:
         out = []
         known = list(self.check_params)
-        for stmt in self.check_trees:
-            id_tok = stmt.children[0]
+        for stmt in self.check_stmts:
+            _, keyword, id_tok, params_given, last = stmt
             check_id = str(id_tok)
             if check_id not in self.check_params:
                 self.undefined("check", id_tok, known, f"; known checks: {', '.join(sorted(known))}")
@@ -650,8 +664,7 @@ class _Builder:
             params = []
             ok = True
             seen = set()
-            for param in stmt.children[1:]:
-                key_tok, value_tok = param.children
+            for key_tok, value_tok in params_given:
                 key, value = str(key_tok), str(value_tok)
                 if key not in validators:
                     accepted = ", ".join(sorted(validators)) or "no parameters"
@@ -679,7 +692,7 @@ class _Builder:
                     continue
                 params.append((key, value))
             if ok:
-                out.append(CheckRequest(check_id, tuple(params), self.span(stmt)))
+                out.append(CheckRequest(check_id, tuple(params), self.spans(keyword, last)))
         return out
 
 

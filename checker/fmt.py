@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from lark import Token, Tree
 
-from .parser import parse
+from .parser import parse_tree
 from .results import Result
 
 LINE_WIDTH = 88
@@ -62,7 +62,7 @@ class FormatOutcome:
 
 def format_text(text: str, path: str = "<text>") -> FormatOutcome:
     """Format a topology file's text (see the module docstring for the style)."""
-    parsed = parse(text, path)
+    parsed = parse_tree(text, path)
     if parsed.tree is None:
         return FormatOutcome(None, parsed.errors)
     return FormatOutcome(_Formatter(text).run(parsed.tree))

@@ -131,13 +131,13 @@ def text_size_result(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> R
     )
 
 
-def count_results(tree: object, path: str, limits: Limits = DEFAULT_LIMITS) -> Result | None:
+def count_results(statements: list, path: str, limits: Limits = DEFAULT_LIMITS) -> Result | None:
     """A ``limit`` result when a parsed file declares too many things.
 
-    Located at the first declaration over the limit. ``tree`` is the parser's
-    tree (statements are the children of its root).
+    Located at the first declaration over the limit. ``statements`` are the
+    parser's statement records (:func:`checker.parser.parse`).
     """
-    from .parser import tree_span
+    from .parser import declarations
 
     caps = {
         "component": ("components", limits.max_components),
@@ -147,24 +147,15 @@ def count_results(tree: object, path: str, limits: Limits = DEFAULT_LIMITS) -> R
         "check": ("check lines", limits.max_checks),
     }
     counts = dict.fromkeys(caps, 0)
-    for stmt in getattr(tree, "children", ()):
-        kind = getattr(stmt, "data", None)
-        if kind not in counts:
-            continue
-        members = [stmt]
-        if kind == "cluster":  # its members count as components
-            block = stmt.children[-1]
-            members.extend(c for c in block.children if getattr(c, "data", None) == "component")
-        for node in members:
-            what = node.data
-            counts[what] += 1
-            label, cap = caps[what]
-            if counts[what] > cap:
-                return limit_result(
-                    f"more than {cap:,} {label} in one file (the limit)",
-                    tree_span(node, path),
-                    "split the topology into several files",
-                )
+    for what, span in declarations(statements, path):  # cluster members count as components
+        counts[what] += 1
+        label, cap = caps[what]
+        if counts[what] > cap:
+            return limit_result(
+                f"more than {cap:,} {label} in one file (the limit)",
+                span,
+                "split the topology into several files",
+            )
     return None
 
 

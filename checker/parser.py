@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 import lark
-from lark import Lark, Token, Tree
+from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .model import Span
@@ -90,25 +90,271 @@ def grammar_text() -> str:
     return resources.files("checker").joinpath("topology.lark").read_text(encoding="utf-8")
 
 
-_LARK_OPTIONS = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+_LARK_OPTIONS = dict(parser="lalr", lexer="contextual", maybe_placeholders=False)
+
+
+class _Records(Transformer):
+    """Inline parser callbacks (Lark's ``transformer=``): each reduction makes a
+    plain tuple, never a tree, and every span is later computed from tokens, so
+    the parser needs no position propagation.
+
+    Statements (``tag`` first; ``first``/``last`` are the tokens a span runs between):
+
+    * ``("topology", keyword, STRING)``
+    * ``("zone", keyword, NAME, region NAME or None)``
+    * ``("component", kind, NAME, [attribute], last)``
+    * ``("cluster", keyword, NAME, [attribute], [component], closing brace)``
+    * ``("requirement", [NAME], verb, [NAME], OPTIONAL or None)``
+    * ``("rule", action, [endpoint token], [endpoint token], port token or None)``
+    * ``("check", keyword, NAME, [(key, value)], last)``
+
+    Attributes are ``(name, first, last, a, b, c)``: zone/host/address ``a`` is the
+    value token; listen ``a`` is the port, ``b`` the target names or None, ``c``
+    the target port or None; answer ``a`` the names; role ``a`` the role token and
+    ``b`` the ``of`` name or None; failover ``a`` the mode token.
+    """
+
+    def start(self, c):
+        for item in c:
+            if item.__class__ is list:
+                return item
+        return []
+
+    def statements(self, c):
+        if len(c) == 1:
+            return [c[0]]
+        out = c[0]
+        out.append(c[2])
+        return out
+
+    def sep(self, c):
+        return None
+
+    seps = sep
+
+    def names(self, c):
+        if len(c) == 1:
+            return [c[0]]
+        out = c[0]
+        out.append(c[2])
+        return out
+
+    endpoints = names
+
+    def kind(self, c):
+        return c[0]
+
+    verb = action = failover_mode = kind
+
+    def topology(self, c):
+        return ("topology", c[0], c[1])
+
+    def zone(self, c):
+        return ("zone", c[0], c[1], c[3] if len(c) > 3 else None)
+
+    def attributes(self, c):
+        if len(c) == 1:
+            return [c[0]]
+        out = c[0]
+        out.append(c[1])
+        return out
+
+    def component(self, c):
+        attributes = []
+        last = c[1]
+        for item in c[2:]:
+            if item.__class__ is list:
+                attributes = item
+                last = item[-1][2]
+            else:  # the block: its attributes, then its closing brace
+                attributes = attributes + item[0] if attributes else item[0]
+                last = item[1]
+        return ("component", c[0], c[1], attributes, last)
+
+    def block(self, c):
+        return ([item for item in c[:-1] if item is not None], c[-1])
+
+    def cluster(self, c):
+        attributes = c[2] if len(c) > 3 else []
+        inner, members, closing = c[-1]
+        return ("cluster", c[0], c[1], attributes + inner, members, closing)
+
+    def cluster_block(self, c):
+        attributes, members = [], []
+        for item in c[:-1]:
+            if item.__class__ is list:
+                attributes.extend(item)
+            elif item is not None:  # a separator is None
+                members.append(item)
+        return (attributes, members, c[-1])
+
+    def requirement(self, c):
+        return ("requirement", c[0], c[1], c[2], c[3] if len(c) > 3 else None)
+
+    def rule(self, c):
+        return ("rule", c[0], c[1], c[3], c[4] if len(c) > 4 else None)
+
+    def check(self, c):
+        params = c[2:]
+        last = params[-1][2] if params else c[1]
+        return ("check", c[0], c[1], [(p[0], p[1]) for p in params], last)
+
+    def param(self, c):
+        return (c[0], c[1], c[1])
+
+    def zone_attr(self, c):
+        return ("zone", c[0], c[1], c[1], None, None)
+
+    def host_attr(self, c):
+        return ("host", c[0], c[1], c[1], None, None)
+
+    def address_attr(self, c):
+        return ("address", c[0], c[1], c[1], None, None)
+
+    def managed_attr(self, c):
+        return ("managed", c[0], c[0], None, None, None)
+
+    def listen_attr(self, c):
+        n = len(c)
+        if n == 2:
+            return ("listen", c[0], c[1], c[1], None, None)
+        if n == 4:
+            return ("listen", c[0], c[3][-1], c[1], c[3], None)
+        return ("listen", c[0], c[4], c[1], c[3], c[4])
+
+    def answer_attr(self, c):
+        return ("answer", c[0], c[1][-1], c[1], None, None)
+
+    def role_attr(self, c):
+        if len(c) == 1:
+            return ("role", c[0], c[0], c[0], None, None)
+        return ("role", c[0], c[2], c[0], c[2], None)
+
+    def failover_attr(self, c):
+        return ("failover", c[0], c[1], c[1], None, None)
+
+
+class _Trees(Transformer):
+    """Callbacks for the formatter's parse (:func:`parse_tree`): trees with
+    positions, shaped as :mod:`checker.fmt` reads them (keywords and punctuation
+    dropped; ``name_list``, ``endpoint_list``, ``*_endpoint``, ``block``...)."""
+
+    def start(self, c):
+        statements = next((item for item in c if item.__class__ is list), [])
+        return Tree("start", statements)
+
+    statements = _Records.statements
+    sep = seps = _Records.sep
+
+    def names(self, c):
+        if len(c) == 1:
+            return Tree("name_list", [c[0]])
+        c[0].children.append(c[2])
+        return c[0]
+
+    def endpoints(self, c):
+        if len(c) == 1:
+            return Tree("endpoint_list", [self._endpoint(c[0])])
+        c[0].children.append(self._endpoint(c[2]))
+        return c[0]
+
+    @staticmethod
+    def _endpoint(token):
+        alias = {"NAME": "named_endpoint", "ADDRESS": "network_endpoint", "INTERNET": "internet_endpoint"}
+        return Tree(alias.get(token.type, "any_endpoint"), [] if token.type == "INTERNET" else [token])
+
+    def topology(self, c):
+        return Tree("topology", [c[1]])
+
+    def zone(self, c):
+        return Tree("zone", [c[1]] + ([c[3]] if len(c) > 3 else []))
+
+    def attributes(self, c):
+        return c[0] + [c[1]] if len(c) > 1 else [c[0]]
+
+    def component(self, c):
+        children = [c[0], c[1]]
+        for item in c[2:]:
+            children.extend(item) if isinstance(item, list) else children.append(item)
+        return Tree("component", children)
+
+    def block(self, c):
+        return Tree("block", [item for item in c if isinstance(item, Tree)])
+
+    def cluster(self, c):
+        return Tree("cluster", [c[1], *(c[2] if len(c) > 3 else []), c[-1]])
+
+    def cluster_block(self, c):
+        children = []
+        for item in c:
+            if isinstance(item, list):
+                children.extend(item)
+            elif isinstance(item, Tree):
+                children.append(item)
+        return Tree("cluster_block", children)
+
+    def rule(self, c):
+        return Tree("rule", [c[0], c[1], c[3], *c[4:]])
+
+    def check(self, c):
+        return Tree("check", c[1:])
+
+    def _attribute(name):  # noqa: N805 - a factory used in the class body
+        def make(self, c):
+            return Tree(name, [x for x in c if not isinstance(x, Token) or x.type in _KEPT])
+
+        return make
+
+    zone_attr = _attribute("zone_attr")
+    host_attr = _attribute("host_attr")
+    address_attr = _attribute("address_attr")
+    managed_attr = _attribute("managed_attr")
+    listen_attr = _attribute("listen_attr")
+    answer_attr = _attribute("answer_attr")
+    role_attr = _attribute("role_attr")
+    failover_attr = _attribute("failover_attr")
+    del _attribute
+
+
+# The tokens of an attribute the formatter's trees keep (keywords and
+# punctuation, kept by the grammar's '!' rules, are left out).
+_KEPT = frozenset({"NAME", "ADDRESS", "PORT", "INT", "ANY", "PRIMARY", "REPLICA"})
 
 
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The compiled LALR parser: built once per process, and kept between runs in
-    the user's cache folder (see :func:`grammar_cache_path`), so a one-file run
-    does not pay for compiling the grammar."""
+    """The LALR parser, building records (see :class:`_Records`) while it parses:
+    built once per process, and kept between runs in the user's cache folder (see
+    :func:`grammar_cache_path`), so a one-file run does not pay for compiling the
+    grammar."""
+    return _load_parser(transformer=_Records())
+
+
+@lru_cache(maxsize=1)
+def tree_parser() -> Lark:
+    """The same parser building positioned trees, for the formatter only."""
+    return _load_parser(transformer=_Trees(), propagate_positions=True)
+
+
+def _load_parser(**options: object) -> Lark:
+    """The compiled grammar from the cache with ``options`` (callbacks are not
+    stored: the cache keeps the parse tables, and they are attached on load)."""
     cache = grammar_cache_path()
     if cache is not None:
         try:
             with open(cache, "rb") as stored:
-                return Lark.load(stored)
+                return Lark.__new__(Lark)._load(stored, **options)
         except Exception:  # missing, truncated, or from another version: rebuild
             pass
     parser = Lark(grammar_text(), cache=False, **_LARK_OPTIONS)
     if cache is not None:
         _store(parser, cache)
-    return parser
+        try:
+            with open(cache, "rb") as stored:
+                return Lark.__new__(Lark)._load(stored, **options)
+        except Exception:  # a read-only or full cache folder: compile once more
+            pass
+    return Lark(grammar_text(), cache=False, **_LARK_OPTIONS, **options)
 
 
 def grammar_cache_path() -> Path | None:
@@ -151,19 +397,36 @@ def _store(parser: Lark, cache: Path) -> None:
 
 @dataclass(frozen=True)
 class ParseOutcome:
+    statements: list | None  # the records of :class:`_Records`, in source order
+    errors: tuple[Result, ...]
+
+
+@dataclass(frozen=True)
+class TreeOutcome:
     tree: Tree | None
     errors: tuple[Result, ...]
 
 
 def parse(text: str, path: str) -> ParseOutcome:
-    """Parse ``text``; on errors, report each one (up to a limit) and give no tree."""
-    parser = lark_parser()
+    """Parse ``text`` into statement records; on errors, report each one (up to a
+    limit) and give none."""
+    statements, errors = _parse_with(lark_parser(), text, path)
+    return ParseOutcome(statements, errors)
+
+
+def parse_tree(text: str, path: str) -> TreeOutcome:
+    """Parse ``text`` into a positioned tree (for the formatter), with the same errors as :func:`parse`."""
+    tree, errors = _parse_with(tree_parser(), text, path)
+    return TreeOutcome(tree, errors)
+
+
+def _parse_with(parser: Lark, text: str, path: str) -> tuple[object, tuple[Result, ...]]:
     errors: list[Result] = []
     current = text
     seen: set[tuple[int, int]] = set()
     while True:
         try:
-            tree = parser.parse(current)
+            built = parser.parse(current)
         except UnexpectedInput as exc:
             result = _syntax_result(exc, current, path)
             key = (exc.line, exc.column)
@@ -180,9 +443,34 @@ def parse(text: str, path: str) -> ParseOutcome:
             current = _blank_line(current, exc.line)
             continue
         if errors:
-            return ParseOutcome(None, tuple(errors))
-        return ParseOutcome(tree, ())
-    return ParseOutcome(None, tuple(errors))
+            return None, tuple(errors)
+        return built, ()
+    return None, tuple(errors)
+
+
+def token_span(first: Token, last: Token, path: str) -> Span:
+    """The span from the start of ``first`` to the end of ``last``."""
+    return Span(path, first.line, first.column, last.end_line, last.end_column)
+
+
+def declarations(statements: list, path: str):
+    """``(what, span)`` for every declaration that counts against a limit
+    (``component``, ``cluster``, ``requirement``, ``rule``, ``check``), in source
+    order; a cluster comes before its members."""
+    for stmt in statements:
+        tag = stmt[0]
+        if tag == "component":
+            yield tag, token_span(stmt[1], stmt[4], path)
+        elif tag == "cluster":
+            yield tag, token_span(stmt[1], stmt[5], path)
+            for member in stmt[4]:
+                yield "component", token_span(member[1], member[4], path)
+        elif tag == "requirement":
+            yield tag, token_span(stmt[1][0], stmt[4] or stmt[3][-1], path)
+        elif tag == "rule":
+            yield tag, token_span(stmt[1], stmt[4] or stmt[3][-1], path)
+        elif tag == "check":
+            yield tag, token_span(stmt[1], stmt[4], path)
 
 
 def _blank_line(text: str, line: int) -> str:
