@@ -24,8 +24,6 @@ connection booleans computes each one once per file.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..model import Kind, Topology
 from ..net import IPAddress, PortSet, is_public
 from ..policy import INTERNET, Policy
@@ -47,6 +45,8 @@ class ConnectionIndex:
         self.open = not topology.has_policy
         self.rules = topology.rules
         self._cache: dict[tuple[str, str, PortSet], bool] = {}
+        self.ports = PortAlgebra()
+        self._pairs: dict[tuple[int, int], tuple[int, ...]] = {}
         self._src = _Side(topology, [r.sources for r in self.rules])
         self._dst = _Side(topology, [r.destinations for r in self.rules])
 
@@ -65,105 +65,154 @@ class ConnectionIndex:
         components = self.topology.components
         if source == INTERNET or components[source].kind is Kind.INTERNET:
             return bool(self.policy.connect(source, destination, ports))
-        dst_comp = components[destination]
         if self.open:
             return True
-        src_comp = components[source]
-        src_points = src_comp.addresses or (None,)
-        dst_points = dst_comp.addresses or (None,)
-        for src in src_points:
-            src_rules = self._src.rules_for(src, source)
-            if not src_rules:
+        for src_buckets in self._src.ends_of(source):
+            if not src_buckets:
                 continue
-            for dst in dst_points:
-                dst_rules = self._dst.rules_for(dst, destination)
-                if not dst_rules:
+            for dst_buckets in self._dst.ends_of(destination):
+                if not dst_buckets:
                     continue
-                if self._first_match_allows(sorted(src_rules & dst_rules), ports):
+                if self._first_match_allows(self._candidates(src_buckets, dst_buckets), ports):
                     return True
         return False
 
+    def _candidates(self, src_buckets: tuple[int, ...], dst_buckets: tuple[int, ...]) -> list[int]:
+        """The rules matching both packet ends, in file order: the union of the
+        intersections of one source bucket with one destination bucket (each pair
+        intersected once per file)."""
+        out: list[int] = []
+        pairs = self._pairs
+        for sb in src_buckets:
+            for db in dst_buckets:
+                hit = pairs.get((sb, db))
+                if hit is None:
+                    left, right = self._src.sets[sb], self._dst.sets[db]
+                    hit = pairs[(sb, db)] = tuple(left & right) if len(left) <= len(right) else tuple(right & left)
+                out.extend(hit)
+        if len(src_buckets) > 1 or len(dst_buckets) > 1:
+            out = list(set(out))  # a rule may sit in several buckets of one side
+        out.sort()
+        return out
+
     def _first_match_allows(self, candidates: list[int], ports: PortSet) -> bool:
         remaining = ports
+        meet, minus = self.ports.meet, self.ports.minus
         for index in candidates:
             rule = self.rules[index]
-            hit = remaining & rule.ports
+            hit = meet(remaining, rule.ports)
             if not hit:
                 continue
             if rule.action == "allow":
                 return True
-            remaining = remaining - hit
+            remaining = minus(remaining, hit)
             if not remaining:
                 return False
         return False
 
 
+class PortAlgebra:
+    """``&`` and ``-`` of port sets, memoised: a file has a handful of distinct port
+    sets, asked about hundreds of thousands of times. Operands are keyed by identity
+    (kept alive here, so identities stay valid) and results are interned, so a
+    repeated question costs one dictionary probe instead of building ranges."""
+
+    def __init__(self) -> None:
+        self._intern: dict[PortSet, PortSet] = {}
+        self._memo: dict[tuple[int, int, int], tuple[PortSet, PortSet, PortSet]] = {}
+
+    def meet(self, a: PortSet, b: PortSet) -> PortSet:
+        return self._op(0, a, b)
+
+    def minus(self, a: PortSet, b: PortSet) -> PortSet:
+        return self._op(1, a, b)
+
+    def _op(self, op: int, a: PortSet, b: PortSet) -> PortSet:
+        key = (op, id(a), id(b))
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit[2]
+        result = (a & b) if op == 0 else (a - b)
+        result = self._intern.setdefault(result, result)
+        self._memo[key] = (a, b, result)
+        return result
+
+
 class _Side:
-    """The rules whose endpoints on one side (sources or destinations) match a packet end."""
+    """The rules whose endpoints on one side (sources or destinations) match a packet end,
+    as a few shared *buckets* (``any``, ``internet``, one CIDR, one address, one name):
+    the rules matching a packet end are the union of its buckets."""
 
     def __init__(self, topology: Topology, sides: list[tuple]):
         self.topology = topology
-        self.by_address: dict[IPAddress, set[int]] = {}
-        self.by_name: dict[str, set[int]] = {}
-        self.any: set[int] = set()
-        self.internet: set[int] = set()
-        self.networks: dict[tuple[int, int], dict[Any, set[int]]] = {}  # (version, prefix) -> network -> rules
-        self._memo: dict[tuple[Any, str], frozenset[int]] = {}
+        self.sets: list[frozenset[int]] = []
+        self._ids: dict[tuple, int] = {}
+        building: dict[tuple, set[int]] = {}
+        self.prefixes: dict[int, set[int]] = {4: set(), 6: set()}  # version -> prefix lengths with rules
+        self._memo: dict[tuple, tuple[int, ...]] = {}
+        self._ends: dict[str, list[tuple[int, ...]]] = {}
         for index, endpoints in enumerate(sides):
             for endpoint in endpoints:
-                self._file(index, endpoint)
+                self._file(index, endpoint, building)
+        for key, rules in building.items():
+            self._ids[key] = len(self.sets)
+            self.sets.append(frozenset(rules))
 
-    def _file(self, index: int, endpoint) -> None:
+    def _file(self, index: int, endpoint, building) -> None:
         kind = endpoint.kind
         if kind == "any":
-            self.any.add(index)
+            building.setdefault(("any",), set()).add(index)
         elif kind == "internet":
-            self.internet.add(index)
+            building.setdefault(("internet",), set()).add(index)
         elif kind == "network":
             net = endpoint.value
-            self.networks.setdefault((net.version, net.prefixlen), {}).setdefault(net, set()).add(index)
+            bits = 32 if net.version == 4 else 128
+            self.prefixes[net.version].add(net.prefixlen)
+            key = ("net", net.version, net.prefixlen, int(net.network_address) >> (bits - net.prefixlen))
+            building.setdefault(key, set()).add(index)
         elif kind == "cluster":
             for member in self.topology.clusters[endpoint.value].members:
-                self._file_component(index, member)
+                self._file_component(index, member, building)
         else:
-            self._file_component(index, endpoint.value)
+            self._file_component(index, endpoint.value, building)
 
-    def _file_component(self, index: int, name: str) -> None:
+    def _file_component(self, index: int, name: str, building) -> None:
         comp = self.topology.components[name]
-        self.by_name.setdefault(name, set()).add(index)
         if comp.kind is Kind.INTERNET:
-            self.internet.add(index)  # an internet component stands for every public address
+            building.setdefault(("internet",), set()).add(index)  # every public address
             return
+        if not comp.addresses:
+            building.setdefault(("name", name), set()).add(index)
         for address in comp.addresses:
-            self.by_address.setdefault(address, set()).add(index)
+            building.setdefault(("addr", address.version, int(address)), set()).add(index)
 
-    def rules_for(self, address: IPAddress | None, name: str) -> frozenset[int]:
-        """Rules matching the packet end ``address`` (or the addressless component ``name``)."""
-        key = (name, 0) if address is None else ("", int(address), address.version)  # ipaddress hashes slowly
+    def ends_of(self, name: str) -> list[tuple[int, ...]]:
+        """The buckets of each packet end of component ``name`` (one per address)."""
+        hit = self._ends.get(name)
+        if hit is None:
+            hit = self._ends[name] = [self.buckets_for(a, name)
+                                      for a in self.topology.components[name].addresses or (None,)]
+        return hit
+
+    def buckets_for(self, address: IPAddress | None, name: str) -> tuple[int, ...]:
+        """The buckets whose union is the rules matching the packet end ``address`` (or
+        the addressless component ``name``)."""
+        key = ("name", name) if address is None else ("addr", address.version, int(address))
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        out = set(self.any)
-        if address is None:
-            out |= self.by_name.get(name, set())
-        else:
-            out |= self.by_address.get(address, set())
+        ids = self._ids
+        keys = [("any",), key]
+        if address is not None:
             if is_public(address):
-                out |= self.internet
-            for (version, prefix), nets in self.networks.items():
-                if version != address.version:
-                    continue
-                network = _network_of(address, prefix)
-                out |= nets.get(network, set())
-        hit = frozenset(out)
+                keys.append(("internet",))
+            value = int(address)
+            bits = 32 if address.version == 4 else 128
+            for prefix in self.prefixes[address.version]:
+                keys.append(("net", address.version, prefix, value >> (bits - prefix)))
+        hit = tuple(ids[k] for k in keys if k in ids)
         self._memo[key] = hit
         return hit
-
-
-def _network_of(address: IPAddress, prefix: int):
-    import ipaddress
-
-    return ipaddress.ip_network(f"{address}/{prefix}", strict=False)
 
 
 def connections(context) -> ConnectionIndex:

@@ -83,9 +83,14 @@ class BudgetExceeded(Exception):
 class ServingCircuit:
     """The serving equations of a topology, compiled for repeated evaluation."""
 
-    def __init__(self, topology: Topology, allowed) -> None:
-        """``allowed(source, destination, ports) -> bool`` answers policy questions."""
+    def __init__(self, topology: Topology, allowed, port_algebra=None) -> None:
+        """``allowed(source, destination, ports) -> bool`` answers policy questions;
+        ``port_algebra`` (:class:`checker.engines.connections.PortAlgebra`) shares
+        memoised port-set operations with it."""
+        from .connections import PortAlgebra
+
         self.topology = topology
+        self._keep: list[PortSet] = []
         comps = topology.components
         self.comp_names: list[str] = list(comps)
         self.comp_index = {name: i for i, name in enumerate(self.comp_names)}
@@ -135,20 +140,30 @@ class ServingCircuit:
         self.requirement_groups: list[RequirementGroup] = []
         self.node_requirements: list[list[int]] = [[] for _ in range(n_nodes)]
 
+        meet = (port_algebra or PortAlgebra()).meet
+        hops: dict[tuple[str, str, int], tuple[int, ...]] = {}
+
         def hop(source: str, target: str, ports: PortSet) -> tuple[int, ...]:
-            """Entry nodes a connection ``source -> target`` on ``ports`` may be served by."""
+            """Entry nodes a connection ``source -> target`` on ``ports`` may be served by
+            (memoised: the same question recurs for every requirement and listener)."""
+            key = (source, target, id(ports))
+            hit = hops.get(key)
+            if hit is not None:
+                return hit
             comp = comps[target]
             out = []
             if comp.kind.forwards:
                 for j, listener in enumerate(comp.listeners):
-                    arriving = ports & listener.ports
+                    arriving = meet(ports, listener.ports)
                     if arriving and allowed(source, target, arriving):
                         out.append(self.node_index[(target, j)])
             elif comp.kind is not Kind.INTERNET:
-                arriving = ports & comp.listen if comp.listen is not None else ports
+                arriving = meet(ports, comp.listen) if comp.listen is not None else ports
                 if arriving and allowed(source, target, arriving):
                     out.append(self.node_index[target])
-            return tuple(out)
+            hit = hops[key] = tuple(out)
+            self._keep.append(ports)  # keeps ``id(ports)`` valid for the memo's lifetime
+            return hit
 
         self._hop = hop
         for n, key in enumerate(self.node_keys):
@@ -617,7 +632,8 @@ def circuit_for(context) -> ServingCircuit:
     if circuit is None:
         from .connections import connections
 
-        circuit = ServingCircuit(context.topology, connections(context).allowed)
+        index = connections(context)
+        circuit = ServingCircuit(context.topology, index.allowed, index.ports)
         context.cache[CIRCUIT_KEY] = circuit
     return circuit
 
