@@ -46,6 +46,7 @@ ALWAYS = True
 PARAMS: dict = {}
 
 _SAMPLES = 24  # concrete packets tried per rule before asking the solver
+_PAIR_LIMIT = 256  # rules with more (source key, destination key) pairs are indexed by destination
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
@@ -56,19 +57,18 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         yield Result(ID, Status.PROVED, SEVERITY, "the file has no rules to shadow", request.span, "z3")
         return
     index = context.policy if isinstance(context.policy, FastPolicy) else _fast(context)
-    overlaps = _Overlaps(topology)
+    overlaps = _Overlaps(topology, index)
     found = 0
     unknown: list[str] = []
     for rule in topology.rules:
         if _first_match_somewhere(topology, index, rule):
             continue
-        earlier = overlaps.earlier(rule)
-        cover = _single_cover(topology, rule, earlier)
+        cover = overlaps.single_cover(rule)
         if cover is not None:
             found += 1
             yield _shadowed(rule, [cover])
             continue
-        status, cover_rules, reason = _solve(topology, context, rule, earlier)
+        status, cover_rules, reason = _solve(topology, context, rule, overlaps.earlier(rule))
         if status is Status.UNKNOWN:
             unknown.append(f"line {rule.line}: {reason}")
         elif status is Status.REFUTED:
@@ -98,15 +98,14 @@ def _shadowed(rule: Rule, cover: list[Rule]) -> Result:
                   (Counterexample({"rule": rule.line, "shadowed_by": lines}, related=related),), hint=hint)
 
 
-_ANY_SAMPLES = ("198.18.0.1", "0.0.0.0", "169.254.255.254", "::")
-_INTERNET_SAMPLES = ("198.18.0.1", "0.0.0.0", "::")
+_ANY_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.0", "169.254.255.254", "::"))
+_INTERNET_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.0", "::"))
 
 
 def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
     """A few concrete points the endpoint matches."""
     if endpoint.kind in ("any", "internet"):
-        samples = _ANY_SAMPLES if endpoint.kind == "any" else _INTERNET_SAMPLES
-        return [Point(ipaddress.ip_address(a), None) for a in samples]
+        return list(_ANY_SAMPLES if endpoint.kind == "any" else _INTERNET_SAMPLES)
     if endpoint.kind == "network":
         net = endpoint.value
         return [Point(net.network_address, None), Point(net.broadcast_address, None)]
@@ -115,7 +114,7 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
     for member in members:
         comp = topology.components[member]
         if comp.kind is Kind.INTERNET:
-            out.append(Point(ipaddress.IPv4Address("198.18.0.1"), None))
+            out.append(_INTERNET_SAMPLES[0])
         out.extend(Point(a, None) for a in comp.addresses[:2])
         if not comp.addresses:
             out.append(Point(None, member))
@@ -149,12 +148,9 @@ class _Overlaps:
     which keys can share a point: a rule can only overlap an earlier one whose keys
     meet its own on both sides."""
 
-    def __init__(self, topology: Topology):
-        from ..engines.fastpolicy import _rule_keys
-
+    def __init__(self, topology: Topology, policy):
         self.topology = topology
-        self.keys = [(_rule_keys(r.sources, topology), _rule_keys(r.destinations, topology))
-                     for r in topology.rules]
+        self.keys = policy.rule_keys
         self.by_key: tuple[dict[tuple, list[int]], dict[tuple, list[int]]] = ({}, {})
         for index, sides in enumerate(self.keys):
             for side in (0, 1):
@@ -170,6 +166,74 @@ class _Overlaps:
             for family in (4, 6):
                 self.spans[side][family].sort()
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
+        self._atoms: dict[tuple[int, int], list[tuple]] = {}
+        # (source key, destination key) -> rules, for rules with few key pairs; the
+        # others ("wide") by destination key
+        self.pairs: dict[tuple, dict[tuple, list[int]]] = {}
+        self.wide_by_dst: dict[tuple, list[int]] = {}
+        for index, (src_keys, dst_keys) in enumerate(self.keys):
+            if len(src_keys) * len(dst_keys) <= _PAIR_LIMIT:
+                for s_key in src_keys:
+                    row = self.pairs.setdefault(s_key, {})
+                    for d_key in dst_keys:
+                        row.setdefault(d_key, []).append(index)
+            else:
+                for d_key in dst_keys:
+                    self.wide_by_dst.setdefault(d_key, []).append(index)
+
+    def atoms(self, index: int, side: int) -> list[tuple]:
+        hit = self._atoms.get((index, side))
+        if hit is None:
+            rule = self.topology.rules[index]
+            hit = self._atoms[(index, side)] = _atoms(self.topology, rule.destinations if side else rule.sources)
+        return hit
+
+    def containing_keys(self, side: int, key: tuple) -> list[tuple]:
+        """The keys of ``side`` whose point sets may contain all of ``key``'s."""
+        present = self.by_key[side]
+        out = [k for k in (("any",), key) if k in present]
+        if key[0] in ("address", "prefix"):
+            if ("internet",) in present and _may_be_public(_span(key), key[1]):
+                out.append(("internet",))
+            out.extend(_containing(key, present))
+            if key[0] == "address":
+                bits = 32 if key[1] == 4 else 128
+                host = ("prefix", key[1], bits, key[2])
+                if host in present:
+                    out.append(host)
+        elif key[0] == "internet":
+            out.extend(k for k in (("prefix", 4, 0, 0), ("prefix", 6, 0, 0)) if k in present)
+        return out
+
+    def single_cover(self, rule: Rule) -> Rule | None:
+        """The first earlier rule whose sources, destinations and ports each contain
+        the rule's (a sufficient condition, checked atom by atom), or None. Such a
+        rule has, on each side, a key containing the rule's first key of that side."""
+        src_keys, dst_keys = self.keys[rule.index]
+        if not src_keys or not dst_keys:
+            return None
+        c_src = self.containing_keys(0, src_keys[0])
+        c_dst = self.containing_keys(1, dst_keys[0])
+        found: set[int] = set()
+        for s_key in c_src:
+            row = self.pairs.get(s_key)
+            if row is not None:
+                for d_key in c_dst:
+                    lst = row.get(d_key, ())
+                    found.update(lst[: bisect.bisect_left(lst, rule.index)])
+        for d_key in c_dst:
+            lst = self.wide_by_dst.get(d_key, ())
+            found.update(lst[: bisect.bisect_left(lst, rule.index)])
+        if not found:
+            return None
+        src, dst = self.atoms(rule.index, 0), self.atoms(rule.index, 1)
+        rules = self.topology.rules
+        for i in sorted(found):
+            other = rules[i]
+            if (_ports_cover(other.ports, rule.ports) and _atoms_covered(src, self.atoms(i, 0))
+                    and _atoms_covered(dst, self.atoms(i, 1))):
+                return other
+        return None
 
     def meeting_keys(self, side: int, key: tuple) -> list[tuple]:
         """The keys of ``side`` that share a point with ``key``."""
@@ -257,19 +321,6 @@ def _ports_meet(a: PortSet, b: PortSet) -> bool:
 
 
 # -- one earlier rule that covers a rule entirely ----------------------------------------
-
-def _single_cover(topology: Topology, rule: Rule, earlier: list[Rule]) -> Rule | None:
-    """The first earlier rule whose sources, destinations and ports each contain the
-    rule's (a sufficient condition, checked atom by atom), or None."""
-    src = _atoms(topology, rule.sources)
-    dst = _atoms(topology, rule.destinations)
-    for other in earlier:
-        if (_ports_cover(other.ports, rule.ports)
-                and _atoms_covered(src, _atoms(topology, other.sources))
-                and _atoms_covered(dst, _atoms(topology, other.destinations))):
-            return other
-    return None
-
 
 def _atoms(topology: Topology, endpoints) -> list[tuple]:
     """The point sets a rule side matches: ("all",), ("public",), ("range", v, low, high)

@@ -148,9 +148,11 @@ class FastPolicy:
         self._public_dst: dict[Point, list[int]] = {}
         self._public_sources: dict[int, bool] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
+        self.rule_keys: list[tuple[list[tuple], list[tuple]]] = []  # per rule: (source keys, destination keys)
         for index, rule in enumerate(self.rules):
             src_keys = _rule_keys(rule.sources, topology)
             dst_keys = _rule_keys(rule.destinations, topology)
+            self.rule_keys.append((src_keys, dst_keys))
             for key in src_keys + dst_keys:
                 if key[0] == "prefix" and key[2] not in self._prefix_lengths[key[1]]:
                     self._prefix_lengths[key[1]].append(key[2])
