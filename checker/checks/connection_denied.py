@@ -56,9 +56,8 @@ PARAMS: dict = {}
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
     found = 0
     checked = 0
-    for source, target, ports, span, why in needed_connections(topology, context):
+    for (source, target, ports, span, why), decision in decided_connections(context):
         checked += 1
-        decision = _decide(context, source, target, ports)
         if decision.allowed:
             continue
         found += 1
@@ -66,6 +65,18 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     if not found:
         yield Result(ID, Status.PROVED, SEVERITY,
                      f"the policy allows every connection the model needs ({checked})", request.span, "policy")
+
+
+def decided_connections(context: Context) -> list:
+    """Every needed connection with its decision, computed once per file and shared
+    through ``context.cache["connections.decided"]``."""
+    hit = context.cache.get("connections.decided")
+    if hit is None:
+        hit = context.cache["connections.decided"] = [
+            (needed, _decide(context, needed[0], needed[1], needed[2]))
+            for needed in needed_connections(context.topology, context)
+        ]
+    return hit
 
 
 def needed_connections(topology: Topology, context: Context):
@@ -110,9 +121,9 @@ def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decis
     ports overlap, anything else on the ports it listens on."""
     comp = context.topology.components[target]
     if comp.kind.forwards:
-        arriving = [ports & listener.ports for listener in comp.listeners]
+        arriving = [_meet(ports, listener.ports) for listener in comp.listeners]
     else:
-        arriving = [ports & comp.listen if comp.listen is not None else ports]
+        arriving = [_meet(ports, comp.listen) if comp.listen is not None else ports]
     arriving = [a for a in arriving if a]
     if not arriving:
         return Decision(True)  # nothing listens there: a model mismatch, not a policy denial
@@ -123,6 +134,13 @@ def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decis
             return decision
         blocker = blocker or decision.rule
     return Decision(False, None, blocker)
+
+
+def _meet(ports: PortSet, listen: PortSet) -> PortSet:
+    """``ports & listen``, without building a new set when one contains the other."""
+    if ports is listen or ports == listen:
+        return ports
+    return ports & listen
 
 
 def rule_text(source: str, target: str, ports: PortSet) -> str:

@@ -147,6 +147,7 @@ class FastPolicy:
         self._point_keys: dict[tuple[Point, bool], tuple[tuple, ...]] = {}
         self._public_dst: dict[Point, list[int]] = {}
         self._public_sources: dict[int, bool] = {}
+        self._keyed_points: dict[tuple[str, bool], list] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         self.rule_keys: list[tuple[list[tuple], list[tuple]]] = []  # per rule: (source keys, destination keys)
         for index, rule in enumerate(self.rules):
@@ -230,9 +231,11 @@ class FastPolicy:
         """Indices (file order) of the rules whose endpoints match both packet ends."""
         return iter(self._matching(src, dst))
 
-    def _matching(self, src: Point, dst: Point) -> list[int]:
-        """The union over pairs of the ends' index keys of their common rules, sorted."""
-        s_keys, d_keys = self._keys(src, True), self._keys(dst, False)
+    def _matching(self, src: Point, dst: Point, s_keys=(), d_keys=()) -> list[int]:
+        """The union over pairs of the ends' index keys of their common rules, sorted
+        (the keys, when the caller has them, are those of :meth:`_keys`)."""
+        if s_keys == ():
+            s_keys, d_keys = self._keys(src, True), self._keys(dst, False)
         if s_keys is None or d_keys is None:
             return list(self._iter_buckets(src, dst))
         lists = []
@@ -279,12 +282,12 @@ class FastPolicy:
         """Indices (file order) of the rules whose endpoints match both packet ends."""
         return list(self.iter_matching(src, dst))
 
-    def first_match(self, src: Point, dst: Point, ports: PortSet) -> Decision:
+    def first_match(self, src: Point, dst: Point, ports: PortSet, s_keys=(), d_keys=()) -> Decision:
         """The first-match verdict for packets between two points on any of ``ports``."""
         remaining = ports
         blocker: Rule | None = None
         rules = self.rules
-        for index in self._matching(src, dst):
+        for index in self._matching(src, dst, s_keys, d_keys):
             rule = rules[index]
             if not _overlaps(remaining, rule.ports):
                 continue
@@ -463,13 +466,20 @@ class FastPolicy:
         if from_internet:
             return self._connect_from_internet(dsts, ports)
         blocker = None
-        for src in self.source_points(source):
-            for dst in dsts:
-                decision = self.first_match(src, dst, ports)
+        for src, s_keys in self._keyed(source, True):
+            for dst, d_keys in self._keyed(destination, False):
+                decision = self.first_match(src, dst, ports, s_keys, d_keys)
                 if decision.allowed:
                     return decision
                 blocker = blocker or decision.rule
         return Decision(False, None, blocker)
+
+    def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
+        """A component's own points, each with its index keys (cached per component)."""
+        hit = self._keyed_points.get((name, source))
+        if hit is None:
+            hit = self._keyed_points[(name, source)] = [(p, self._keys(p, source)) for p in self._own_points(name)]
+        return hit
 
 
 def _rule_keys(endpoints, topology: Topology) -> list[tuple]:
