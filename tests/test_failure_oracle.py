@@ -162,3 +162,25 @@ def test_connection_index_matches_reference_policy(text: str) -> None:
             ports = topology.components[destination].service_ports
             assert index.allowed(source, destination, ports) == bool(policy.connect(source, destination, ports)), (
                 source, destination)
+
+
+@settings(max_examples=EXAMPLES // 2)
+@given(topologies(max_hosts=7))
+def test_relaxed_circuit_stops_whatever_the_real_one_stops(text: str) -> None:
+    """The monotone relaxation only under-approximates serving: every real stopping
+    set of at most 3 hosts contains a relaxed minimal cut set."""
+    from checker.engines.failure import RelaxedCircuit
+
+    topology = _topology(text)
+    circuit = circuit_for(Context(topology))
+    if circuit.services_down(circuit.baseline[0]):
+        return
+    cuts = [p for p, live in minimal_cut_sets(RelaxedCircuit(circuit), 3)]
+    assert all(not live for _, live in minimal_cut_sets(RelaxedCircuit(circuit), 3))
+    evaluator = Evaluator(topology)
+    index = {u: i for i, u in enumerate(circuit.hosts)}
+    for size in (1, 2, 3):
+        for combo in itertools.combinations(topology.host_units, size):
+            if evaluator.stopped(frozenset(combo)):
+                hosts = frozenset(index[u] for u in combo)
+                assert any(p <= hosts for p in cuts), sorted(u.label for u in combo)

@@ -659,6 +659,10 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
     ``z3``); when its optimum is a single host, every host is then tried alone on the
     circuit, so all single points are listed.
     """
+    if not circuit.monotone:
+        relaxed = _relaxed_stopping_sets(circuit, limit)
+        if relaxed is not None:
+            return relaxed
     terms = None
     try:
         # iterative deepening: a small stopping set is found with small (cheap) families
@@ -691,6 +695,106 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
     return StoppingSets("found", size, (tuple(circuit.hosts[h] for h in outcome.hosts),), "z3")
 
 
+def _relaxed_stopping_sets(circuit: ServingCircuit, limit: int) -> StoppingSets | None:
+    """The answer from :class:`RelaxedCircuit` when it settles the question: no
+    relaxed stopping set of at most ``limit`` hosts (then there is no real one), or
+    smallest relaxed sets of which some really stop a service (then they are the
+    smallest real ones; for singletons, the real ones among them are all of them).
+    None otherwise (a budget exceeded, or no smallest relaxed set really stops)."""
+    relaxed = RelaxedCircuit(circuit)
+    try:
+        for depth in range(1, limit + 1):
+            terms = minimal_cut_sets(relaxed, depth)
+            if terms:
+                break
+    except BudgetExceeded:
+        return None
+    if not terms:
+        return StoppingSets("none", None, (), "graph")
+    size = min(len(p) for p, _ in terms)
+    _, members = circuit.members_of("host")
+    real = [p for p in {p for p, _ in terms if len(p) == size}
+            if circuit.stops([c for h in p for c in members[h]])]
+    if not real:
+        return None
+    return StoppingSets("found", size, _sorted_sets([tuple(circuit.hosts[h] for h in p) for p in real]), "graph")
+
+
 def _sorted_sets(sets: list[tuple[FailureUnit, ...]]) -> tuple[tuple[FailureUnit, ...], ...]:
     normal = [tuple(sorted(s, key=lambda u: u.label)) for s in sets]
     return tuple(sorted(normal, key=lambda s: [u.label for u in s]))
+
+
+# -- a monotone under-approximation of serving, for proofs on non-monotone structures ------
+
+class RelaxedCircuit:
+    """A monotone circuit whose services serve only where the real ones do.
+
+    Each node ``n`` of the real circuit becomes a *value* node (``n``: its owner is
+    live and its body holds) and a *body* node (``N + n``, owned by nothing that can
+    fail). A requirement with alternatives ``a_1 .. a_j`` is replaced by "some
+    alternative is available" AND, for every alternative, "its target's body
+    holds" (or, where the entry nodes are not the target's own, their values):
+    whichever alternative the real requirement picks is available and its body
+    holds, so it serves. Availability of a write to a ``failover auto`` cluster
+    reached unevenly is narrowed to "a member of the reachable prefix of the
+    failover order is live" (then the current primary is one of them).
+
+    Every operator is pointwise at most the real one and monotone, so its greatest
+    fixed point is at most the real one: every set that stops a real service stops
+    a relaxed one. Hence "no relaxed stopping set of at most L hosts" proves the
+    same for the real circuit, and a smallest relaxed set that really stops a
+    service is a smallest real one.
+    """
+
+    def __init__(self, circuit: ServingCircuit) -> None:
+        n_nodes = len(circuit.node_keys)
+        never = len(circuit.host_of)
+        self.hosts = circuit.hosts
+        self.host_of = list(circuit.host_of) + [-1]
+        self.owner = list(circuit.owner) + [never] * n_nodes
+        self.static_groups: list[list[tuple[int, ...]]] = [[(n_nodes + n,)] for n in range(n_nodes)]
+        self.static_groups += [[] for _ in range(n_nodes)]
+        self.node_requirements: list[list[int]] = [[] for _ in range(2 * n_nodes)]
+        self.requirement_groups: list[RequirementGroup] = []
+        for n in range(n_nodes):
+            body = n_nodes + n
+            groups = self.static_groups[body]
+            groups.extend(tuple(group) for group in circuit.static_groups[n])
+            for r in circuit.node_requirements[n]:
+                group = circuit.requirement_groups[r]
+                available = []
+                for alt in group.alternatives:
+                    narrowed = _monotone_availability(alt)
+                    if narrowed is not None:
+                        available.append(narrowed)
+                    if alt.serve is None:
+                        continue
+                    owner = circuit.comp_index.get(alt.target)
+                    own = owner is not None and alt.avail == AVAIL_LIVE and all(
+                        circuit.owner[m] == owner for m in alt.serve)
+                    groups.append(tuple(n_nodes + m if own else m for m in alt.serve))
+                self.node_requirements[body].append(len(self.requirement_groups))
+                self.requirement_groups.append(RequirementGroup(body, available, group.line))
+        self.services = circuit.services
+        self.node_keys = [None] * (2 * n_nodes)
+
+    dependencies = ServingCircuit.dependencies
+    service_cone = ServingCircuit.service_cone
+
+
+def _monotone_availability(alt: Alternative) -> Alternative | None:
+    """``alt`` with a monotone availability no larger than its own and no serving
+    condition (None when that availability is never true)."""
+    if alt.avail != AVAIL_WRITES:
+        return Alternative(alt.target, alt.avail, alt.comps, alt.reach, alt.primary, alt.auto, None, True)
+    order = ([alt.primary] if alt.primary >= 0 else []) + (
+        [j for j in range(len(alt.comps)) if j != alt.primary] if alt.auto else [])
+    prefix = []
+    for j in order:
+        if not alt.reach[j]:
+            break
+        prefix.append(alt.comps[j])
+    if not prefix:
+        return None
+    return Alternative(alt.target, AVAIL_READS, tuple(prefix), (), -1, False, None, True)
