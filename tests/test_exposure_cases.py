@@ -34,3 +34,22 @@ def test_witness_source_is_of_the_destination_family() -> None:
 
 def test_open_network_paths_cite_no_rules() -> None:
     assert _counterexample("open-network.topo", "private-web")["rules"] == []
+
+
+def test_witness_packet_is_the_same_on_every_run_in_one_process():
+    """Z3's models differ between calls; the reported witness must not."""
+    from checker.api import check_text
+
+    text = (
+        "dns www { managed; answer gw1 }\n"
+        "gateway gw1 address 10.9.1.10 address 203.0.113.10 listen tcp/443 -> web1 tcp/8080\n"
+        "web web1 address 10.9.1.20 listen tcp/8080\n"
+        "allow internet -> gw1 tcp/443\n"
+        "allow gw1 -> any any\n"
+    )
+    witnesses = set()
+    for _ in range(4):
+        report = check_text(text, "w.topo")
+        (result,) = [r for r in report.results if r.id == "private-web"]
+        witnesses.add(tuple(sorted(result.counterexamples[0].to_json()["packet"].items())))
+    assert len(witnesses) == 1, witnesses

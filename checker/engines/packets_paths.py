@@ -178,24 +178,41 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
     verdict = search_counterexample(solver, context.options.timeout)
     if verdict.status is not Status.REFUTED:
         return verdict.status, None, verdict.reason
-    model = verdict.model
-    # The verdict is settled; prefer a witness a reader recognises: a source of the
-    # destination's family, outside 0.0.0.0/8. Each preference is kept only if satisfiable.
-    for preference in (packet.src.kind == packet.dst.kind, z3.Extract(31, 24, packet.src.addr) != 0):
-        solver.push()
-        solver.add(preference)
-        better = search_counterexample(solver, context.options.timeout)
-        if better.status is Status.REFUTED:
-            model = better.model
-        else:
-            solver.pop()
-    src = space.concrete_point(model, packet.src)
-    dst = Point(space.concrete_point(model, packet.dst).address, entry)
-    protocol, port = space.concrete_port(model, packet)
+    # Z3 settled the verdict; its model is not the same from one call to the next, so
+    # the reported witness is chosen canonically instead: the first destination address
+    # and the first public representative source (same family first, then outside
+    # 0.0.0.0/8, then by value) that the policy admits, on the policy's first admitted
+    # port. Every cell of the address partition has a representative, so the cell of
+    # Z3's source guarantees one is admitted.
+    src, dst, protocol, port = _canonical_witness(context, entry, destinations, ports)
+    if src is None:
+        raise InternalError(f"Z3 found a client packet admitted to '{entry}' but no representative source is")
     decision = reference_policy(context).first_match(src, dst, PortSet.single(protocol, port))
     if topology.has_policy and not decision.allowed:
         raise InternalError(f"the witness packet {src} -> {dst} {protocol}/{port} is not admitted by the policy")
     return Status.REFUTED, Decision(True, Packet(src, dst, protocol, port), decision.rule), None
+
+
+def _canonical_witness(context: Context, entry: str, destinations, ports: PortSet):
+    """The first admitted (destination, source, protocol, port), in a fixed order."""
+    policy = context.policy
+    sources = [p for p in reference_policy(context).internet_points]
+    for address in destinations:
+        dst = Point(address, entry)
+        ordered = sorted(
+            sources,
+            key=lambda p: (p.address.version != address.version,
+                           p.address.version == 4 and int(p.address) >> 24 == 0,
+                           p.address.version, int(p.address)),
+        )
+        for src in ordered:
+            if not context.topology.has_policy:
+                protocol, port = ports.sample()
+                return src, dst, protocol, port
+            decision = policy.first_match(src, dst, ports)
+            if decision.allowed:
+                return src, dst, decision.packet.protocol, decision.packet.port
+    return None, None, None, None
 
 
 def _fast(context: Context):
