@@ -163,7 +163,9 @@ def test_z3_agrees_with_brute_force(text: str, k: int) -> None:
         fields = cx.to_json()
         sizes[fields["writer"]] = min(sizes.get(fields["writer"], k + 1), len(fields["failed"]))
     if "could not be decided" in result.message:  # some roots passed a gateway in front of web servers
-        assert all(oracle.get(w) == n for w, n in sizes.items()), text
+        # The writer's true minimum may come from an undecided root: a decided root's
+        # smallest scenario is then at least that minimum, never below it.
+        assert all(w in oracle and n >= oracle[w] for w, n in sizes.items()), text
     else:
         assert sizes == oracle, text
 
