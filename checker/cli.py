@@ -243,6 +243,8 @@ def check_file(job: FileJob) -> FileReport:
         if problem is not None:
             return FileReport(str(path), (problem,), None, skipped="the file could not be read")
         return check_text(text, str(path), options, select, ignore)
+    except MemoryError:  # the cap is the whole process's: main() says so plainly
+        raise
     except Exception as exc:  # a bug: report it against this file, keep checking the others
         from .api import internal_error
 
