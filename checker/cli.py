@@ -245,6 +245,15 @@ def check_file(job: FileJob) -> FileReport:
         return check_text(text, str(path), options, select, ignore)
     except MemoryError:  # the cap is the whole process's: main() says so plainly
         raise
+    except (ImportError, OSError) as exc:
+        # Under a memory cap, loading a large shared library (Z3's) fails this way.
+        text = str(exc).lower()
+        if "memory" in text or "failed to map" in text:
+            raise MemoryError(str(exc)) from None
+        from .api import internal_error
+
+        return FileReport(str(path), (internal_error("file", f"{type(exc).__name__}: {exc}"),), None,
+                          skipped="an internal error stopped the checks")
     except Exception as exc:  # a bug: report it against this file, keep checking the others
         from .api import internal_error
 
