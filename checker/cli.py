@@ -209,13 +209,7 @@ def _check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"topocheck: error: {problem}", file=sys.stderr)
     rendered = _render(reports, args.format, args.output is None)
-    if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write '{args.output}': {exc.strerror}") from None
-    else:
-        sys.stdout.write(rendered)
+    _emit(rendered, args.output)
     if any(r.id == "internal-error" for rep in reports for r in rep.results) or io_failure:
         return EXIT_USAGE
     if args.exit_zero:
@@ -363,6 +357,17 @@ def _configs(args: argparse.Namespace) -> ConfigCache:
     return ConfigCache(known_params(), explicit)
 
 
+def _emit(rendered: str, output: str | None) -> None:
+    """Write a report to ``--output`` or to standard output."""
+    if output:
+        try:
+            Path(output).write_text(rendered, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write '{output}': {exc.strerror}") from None
+    else:
+        sys.stdout.write(rendered)
+
+
 def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> str:
     if fmt == "json":
         from .reporters import json_report
@@ -431,11 +436,5 @@ def _render_diagram(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from None
             if args.format == "html":
                 rendered = diagram.to_html(loaded.topology, results, rendered, str(path))
-    if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write '{args.output}': {exc.strerror}") from None
-    else:
-        sys.stdout.write(rendered)
+    _emit(rendered, args.output)
     return EXIT_OK

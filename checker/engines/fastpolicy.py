@@ -34,7 +34,7 @@ from typing import Iterator
 
 from ..model import Endpoint, Kind, Rule, Topology
 from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public
-from ..policy import INTERNET, Decision, Packet, Point
+from ..policy import INTERNET, Decision, Packet, Point, Policy
 
 _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
@@ -126,14 +126,12 @@ class _SideIndex:
         return frozenset(out)
 
 
-class FastPolicy:
-    """Indexed first-match evaluation with the interface of :class:`checker.policy.Policy`."""
+class FastPolicy(Policy):
+    """Indexed first-match evaluation: the reference :class:`checker.policy.Policy`
+    (whose cached ``connect`` it inherits) with an index behind every look-up."""
 
     def __init__(self, topology: Topology):
-        self.topology = topology
-        self.rules: tuple[Rule, ...] = topology.rules
-        self.open = not topology.has_policy
-        self._cache: dict[tuple[str, str, PortSet, bool], Decision] = {}
+        super().__init__(topology)
         self._pairs: dict[tuple[tuple, tuple], list[int]] = {}
         self._source_ranges: dict[int, list[tuple[int, int, int]]] = {}
         self._points: dict[str, tuple[Point, ...]] = {}
@@ -440,18 +438,6 @@ class FastPolicy:
         if from_internet:
             return tuple(Point(a, destination) for a in comp.public_addresses)
         return self._own_points(destination)
-
-    def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
-        """Whether ``source`` (a component or :data:`INTERNET`) may open a connection to
-        ``destination`` on one of ``ports``; the same Decision the reference gives."""
-        from_internet = source == INTERNET or self.topology.components[source].kind is Kind.INTERNET
-        key = (source, destination, ports, from_internet)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        decision = self._connect(source, destination, ports, from_internet)
-        self._cache[key] = decision
-        return decision
 
     def _connect(self, source: str, destination: str, ports: PortSet, from_internet: bool) -> Decision:
         if not ports:
