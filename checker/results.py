@@ -96,6 +96,7 @@ class Result:
             "location": (span.to_json() if span else {"line": 1, "column": 1, "end_line": 1, "end_column": 1}),
             "method": self.method,
             "counterexamples": [c.to_json() for c in self.counterexamples],
+            "hint": self.hint,
         }
         if self.margin is not MISSING:
             out["margin"] = self.margin

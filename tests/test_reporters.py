@@ -158,3 +158,23 @@ def test_every_cli_format_runs_on_a_folder(tmp_path: Path) -> None:
             code = main(["check", "--format", fmt, str(ROOT / "models" / "seed")])
         assert code == 1 and err.getvalue() == "", fmt  # stage 1 has single points of failure
         assert "01-single-server.topo" in out.getvalue()
+
+
+def test_hint_reaches_json_sarif_and_markdown() -> None:
+    """LANGUAGE.md 7.10: every JSON result carries "hint" (null when none); SARIF and
+    Markdown put the hint after the message, so "did you mean" reaches every reader."""
+    from checker.api import check_text
+    from checker.reporters import json_report
+
+    source = "web w1 address 10.0.0.1\ndb orders address 10.0.0.2\nw1 writes order\n"
+    rep = check_text(source, "m.topo")
+    document = json.loads(json_report.render([rep]))
+    results = document["files"][0]["results"]
+    assert [r["id"] for r in results] == ["undefined-name"]
+    assert results[0]["hint"] == "did you mean 'orders'?"
+    message = json.loads(sarif.render([rep]))["runs"][0]["results"][0]["message"]["text"]
+    assert message.startswith("undefined requirement target 'order' (hint: did you mean 'orders'?)")
+    assert "(hint: did you mean 'orders'?)" in markdown.render([rep])
+    proved = json.loads(json_report.render([check_text("web w1 address 203.0.113.1\n", "p.topo")]))
+    assert all("hint" in r for r in proved["files"][0]["results"])
+    assert proved["files"][0]["results"][0]["hint"] is None

@@ -48,7 +48,8 @@ def _file_section(report: FileReport) -> list[str]:
     out += ["| check | verdict | severity | line | message |", "|---|---|---|---|---|"]
     for r in report.results:
         line = f"{r.span.line}" if r.span else ""
-        out.append(f"| `{r.id}` | {_verdict(r)} | {r.severity.value} | {line} | {_cell(r.message)} |")
+        message = _cell(r.message) + (f" (hint: {_cell(r.hint)})" if r.hint else "")
+        out.append(f"| `{r.id}` | {_verdict(r)} | {r.severity.value} | {line} | {message} |")
     out.append("")
     for r in report.results:
         if r.counterexamples:

@@ -193,6 +193,8 @@ def _result(report: FileReport, result: Result, rule_index: int) -> dict[str, An
     else:
         kind, level = "open", "none"
     message = result.message
+    if result.hint:
+        message += f" (hint: {result.hint})"
     if result.counterexamples:
         lines = describe_fields(result.counterexamples[0].to_json())
         message += "\n" + "\n".join(lines)
