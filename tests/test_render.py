@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -18,9 +17,9 @@ from checker.cli import main
 from checker.model import Span
 from checker.reporters import diagram
 from checker.results import Counterexample, Hop, Result, Severity, Status
+from tests.conftest import require_program
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 ZONED = """\
 topology "two zones"
@@ -104,14 +103,16 @@ def test_mermaid_highlight_by_class_and_link_style() -> None:
     assert re.search(r"^  linkStyle [\d,]+ stroke:#d84315,stroke-width:3px$", text, re.M)
 
 
-def test_render_cli_formats(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt, marker", [("dot", "digraph topology {"), ("mermaid", "flowchart LR"),
+                                         ("svg", "<svg"), ("html", "<!DOCTYPE html>")])
+def test_render_cli_formats(tmp_path: Path, fmt: str, marker: str) -> None:
+    if fmt in ("svg", "html"):
+        require_program("dot", "graphviz")
     model = ROOT / "models" / "seed" / "04-replication.topo"
-    for fmt, marker in (("dot", "digraph topology {"), ("mermaid", "flowchart LR"), ("svg", "<svg"),
-                        ("html", "<!DOCTYPE html>")):
-        out = tmp_path / f"x.{fmt}"
-        code, stdout, err = run(["render", str(model), "--format", fmt, "--output", str(out)])
-        assert (code, stdout, err) == (0, "", "")
-        assert out.read_text(encoding="utf-8").startswith(marker)
+    out = tmp_path / f"x.{fmt}"
+    code, stdout, err = run(["render", str(model), "--format", fmt, "--output", str(out)])
+    assert (code, stdout, err) == (0, "", "")
+    assert out.read_text(encoding="utf-8").startswith(marker)
 
 
 def test_render_errors_exit_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,14 +128,15 @@ def test_render_errors_exit_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_html_page_in_headless_chromium(tmp_path: Path) -> None:
-    assert Path(CHROMIUM).exists(), "chromium is needed (apt-get install chromium; .ci/run installs it)"
+    chromium = require_program("chromium", "chromium")
+    require_program("dot", "graphviz")
     page = tmp_path / "page.html"
     topology = load_text(ZONED, "z.topo").topology
     results = list(check_text(ZONED, "z.topo").results) + refuted()
     svg = diagram.to_svg(diagram.to_dot(topology, results))
     page.write_text(diagram.to_html(topology, results, svg, "z.topo"), encoding="utf-8")
     profile = tmp_path / "profile"
-    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={profile}", "--window-size=1400,1000"]
     shot = tmp_path / "page.png"
