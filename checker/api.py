@@ -9,6 +9,7 @@ from typing import Iterable
 from .build import build
 from .checks import CheckInfo, known_params, registry
 from .context import Context, InternalError, Options
+from .engines.root_cause import RUNNING_KEY
 from .limits import DEFAULT_LIMITS, CheckTimeout, Limits, count_results, deadline, run_limit_result, text_size_result, wall_limit
 from .model import CheckRequest, Topology
 from .parser import parse
@@ -65,10 +66,11 @@ def check_topology(
     context = Context(topology, options or Options())
     selected = set(select) if select else None
     ignored = set(ignore)
+    runs = [(info, request) for info, request in requested_checks(topology)
+            if (selected is None or info.id in selected) and info.id not in ignored]
+    context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
     results: list[Result] = []
-    for info, request in requested_checks(topology):
-        if (selected is not None and info.id not in selected) or info.id in ignored:
-            continue
+    for info, request in runs:
         produced: list[Result] = []
         try:
             with deadline(wall_limit(context.options.timeout)):

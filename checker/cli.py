@@ -202,6 +202,8 @@ def _check(args: argparse.Namespace) -> int:
             default_k=settings.k or Options().default_k,
         )
         chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
+        if chosen is not None and "available" not in chosen:
+            chosen = [*chosen, "available"]  # it always runs (README); --ignore available drops it
         skip = list(dict.fromkeys([*settings.ignore, *ignore]))
         jobs.append((path, options, chosen, skip))
     reports = check_files(jobs, args.jobs)

@@ -55,12 +55,24 @@ def test_refuted_error_exits_one_with_counterexample(tree, capsys):
     assert result["status"] == "refuted"
     assert result["location"]["line"] == 4
     (cx,) = result["counterexamples"]
-    assert cx == {
+    assert cx == {  # the denial is connection-denied's finding: cited, not repeated
         "failed": [],
         "stopped": ["www"],
-        "explanation": ["www -> w: w writes d (line 4): no rule allows w -> d tcp/5432"],
+        "explanation": ["www needs connections the policy denies (see connection-denied at line 4)"],
     }
+    denied = next(r for r in doc["files"][0]["results"] if r["id"] == "connection-denied")
+    assert (denied["status"], denied["location"]["line"]) == ("refuted", 4)
+    assert denied["message"].startswith("no rule allows w -> d tcp/5432; add 'allow w -> d tcp/5432'")
     assert doc["summary"]["refuted"] >= 1
+
+
+def test_available_explains_a_denial_itself_when_connection_denied_does_not_run(tree, capsys):
+    code, doc = run_json(capsys, "--ignore", "connection-denied", str(tree / "sub" / "bad.topo"))
+    assert code == 1
+    result = next(r for r in doc["files"][0]["results"] if r["id"] == "available")
+    assert result["counterexamples"][0]["explanation"] == [
+        "www -> w: w writes d (line 4): no rule allows w -> d tcp/5432"]
+    assert "connection-denied" not in {r["id"] for r in doc["files"][0]["results"]}
 
 
 def test_folders_are_searched_for_topo_files_in_order(tree, capsys):

@@ -52,13 +52,25 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         yield Result(ID, Status.PROVED, SEVERITY, f"every service is up with nothing failed ({names})",
                      request.span, "evaluation")
         return
+    from ..engines.root_cause import citation, cited, fixed_evaluator
+
+    # Denied connections are cited, not repeated (connection-denied reports each mistake
+    # once); what is still down with them allowed is down for another reason, said here.
+    fixed = fixed_evaluator(context)
+    still_down = set(fixed.stopped(())) if fixed is not evaluator else set(stopped)
     explanation: list[str] = []
     first_requirement = None
     for service in stopped:
-        for reason in evaluator.explain(service, ()):
+        denials = cited(context, service)
+        reasons = evaluator.explain(service, ())
+        first_requirement = first_requirement or next((r.requirement for r in reasons if r.requirement), None)
+        if denials:
+            reasons = fixed.explain(service, ()) if service in still_down else []
+        for reason in reasons:
             text = reason.text if reason.text.startswith(service) else f"{service}: {reason.text}"
             explanation.append(text)
-            first_requirement = first_requirement or reason.requirement
+        if denials:
+            explanation.append(f"{service} needs connections the policy denies (see {citation(denials)})")
     related = tuple(Hop(s, topology.span_of(s)) for s in stopped if topology.span_of(s))
     counterexample = Counterexample(
         {"failed": [], "stopped": stopped, "explanation": explanation}, related=related
@@ -68,8 +80,10 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     span = (first_requirement.span if first_requirement else None) or request.span or (
         related[0].span if related else None
     )
-    yield Result(ID, Status.REFUTED, SEVERITY, message, span, "evaluation", (counterexample,),
-                 hint="add the missing rule, listener, answer or public address the explanation names")
+    hint = "add the missing rule, listener, answer or public address the explanation names"
+    if all(s not in still_down for s in stopped):
+        hint = "fix what connection-denied reports"
+    yield Result(ID, Status.REFUTED, SEVERITY, message, span, "evaluation", (counterexample,), hint=hint)
 
 
 def _quote_list(names: list[str]) -> str:

@@ -40,10 +40,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..context import Context
-from ..model import CheckRequest, Failover, Kind, Span, Topology, Verb
+from ..model import CheckRequest, Failover, Kind, Topology, Verb
 from ..net import ANY_PORT, MAX_PORT, PortSet
 from ..policy import INTERNET, Decision
-from ..results import Counterexample, Hop, Result, Severity, Status
+from ..results import Result, Severity, Status
 
 ID = "connection-denied"
 SEVERITY = Severity.ERROR
@@ -54,15 +54,14 @@ PARAMS: dict = {}
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
-    found = 0
-    checked = 0
-    for (source, target, ports, span, why), decision in decided_connections(context):
-        checked += 1
-        if decision.allowed:
-            continue
-        found += 1
-        yield _denied(source, target, ports, span, why, decision)
+    from ..engines.root_cause import findings
+
+    found = findings(context)
+    for finding in found:
+        yield Result(ID, Status.REFUTED, SEVERITY, finding.message, finding.span, "policy",
+                     (finding.counterexample(),), hint=finding.hint)
     if not found:
+        checked = len(decided_connections(context))
         yield Result(ID, Status.PROVED, SEVERITY,
                      f"the policy allows every connection the model needs ({checked})", request.span, "policy")
 
@@ -119,12 +118,7 @@ def _requirement_members(topology: Topology, verb: Verb, target: str) -> tuple[s
 def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decision:
     """As the evaluator decides a hop: an lb/gateway is entered on its listeners whose
     ports overlap, anything else on the ports it listens on."""
-    comp = context.topology.components[target]
-    if comp.kind.forwards:
-        arriving = [_meet(ports, listener.ports) for listener in comp.listeners]
-    else:
-        arriving = [_meet(ports, comp.listen) if comp.listen is not None else ports]
-    arriving = [a for a in arriving if a]
+    arriving = arriving_ports(context.topology, target, ports)
     if not arriving:
         return Decision(True)  # nothing listens there: a model mismatch, not a policy denial
     blocker = None
@@ -136,17 +130,22 @@ def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decis
     return Decision(False, None, blocker)
 
 
+def arriving_ports(topology: Topology, target: str, ports: PortSet) -> list[PortSet]:
+    """The ports a connection to ``target`` on ``ports`` arrives on, one set per way in:
+    each overlapping listener of an lb/gateway, else the ports the target listens on."""
+    comp = topology.components[target]
+    if comp.kind.forwards:
+        arriving = [_meet(ports, listener.ports) for listener in comp.listeners]
+    else:
+        arriving = [_meet(ports, comp.listen) if comp.listen is not None else ports]
+    return [a for a in arriving if a]
+
+
 def _meet(ports: PortSet, listen: PortSet) -> PortSet:
     """``ports & listen``, without building a new set when one contains the other."""
     if ports is listen or ports == listen:
         return ports
     return ports & listen
-
-
-def rule_text(source: str, target: str, ports: PortSet) -> str:
-    """The rule that would allow the connection, in the language's syntax."""
-    who = "internet" if source == INTERNET else source
-    return f"allow {who} -> {target} {port_text(ports)}"
 
 
 def port_text(ports: PortSet) -> str:
@@ -159,18 +158,3 @@ def port_text(ports: PortSet) -> str:
     if first.low == 0 and first.high == MAX_PORT:
         return f"{first.protocol}/0-{MAX_PORT}"
     return f"{first.protocol}/{first.low}-{first.high}"
-
-
-def _denied(source: str, target: str, ports: PortSet, span: Span, why: str, decision: Decision) -> Result:
-    who = "internet" if source == INTERNET else source
-    wanted = rule_text(source, target, ports)
-    if decision.rule is not None:
-        text = (f"the rule at line {decision.rule.line} denies {who} -> {target} {ports}; "
-                f"add '{wanted}' before it ({why} needs it)")
-    else:
-        text = f"no rule allows {who} -> {target} {ports}; add '{wanted}' ({why} needs it)"
-    fields = {"source": who, "target": target, "ports": str(ports), "missing": wanted,
-              "rule": decision.rule.line if decision.rule else None}
-    related = (Hop(f"line {decision.rule.line} denies it", decision.rule.span),) if decision.rule else ()
-    return Result(ID, Status.REFUTED, SEVERITY, text, span, "policy", (Counterexample(fields, related=related),),
-                  hint=f"add '{wanted}'")

@@ -64,6 +64,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     from ..engines.failure import circuit_for, smallest_stopping_sets
     from ..engines.failure_replay import replay_evaluator
     from ..engines.failure_report import quote, stopping_counterexample, unit_location
+    from ..engines.root_cause import already_down, cite_in
 
     k_text = request.param("k")
     k = int(k_text) if k_text is not None else context.options.default_k
@@ -73,11 +74,14 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     hosts = f"{k} host" if k == 1 else f"{k} hosts"
 
     if circuit.services_down(circuit.baseline[0]):
-        example = stopping_counterexample(topology, evaluator, (), ID)
+        example = stopping_counterexample(topology, evaluator, (), ID)  # replayed: the evaluator agrees
         stopped = example.fields["stopped"]
-        yield Result(ID, Status.REFUTED, SEVERITY,
-                     f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
-                     "(see available)", request.span, "graph", (example,), margin=0,
+        message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
+                   "(see available)")
+        referred = already_down(context, stopped)
+        if referred is not None:  # available explains it once; this check refers to it
+            message, example = referred
+        yield Result(ID, Status.REFUTED, SEVERITY, message, request.span, "graph", (example,), margin=0,
                      hint="make the service available first", extra=extra)
         return
 
@@ -99,7 +103,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         return
 
     reported = found.sets if k == 1 else found.sets[:1]  # every single point; else one smallest set
-    examples = tuple(stopping_counterexample(topology, evaluator, units, ID) for units in reported)
+    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, units, ID)) for units in reported)
     first = examples[0]
     if k == 1:
         points = [c.fields["failed"][0] for c in examples]

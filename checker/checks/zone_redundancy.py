@@ -58,6 +58,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     from ..engines.failure import circuit_for
     from ..engines.failure_replay import replay_evaluator
     from ..engines.failure_report import quote, stopping_counterexample, unit_location
+    from ..engines.root_cause import already_down, cite_in
 
     level = request.param("level") or "zone"
     extra = {"params": dict(request.params)} if request.params else {}
@@ -65,11 +66,14 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     evaluator = replay_evaluator(context)
 
     if circuit.services_down(circuit.baseline[0]):
-        example = stopping_counterexample(topology, evaluator, (), ID)
+        example = stopping_counterexample(topology, evaluator, (), ID)  # replayed: the evaluator agrees
         stopped = example.fields["stopped"]
-        yield Result(ID, Status.REFUTED, SEVERITY,
-                     f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
-                     "(see available)", request.span, "enumeration", (example,),
+        message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
+                   "(see available)")
+        referred = already_down(context, stopped)
+        if referred is not None:  # available explains it once; this check refers to it
+            message, example = referred
+        yield Result(ID, Status.REFUTED, SEVERITY, message, request.span, "enumeration", (example,),
                      hint="make the service available first", extra=extra)
         return
 
@@ -80,7 +84,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                      f"no single {level} failure stops a service ({len(units)} {level}s tried)",
                      request.span, "enumeration", extra=extra)
         return
-    examples = tuple(stopping_counterexample(topology, evaluator, (u,), ID) for u in stopping)
+    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, (u,), ID)) for u in stopping)
     message = f"losing one {level} stops a service: " + "; ".join(
         f"'{c.fields['failed'][0]}' stops {quote(c.fields['stopped'])}" for c in examples
     )
