@@ -8,7 +8,15 @@ reachable target that serves, and each web server and service has every
 requirement met, through the policy, on the right ports.
 
 **Why it matters.** A topology that does not work with nothing broken makes
-every other verdict meaningless; this check always runs.
+every other verdict meaningless; this check always runs (`--select` keeps it;
+only `--ignore available` drops it).
+
+**Denied connections are cited, not repeated.** When `connection-denied`
+reports the denials on a service's paths, the refutation cites those findings
+("www needs connections the policy denies (see connection-denied at line 23)")
+instead of restating each denied hop; what would still be down with every
+denied connection allowed is explained here in full. When `connection-denied`
+does not run (`--ignore`, `--select`), the denials are explained here.
 
 **A failing example.**
 

@@ -16,23 +16,56 @@ source to some address of the target, on the target's port):
 **Why it matters.** A denied connection is a dead hop: a pool member that never
 gets traffic, an alternative that silently never works, a failover that fails
 when it is needed. `available` only notices the first one on the path it
-follows; this lint lists every one, with the rule to add.
+follows; this lint finds every one.
+
+**One finding per mistake.** One wrong rule usually denies many connections
+(a wrong port on the rule from the web tier to a cluster denies every web
+server to every member), so the denied connections are grouped by the one
+change to the rules that allows them, and each group is one finding, at the
+place to edit. Each connection's *near miss* is looked for first, an `allow`
+that would admit it but for one thing (the earliest such rule of the first
+kind that applies):
+
+* `shadowed`: it matches entirely, but a `deny` decides first; reported at the
+  deny, the fix goes above it;
+* `port`: before any deciding deny, it matches both ends (the destination
+  named, not `any`) but not the port the target listens on ("the rule at line
+  23 allows tcp/5433; db1, db2 and db3 listen on tcp/5432"); reported at the
+  rule, the fix changes its port (or, when the rule admits other needed
+  connections as it is, adds one above it);
+* `source` / `destination`: before any deciding deny, it matches the port and
+  one end, and its other end names components of the same kind as the one left
+  out (or a network): "allows web1 -> orders tcp/5432 but not from web2";
+  reported at the rule, the fix adds the missing names.
+
+Connections with no near miss are grouped by the `deny` that decides them
+(reported at it), or, when no rule matches them, by the rule to add (sources
+that need the same targets on the same port share one rule; targets that make
+up a declared cluster are written as the cluster), reported at the first
+statement that needs it. Each counterexample lists the denied connections, the
+lines that need them, the rule (`rule`, `near_miss`) and the `fix` in the
+language's syntax. `available`, `no-spof` and `zone-redundancy` cite these
+findings ("see connection-denied at line 23") instead of repeating them.
 
 **A failing example.**
 
     web web1 address 10.0.1.11 listen tcp/8080
+    web web2 address 10.0.1.12 listen tcp/8080
     db db1 address 10.0.3.10 listen tcp/5432 primary
-    web1 writes db1
-    allow internet -> web1 tcp/8080
+    web1, web2 writes db1
+    allow internet -> web1, web2 tcp/8080
+    allow web1, web2 -> db1 tcp/5433
 
-refuted: no rule allows web1 -> db1 tcp/5432; add 'allow web1 -> db1 tcp/5432'.
+refuted (one finding, at line 6): the rule at line 6 allows tcp/5433; db1
+listens on tcp/5432: 2 connections the model needs are denied (line 4).
 
-**The fix.** Add the rule the message spells out, above any `deny` that blocks
-the connection; or remove the forward, answer or alternative that is not meant
-to be used.
+**The fix.** The one the finding spells out: change the near-miss rule, or add
+the rule it names (above the `deny` that blocks the connections); or remove the
+forward, answer or alternative that is not meant to be used.
 
 **Method.** `policy`: each connection is decided exactly by the indexed
-first-match policy (the same decisions as the reference evaluator's).
+first-match policy (the same decisions as the reference evaluator's); near
+misses are found by the policy's own endpoint matching, rule by rule.
 """
 
 from __future__ import annotations

@@ -8,7 +8,13 @@ LANGUAGE.md section 4 says. With `k=1` a refutation lists **every** single
 point of failure, one counterexample per host; with `k>1` it shows one smallest
 stopping set. Every result carries `margin`: the size of the smallest stopping
 set when it is at most k+1, else null. A service that is already down with
-nothing failed has the empty set as its smallest stopping set (margin 0).
+nothing failed has the empty set as its smallest stopping set: the check is
+refuted with margin 0 (never proved: a service that is down tolerates
+nothing), its one counterexample fails nothing, and it refers to `available`
+("already down with nothing failed (see available at line 19), so no failure
+was analysed") instead of repeating why; fix that and run again. Where an
+explanation crosses a connection that `connection-denied` reports, it cites
+that finding instead of restating the denial.
 
 **Why it matters.** One machine burning out should not take the service down;
 the seed's first stages (web and database on one server, one database behind a
@@ -74,7 +80,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     hosts = f"{k} host" if k == 1 else f"{k} hosts"
 
     if circuit.services_down(circuit.baseline[0]):
-        example = stopping_counterexample(topology, evaluator, (), ID)  # replayed: the evaluator agrees
+        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID))  # replayed
         stopped = example.fields["stopped"]
         message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
                    "(see available)")

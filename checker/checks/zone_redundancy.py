@@ -6,8 +6,12 @@ service up. Components with no `zone` share one unnamed zone, reported as
 is refuted. With `level=region`, every region fails in turn instead (zones
 without a region share `region:(unregioned)`). `managed` components never
 fail. A refutation lists one counterexample per zone (region) whose loss stops
-a service, sorted by name; a service that is already down with nothing failed
-gives a single counterexample with nothing failed.
+a service, sorted by name. A service that is already down with nothing failed
+is refuted (never proved) with a single counterexample that fails nothing and
+refers to `available` instead of repeating why ("already down with nothing
+failed (see available at line 19), so no failure was analysed"). Where an
+explanation crosses a connection that `connection-denied` reports, it cites
+that finding instead of restating the denial.
 
 **Why it matters.** A data center burns down (the seed's Kakao fire) or a
 cloud zone goes dark: the service must survive losing one place, which needs
@@ -66,7 +70,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     evaluator = replay_evaluator(context)
 
     if circuit.services_down(circuit.baseline[0]):
-        example = stopping_counterexample(topology, evaluator, (), ID)  # replayed: the evaluator agrees
+        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID))  # replayed
         stopped = example.fields["stopped"]
         message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
                    "(see available)")

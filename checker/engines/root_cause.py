@@ -87,10 +87,20 @@ class Finding:
     message: str
     hint: str
     span: Span
+    #: How ``fix`` applies: "replace" the near-miss rule, "insert" above ``rule`` (the deny
+    #: that decides, or the near miss in use), or "append" anywhere (no rule matches them).
+    edit: str = "append"
 
     @property
     def line(self) -> int:
         return self.span.line
+
+    @property
+    def anchor(self) -> Rule | None:
+        """For ``edit == "insert"``: the rule to put ``fix`` above."""
+        if self.edit != "insert":
+            return None
+        return self.blocker if self.kind == "shadowed" else self.rule
 
     @property
     def needed_by(self) -> list[int]:
@@ -262,10 +272,10 @@ def _port(topology: Topology, rule: Rule, items: list[Denied], in_use: bool) -> 
     message = f"the rule at line {rule.line} allows {rule.ports}; {listening}: {_count(items)}"
     rewritten = [_rule_text("allow", rule.sources, rule.destinations, ports) for ports in by_ports]
     if len(rewritten) == 1 and not in_use:
-        hint = f"change line {rule.line} to '{rewritten[0]}'"
-    else:
-        hint = "add " + " and ".join(f"'{r}'" for r in rewritten) + f" next to line {rule.line}"
-    return Finding("port", rule, None, tuple(items), tuple(rewritten), message, hint, rule.span)
+        hint, edit = f"change line {rule.line} to '{rewritten[0]}'", "replace"
+    else:  # the rule admits other needed connections as it is: keep it
+        hint, edit = f"put {_quoted(rewritten)} above line {rule.line}", "insert"
+    return Finding("port", rule, None, tuple(items), tuple(rewritten), message, hint, rule.span, edit)
 
 
 def _end(topology: Topology, kind: str, rule: Rule, items: list[Denied]) -> Finding:
@@ -280,7 +290,7 @@ def _end(topology: Topology, kind: str, rule: Rule, items: list[Denied]) -> Find
     rewritten = _rule_text("allow", sources, destinations, rule.ports)
     message = f"the rule at line {rule.line} allows {_rule_body(rule.sources, rule.destinations, rule.ports)} {what}: {_count(items)}"
     hint = f"add {', '.join(left_out)} to its {side}s: '{rewritten}'"
-    return Finding(kind, rule, None, tuple(items), (rewritten,), message, hint, rule.span)
+    return Finding(kind, rule, None, tuple(items), (rewritten,), message, hint, rule.span, "replace")
 
 
 def _shadowed(topology: Topology, rule: Rule, items: list[Denied]) -> Finding:
@@ -290,19 +300,14 @@ def _shadowed(topology: Topology, rule: Rule, items: list[Denied]) -> Finding:
     message = (f"the rule at line {deny.line} denies what the rule at line {rule.line} allows, and comes first: "
                f"{_count(items)}")
     hint = f"put {_quoted(fix)} above line {deny.line}"
-    return Finding("shadowed", rule, deny, tuple(items), fix, message, hint, deny.span)
+    return Finding("shadowed", rule, deny, tuple(items), fix, message, hint, deny.span, "insert")
 
 
 def _deny(topology: Topology, rule: Rule, items: list[Denied]) -> Finding:
     fix = _rules_to_add(topology, items)
-    if len(_unique(str(d) for d in items)) == 1:
-        item = items[0]
-        message = (f"the rule at line {rule.line} denies {item}; "
-                   f"add '{fix[0]}' before it ({item.why} needs it)")
-        return Finding("deny", rule, None, tuple(items), fix, message, f"add '{fix[0]}'", item.span)
     message = f"the rule at line {rule.line} denies what the model needs: {_count(items)}"
     return Finding("deny", rule, None, tuple(items), fix, message, f"put {_quoted(fix)} above line {rule.line}",
-                   rule.span)
+                   rule.span, "insert")
 
 
 def _missing(topology: Topology, items: list[Denied]) -> list[Finding]:
