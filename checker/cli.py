@@ -3,7 +3,7 @@
 Exit status: 0 when no result of severity ``error`` is refuted or unknown;
 1 when one is (a file that does not parse or resolve included; ``--unknown-ok``
 lets ``unknown`` pass); 2 for a usage or configuration error, an unreadable
-path, or an internal error. ``topocheck fmt --check`` exits 1 when a file would
+path, paths that hold no ``*.topo`` file, or an internal error. ``topocheck fmt --check`` exits 1 when a file would
 change. spec/LIMITS.md documents the limits and the exit codes.
 """
 
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
 
     explain = commands.add_parser("explain", help="what a check proves, a failing example and the fix")
-    explain.add_argument("id", metavar="ID")
+    explain.add_argument("id", metavar="ID", nargs="?", help="a check id; none: list every check")
     return parser
 
 
@@ -117,7 +117,11 @@ def _split_ids(value: str | None) -> list[str] | None:
     known = set(registry()) | {"syntax", "undefined-name", "duplicate-name", "invalid-attribute"}
     for check_id in ids:
         if check_id not in known:
-            raise UsageError(f"unknown check '{check_id}' (known: {', '.join(sorted(known))})")
+            import difflib
+
+            close = difflib.get_close_matches(check_id, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise UsageError(f"unknown check '{check_id}'{hint} (known: {', '.join(sorted(known))})")
     return ids
 
 
@@ -148,6 +152,14 @@ def collect_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
         else:
             problems.append(f"no such file or folder: '{raw}'")
     return files, problems
+
+
+def _require_files(files: list[Path], problems: list[str], paths: Sequence[str]) -> None:
+    """Nothing to check is a usage error (exit status 2), as ESLint and mypy have it: a
+    CI step pointed at the wrong folder must not pass by checking nothing."""
+    if not files and not problems:
+        where = ", ".join(f"'{p}'" for p in paths)
+        raise UsageError(f"no *.topo files found in {where}: nothing to check")
 
 
 def read_source(path: Path) -> tuple[str | None, Result | None]:
@@ -188,6 +200,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
     files, problems = collect_files(args.paths)
+    _require_files(files, problems, args.paths)
     configs = _configs(args)
     jobs: list[FileJob] = []
     for path in files:
@@ -289,6 +302,7 @@ def _fmt(args: argparse.Namespace) -> int:
     from .fmt import format_text
 
     files, problems = collect_files(args.paths)
+    _require_files(files, problems, args.paths)
     usage = bool(problems)
     failed = False
     for problem in problems:
@@ -385,12 +399,17 @@ def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> str:
     return text.render(reports, colour=colour)
 
 
-def _explain(check_id: str, out: TextIO) -> int:
+def _explain(check_id: str | None, out: TextIO) -> int:
     from .checks import registry
     from .docs import explain_text
     from .reporters.sarif import BUILTIN_RULES
 
     checks = registry()
+    if check_id is None:
+        from .docs import check_list
+
+        out.write(check_list(BUILTIN_RULES))
+        return EXIT_OK
     if check_id in checks:
         out.write(explain_text(checks[check_id]))
         return EXIT_OK

@@ -527,7 +527,8 @@ def _unclosed_brace(exc: UnexpectedInput, text: str, path: str) -> Result | None
     (or a '}' less indented) shows its block had ended. Of those, the last one before
     the error that opens at or after the outermost block still open where the parser
     stopped is the one reported; with none (a file without indentation, say) the error
-    is reported where the parser stopped, as any other.
+    is reported where the parser stopped, as any other. A brace left open only at the
+    end of the file is the one reported only when the parser stopped there.
     """
     if exc.line in (None, -1):
         stop = (text.count("\n") + 2, 0)
@@ -566,7 +567,9 @@ def _unclosed_brace(exc: UnexpectedInput, text: str, path: str) -> Result | None
     unclosed.extend(laid)  # still open at the end of the file
     if not plain:
         return None  # the parser did not stop inside a block
-    candidates = [b for b in unclosed if plain[0] <= (b.line, b.column) < stop]
+    at_end = isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
+    candidates = [b for b in unclosed if plain[0] <= (b.line, b.column) < stop
+                  and (b.seen_open_at <= stop[0] if b.seen_open_at else at_end)]
     if not candidates:
         return None
     brace = max(candidates, key=lambda b: (b.line, b.column))

@@ -60,6 +60,9 @@ def test_without_indentation_the_innermost_open_block_is_named() -> None:
 def test_other_mistakes_inside_a_block_are_not_taken_for_a_missing_brace() -> None:
     assert [e[:3] for e in errors("web w {\n  zone\n}\n")] == [
         (2, 7, "expected a name; found the end of the line")]
+    # the block is open at the end too, but the parser stopped at the missing name first
+    assert [e[:3] for e in errors("web w {\n  zone\n")] == [
+        (2, 7, "expected a name; found the end of the line")]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

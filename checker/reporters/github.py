@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..results import FileReport, Result, Severity, Status
-from .text import describe_fields
+from .text import describe_fields, not_checked
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
@@ -36,7 +36,9 @@ def render(reports: Sequence[FileReport]) -> str:
         counts = report.counts()
         suppressed = sum(len(r.extra.get("suppressed", ())) for r in report.results)
         tail = f", {suppressed} suppressed" if suppressed else ""
-        out.append(f"topocheck: {report.path}: {counts['proved']} proved, {counts['refuted']} refuted, "
+        stopped = not_checked(report)
+        out.append(f"topocheck: {report.path}: {stopped}" if stopped else
+                   f"topocheck: {report.path}: {counts['proved']} proved, {counts['refuted']} refuted, "
                    f"{counts['unknown']} unknown{tail}")
     return "\n".join(out) + "\n"
 

@@ -99,7 +99,27 @@ def describe_fields(fields: dict[str, Any]) -> list[str]:
     return out
 
 
+_PROBLEM_NAMES = {"syntax": "syntax error", "io-error": "read error", "limit": "input over a limit"}
+
+
+def not_checked(report: FileReport) -> str | None:
+    """For a file no check ran on, what stopped them: "1 syntax error, no check ran"."""
+    if not report.skipped:
+        return None
+    counts: dict[str, int] = {}
+    for result in report.results:
+        counts[result.id] = counts.get(result.id, 0) + 1
+    parts = []
+    for check_id, count in counts.items():
+        name = _PROBLEM_NAMES.get(check_id, check_id.replace("-", " "))
+        parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return f"{', '.join(parts)}, no check ran"
+
+
 def _summary(report: FileReport, colour: bool) -> str:
+    stopped = not_checked(report)
+    if stopped is not None:
+        return f"{report.path}: {stopped}"
     counts = report.counts()
     text = f"{report.path}: {counts['proved']} proved, {counts['refuted']} refuted, {counts['unknown']} unknown"
     proved = []
@@ -115,6 +135,4 @@ def _summary(report: FileReport, colour: bool) -> str:
     suppressed = _suppressed_count(report)
     if suppressed:
         text += f"; {suppressed} suppressed"
-    if report.skipped:
-        text += f" ({report.skipped})"
     return text
