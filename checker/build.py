@@ -224,7 +224,9 @@ class _Builder:
         name = str(name_tok)
         if name in self.zones:
             first = self.zones[name].span.line
-            self.error("duplicate-name", f"zone '{name}' is declared twice (first at line {first})", name_tok)
+            self.error("duplicate-name", f"zone '{name}' is declared twice (first at line {first})", name_tok,
+                       f"declare a zone once, with every clause: 'zone {name} region R egress GW availability P'"
+                       if clauses else None)
             return
         seen: dict[str, int] = {}
         region = availability = None
