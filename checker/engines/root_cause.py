@@ -30,9 +30,12 @@ when no rule matches them at all, by the rule to add: sources that need the same
 targets on the same ports share one rule, and targets that cover every member of
 a declared cluster are written as the cluster.
 
-Finding near misses reads every rule for every denied connection; past
-:data:`NEAR_MISS_BUDGET` endpoint tests the analysis groups by deny and missing
-rule only, which stays linear in the denied connections.
+A near miss is judged packet by packet: for each pair of the connection's ends
+that can reach each other at all (one address family; clients on the internet
+reach only public addresses), a rule is before or after the first ``deny``
+that matches that packet. Finding near misses reads every rule for every such
+packet; past :data:`NEAR_MISS_BUDGET` endpoint tests the remaining connections
+are grouped by deny and missing rule only, which stays linear in them.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from typing import Iterable
 from ..evaluator import Evaluator
 from ..model import Endpoint, Kind, Rule, Span, Topology
 from ..net import PortSet
-from ..policy import INTERNET, Decision, Point
+from ..policy import INTERNET, Decision, Point, reaches
 from ..results import Counterexample, Hop
 
 CACHE_KEY = "root_cause.findings"
@@ -152,10 +155,9 @@ def _analyse(context) -> list[Finding]:
     admitting = {decision.rule for _, decision in decided_connections(context)
                  if decision.allowed and decision.rule is not None}
     matcher = _Matcher(context.policy, topology)
-    budget = len(denied) * len(topology.rules) * 4
     groups: dict[tuple, list[Denied]] = {}
     for item in denied:
-        miss = matcher.near_miss(item) if budget <= NEAR_MISS_BUDGET else None
+        miss = matcher.near_miss(item)
         if miss is not None:
             key: tuple = (miss[0], miss[1].index, item.blocker.index if miss[0] == "shadowed" else -1)
         elif item.blocker is not None:
@@ -184,51 +186,64 @@ def _analyse(context) -> list[Finding]:
 
 
 class _Matcher:
-    """Which ends of a denied connection a rule matches, by the policy's own endpoint test."""
+    """Which ends of a denied connection a rule matches, packet end by packet end, by the
+    policy's own endpoint test; counts its endpoint tests against a budget."""
 
-    def __init__(self, policy, topology: Topology):
+    def __init__(self, policy, topology: Topology, budget: int = NEAR_MISS_BUDGET):
         self.policy = policy
         self.topology = topology
+        self.budget = budget
 
-    def _matches(self, endpoints: tuple[Endpoint, ...], points: tuple[Point, ...]) -> list[Endpoint]:
-        return [e for e in endpoints if any(self.policy.endpoint_matches(e, p) for p in points)]
+    def _matched(self, endpoints: tuple[Endpoint, ...], point: Point) -> list[Endpoint]:
+        self.budget -= len(endpoints)
+        return [e for e in endpoints if self.policy.endpoint_matches(e, point)]
 
     def near_miss(self, item: Denied) -> tuple[str, Rule] | None:
+        """The best near miss over the packets the connection may be (pairs of its ends
+        that can reach each other at all); a rule counts as before or after the deny that
+        decides that packet first."""
+        if self.budget <= 0:
+            return None
         policy, topology = self.policy, self.topology
         from_internet = item.source == INTERNET or topology.components[item.source].kind is Kind.INTERNET
-        sources = policy.source_points(item.source)
-        destinations = policy.destination_points(item.target, from_internet)
-        if not destinations:
-            return None
-        blocker = item.blocker
+        by_networks = policy.by_networks(item.source)
+        pairs = [(src, dst) for src in policy.source_points(item.source)
+                 for dst in policy.destination_points(item.target) if reaches(src, dst, by_networks)]
         best: tuple[int, Rule] | None = None
-        for rule in topology.rules:
-            if rule.action != "allow":
-                continue
-            before = blocker is None or rule.index < blocker.index
-            src = bool(self._matches(rule.sources, sources))
-            dst_hits = self._matches(rule.destinations, destinations)
-            ports = bool(rule.ports & item.arriving)
-            kind = None
-            if src and dst_hits and ports:
-                kind = "shadowed" if not before else None
-            elif not before:
-                continue
-            elif src and dst_hits and not ports:
-                if any(e.kind != "any" for e in dst_hits):
-                    kind = "port"
-            elif ports and dst_hits and not src:
-                if not from_internet and self._alike(rule.sources, item.source):
-                    kind = "source"
-            elif ports and src and not dst_hits:
-                if self._alike(rule.destinations, item.target):
-                    kind = "destination"
-            if kind is None:
-                continue
-            rank = NEAR_MISS_KINDS.index(kind)
-            if best is None or rank < best[0]:
-                best = (rank, rule)
-        return (NEAR_MISS_KINDS[best[0]], best[1]) if best else None
+        for src, dst in pairs:
+            first_deny: Rule | None = None
+            for rule in topology.rules:
+                if self.budget <= 0:
+                    return None
+                src_hit = bool(self._matched(rule.sources, src))
+                dst_hits = self._matched(rule.destinations, dst)
+                ports = bool(rule.ports & item.arriving)
+                if rule.action == "deny":
+                    if src_hit and dst_hits and ports and first_deny is None:
+                        first_deny = rule
+                    continue
+                kind = None
+                if src_hit and dst_hits and ports:
+                    kind = "shadowed" if first_deny is not None else None
+                elif first_deny is not None:
+                    continue
+                elif src_hit and dst_hits:
+                    if any(e.kind != "any" for e in dst_hits):
+                        kind = "port"
+                elif ports and dst_hits:
+                    if not from_internet and self._alike(rule.sources, item.source):
+                        kind = "source"
+                elif ports and src_hit:
+                    if self._alike(rule.destinations, item.target):
+                        kind = "destination"
+                if kind is None:
+                    continue
+                rank = NEAR_MISS_KINDS.index(kind)
+                if best is None or (rank, rule.index) < (best[0], best[1].index):
+                    best = (rank, rule)
+        if best is None or (best[0] == 0 and item.blocker is None):
+            return None
+        return NEAR_MISS_KINDS[best[0]], best[1]
 
     def _alike(self, endpoints: tuple[Endpoint, ...], name: str) -> bool:
         """Whether a rule's side names things like ``name``: a component of its kind, a
