@@ -162,7 +162,7 @@ def test_running_out_of_memory_in_process_is_located(monkeypatch: pytest.MonkeyP
     code, out, err = run(["check", str(tmp_path)])
     assert code == 1 and err == ""
     assert (f"{tmp_path / 'a.topo'}:1:1: error (unknown)[limit] could not finish: checking the file ran out of "
-            "memory (--max-memory)") in out
+            f"memory (--max-memory)\n{tmp_path / 'a.topo'}: 0 proved, 0 refuted, 1 unknown") in out  # no echo
     assert f"{tmp_path / 'b.topo'}: " in out
 
 

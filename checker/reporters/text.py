@@ -22,7 +22,7 @@ _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 def render(reports: Sequence[FileReport], colour: bool = False) -> str:
     out: list[str] = []
     for report in reports:
-        lines = (report.source or "").split("\n")
+        lines = report.source.split("\n") if report.source is not None else []  # nothing to echo when unread
         for result in report.results:
             if result.status is Status.PROVED:
                 continue
