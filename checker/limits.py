@@ -87,6 +87,9 @@ MIN_MEMORY_MB = 128
 #: With ``-j``, each worker gets at least this much of ``--max-memory``; ``-j`` is
 #: lowered until it does.
 MIN_WORKER_MEMORY_MB = 512
+#: The most of ``--max-memory`` the main process keeps while workers check files
+#: (a quarter of the cap, up to this): it only collects the reports.
+MAIN_MEMORY_MB = 512
 #: With ``-j``, a worker still busy this long after its file's time ran out is
 #: ended by the main process (native code can ignore the alarm), in seconds.
 KILL_GRACE = 5.0
@@ -312,8 +315,9 @@ def forget_deadlines() -> None:
 
 def main_memory_mb(total_mb: int) -> int:
     """The share of a ``--max-memory`` of ``total_mb`` the main process keeps
-    while workers run (a quarter: it holds the reports that come back)."""
-    return total_mb // 4
+    while workers run: a quarter, at most :data:`MAIN_MEMORY_MB` (it holds the
+    reports that come back)."""
+    return min(total_mb // 4, MAIN_MEMORY_MB)
 
 
 def worker_memory(total_mb: int, processes: int) -> tuple[int, int]:
@@ -322,7 +326,7 @@ def worker_memory(total_mb: int, processes: int) -> tuple[int, int]:
     the workers' caps add up to no more than ``total_mb``.
 
     >>> worker_memory(4096, 2)
-    (2, 1536)
+    (2, 1792)
     >>> worker_memory(1200, 8)
     (1, 900)
     """

@@ -665,7 +665,7 @@ def test_fmt_formats_the_target_of_a_link_and_keeps_the_link(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("name", ["MAX_RESOLUTION_ERRORS", "MAX_CONFIG_BYTES", "MAX_ECHO_COLUMNS",
                                   "MAX_DIAGRAM_CHARACTERS", "MAX_TIMEOUT", "DEFAULT_MEMORY_MB", "MIN_MEMORY_MB",
-                                  "MIN_WORKER_MEMORY_MB", "KILL_GRACE", "MAX_SYNTAX_ERRORS"])
+                                  "MIN_WORKER_MEMORY_MB", "MAIN_MEMORY_MB", "KILL_GRACE", "MAX_SYNTAX_ERRORS"])
 def test_spec_limits_states_each_limit_with_its_value(name: str) -> None:
     from checker import parser
 
