@@ -481,22 +481,25 @@ print("main", resource.getrlimit(resource.RLIMIT_AS)[0])
 """
 
 
-def test_the_memory_cap_is_shared_by_the_processes_of_a_run() -> None:
-    done = subprocess.run([sys.executable, "-c", _SHARES, "2000", "2"], capture_output=True, text=True, cwd=ROOT,
+@pytest.mark.parametrize(("cap", "main_share"), [(2000, 500), (4096, limits.MAIN_MEMORY_MB)])
+def test_the_memory_cap_is_shared_by_the_processes_of_a_run(cap: int, main_share: int) -> None:
+    done = subprocess.run([sys.executable, "-c", _SHARES, str(cap), "2"], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.split()
     workers = {line.split("@")[1]: int(line.split("@")[0]) for line in lines if "@" in line}
-    assert len(workers) == 2
-    main_share = limits.main_memory_mb(2000) * 2**20
-    assert sum(workers.values()) + main_share <= 2000 * 2**20
-    assert lines[-1] == f"{2000 * 2**20}"  # the main process gets its whole cap back for the report
-    # -j is lowered so that every worker has at least its minimum.
-    done = subprocess.run([sys.executable, "-c", _SHARES, "1200", "8"], capture_output=True, text=True, cwd=ROOT,
+    assert limits.main_memory_mb(cap) == main_share  # a quarter of the cap, at most MAIN_MEMORY_MB
+    assert sorted(workers.values()) == [(cap - main_share) // 2 * 2**20] * 2
+    assert lines[-1] == f"{cap * 2**20}"  # the main process gets its whole cap back for the report
+
+@pytest.mark.parametrize(("cap", "count", "each"), [(1200, 1, 900), (4096, 7, 512)])
+def test_fewer_workers_start_when_the_cap_is_small(cap: int, count: int, each: int) -> None:
+    """-j 8 is lowered until each worker has at least MIN_WORKER_MEMORY_MB."""
+    done = subprocess.run([sys.executable, "-c", _SHARES, str(cap), "8"], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
     workers = {line.split("@")[1]: int(line.split("@")[0]) for line in done.stdout.split() if "@" in line}
-    assert 1 <= len(workers) <= (1200 - limits.main_memory_mb(1200)) // limits.MIN_WORKER_MEMORY_MB
-    assert all(share >= limits.MIN_WORKER_MEMORY_MB * 2**20 for share in workers.values())
+    assert each >= limits.MIN_WORKER_MEMORY_MB > (cap - limits.main_memory_mb(cap)) // (count + 1)
+    assert len(workers) <= count and set(workers.values()) == {each * 2**20}
 
 
 def test_a_worker_killed_by_the_system_loses_only_its_own_file(monkeypatch: pytest.MonkeyPatch,
