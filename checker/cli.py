@@ -350,18 +350,18 @@ def check_files(jobs: Sequence[FileJob], processes: int | None = None) -> list[F
 
     Each file goes to a worker process (:mod:`checker.pool`) when the run is
     capped in memory (``--max-memory``) or checks at least
-    :data:`PARALLEL_MIN_FILES` files in several processes; otherwise the files
-    are checked in this process. The reports come back in order, so the output
-    is the same bytes as a one-process run.
+    :data:`PARALLEL_MIN_FILES` files in several processes; otherwise, or where
+    there is no ``fork``, the files are checked in this process. The reports
+    come back in order, so the output is the same bytes as a one-process run.
     """
     workers = min(processes or os.cpu_count() or 1, len(jobs))
     if len(jobs) < PARALLEL_MIN_FILES:
         workers = 1
     cap = limits.memory_cap_mb()
-    if not jobs or (workers <= 1 and cap is None):
-        return [check_file(job) for job in jobs]
     from . import pool
 
+    if not jobs or (workers <= 1 and cap is None) or not pool.available():
+        return [check_file(job) for job in jobs]
     deadline = next((job[1].deadline for job in jobs if job[1].deadline is not None), None)
     return pool.run(jobs, _work, workers, memory_mb=cap, time_limit=_time_limit, lost=_lost, deadline=deadline,
                     not_started=not_started)
