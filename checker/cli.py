@@ -74,11 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--total-timeout", type=_seconds, default=None, metavar="SECONDS",
                        help="wall time of the whole run; files not started by then are not checked (default: none)")
     check.add_argument("--unknown-ok", action="store_true",
-                       help="do not fail the run for checks that could not finish (status unknown)")
+                       help="do not fail the run for checks that could not finish (status unknown); a file that "
+                            "could not be checked at all still fails it")
     check.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                       help="check files in N processes (default: the number of cores)")
+                       help="check files in N processes (default: the number of cores; fewer when "
+                            "--max-memory cannot give each 512 MiB)")
     check.add_argument("--max-memory", type=int, default=None, metavar="MIB",
-                       help=f"memory cap of the run in MiB (default {DEFAULT_MEMORY_MB}; 0: none)")
+                       help=f"memory cap of the whole run, its processes together, in MiB (default "
+                            f"{DEFAULT_MEMORY_MB}; 0: none; else at least {MIN_MEMORY_MB})")
     check.add_argument("--config", metavar="FILE",
                        help="use this topocheck.toml / pyproject.toml instead of searching upward from each file")
     check.add_argument("--allow-outside-symlinks", action="store_true", help=_OUTSIDE_HELP)
