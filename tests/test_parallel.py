@@ -107,7 +107,7 @@ def test_grammar_cache_survives_corruption_and_concurrent_runs(tmp_path: Path) -
             for _ in range(4)]
     outputs = {(run.wait(timeout=120), run.stdout.read(), run.stderr.read()) for run in runs}
     assert len(outputs) == 1 and b"Traceback" not in next(iter(outputs))[2]
-    (cached,) = (tmp_path / "cache").glob("grammar-*.pickle")
+    (cached,) = (tmp_path / "cache").glob("grammar-*.json")
     cached.write_bytes(b"not a pickle")
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == next(iter(outputs))

@@ -20,6 +20,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from ..display import visible, visible_lines
 from ..model import UNZONED, Kind, Role, Topology
 from ..results import Result, Status
 
@@ -230,6 +231,7 @@ def _node_failed(topology: Topology, name: str, highlight: Highlight) -> bool:
 
 
 def _dot_id(text: str) -> str:
+    text = visible_lines(text)  # a path or title from the input carries no control character into a label
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -351,7 +353,7 @@ def _dot_legend(mark: Highlight) -> list[str]:
 
 
 def _mermaid_text(text: str) -> str:
-    escaped = text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    escaped = visible_lines(text).replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
     return escaped.replace("\n", "<br/>")
 
 
@@ -475,7 +477,9 @@ def to_html(topology: Topology, results: Sequence[Result], svg: str, path: str) 
     """One self-contained page: the SVG inline, the verdict table, the counterexamples."""
     from .text import describe_fields
 
-    esc = html.escape
+    def esc(text: str) -> str:
+        return html.escape(visible(text))
+
     title = topology.title or path
     rows = []
     for r in results:

@@ -6,6 +6,7 @@ import json
 from typing import Sequence
 
 from .. import __version__
+from ..display import json_safe
 from ..results import FileReport
 
 
@@ -17,4 +18,4 @@ def render(reports: Sequence[FileReport]) -> str:
             summary[key] += count
         files.append({"path": report.path, "results": [r.to_json() for r in report.results]})
     document = {"tool": "topocheck", "version": __version__, "files": files, "summary": summary}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

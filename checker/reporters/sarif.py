@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from pathlib import PurePath, PurePosixPath
 from typing import Any, Sequence
 from urllib.parse import quote
 
 from .. import __version__
+from ..display import json_safe
 from ..model import Span
 from ..results import MISSING, Counterexample, FileReport, Result, Severity, Status
 
@@ -43,6 +45,8 @@ BUILTIN_RULES = {
     "duplicate-name": "A name is declared twice.",
     "invalid-attribute": "An attribute is not valid for its component or check.",
     "io-error": "The file could not be read.",
+    "limit": "The file is over an input limit, or ran out of time or memory before its checks ran; nothing in "
+             "it was checked (spec/LIMITS.md).",
     "internal-error": "topocheck failed on this file; please report it.",
     "unused-suppression": "A '# topocheck: ignore[...]' comment accepted no finding.",
     "invalid-suppression": "A '# topocheck: ignore[...]' comment is malformed or has no reason.",
@@ -87,7 +91,7 @@ def render(reports: Sequence[FileReport]) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _rule(check_id: str, info) -> dict[str, Any]:
@@ -122,13 +126,14 @@ def _first_paragraph(doc: str) -> str:
 
 
 def _uri(path: str) -> str:
+    """The file's URI, its name's bytes percent-encoded (a name that is not UTF-8 included)."""
     pure = PurePath(path)
     if pure.is_absolute():
         try:
             return pure.as_uri()
         except ValueError:
             pass
-    return quote(PurePosixPath(*pure.parts).as_posix() if pure.parts else path)
+    return quote(os.fsencode(PurePosixPath(*pure.parts).as_posix() if pure.parts else path))
 
 
 def _region(span: Span) -> dict[str, int]:
@@ -160,7 +165,7 @@ def fingerprint(path: str, result: Result, counterexample: Counterexample | None
     else:
         evidence = result.message
     text = json.dumps([result.id, PurePath(path).as_posix(), evidence], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _results(report: FileReport, result: Result, rule_index: int) -> list[dict[str, Any]]:
