@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import replace
 from pathlib import PurePath, PurePosixPath
 from typing import Any, Sequence
@@ -155,11 +156,25 @@ def _location(path: str, span: Span | None, message: str | None = None, ident: i
 
 def fingerprint(path: str, result: Result, counterexample: Counterexample | None) -> str:
     """A hash that survives line moves: id, file, and the evidence without line numbers."""
-    if counterexample is not None:
-        evidence: Any = {k: v for k, v in counterexample.fields.items() if k not in ("rules", "explanation")}
+    return fingerprint_of(result.id, path, counterexample.fields if counterexample is not None else None,
+                          result.message)
+
+
+#: Counterexample fields that hold line numbers (or text made of them): left out of fingerprints.
+LINE_FIELDS = frozenset({"rules", "explanation", "rule", "shadowed_by"})
+_LINE_NUMBERS = re.compile(r"\b(lines?) \d+(?:(?:, | and )\d+)*")
+
+
+def fingerprint_of(check_id: str, path: str, fields: dict[str, Any] | None, message: str) -> str:
+    """:func:`fingerprint` on plain data, so a JSON report's result (its ``id``, a
+    counterexample object or null, its ``message``) gives the same value: the check
+    id, the file, and the counterexample's fields without :data:`LINE_FIELDS`, or,
+    with no counterexample, the message with its line numbers masked."""
+    if fields:
+        evidence: Any = {k: v for k, v in fields.items() if k not in LINE_FIELDS}
     else:
-        evidence = result.message
-    text = json.dumps([result.id, PurePath(path).as_posix(), evidence], sort_keys=True, ensure_ascii=False)
+        evidence = _LINE_NUMBERS.sub(r"\1 #", message)
+    text = json.dumps([check_id, PurePath(path).as_posix(), evidence], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
