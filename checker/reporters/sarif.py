@@ -58,15 +58,16 @@ def render(reports: Sequence[FileReport]) -> str:
     checks = registry()
     seen: list[str] = []
     for report in reports:
-        for result in report.results:
-            if result.id not in seen:
-                seen.append(result.id)
+        for check_id in [r.id for r in report.results] + [str(f["id"]) for f in report.absent]:
+            if check_id not in seen:
+                seen.append(check_id)
     order = {cid: i for i, cid in enumerate(checks)}
     seen.sort(key=lambda cid: (order.get(cid, len(order)), cid))
     rules = [_rule(cid, checks.get(cid)) for cid in seen]
     index = {cid: i for i, cid in enumerate(seen)}
     results = [sarif for report in reports for result in report.results
                for sarif in _results(report, result, index[result.id])]
+    results += [_absent(report, finding, index[str(finding["id"])]) for report in reports for finding in report.absent]
     artifacts = [{"location": {"uri": _uri(report.path)}} for report in reports]
     document = {
         "$schema": SCHEMA,
@@ -184,12 +185,14 @@ def _results(report: FileReport, result: Result, rule_index: int) -> list[dict[s
     from ..suppress import fully_suppressed
 
     out = [] if fully_suppressed(result) else [_result(report, result, rule_index)]
-    for entry in result.extra.get("suppressed", ()):
+    for position, entry in enumerate(result.extra.get("suppressed", ())):
         source = getattr(entry, "source", None) or Counterexample(dict(entry.get("counterexample") or {}))
         extra = {k: v for k, v in result.extra.items() if k != "suppressed"}
         accepted = replace(result, counterexamples=(source,) if source.fields else (), extra=extra)
         sarif = _result(report, accepted, rule_index)
         line = int(entry.get("line") or 1)
+        if "baseline" in result.extra:
+            sarif["baselineState"] = result.extra["baseline"]["suppressed"][position]
         sarif["suppressions"] = [{
             "kind": "inSource", "status": "accepted", "justification": str(entry.get("reason", "")),
             "location": _location(report.path, Span(report.path, line, 1, line, 1)),
@@ -221,6 +224,8 @@ def _result(report: FileReport, result: Result, rule_index: int) -> dict[str, An
         "message": {"text": message},
         "locations": [_location(report.path, result.span)],
     }
+    if "baseline" in result.extra:  # --baseline: "new" or "unchanged"
+        out["baselineState"] = result.extra["baseline"]["state"]
     related: list[dict[str, Any]] = []
     flows: list[dict[str, Any]] = []
     for cx_index, counterexample in enumerate(result.counterexamples, 1):
@@ -259,3 +264,28 @@ def _result(report: FileReport, result: Result, rule_index: int) -> dict[str, An
         properties["hint"] = result.hint
     out["properties"] = properties
     return out
+
+
+def _absent(report: FileReport, finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
+    """A finding of the baseline that is gone: ``baselineState: absent``, where it was."""
+    where = finding.get("location") or {}
+
+    def number(key: str) -> int:
+        value = where.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 1
+
+    span = Span(report.path, number("line"), number("column"), number("end_line"), number("end_column"))
+    properties: dict[str, Any] = {"status": str(finding.get("status"))}
+    if finding.get("counterexample"):
+        properties["counterexamples"] = [finding["counterexample"]]
+    return {
+        "ruleId": str(finding["id"]),
+        "ruleIndex": rule_index,
+        "kind": "pass",
+        "level": "none",
+        "message": {"text": f"fixed since the baseline: {finding.get('message', '')}"},
+        "locations": [_location(report.path, span)],
+        "baselineState": "absent",
+        "partialFingerprints": {"topocheck/v1": str(finding.get("fingerprint", ""))},
+        "properties": properties,
+    }
