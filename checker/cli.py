@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
 
+    from .review.command import add_baseline_options, add_diff_parser
+
+    add_baseline_options(check)
+    add_diff_parser(commands)
+
     explain = commands.add_parser("explain", help="what a check proves, a failing example and the fix")
     explain.add_argument("id", metavar="ID")
     return parser
@@ -82,11 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
         return int(exc.code or 0)
     try:
-        if args.command == "check":
+        if args.command in ("check", "diff"):
             if argv is None or args.max_memory is not None:  # a real run, or asked for: cap memory
                 warning = apply_memory_limit(DEFAULT_MEMORY_MB if args.max_memory is None else args.max_memory)
                 if warning:
                     print(f"topocheck: warning: {warning}", file=sys.stderr)
+            if args.command == "diff":
+                from .review.command import run_diff
+
+                return run_diff(args)
             return _check(args)
         if args.command == "fmt":
             return _fmt(args)
@@ -167,6 +176,11 @@ def read_source(path: Path) -> tuple[str | None, Result | None]:
         reason = exc.strerror or str(exc)
         return None, Result("io-error", Status.REFUTED, Severity.ERROR, f"cannot read '{display}': {reason}",
                             Span.start_of(display), "none")
+    return decode_source(data, display)
+
+
+def decode_source(data: bytes, display: str) -> tuple[str | None, Result | None]:
+    """A file's bytes as text, or a ``syntax`` result where they are not UTF-8."""
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -189,22 +203,11 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("-j/--jobs must be at least 1")
     files, problems = collect_files(args.paths)
     configs = _configs(args)
-    jobs: list[FileJob] = []
-    for path in files:
-        try:
-            settings = configs.settings_for(path)
-        except (OSError, RuntimeError):  # a symlink loop or a broken link: reading it reports why
-            from .config import Settings
-
-            settings = Settings()
-        options = Options(
-            timeout=args.timeout if args.timeout is not None else (settings.timeout or Options().timeout),
-            default_k=settings.k or Options().default_k,
-        )
-        chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
-        skip = list(dict.fromkeys([*settings.ignore, *ignore]))
-        jobs.append((path, options, chosen, skip))
+    jobs = [job_for(path, configs, args.timeout, select, ignore) for path in files]
     reports = check_files(jobs, args.jobs)
+    from .review.command import baseline_step
+
+    reports = baseline_step(args, reports)
     io_failure = bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)
     for problem in problems:
         print(f"topocheck: error: {problem}", file=sys.stderr)
@@ -220,6 +223,24 @@ def _check(args: argparse.Namespace) -> int:
         is_failing(r) and not (args.unknown_ok and r.status is Status.UNKNOWN) for rep in reports for r in rep.results
     )
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def job_for(path: Path, configs: ConfigCache, timeout: float | None, select: list[str] | None,
+            ignore: list[str]) -> FileJob:
+    """What to run on one file: its configuration, then the command line's choices."""
+    try:
+        settings = configs.settings_for(path)
+    except (OSError, RuntimeError):  # a symlink loop or a broken link: reading it reports why
+        from .config import Settings
+
+        settings = Settings()
+    options = Options(
+        timeout=timeout if timeout is not None else (settings.timeout or Options().timeout),
+        default_k=settings.k or Options().default_k,
+    )
+    chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
+    skip = list(dict.fromkeys([*settings.ignore, *ignore]))
+    return (path, options, chosen, skip)
 
 
 #: Fewer files than this are checked in this process: starting workers costs more.
@@ -330,10 +351,15 @@ def _report_to_stderr(report: FileReport) -> None:
 
 
 def _write_atomically(path: Path, content: str) -> None:
-    """Replace ``path`` with ``content`` so a reader never sees half a file."""
+    """Write ``content`` to ``path`` (replacing it) so a reader never sees half a file."""
     import tempfile
 
-    mode = path.stat().st_mode
+    if path.exists():
+        mode = path.stat().st_mode
+    else:  # a new file: what open() would give it
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
