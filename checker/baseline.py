@@ -173,12 +173,6 @@ def apply_baseline(reports: Sequence[FileReport], baseline: Baseline) -> list[Fi
         available = Counter(f.fingerprint for f in known)
         proved = baseline.proved.get(key, frozenset())
 
-        def take(fingerprint: str) -> str:
-            if available[fingerprint] > 0:
-                available[fingerprint] -= 1
-                return "unchanged"
-            return "new"
-
         marked: list[Result] = []
         for result in report.results:
             if result.status is Status.PROVED:
@@ -186,8 +180,8 @@ def apply_baseline(reports: Sequence[FileReport], baseline: Baseline) -> list[Fi
                                         "counterexamples": []}
             else:
                 shown, accepted = result_fingerprints(report.path, result)
-                shown_states = [take(fp) for fp in shown]
-                accepted_states = [take(fp) for fp in accepted]
+                shown_states = [_take(available, fp) for fp in shown]
+                accepted_states = [_take(available, fp) for fp in accepted]
                 states = shown_states or accepted_states
                 mark = {"state": "new" if "new" in states else "unchanged",
                         "counterexamples": shown_states if result.counterexamples else []}
@@ -201,6 +195,14 @@ def apply_baseline(reports: Sequence[FileReport], baseline: Baseline) -> list[Fi
                 absent.append(finding.to_json())
         out.append(replace(report, results=tuple(marked), absent=tuple(reversed(absent))))
     return out
+
+
+def _take(available: Counter, fingerprint: str) -> str:
+    """``unchanged`` when the baseline has a copy of the finding left (and use it up), else ``new``."""
+    if available[fingerprint] > 0:
+        available[fingerprint] -= 1
+        return "unchanged"
+    return "new"
 
 
 def baseline_state(result: Result) -> str | None:

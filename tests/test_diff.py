@@ -403,10 +403,15 @@ def test_seed_stages_in_every_format(capsys) -> None:
                                        f"({old} → {new})"
     assert f"| ❌ worse | {new}:51 | `no-spof` | www.example.com | " \
            "new single point of failure: 'db1' stops 'www.example.com' |" in markdown
+    from tests.test_golden import mermaid_problems
+
     mermaid = markdown.split("```mermaid\n", 1)[1].split("\n```", 1)[0]
+    assert mermaid_problems(mermaid) == []
+    assert f"<details open><summary>{SEED / '03-load-balancer.topo'}: red, what got worse</summary>" in markdown
     assert "  class n3,n5 failed" in mermaid.splitlines()  # web1 and db1 in zone az-a, which now stops it
     code, better = _seed_diff("03-load-balancer.topo", "04-replication.topo", capsys, "markdown")
     mermaid = better.split("```mermaid\n", 1)[1].split("\n```", 1)[0]
+    assert mermaid_problems(mermaid) == []
     assert "classDef improved fill:#dcedc8,stroke:#2e7d32,stroke-width:3px,color:#000" in mermaid
     improved = [line for line in mermaid.splitlines() if line.endswith(" improved") and "class " in line]
     assert improved == ["  class n5,z0 improved"]  # db1, and zone az-a
@@ -636,3 +641,39 @@ def test_base_reads_names_as_data_not_options(repo, capsys, monkeypatch) -> None
     changed = [f for f in doc["files"] if f["changes"]]
     assert [f["new_path"] for f in changed] == ["models/--output=x\n.topo"]
     assert not (repo / "x").exists()
+
+
+# -- the README's examples are real output -------------------------------------------------------------
+
+
+def _readme_block(after: str, fence: str = "```") -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(after) + len(after)
+    return text[start:text.index(f"\n{fence}\n", start) + 1]
+
+
+def test_readme_shows_the_real_diff_of_stage_three_to_four(capsys, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    command = "$ topocheck diff models/seed/03-load-balancer.topo models/seed/04-replication.topo\n"
+    assert main(command[2:].split()[1:]) == 0
+    assert capsys.readouterr().out == _readme_block(command)
+
+
+def test_readme_shows_the_real_diff_of_dropping_a_web_server(tmp_path, capsys, monkeypatch) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "clone"
+    shutil.copytree(SEED, repo / "models" / "seed")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "t@example.com")
+    _git(repo, "config", "user.name", "t")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "the seed")
+    stage = repo / "models" / "seed" / "04-replication.topo"
+    stage.write_text(drop_web2(stage.read_text(encoding="utf-8")), encoding="utf-8")
+    monkeypatch.chdir(repo)
+    command = "$ topocheck diff --base main models/seed\n"
+    assert main(["diff", "--base", "main", "models/seed"]) == 1
+    assert capsys.readouterr().out + "$ echo $?\n1\n" == _readme_block(command)
+    assert main(["diff", "--base", "main", "models/seed", "--format", "markdown"]) == 1
+    assert capsys.readouterr().out == _readme_block("````markdown\n", fence="````")

@@ -158,9 +158,10 @@ def render_markdown(diff: Diff) -> str:
                     "left out._", ""]
             break
         fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", diagram)), default=0))
-        out += [f"<details open><summary>{html.escape(control(file.path))}: red, what got worse; "
-                "green, what got better</summary>", "", f"{fence}mermaid", diagram.rstrip("\n"), fence, "",
-                "</details>", ""]
+        colours = [words for effect, words in ((WORSE, "red, what got worse"), (BETTER, "green, what got better"))
+                   if any(c.effect == effect for c in file.changes)]
+        out += [f"<details open><summary>{html.escape(control(file.path))}: {'; '.join(colours)}</summary>", "",
+                f"{fence}mermaid", diagram.rstrip("\n"), fence, "", "</details>", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
