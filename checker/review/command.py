@@ -147,13 +147,14 @@ def compare_all(versions, configs, timeout: float | None, select: Sequence[str] 
     files = []
     internal: list[str] = []
 
-    def version(side, options, chosen, skip) -> Version:
+    def version(side, options, chosen, skip, draw: bool) -> Version:
         if side.problem is not None:
             report = FileReport(side.path, (side.problem,), None, skipped="the file could not be read")
             return Version(side.path, report, None, options.default_k)
         report = check_text(side.text, side.path, options, chosen, skip)
         internal.extend(f"{side.path}: {r.message}" for r in report.results if r.id == "internal-error")
-        topology = load_text(side.text, side.path).topology if report.skipped is None else None
+        # the new version's model places changes and draws the diagram; the old one's is not needed
+        topology = load_text(side.text, side.path).topology if draw and report.skipped is None else None
         return Version(side.path, report, topology, options.default_k)
 
     for pair in versions.pairs:
@@ -166,7 +167,7 @@ def compare_all(versions, configs, timeout: float | None, select: Sequence[str] 
             or Path(pair.key)
         _, options, chosen, skip = job_for(where, configs, timeout, list(select) if select is not None else None,
                                            list(ignore))
-        before = version(old, options, chosen, skip) if old is not None else None
-        after = version(new, options, chosen, skip) if new is not None else None
+        before = version(old, options, chosen, skip, draw=False) if old is not None else None
+        after = version(new, options, chosen, skip, draw=True) if new is not None else None
         files.append(compare_versions(before, after, pair.key, renamed=pair.renamed))
     return Diff(versions.old_label, versions.new_label, tuple(files)), internal
