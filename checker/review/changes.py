@@ -609,37 +609,47 @@ def _plain(item: _Item) -> str:
     return f"{item.result.message} [{'; '.join(describe_fields(shown))}]"
 
 
-def _appeared(item: _Item, topology: Topology | None) -> Change:
-    """A finding of the new version only: worse (or changed, when a suppression accepts it)."""
+def _sentences(item: _Item) -> tuple[str, str, str]:
+    """A finding's kind of change, and how its appearing and its going read."""
     f = item.fields or {}
     family = item.family
     if family == "failure":
         failed, stopped = list(f["failed"]), list(f["stopped"])
-        kind = _failure_kind(failed)
+        kind, units, services = _failure_kind(failed), _units(failed) if failed else "", _quote(stopped)
         if kind == "down":
-            text = f"{_quote(stopped)} {_is(stopped)} now down with nothing failed"
+            came = f"{services} {_is(stopped)} now down with nothing failed"
             if f.get("explanation") and item.result.id == "available":  # the others say "see available"
-                text += f": {f['explanation'][0]}"
-        elif kind in ("zone", "region"):
-            text = f"losing {_units(failed)} now stops {_quote(stopped)}"
-        elif kind == "single-point":
-            text = f"new single point of failure: {_units(failed)} stops {_quote(stopped)}"
-        else:
-            text = f"new smallest stopping set: failing {_units(failed)} ({len(failed)} hosts) stops {_quote(stopped)}"
-    elif family == "exposure":
+                came += f": {f['explanation'][0]}"
+            return kind, came, f"{services} {_is(stopped)} no longer down with nothing failed"
+        if kind in ("zone", "region"):
+            return kind, f"losing {units} now stops {services}", f"losing {units} no longer stops {services}"
+        if kind == "single-point":
+            return (kind, f"new single point of failure: {units} stops {services}",
+                    f"{units} is no longer a single point of failure (it stopped {services})")
+        return (kind, f"new smallest stopping set: failing {units} ({len(failed)} hosts) stops {services}",
+                f"failing {units} no longer stops {services}")
+    if family == "exposure":
+        component = f["component"]
         if "address" in f:
-            kind, text = "public-address", f"'{f['component']}' now has the public address {f['address']}"
-        else:
-            kind, text = "exposure", f"new exposure: {_packet(f)} reaches '{f['component']}' along {_path(f)}"
-    elif family == "write":
-        kind = "write"
+            return ("public-address", f"'{component}' now has the public address {f['address']}",
+                    f"'{component}' no longer has a public address (it had {f['address']})")
+        return ("exposure", f"new exposure: {_packet(f)} reaches '{component}' along {_path(f)}",
+                f"exposure closed: the internet no longer reaches '{component}' "
+                f"(it did along {_path(f)}, e.g. {_packet(f)})")
+    if family == "write":
         primary = f"its current primary is '{f['primary']}'" if f.get("primary") else "there is no current primary"
-        text = (f"writes from '{f['writer']}' can now land on '{f['target']}' {_scenario(f)} "
-                f"({_path(f)}); {primary}")
-    elif family == "undecided":
-        kind, text = "undecided", f"could not be decided: {item.result.message}"
-    else:
-        kind, text = "finding", f"new: {_plain(item)}"
+        return ("write", f"writes from '{f['writer']}' can now land on '{f['target']}' {_scenario(f)} "
+                         f"({_path(f)}); {primary}",
+                f"writes from '{f['writer']}' no longer land on '{f['target']}' (they did {_scenario(f)})")
+    if family == "undecided":
+        message = item.result.message
+        return "undecided", f"could not be decided: {message}", f"decided now (it could not be decided: {message})"
+    return "finding", f"new: {_plain(item)}", f"fixed: {_plain(item)}"
+
+
+def _appeared(item: _Item, topology: Topology | None) -> Change:
+    """A finding of the new version only: worse (or changed, when a suppression accepts it)."""
+    kind, text, _ = _sentences(item)
     if item.accepted is not None:
         return _change(CHANGED, item, kind, f"{text} (accepted by a suppression: {item.accepted})", topology)
     return _change(WORSE, item, kind, text, topology)
@@ -647,32 +657,7 @@ def _appeared(item: _Item, topology: Topology | None) -> Change:
 
 def _disappeared(item: _Item, topology: Topology | None) -> Change:
     """A finding of the old version only: better."""
-    f = item.fields or {}
-    family = item.family
-    if family == "failure":
-        failed, stopped = list(f["failed"]), list(f["stopped"])
-        kind = _failure_kind(failed)
-        if kind == "down":
-            text = f"{_quote(stopped)} {_is(stopped)} no longer down with nothing failed"
-        elif kind in ("zone", "region"):
-            text = f"losing {_units(failed)} no longer stops {_quote(stopped)}"
-        elif kind == "single-point":
-            text = f"{_units(failed)} is no longer a single point of failure (it stopped {_quote(stopped)})"
-        else:
-            text = f"failing {_units(failed)} no longer stops {_quote(stopped)}"
-    elif family == "exposure":
-        if "address" in f:
-            kind, text = "public-address", f"'{f['component']}' no longer has a public address (it had {f['address']})"
-        else:
-            kind = "exposure"
-            text = (f"exposure closed: the internet no longer reaches '{f['component']}' "
-                    f"(it did along {_path(f)}, e.g. {_packet(f)})")
-    elif family == "write":
-        kind, text = "write", f"writes from '{f['writer']}' no longer land on '{f['target']}' (they did {_scenario(f)})"
-    elif family == "undecided":
-        kind, text = "undecided", f"decided now (it could not be decided: {item.result.message})"
-    else:
-        kind, text = "finding", f"fixed: {_plain(item)}"
+    kind, _, text = _sentences(item)
     if item.accepted is not None:
         text += f" (it was accepted: {item.accepted})"
     return _change(BETTER, item, kind, text, topology)
