@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
     fmt.add_argument("--allow-outside-symlinks", action="store_true", help=_OUTSIDE_HELP)
 
+    from .review.command import add_baseline_options, add_diff_parser
+
+    add_baseline_options(check)
+    add_diff_parser(commands)
+
     explain = commands.add_parser("explain", help="what a check proves, a failing example and the fix")
     explain.add_argument("id", metavar="ID")
     return parser
@@ -114,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
         return int(exc.code or 0)
     try:
-        if args.command == "check":
+        if args.command in ("check", "diff"):
             if args.max_memory is not None and (args.max_memory < 0 or 0 < args.max_memory < MIN_MEMORY_MB):
                 raise UsageError(f"--max-memory must be 0 (no cap) or at least {MIN_MEMORY_MB} MiB, "
                                  f"not {args.max_memory}")
@@ -122,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warning = apply_memory_limit(DEFAULT_MEMORY_MB if args.max_memory is None else args.max_memory)
                 if warning:
                     print(f"topocheck: warning: {warning}", file=sys.stderr)
+            if args.command == "diff":
+                from .review.command import run_diff
+
+                return run_diff(args)
             return _check(args)
         if args.command == "fmt":
             return _fmt(args)
@@ -203,6 +212,11 @@ def read_source(path: Path, inside: Path | None = None) -> tuple[str | None, Res
         return None, _io_error(display, exc.strerror)
     except OSError as exc:
         return None, _io_error(display, exc.strerror or str(exc))
+    return decode_source(data, display)
+
+
+def decode_source(data: bytes, display: str) -> tuple[str | None, Result | None]:
+    """A file's bytes as text, or a ``syntax`` result where they are not UTF-8."""
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -228,24 +242,13 @@ def _check(args: argparse.Namespace) -> int:
     run_deadline = None if args.total_timeout is None else time.monotonic() + args.total_timeout
     jobs: list[FileJob] = []
     for path, folder in found:
-        try:
-            settings = configs.settings_for(path)
-        except (OSError, RuntimeError):  # a symlink loop or a broken link: reading it reports why
-            from .config import Settings
-
-            settings = Settings()
-        if args.verbose:
-            print(f"topocheck: {visible(str(path))}: {visible(configs.describe(path, settings))}", file=sys.stderr)
-        options = Options(
-            timeout=args.timeout if args.timeout is not None else (settings.timeout or Options().timeout),
-            default_k=settings.k or Options().default_k,
-            deadline=run_deadline,
-            total_timeout=args.total_timeout,
-        )
-        chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
-        skip = list(dict.fromkeys([*settings.ignore, *ignore]))
-        jobs.append((path, options, chosen, skip, None if args.allow_outside_symlinks else folder))
+        job = job_for(path, configs, args.timeout, select, ignore, deadline=run_deadline,
+                      total_timeout=args.total_timeout, verbose=args.verbose)
+        jobs.append(job + (None if args.allow_outside_symlinks else folder,))
     reports = check_files(jobs, args.jobs)
+    from .review.command import baseline_step
+
+    reports = baseline_step(args, reports)
     io_failure = bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)
     for problem in problems:
         print(f"topocheck: error: {visible(problem)}", file=sys.stderr)
@@ -270,6 +273,29 @@ def _refuse_overwriting(output: Path, inputs: Sequence[Path], what: str) -> None
     for path in inputs:
         if same_file(output, path):
             raise UsageError(f"--output '{output}' {what}; write the report elsewhere")
+
+
+def job_for(path: Path, configs: ConfigCache, timeout: float | None, select: list[str] | None,
+            ignore: list[str], deadline: float | None = None, total_timeout: float | None = None,
+            verbose: bool = False) -> FileJob:
+    """What to run on one file: its configuration, then the command line's choices."""
+    try:
+        settings = configs.settings_for(path)
+    except (OSError, RuntimeError):  # a symlink loop or a broken link: reading it reports why
+        from .config import Settings
+
+        settings = Settings()
+    if verbose:
+        print(f"topocheck: {visible(str(path))}: {visible(configs.describe(path, settings))}", file=sys.stderr)
+    options = Options(
+        timeout=timeout if timeout is not None else (settings.timeout or Options().timeout),
+        default_k=settings.k or Options().default_k,
+        deadline=deadline,
+        total_timeout=total_timeout,
+    )
+    chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
+    skip = list(dict.fromkeys([*settings.ignore, *ignore]))
+    return (path, options, chosen, skip)
 
 
 #: Fewer files than this are checked in one process: starting workers costs more.

@@ -25,6 +25,7 @@ from ..model import UNZONED, Kind, Role, Topology
 from ..results import Result, Status
 
 FAILED_FILL, FAILED_LINE, PATH_LINE = "#ffd6d6", "#c62828", "#d84315"
+IMPROVED_FILL, IMPROVED_LINE = "#dcedc8", "#2e7d32"  # what a change made better (topocheck diff)
 
 # kind -> (DOT shape, DOT fill, Mermaid opening, Mermaid closing)
 _SHAPES: dict[Kind, tuple[str, str, str, str]] = {
@@ -357,8 +358,10 @@ def _mermaid_text(text: str) -> str:
     return escaped.replace("\n", "<br/>")
 
 
-def to_mermaid(topology: Topology, results: Sequence[Result] = (), highlight: bool = True) -> str:
-    """The topology as a Mermaid flowchart (node ids ``n0``, ``n1``...)."""
+def to_mermaid(topology: Topology, results: Sequence[Result] = (), highlight: bool = True,
+               improved: Highlight | None = None) -> str:
+    """The topology as a Mermaid flowchart (node ids ``n0``, ``n1``...); the units in
+    ``improved`` (what a change made better) are drawn green unless also failed."""
     mark = highlight_of(topology, results) if highlight else Highlight()
     drawing = drawing_of(topology, mark)
     internet = _internet_of(drawing)
@@ -425,6 +428,14 @@ def to_mermaid(topology: Topology, results: Sequence[Result] = (), highlight: bo
     failed_clusters += [cluster_ids[f"region:{r}"] for r in sorted(mark.regions) if f"region:{r}" in cluster_ids]
     if failed_clusters:
         out.append(f"  class {','.join(failed_clusters)} failedZone")
+    if improved:
+        out.append(f"  classDef improved fill:{IMPROVED_FILL},stroke:{IMPROVED_LINE},stroke-width:3px,color:#000")
+        better = [ids[n] for n in drawing.nodes if n in improved.nodes and not _node_failed(topology, n, mark)]
+        better += [cluster_ids[f"zone:{z}"] for z in sorted(improved.zones - mark.zones) if f"zone:{z}" in cluster_ids]
+        better += [cluster_ids[f"region:{r}"] for r in sorted(improved.regions - mark.regions)
+                   if f"region:{r}" in cluster_ids]
+        if better:
+            out.append(f"  class {','.join(better)} improved")
     if replication:
         out.append(f"  linkStyle {','.join(map(str, replication))} stroke:#00897b")
     if offending:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..baseline import baseline_counts, baseline_state
 from ..display import visible
 from ..results import FileReport, Result, Severity, Status
 from .text import describe_fields
@@ -42,6 +43,9 @@ def render(reports: Sequence[FileReport]) -> str:
         counts = report.counts()
         suppressed = sum(len(r.extra.get("suppressed", ())) for r in report.results)
         tail = f", {suppressed} suppressed" if suppressed else ""
+        known = baseline_counts([report])
+        if known is not None:
+            tail += f"; baseline: {known['new']} new, {known['unchanged']} known, {known['absent']} fixed"
         out.append(f"topocheck: {visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, "
                    f"{counts['unknown']} unknown{tail}")
     return "\n".join(out) + "\n"
@@ -58,6 +62,7 @@ def annotations(path: str, result: Result) -> list[str]:
         if span.end_line == span.line and span.end_column > span.column:
             props.append(f"endColumn={span.end_column}")
     verdict = "unknown" if result.status is Status.UNKNOWN else "refuted"
+    verdict += {"new": ", new", "unchanged": ", known"}.get(baseline_state(result) or "", "")
     if result.counterexamples or not result.extra.get("suppressed"):
         title = f"topocheck {result.id} ({verdict})"
         body = [visible(result.message)]

@@ -49,9 +49,13 @@ def code(value: str) -> str:
 def _verdict(result: Result) -> str:
     from ..suppress import fully_suppressed
 
+    from ..baseline import baseline_state
+
+    state = baseline_state(result)
+    known = {"new": ", new", "unchanged": ", known"}.get(state or "", "") if result.status is not Status.PROVED else ""
     if fully_suppressed(result):
-        return "🔕 refuted, suppressed"
-    return _ICONS[result.status]
+        return "🔕 refuted, suppressed" + known
+    return _ICONS[result.status] + known
 
 
 def render(reports: Sequence[FileReport]) -> str:
@@ -77,6 +81,7 @@ def _file_section(report: FileReport) -> list[str]:
         message = text(r.message) + (f" (hint: {text(r.hint)})" if r.hint else "")
         out.append(f"| `{r.id}` | {_verdict(r)} | {r.severity.value} | {line} | {message} |")
     out.append("")
+    out.extend(_absent(report))
     for r in report.results:
         if r.counterexamples:
             where = f" (line {r.span.line})" if r.span else ""
@@ -106,6 +111,18 @@ def _file_section(report: FileReport) -> list[str]:
         out.append(mermaid.rstrip("\n"))
         out += ["```", "", "</details>", ""]
     return out
+
+
+def _absent(report: FileReport) -> list[str]:
+    """The baseline's findings that are gone (they come from a file: escaped)."""
+    from .escape import markdown_text
+
+    if not report.absent:
+        return []
+    out = ["Fixed since the baseline:", ""]
+    for finding in report.absent:
+        out.append(f"- ✅ {markdown_text(str(finding['id']))}: {markdown_text(str(finding['message']))}")
+    return out + [""]
 
 
 def _diagram(report: FileReport) -> str | None:

@@ -27,6 +27,7 @@ def render(reports: Sequence[FileReport], colour: bool = False) -> str:
             if result.status is Status.PROVED:
                 continue
             out.extend(_finding(report.path, result, lines, colour))
+        out.extend(_absent(report))
         out.append(_summary(report, colour))
     if len(reports) > 1:
         out.append(_total(reports, colour))
@@ -67,7 +68,12 @@ def _finding(path: str, result: Result, lines: list[str], colour: bool) -> list[
     code = _COLOURS[result.severity.value]
     if fully_suppressed(result):
         label, code = "suppressed", _DIM
-    head = f"{visible(path)}:{line}:{column}: {_paint(f'{label}[{result.id}]', code, colour)} {visible(result.message)}"
+    from ..baseline import baseline_state, counterexample_states
+
+    state = baseline_state(result)
+    known = f" ({_BASELINE_WORDS[state]})" if state else ""
+    head = (f"{visible(path)}:{line}:{column}: {_paint(f'{label}[{result.id}]', code, colour)}{known} "
+            f"{visible(result.message)}")
     out = [head]
     if span and 1 <= span.line <= len(lines):
         source = lines[span.line - 1].rstrip("\r").expandtabs(1)
@@ -77,8 +83,11 @@ def _finding(path: str, result: Result, lines: list[str], colour: bool) -> list[
         out.append(f"       | {' ' * offset}{_paint('^' * marks, code, colour)}")
     if result.hint and not fully_suppressed(result):
         out.append(f"       = hint: {visible(result.hint)}")
+    states = counterexample_states(result)
     for index, counterexample in enumerate(result.counterexamples, 1):
         prefix = f"counterexample {index}" if len(result.counterexamples) > 1 else "counterexample"
+        if len(states) > 1:
+            prefix += f" ({_BASELINE_WORDS[states[index - 1]]})"
         out.append(f"    {_paint(prefix, _BOLD, colour)}:")
         out.extend(f"      {visible(text)}" for text in describe_fields(counterexample.to_json()))
     for entry in result.extra.get("suppressed", ()):
@@ -150,4 +159,25 @@ def _summary(report: FileReport, colour: bool) -> str:
         text += f"; {suppressed} suppressed"
     if report.skipped:
         text += f" ({report.skipped})"
+    from ..baseline import baseline_counts
+
+    counts = baseline_counts([report])
+    if counts is not None:
+        text += f"; baseline: {counts['new']} new, {counts['unchanged']} known, {counts['absent']} fixed"
     return text
+
+
+#: How a baseline state reads next to a finding.
+_BASELINE_WORDS = {"new": "new", "unchanged": "known"}
+
+
+def _absent(report: FileReport) -> list[str]:
+    """The baseline's findings that are gone (they come from a file: escaped)."""
+    from .escape import control
+
+    out = []
+    for finding in report.absent:
+        line = finding.get("location", {}).get("line", "?")
+        out.append(control(f"{report.path}: fixed since the baseline: {finding['severity']}[{finding['id']}] "
+                           f"{finding['message']} (was at line {line})"))
+    return out
