@@ -34,6 +34,7 @@ def measure(n: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from benchmarks.generate import generate
     from checker.api import check_text, load_text
+    from checker.context import Options
 
     text = generate(n)
     started = time.perf_counter()
@@ -42,7 +43,7 @@ def measure(n: int) -> dict:
     assert loaded.topology is not None, [r.message for r in loaded.results][:3]
     del loaded
     started = time.perf_counter()
-    report = check_text(text, f"bench-{n}.topo")
+    report = check_text(text, f"bench-{n}.topo", Options(timeout=3600))  # the timeout bounds the whole file
     full = time.perf_counter() - started
     statuses = {r.id: r.status.value for r in report.results}
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -3,15 +3,17 @@ or the terminal; the CLI does that."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from .build import build
 from .checks import CheckInfo, known_params, registry
 from .context import Context, InternalError, Options
 from .engines.root_cause import RUNNING_KEY
-from .limits import DEFAULT_LIMITS, CheckTimeout, Limits, count_results, deadline, run_limit_result, text_size_result, wall_limit
-from .model import CheckRequest, Topology
+from .limits import (DEFAULT_LIMITS, LIMIT_ID, MAX_RESOLUTION_ERRORS, CheckTimeout, Limits, count_results, deadline,
+                     expired_reason, file_time_reason, run_limit_result, run_time_reason, text_size_result, time_left)
+from .model import CheckRequest, Span, Topology
 from .parser import parse
 from .results import FileReport, Result, Severity, Status
 
@@ -20,6 +22,7 @@ from .results import FileReport, Result, Severity, Status
 class LoadOutcome:
     topology: Topology | None
     results: tuple[Result, ...]  # syntax and resolution errors
+    total_errors: int = 0  # resolution errors found, when more than ``results`` shows
 
 
 def load_text(text: str, path: str = "<text>", limits: Limits = DEFAULT_LIMITS) -> LoadOutcome:
@@ -37,6 +40,8 @@ def load_text(text: str, path: str = "<text>", limits: Limits = DEFAULT_LIMITS) 
     if too_many is not None:
         return LoadOutcome(None, (too_many,))
     built = build(parsed.statements, path, known_params())
+    if len(built.errors) > MAX_RESOLUTION_ERRORS:  # the first ones, in source order; the summary gives the count
+        return LoadOutcome(None, built.errors[:MAX_RESOLUTION_ERRORS], len(built.errors))
     return LoadOutcome(built.topology, built.errors)
 
 
@@ -62,30 +67,57 @@ def check_topology(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
 ) -> list[Result]:
-    """Run the requested checks on a resolved topology."""
-    context = Context(topology, options or Options())
+    """Run the requested checks on a resolved topology, all of them within
+    ``options.timeout`` seconds of wall time (and ``options.deadline``): each
+    check's solver gets the time left, and a check the time runs out for, or
+    before, is ``unknown`` with the reason."""
+    options = options or Options()
+    context = Context(topology, options)
     selected = set(select) if select else None
     ignored = set(ignore)
     runs = [(info, request) for info, request in requested_checks(topology)
             if (selected is None or info.id in selected) and info.id not in ignored]
     context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
     results: list[Result] = []
-    for info, request in runs:
-        produced: list[Result] = []
-        try:
-            with deadline(wall_limit(context.options.timeout)):
+    with file_deadline(options):
+        for info, request in runs:
+            left = time_left()
+            if left is not None and left <= 0:
+                results.append(run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this "
+                                                "check started", request.span))
+                continue
+            context.options = replace(options, timeout=min(options.timeout, left) if left is not None
+                                      else options.timeout)
+            produced: list[Result] = []
+            try:
                 produced.extend(info.module.run(topology, request, context))
-        except InternalError as exc:
-            produced = [internal_error(info.id, str(exc), request)]
-        except RecursionError:
-            produced = [run_limit_result(info.id, info.severity, "the topology is nested too deeply to analyse",
-                                         request.span)]
-        except MemoryError:
-            produced = [run_limit_result(info.id, info.severity, "the check ran out of memory", request.span)]
-        except CheckTimeout as exc:
-            produced = [run_limit_result(info.id, info.severity, str(exc), request.span)]
-        results.extend(produced)
+            except InternalError as exc:
+                produced = [internal_error(info.id, str(exc), request)]
+            except RecursionError:
+                produced = [run_limit_result(info.id, info.severity, "the topology is nested too deeply to analyse",
+                                             request.span)]
+            except MemoryError:
+                produced = [run_limit_result(info.id, info.severity, "the check ran out of memory", request.span)]
+            except CheckTimeout as exc:
+                produced = [run_limit_result(info.id, info.severity, f"{exc} ran out during this check",
+                                             request.span)]
+            results.extend(produced)
     return results
+
+
+def file_deadline(options: Options):
+    """The deadline of one file's work: ``options.timeout`` seconds from now,
+    or ``options.deadline`` (the run's end) when that comes first."""
+    budget, reason = options.timeout, file_time_reason(options.timeout)
+    if options.deadline is not None and options.deadline - time.monotonic() < budget:
+        budget, reason = options.deadline - time.monotonic(), run_time_reason(options.total_timeout or 0)
+    return deadline(max(budget, 1e-3), reason)
+
+
+def unchecked(path: str, message: str) -> Result:
+    """A file stopped by a run limit before its checks ran: one ``unknown`` ``limit``
+    result at its first line (it fails the run even with ``--unknown-ok``)."""
+    return Result(LIMIT_ID, Status.UNKNOWN, Severity.ERROR, message, Span.start_of(path), LIMIT_ID)
 
 
 def internal_error(check_id: str, detail: str, request: CheckRequest | None = None) -> Result:
@@ -104,12 +136,30 @@ def check_text(
     ignore: Iterable[str] = (),
     limits: Limits = DEFAULT_LIMITS,
 ) -> FileReport:
-    """Load and check one file's text."""
-    loaded = load_text(text, path, limits)
-    if loaded.topology is None:
-        return FileReport(path, loaded.results, text, skipped="the file has errors, so no check ran")
-    results = check_topology(loaded.topology, options, select, ignore)
-    from .suppress import apply_suppressions
+    """Load and check one file's text, within ``options.timeout`` seconds of wall
+    time for all of it (see :func:`check_topology`)."""
+    options = options or Options()
+    stopped = None
+    try:
+        with file_deadline(options):
+            loaded = load_text(text, path, limits)
+            if loaded.topology is None:
+                skipped = "the file has errors, so no check ran"
+                if loaded.total_errors:
+                    skipped = (f"the file has {loaded.total_errors:,} errors, the first {len(loaded.results)} shown, "
+                               "so no check ran")
+                return FileReport(path, loaded.results, text, skipped=skipped)
+            results = check_topology(loaded.topology, options, select, ignore)
+            from .suppress import apply_suppressions
 
-    results = apply_suppressions(text, path, results, known_params())
-    return FileReport(path, tuple(results), text)
+            results = apply_suppressions(text, path, results, known_params())
+            return FileReport(path, tuple(results), text)
+    except CheckTimeout as exc:  # while parsing (a check's own timeout is that check's result)
+        stopped = f"could not finish: {exc} ran out before the file was parsed"
+    except MemoryError:
+        stopped = OUT_OF_MEMORY  # built once the handler is left: leaving it frees the parser's memory
+    return FileReport(path, (unchecked(path, stopped),), None, skipped="the file could not be checked")
+
+
+#: The result of a file whose reading or parsing ran out of memory.
+OUT_OF_MEMORY = "could not finish: checking the file ran out of memory (--max-memory)"

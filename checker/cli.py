@@ -5,22 +5,31 @@ Exit status: 0 when no result of severity ``error`` is refuted or unknown;
 lets ``unknown`` pass); 2 for a usage or configuration error, an unreadable
 path, paths that hold no ``*.topo`` file, or an internal error. ``topocheck fmt --check`` exits 1 when a file would
 change. spec/LIMITS.md documents the limits and the exit codes.
+
+The tree being checked may come from anyone (a pull request in CI): files are
+read through :mod:`checker.files` (links out of the folder being checked are
+refused, FIFOs never block, reads are bounded), reports are written atomically
+and never onto a file being checked, and every file runs under its time limit,
+in a worker process of its own when the run is capped (:mod:`checker.pool`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
+import time
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from . import __version__
-from .api import check_text
+from . import __version__, limits
+from .api import OUT_OF_MEMORY, check_text, file_deadline, unchecked
 from .config import ConfigCache, ConfigError
 from .context import Options
-from .limits import DEFAULT_LIMITS, DEFAULT_MEMORY_MB, apply_memory_limit, file_size_result
+from .display import visible
+from .files import NotRegular, TooLarge, leaves, read_regular, same_file, walk, write_atomically
+from .limits import (DEFAULT_LIMITS, DEFAULT_MEMORY_MB, LIMIT_ID, MIN_MEMORY_MB, CheckTimeout, apply_memory_limit,
+                     file_size_result, file_time_reason, parse_seconds, run_time_reason)
 from .model import Span
 from .results import FileReport, Result, Severity, Status
 
@@ -31,6 +40,18 @@ RENDER_FORMATS = ("dot", "mermaid", "svg", "html")
 
 class UsageError(Exception):
     """A mistake in how topocheck was called; exit status 2."""
+
+
+def _seconds(text: str) -> float:
+    """argparse type of ``--timeout`` and ``--total-timeout``."""
+    try:
+        return parse_seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_OUTSIDE_HELP = ("read files that symbolic links take outside the folder being checked (a file named on the command "
+                 "line: outside its own folder); refused by default")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,15 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--select", metavar="ID,...", help="run only these checks")
     check.add_argument("--ignore", metavar="ID,...", help="do not run these checks")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when a check fails")
-    check.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="solver time per check")
+    check.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                       help="wall time of each file's whole work: reading, parsing and every check (default 60)")
+    check.add_argument("--total-timeout", type=_seconds, default=None, metavar="SECONDS",
+                       help="wall time of the whole run; files not started by then are not checked (default: none)")
     check.add_argument("--unknown-ok", action="store_true",
-                       help="do not fail the run for checks that could not finish (status unknown)")
+                       help="do not fail the run for checks that could not finish (status unknown); a file that "
+                            "could not be checked at all still fails it")
     check.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                       help="check files in N processes (default: the number of cores)")
+                       help="check files in N processes (default: the number of cores; fewer when "
+                            "--max-memory cannot give each 512 MiB)")
     check.add_argument("--max-memory", type=int, default=None, metavar="MIB",
-                       help=f"memory cap of the run in MiB (default {DEFAULT_MEMORY_MB}; 0: none)")
+                       help=f"memory cap of the whole run, its processes together, in MiB (default "
+                            f"{DEFAULT_MEMORY_MB}; 0: none; else at least {MIN_MEMORY_MB})")
     check.add_argument("--config", metavar="FILE",
                        help="use this topocheck.toml / pyproject.toml instead of searching upward from each file")
+    check.add_argument("--allow-outside-symlinks", action="store_true", help=_OUTSIDE_HELP)
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="say on standard error which configuration file applies to each file")
 
     render = commands.add_parser("render", help="draw a topology, its failed units and offending paths highlighted")
     render.add_argument("file", metavar="FILE")
@@ -65,11 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--highlight", dest="highlight", action="store_true", default=True,
                         help="colour the failed units and offending paths of refuted checks (the default)")
     render.add_argument("--no-highlight", dest="highlight", action="store_false", help="draw the topology only")
+    render.add_argument("--allow-outside-symlinks", action="store_true", help=_OUTSIDE_HELP)
 
     fmt = commands.add_parser("fmt", help="rewrite topology files in the canonical layout")
     fmt.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files, or folders searched for *.topo")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
+    fmt.add_argument("--allow-outside-symlinks", action="store_true", help=_OUTSIDE_HELP)
+
+    from .review.command import add_baseline_options, add_diff_parser
+
+    add_baseline_options(check)
+    add_diff_parser(commands)
 
     explain = commands.add_parser("explain", help="what a check proves, a failing example and the fix")
     explain.add_argument("id", metavar="ID", nargs="?", help="a check id; none: list every check")
@@ -82,11 +119,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
         return int(exc.code or 0)
     try:
-        if args.command == "check":
+        if args.command in ("check", "diff"):
+            if args.max_memory is not None and (args.max_memory < 0 or 0 < args.max_memory < MIN_MEMORY_MB):
+                raise UsageError(f"--max-memory must be 0 (no cap) or at least {MIN_MEMORY_MB} MiB, "
+                                 f"not {args.max_memory}")
             if argv is None or args.max_memory is not None:  # a real run, or asked for: cap memory
                 warning = apply_memory_limit(DEFAULT_MEMORY_MB if args.max_memory is None else args.max_memory)
                 if warning:
                     print(f"topocheck: warning: {warning}", file=sys.stderr)
+            if args.command == "diff":
+                from .review.command import run_diff
+
+                return run_diff(args)
             return _check(args)
         if args.command == "fmt":
             return _fmt(args)
@@ -95,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render":
             return _render_diagram(args)
     except (UsageError, ConfigError) as exc:
-        print(f"topocheck: error: {exc}", file=sys.stderr)
+        print(f"topocheck: error: {visible(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -103,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("topocheck: error: out of memory (see --max-memory)", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a bug: say so plainly, never a traceback
-        print(f"topocheck: internal error: {type(exc).__name__}: {exc}; please report it", file=sys.stderr)
+        print(f"topocheck: internal error: {type(exc).__name__}: {visible(str(exc))}; please report it",
+              file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE
 
@@ -125,36 +170,7 @@ def _split_ids(value: str | None) -> list[str] | None:
     return ids
 
 
-def collect_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
-    """Files named, and every ``*.topo`` below folders named (sorted); and problems."""
-    files: list[Path] = []
-    problems: list[str] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            seen_dirs: set[tuple[int, int]] = set()
-            found: list[Path] = []
-            for root, dirs, names in os.walk(path, followlinks=False, onerror=lambda e: problems.append(
-                    f"cannot read folder '{e.filename}': {e.strerror}")):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                try:
-                    info = os.stat(root)
-                except OSError:
-                    continue
-                if (info.st_dev, info.st_ino) in seen_dirs:  # a folder reached twice
-                    dirs[:] = []
-                    continue
-                seen_dirs.add((info.st_dev, info.st_ino))
-                found.extend(Path(root) / n for n in names if n.endswith(".topo"))
-            files.extend(sorted(found))
-        elif path.exists():
-            files.append(path)
-        else:
-            problems.append(f"no such file or folder: '{raw}'")
-    return files, problems
-
-
-def _require_files(files: list[Path], problems: list[str], paths: Sequence[str]) -> None:
+def _require_files(files: Sequence, problems: list[str], paths: Sequence[str]) -> None:
     """Nothing to check is a usage error (exit status 2), as ESLint and mypy have it: a
     CI step pointed at the wrong folder must not pass by checking nothing."""
     if not files and not problems:
@@ -162,23 +178,57 @@ def _require_files(files: list[Path], problems: list[str], paths: Sequence[str])
         raise UsageError(f"no *.topo files found in {where}: nothing to check")
 
 
-def read_source(path: Path) -> tuple[str | None, Result | None]:
-    """The file's text, or a located result saying why it cannot be read."""
+def collect_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """Files named, and every ``*.topo`` below folders named (sorted); and problems."""
+    found, problems = gather(paths)
+    return [path for path, _ in found], problems
+
+
+def gather(paths: Sequence[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Like :func:`collect_files`, each file with the folder being checked it was
+    found in: the folder named, or for a file named, the folder holding it."""
+    files: list[tuple[Path, Path]] = []
+    problems: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend((found, path) for found in walk(path, problems.append))
+        elif os.path.lexists(path):
+            files.append((path, path.parent))
+        else:
+            problems.append(f"no such file or folder: '{raw}'")
+    return files, problems
+
+
+def _io_error(display: str, reason: str) -> Result:
+    return Result("io-error", Status.REFUTED, Severity.ERROR, f"cannot read '{display}': {reason}",
+                  Span.start_of(display), "none")
+
+
+def read_source(path: Path, inside: Path | None = None) -> tuple[str | None, Result | None]:
+    """The file's text, or a located result saying why it cannot be read.
+
+    With ``inside``, a file whose links lead out of that folder is refused.
+    """
     display = str(path)
+    if inside is not None:
+        target = leaves(path, inside)
+        if target is not None:
+            return None, _io_error(display, f"it links to '{target}', outside the folder being checked ('{inside}'); "
+                                            "pass --allow-outside-symlinks to read it")
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            return None, Result("io-error", Status.REFUTED, Severity.ERROR, f"cannot read '{display}': it is {what}",
-                                Span.start_of(display), "none")
-        too_big = file_size_result(display, info.st_size, DEFAULT_LIMITS)
-        if too_big is not None:
-            return None, too_big
-        data = path.read_bytes()
+        data = read_regular(path, DEFAULT_LIMITS.max_file_bytes)
+    except TooLarge as exc:  # checked before reading it whole
+        return None, file_size_result(display, exc.size, DEFAULT_LIMITS)
+    except NotRegular as exc:
+        return None, _io_error(display, exc.strerror)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return None, Result("io-error", Status.REFUTED, Severity.ERROR, f"cannot read '{display}': {reason}",
-                            Span.start_of(display), "none")
+        return None, _io_error(display, exc.strerror or str(exc))
+    return decode_source(data, display)
+
+
+def decode_source(data: bytes, display: str) -> tuple[str | None, Result | None]:
+    """A file's bytes as text, or a ``syntax`` result where they are not UTF-8."""
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -195,34 +245,26 @@ def read_source(path: Path) -> tuple[str | None, Result | None]:
 def _check(args: argparse.Namespace) -> int:
     select = _split_ids(args.select)
     ignore = _split_ids(args.ignore) or []
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
-    files, problems = collect_files(args.paths)
-    _require_files(files, problems, args.paths)
+    found, problems = gather(args.paths)
+    _require_files(found, problems, args.paths)
+    if args.output:
+        _refuse_overwriting(Path(args.output), [path for path, _ in found], "is a file being checked")
     configs = _configs(args)
+    run_deadline = None if args.total_timeout is None else time.monotonic() + args.total_timeout
     jobs: list[FileJob] = []
-    for path in files:
-        try:
-            settings = configs.settings_for(path)
-        except (OSError, RuntimeError):  # a symlink loop or a broken link: reading it reports why
-            from .config import Settings
-
-            settings = Settings()
-        options = Options(
-            timeout=args.timeout if args.timeout is not None else (settings.timeout or Options().timeout),
-            default_k=settings.k or Options().default_k,
-        )
-        chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
-        if chosen is not None and "available" not in chosen:
-            chosen = [*chosen, "available"]  # it always runs (README); --ignore available drops it
-        skip = list(dict.fromkeys([*settings.ignore, *ignore]))
-        jobs.append((path, options, chosen, skip))
+    for path, folder in found:
+        job = job_for(path, configs, args.timeout, select, ignore, deadline=run_deadline,
+                      total_timeout=args.total_timeout, verbose=args.verbose)
+        jobs.append(job + (None if args.allow_outside_symlinks else folder,))
     reports = check_files(jobs, args.jobs)
+    from .review.command import baseline_step
+
+    reports = baseline_step(args, reports)
     io_failure = bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)
     for problem in problems:
-        print(f"topocheck: error: {problem}", file=sys.stderr)
+        print(f"topocheck: error: {visible(problem)}", file=sys.stderr)
     rendered = _render(reports, args.format, args.output is None)
     _emit(rendered, args.output)
     if any(r.id == "internal-error" for rep in reports for r in rep.results) or io_failure:
@@ -231,68 +273,142 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_OK
     from .suppress import is_failing
 
+    # --unknown-ok lets checks that could not finish pass, never a file nothing was checked in.
     failed = any(
-        is_failing(r) and not (args.unknown_ok and r.status is Status.UNKNOWN) for rep in reports for r in rep.results
+        is_failing(r) and not (args.unknown_ok and r.status is Status.UNKNOWN and r.id != LIMIT_ID)
+        for rep in reports for r in rep.results
     )
     return EXIT_FAILED if failed else EXIT_OK
 
 
-#: Fewer files than this are checked in this process: starting workers costs more.
+def _refuse_overwriting(output: Path, inputs: Sequence[Path], what: str) -> None:
+    """A usage error when ``output`` names one of ``inputs`` (through links too)."""
+    for path in inputs:
+        if same_file(output, path):
+            raise UsageError(f"--output '{output}' {what}; write the report elsewhere")
+
+
+def job_for(path: Path, configs: ConfigCache, timeout: float | None, select: list[str] | None,
+            ignore: list[str], deadline: float | None = None, total_timeout: float | None = None,
+            verbose: bool = False) -> FileJob:
+    """What to run on one file: its configuration, then the command line's choices."""
+    try:
+        settings = configs.settings_for(path)
+    except (OSError, RuntimeError):  # a symlink loop or a broken link: reading it reports why
+        from .config import Settings
+
+        settings = Settings()
+    if verbose:
+        print(f"topocheck: {visible(str(path))}: {visible(configs.describe(path, settings))}", file=sys.stderr)
+    options = Options(
+        timeout=timeout if timeout is not None else (settings.timeout or Options().timeout),
+        default_k=settings.k or Options().default_k,
+        deadline=deadline,
+        total_timeout=total_timeout,
+    )
+    chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
+    if chosen is not None and "available" not in chosen:
+        chosen = [*chosen, "available"]  # it always runs (README); --ignore available drops it
+    skip = list(dict.fromkeys([*settings.ignore, *ignore]))
+    return (path, options, chosen, skip)
+
+
+#: Fewer files than this are checked in one process: starting workers costs more.
 PARALLEL_MIN_FILES = 16
 
-#: One file to check: its path, options, selected and ignored check ids.
-FileJob = tuple[Path, Options, "list[str] | None", "list[str]"]
+#: One file to check: its path, options, selected and ignored check ids, and
+#: optionally the folder its links must stay in (None or absent: not checked).
+FileJob = tuple  # (Path, Options, list[str] | None, list[str][, Path | None])
 
 
 def check_file(job: FileJob) -> FileReport:
-    """Read and check one file; never raises (a bug becomes an ``internal-error`` result)."""
-    path, options, select, ignore = job
+    """Read and check one file, all within its time limit; never raises (a bug
+    becomes an ``internal-error`` result, a limit a ``limit`` result)."""
+    path, options, select, ignore, *rest = job
+    inside = rest[0] if rest else None
+    if options.deadline is not None and time.monotonic() >= options.deadline:
+        return not_started(job)
+    stopped = None
     try:
-        text, problem = read_source(path)
-        if problem is not None:
-            return FileReport(str(path), (problem,), None, skipped="the file could not be read")
-        return check_text(text, str(path), options, select, ignore)
-    except MemoryError:  # the cap is the whole process's: main() says so plainly
-        raise
+        with file_deadline(options):
+            text, problem = read_source(path, inside)
+            if problem is not None:
+                return FileReport(str(path), (problem,), None, skipped="the file could not be read")
+            return check_text(text, str(path), options, select, ignore)
+    except CheckTimeout as exc:
+        stopped = f"could not finish: {exc} ran out before the file was parsed"
+    except MemoryError:
+        stopped = OUT_OF_MEMORY  # reported once the handler is left, which frees what the file took
     except (ImportError, OSError) as exc:
         # Under a memory cap, loading a large shared library (Z3's) fails this way.
-        text = str(exc).lower()
-        if "memory" in text or "failed to map" in text:
-            raise MemoryError(str(exc)) from None
-        from .api import internal_error
-
-        return FileReport(str(path), (internal_error("file", f"{type(exc).__name__}: {exc}"),), None,
-                          skipped="an internal error stopped the checks")
+        if "memory" not in str(exc).lower() and "failed to map" not in str(exc).lower():
+            return _internal(path, f"{type(exc).__name__}: {exc}")
+        stopped = OUT_OF_MEMORY
     except Exception as exc:  # a bug: report it against this file, keep checking the others
-        from .api import internal_error
-
-        return FileReport(str(path), (internal_error("file", f"{type(exc).__name__}: {exc}"),), None,
-                          skipped="an internal error stopped the checks")
+        return _internal(path, f"{type(exc).__name__}: {exc}")
+    return FileReport(str(path), (unchecked(str(path), stopped),), None, skipped="the file could not be checked")
 
 
-def _check_chunk(jobs: list[FileJob]) -> list[FileReport]:
-    return [check_file(job) for job in jobs]
+def _internal(path: Path, detail: str) -> FileReport:
+    from .api import internal_error
+
+    return FileReport(str(path), (internal_error("file", detail),), None, skipped="an internal error stopped the checks")
+
+
+def not_started(job: FileJob) -> FileReport:
+    """The report of a file the run's time ran out before (``--total-timeout``)."""
+    path, options = job[0], job[1]
+    message = f"not checked: {run_time_reason(options.total_timeout or 0)} ran out before this file was started"
+    return FileReport(str(path), (unchecked(str(path), message),), None, skipped="the file was not checked")
+
+
+def _work(job: FileJob) -> FileReport:
+    return check_file(job)  # looked up when called, so a test's stand-in reaches the workers
+
+
+def _time_limit(job: FileJob) -> tuple[float, str]:
+    """The seconds a file starting now may take, and which limit that is."""
+    options = job[1]
+    if options.deadline is not None and options.deadline - time.monotonic() < options.timeout:
+        return max(0.0, options.deadline - time.monotonic()), run_time_reason(options.total_timeout or 0)
+    return options.timeout, file_time_reason(options.timeout)
+
+
+def _lost(job: FileJob, kind: str, detail: str) -> FileReport:
+    """The report of a file whose worker process died (see :func:`checker.pool.run`)."""
+    path = job[0]
+    if kind == "time":
+        message = f"could not finish: {detail} ran out; the process checking it was stopped"
+    elif kind == "memory":
+        message = OUT_OF_MEMORY
+    elif kind == "killed":
+        message = (f"could not finish: the process checking this file was killed by the system ({detail}), most "
+                   "likely for lack of memory (--max-memory)")
+    else:
+        return _internal(path, f"the process checking this file {detail}")
+    return FileReport(str(path), (unchecked(str(path), message),), None, skipped="the file could not be checked")
 
 
 def check_files(jobs: Sequence[FileJob], processes: int | None = None) -> list[FileReport]:
     """Check files in ``processes`` processes (default: the cores); reports in the order of ``jobs``.
 
-    Runs of fewer than :data:`PARALLEL_MIN_FILES` files stay in this process.
-    Workers get contiguous chunks of files and the reports come back in order,
-    so the output is the same bytes as a one-process run.
+    Each file goes to a worker process (:mod:`checker.pool`) when the run is
+    capped in memory (``--max-memory``) or checks at least
+    :data:`PARALLEL_MIN_FILES` files in several processes; otherwise, or where
+    there is no ``fork``, the files are checked in this process. The reports
+    come back in order, so the output is the same bytes as a one-process run.
     """
     workers = min(processes or os.cpu_count() or 1, len(jobs))
-    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
-        return [check_file(job) for job in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    if len(jobs) < PARALLEL_MIN_FILES:
+        workers = 1
+    cap = limits.memory_cap_mb()
+    from . import pool
 
-    size = max(1, min(64, len(jobs) // (workers * 4)))
-    chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [report for chunk in pool.map(_check_chunk, chunks) for report in chunk]
+    if not jobs or (workers <= 1 and cap is None) or not pool.available():
+        return [check_file(job) for job in jobs]
+    deadline = next((job[1].deadline for job in jobs if job[1].deadline is not None), None)
+    return pool.run(jobs, _work, workers, memory_mb=cap, time_limit=_time_limit, lost=_lost, deadline=deadline,
+                    not_started=not_started)
 
 
 def _fmt(args: argparse.Namespace) -> int:
@@ -301,14 +417,14 @@ def _fmt(args: argparse.Namespace) -> int:
 
     from .fmt import format_text
 
-    files, problems = collect_files(args.paths)
-    _require_files(files, problems, args.paths)
+    found, problems = gather(args.paths)
+    _require_files(found, problems, args.paths)
     usage = bool(problems)
     failed = False
     for problem in problems:
-        print(f"topocheck: error: {problem}", file=sys.stderr)
-    for path in files:
-        text, problem = read_source(path)
+        print(f"topocheck: error: {visible(problem)}", file=sys.stderr)
+    for path, folder in found:
+        text, problem = read_source(path, None if args.allow_outside_symlinks else folder)
         if problem is not None:
             _report_to_stderr(FileReport(str(path), (problem,), None))
             usage = usage or problem.id == "io-error"
@@ -321,21 +437,22 @@ def _fmt(args: argparse.Namespace) -> int:
             continue
         if outcome.text == text:
             continue
+        shown = visible(str(path))
         if args.diff:
             sys.stdout.writelines(difflib.unified_diff(
                 text.splitlines(keepends=True), outcome.text.splitlines(keepends=True),
-                fromfile=f"{path} (original)", tofile=f"{path} (formatted)"))
+                fromfile=f"{shown} (original)", tofile=f"{shown} (formatted)"))
         if args.check:
-            print(f"would reformat {path}")
+            print(f"would reformat {shown}")
             failed = True
         elif not args.diff:
             try:
-                _write_atomically(path, outcome.text)
+                write_atomically(path, outcome.text)  # a link keeps pointing at its formatted target
             except OSError as exc:
-                print(f"topocheck: error: cannot write '{path}': {exc.strerror}", file=sys.stderr)
+                print(f"topocheck: error: cannot write '{shown}': {exc.strerror}", file=sys.stderr)
                 usage = True
                 continue
-            print(f"formatted {path}")
+            print(f"formatted {shown}")
     return EXIT_USAGE if usage else EXIT_FAILED if failed else EXIT_OK
 
 
@@ -343,23 +460,6 @@ def _report_to_stderr(report: FileReport) -> None:
     from .reporters import text
 
     sys.stderr.write(text.render([report]))
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    """Replace ``path`` with ``content`` so a reader never sees half a file."""
-    import tempfile
-
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(content)
-        os.chmod(temporary, stat.S_IMODE(mode))
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def _configs(args: argparse.Namespace) -> ConfigCache:
@@ -374,12 +474,13 @@ def _configs(args: argparse.Namespace) -> ConfigCache:
 
 
 def _emit(rendered: str, output: str | None) -> None:
-    """Write a report to ``--output`` or to standard output."""
+    """Write a report to ``--output`` (atomically: the previous report stays whole
+    until the new one is) or to standard output."""
     if output:
         try:
-            Path(output).write_text(rendered, encoding="utf-8")
+            write_atomically(Path(output), rendered)
         except OSError as exc:
-            raise UsageError(f"cannot write '{output}': {exc.strerror}") from None
+            raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from None
     else:
         sys.stdout.write(rendered)
 
@@ -431,7 +532,9 @@ def _render_diagram(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"no such file: '{args.file}'")
-    text, problem = read_source(path)
+    if args.output:
+        _refuse_overwriting(Path(args.output), [path], "is the file being drawn")
+    text, problem = read_source(path, None if args.allow_outside_symlinks else path.parent)
     if problem is not None:
         raise UsageError(problem.message)
     loaded = load_text(text, str(path))
@@ -439,7 +542,7 @@ def _render_diagram(args: argparse.Namespace) -> int:
         from .reporters import text as text_reporter
 
         sys.stderr.write(text_reporter.render([FileReport(str(path), loaded.results, text)], colour=False))
-        print(f"topocheck: error: cannot draw '{path}': the file has errors", file=sys.stderr)
+        print(f"topocheck: error: cannot draw '{visible(str(path))}': the file has errors", file=sys.stderr)
         return EXIT_FAILED
     results: list[Result] = []
     if args.highlight:

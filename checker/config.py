@@ -1,14 +1,18 @@
 """Configuration: ``topocheck.toml`` or ``[tool.topocheck]`` in ``pyproject.toml``.
 
 The configuration of a checked file is the first found walking up from the
-file's folder: in each folder, ``topocheck.toml`` (its top level is the
+folder that holds it (the folder of the link, for a symbolic link), no higher
+than the repository root (the first folder with a ``.git``) or else the
+filesystem root: in each folder, ``topocheck.toml`` (its top level is the
 configuration) wins over a ``pyproject.toml`` that has a ``[tool.topocheck]``
-table (a ``pyproject.toml`` without one is passed over). Keys::
+table (a ``pyproject.toml`` without one is passed over). A file that is not a
+regular file (a FIFO) is never opened; one over ``MAX_CONFIG_BYTES`` is an
+error. Keys::
 
     select = ["no-spof", "private-web"]   # run only these checks
     ignore = ["private-db"]               # never run these
     k = 2                                 # default k for checks that take one
-    timeout = 30                          # solver seconds per check
+    timeout = 30                          # wall seconds for each file's whole work
 
     [[overrides]]                         # [[tool.topocheck.overrides]] in pyproject.toml
     paths = ["legacy/*.topo"]             # globs relative to the config file's folder
@@ -25,10 +29,13 @@ files it matches; its ``ignore`` adds to it; later overrides win. Command-line
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
+
+from .limits import MAX_CONFIG_BYTES, MAX_TIMEOUT, parse_seconds
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -85,17 +92,33 @@ class Config:
 
 def _relative(file: Path, base: Path) -> str | None:
     try:
-        return file.resolve().relative_to(base.resolve()).as_posix()
+        return _absolute(file).relative_to(_absolute(base)).as_posix()
     except ValueError:
         return None
 
 
-def find_config(start: Path) -> Path | None:
-    """The configuration file that applies to ``start`` (a file or folder), if any."""
-    folder = start.resolve()
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute without following links (``..`` is folded as written)."""
+    return Path(os.path.abspath(path))
+
+
+def search_folders(start: Path) -> Iterator[Path]:
+    """The folders searched for the configuration of ``start`` (a file or a folder):
+    its folder, then each parent up to the repository root (a folder holding
+    ``.git``) or the filesystem root."""
+    folder = _absolute(start)
     if not folder.is_dir():
         folder = folder.parent
-    for candidate in (folder, *folder.parents):
+    while True:
+        yield folder
+        if os.path.lexists(folder / ".git") or folder.parent == folder:
+            return
+        folder = folder.parent
+
+
+def find_config(start: Path) -> Path | None:
+    """The configuration file that applies to ``start`` (a file or folder), if any."""
+    for candidate in search_folders(start):
         own = candidate / "topocheck.toml"
         if own.is_file():
             return own
@@ -111,11 +134,18 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from .files import TooLarge, read_regular
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = read_regular(path, MAX_CONFIG_BYTES)
+    except TooLarge:
+        raise ConfigError(f"'{path}' is larger than {MAX_CONFIG_BYTES:,} bytes, the limit for a configuration file")
     except OSError as exc:
         raise ConfigError(f"cannot read '{path}': {exc.strerror}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"'{path}' is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"'{path}' is not valid TOML: {exc}") from None
 
@@ -179,9 +209,13 @@ def _validate(table: dict, allowed: set[str], where: str, prefix: str, known: se
                 raise ConfigError(f"{where}: {name} must be a whole number of at least 1, not {value!r}")
             out[key] = value
         elif key == "timeout":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigError(f"{where}: {name} must be a positive number of seconds, not {value!r}")
-            out[key] = float(value)
+            try:
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(value)
+                out[key] = parse_seconds(value)
+            except ValueError:
+                raise ConfigError(f"{where}: {name} must be a number of seconds greater than 0 and at most "
+                                  f"{MAX_TIMEOUT:,}, not {value!r}") from None
     return out
 
 
@@ -197,7 +231,7 @@ class ConfigCache:
     def settings_for(self, file: Path) -> Settings:
         if self.explicit is not None:
             return self.explicit.settings_for(file)
-        folder = file.resolve().parent
+        folder = _absolute(file).parent
         if folder not in self._by_folder:
             found = find_config(folder)
             if found is None:
@@ -208,3 +242,10 @@ class ConfigCache:
                 self._by_folder[folder] = self._by_file[found]
         config = self._by_folder[folder]
         return config.settings_for(file) if config is not None else Settings()
+
+    def describe(self, file: Path, settings: Settings) -> str:
+        """Where the configuration of ``file`` came from, in words (for ``--verbose``)."""
+        if settings.source is not None:
+            return f"configuration from '{settings.source}'"
+        *_, top = search_folders(_absolute(file).parent)
+        return f"no configuration file (searched up to '{top}')"

@@ -27,8 +27,10 @@ class InternalError(Exception):
 
 @dataclass(frozen=True)
 class Options:
-    timeout: float = DEFAULT_TIMEOUT  # seconds of solver time per check
+    timeout: float = DEFAULT_TIMEOUT  # seconds of wall time for one file's whole work (each check's solver: what is left)
     default_k: int = 1
+    deadline: float | None = None  # ``time.monotonic()`` by which the whole run ends (``--total-timeout``)
+    total_timeout: float | None = None  # the ``--total-timeout`` that set ``deadline``, for messages
 
 
 @dataclass

@@ -7,9 +7,20 @@ Hitting one is a located result with id ``limit``, never a crash:
   rules and checks) reject the file before any check runs. The result is an
   error with status ``refuted``, like a syntax error: the file fails the run
   whatever ``--unknown-ok`` says, because nothing in it was checked.
-* **Run limits** (solver time, wall time, memory, recursion depth) stop one
-  check. Its result is ``unknown`` with the reason; ``unknown`` fails the run
-  unless the user passes ``--unknown-ok``.
+* **Run limits** (the time of each file, the time of the whole run, memory,
+  recursion depth) stop one check, or one file. A check stopped this way is
+  ``unknown`` with the reason; ``unknown`` fails the run unless the user passes
+  ``--unknown-ok``. A file stopped before its checks ran gets one ``limit``
+  result with status ``unknown``: it fails the run even with ``--unknown-ok``,
+  because nothing in it was checked.
+
+Time: ``--timeout`` is the wall time of each file's whole work (reading,
+parsing, resolving, every check) and ``--total-timeout`` the wall time of the
+run; :func:`deadline` enforces both (nested) with ``SIGALRM``, each check's
+solver gets what is left (:func:`time_left`), and with ``-j`` the main process
+ends a worker that overruns its file's time by :data:`KILL_GRACE`. Memory:
+``--max-memory`` caps the address space of the whole run, shared between the
+main process and its workers (:func:`worker_memory`).
 
 Nesting needs no counter of its own: the grammar allows blocks two deep at most
 (``cluster { db { ... } }``) and the LALR parser keeps no recursion, so depth
@@ -26,8 +37,10 @@ is exact (or ``unknown`` when the search runs out of time).
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -53,12 +66,33 @@ MAX_CHECKS = 1_000
 MAX_NUMBER_DIGITS = 18
 #: Block nesting allowed by the grammar (``cluster { db { ... } }``); stated, not counted.
 MAX_NESTING = 2
+#: Most resolution errors (undefined and duplicate names, invalid attributes)
+#: reported per file, the first in source order; the file's summary gives the count.
+MAX_RESOLUTION_ERRORS = 100
+#: Widest part of a source line the text format echoes under a finding; a longer
+#: line is cut around the caret, so output stays proportional to the input.
+MAX_ECHO_COLUMNS = 160
+#: Largest configuration file read, in bytes.
+MAX_CONFIG_BYTES = 1024 * 1024
+#: Largest Mermaid diagram the Markdown format embeds, in characters (Mermaid's
+#: own default ``maxTextSize``: GitHub draws nothing larger).
+MAX_DIAGRAM_CHARACTERS = 50_000
+#: Largest ``--timeout`` / ``--total-timeout`` / ``timeout`` accepted, in seconds (a day).
+MAX_TIMEOUT = 86_400
 #: Default memory ceiling of the command line, in MiB (``--max-memory``; 0 turns it off).
 DEFAULT_MEMORY_MB = 4096
-#: Extra wall time a check gets beyond its solver timeout before it is stopped:
-#: ``timeout * WALL_FACTOR + WALL_GRACE`` seconds.
-WALL_FACTOR = 1.5
-WALL_GRACE = 5.0
+#: Smallest ``--max-memory`` accepted (other than 0), in MiB: below it not even
+#: Python and the parser fit.
+MIN_MEMORY_MB = 128
+#: With ``-j``, each worker gets at least this much of ``--max-memory``; ``-j`` is
+#: lowered until it does.
+MIN_WORKER_MEMORY_MB = 512
+#: The most of ``--max-memory`` the main process keeps while workers check files
+#: (a quarter of the cap, up to this): it only collects the reports.
+MAIN_MEMORY_MB = 512
+#: With ``-j``, a worker still busy this long after its file's time ran out is
+#: ended by the main process (native code can ignore the alarm), in seconds.
+KILL_GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -164,47 +198,167 @@ def number_too_long(value: str) -> bool:
     return len(value.lstrip("0")) > MAX_NUMBER_DIGITS
 
 
-class CheckTimeout(Exception):
-    """Raised inside a check that ran past its wall-time limit."""
+class CheckTimeout(BaseException):
+    """Raised where the work stood when its time ran out; ``str()`` names the limit.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except
+    Exception`` on the way (a library's fallback, a parser's retry) swallows it.
+    """
 
 
-def wall_limit(timeout: float) -> float:
-    """The wall time a check may take when its solver may take ``timeout`` seconds."""
-    return timeout * WALL_FACTOR + WALL_GRACE
+def parse_seconds(text: str | float) -> float:
+    """A time limit in seconds: finite, above 0 and at most :data:`MAX_TIMEOUT`.
+
+    Raises ``ValueError`` with the user's words otherwise (``nan`` would disable
+    every comparison, ``inf`` and ``1e300`` overflow the alarm and the solver).
+    """
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (0 < value <= MAX_TIMEOUT):  # false for nan too
+        raise ValueError(f"must be a number of seconds greater than 0 and at most {MAX_TIMEOUT:,}, not {text!r}")
+    return value
+
+
+def file_time_reason(timeout: float) -> str:
+    """The limit of one file's work, as results name it."""
+    return f"the file's time limit of {timeout:g} s (--timeout)"
+
+
+def run_time_reason(total: float) -> str:
+    """The limit of the whole run, as results name it."""
+    return f"the run's time limit of {total:g} s (--total-timeout)"
+
+
+# The deadlines in force in this process, innermost last: [when, reason, fired].
+_deadlines: list[list] = []
+
+
+def time_left() -> float | None:
+    """Seconds until the nearest :func:`deadline` in force (negative once passed), or None."""
+    if not _deadlines:
+        return None
+    return min(entry[0] for entry in _deadlines) - time.monotonic()
+
+
+def expired_reason() -> str:
+    """The reason of the nearest deadline (call when :func:`time_left` is not positive)."""
+    return min(_deadlines)[1] if _deadlines else "the time limit"
+
+
+def _arm() -> None:
+    """Set the alarm for the nearest deadline that has not fired yet (each fires once)."""
+    waiting = [entry[0] for entry in _deadlines if not entry[2]]
+    left = min(waiting) - time.monotonic() if waiting else None
+    signal.setitimer(signal.ITIMER_REAL, max(left, 1e-4) if left is not None else 0)
+
+
+def _expired(signum: int, frame: object) -> None:
+    now = time.monotonic()
+    due = [entry for entry in _deadlines if not entry[2] and entry[0] <= now + 0.001]
+    if not due:  # an early tick: wait for the real one
+        _arm()
+        return
+    for entry in due:
+        entry[2] = True
+    raise CheckTimeout(min(due)[1])
 
 
 @contextlib.contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`CheckTimeout` in the body after ``seconds`` of wall time.
+def deadline(seconds: float | None, reason: str | None = None) -> Iterator[None]:
+    """Raise :class:`CheckTimeout` (its text: ``reason``) in the body after
+    ``seconds`` of wall time.
 
-    Uses ``SIGALRM``, so it only acts in the main thread of a process on a
-    system that has it, and only when no other alarm handler is installed;
-    elsewhere it does nothing (the solver's own timeout still applies).
-    Native code (a Z3 ``check()``) is interrupted when it returns, which the
-    solver's own timeout bounds.
+    Deadlines nest: the nearest one in force fires, with its own reason, and an
+    inner one cannot extend an outer one. Uses ``SIGALRM``, so it only acts in
+    the main thread of a process on a system that has it, and only when no
+    other alarm handler is installed; elsewhere it does nothing (the solver's
+    own timeout, which :func:`time_left` sets, still applies). Native code (a Z3
+    ``check()``) is interrupted when it returns, which the solver's timeout bounds.
     """
+    outermost = not _deadlines
     usable = (
         seconds is not None
         and seconds > 0
         and hasattr(signal, "SIGALRM")
         and threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
-        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+        and (not outermost or (
+            signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+            and signal.getitimer(signal.ITIMER_REAL)[0] == 0))
     )
     if not usable:
         yield
         return
-
-    def _expired(signum: int, frame: object) -> None:
-        raise CheckTimeout(f"the check ran longer than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    entry = [time.monotonic() + seconds, reason or f"the time limit of {seconds:g} s", False]
+    previous = signal.signal(signal.SIGALRM, _expired) if outermost else None
+    _deadlines.append(entry)
     try:
+        _arm()
         yield
     finally:
+        del _deadlines[next(i for i, e in enumerate(_deadlines) if e is entry)]
+        if outermost:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        else:
+            _arm()
+
+
+def forget_deadlines() -> None:
+    """Drop the deadlines inherited from the parent (a forked worker has no timer)."""
+    _deadlines.clear()
+    if hasattr(signal, "SIGALRM"):
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def main_memory_mb(total_mb: int) -> int:
+    """The share of a ``--max-memory`` of ``total_mb`` the main process keeps
+    while workers run: a quarter, at most :data:`MAIN_MEMORY_MB` (it holds the
+    reports that come back)."""
+    return min(total_mb // 4, MAIN_MEMORY_MB)
+
+
+def worker_memory(total_mb: int, processes: int) -> tuple[int, int]:
+    """How many workers a run capped at ``total_mb`` MiB may start (at most
+    ``processes``), and the cap of each, so that the main process's share and
+    the workers' caps add up to no more than ``total_mb``.
+
+    >>> worker_memory(4096, 2)
+    (2, 1792)
+    >>> worker_memory(1200, 8)
+    (1, 900)
+    """
+    available = total_mb - main_memory_mb(total_mb)
+    count = max(1, min(processes, available // MIN_WORKER_MEMORY_MB))
+    return count, available // count
+
+
+def memory_cap_mb() -> int | None:
+    """This process's address-space cap in MiB, or None when it has none."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return None if soft == resource.RLIM_INFINITY else soft // (1024 * 1024)
+
+
+def set_memory_cap(megabytes: int | None) -> None:
+    """Set this process's soft address-space cap (None: back to the hard limit).
+
+    Raising it again is allowed up to the hard limit, which is never touched.
+    """
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = hard if megabytes is None else megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY and (wanted == resource.RLIM_INFINITY or wanted > hard):
+        wanted = hard
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
 def apply_memory_limit(megabytes: int) -> str | None:

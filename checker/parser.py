@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from pathlib import Path
 
 import lark
 from lark import Lark, Token, Transformer, Tree
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .model import Span
@@ -424,21 +428,17 @@ def _load_parser(**options: object) -> Lark:
     """The compiled grammar from the cache with ``options`` (callbacks are not
     stored: the cache keeps the parse tables, and they are attached on load)."""
     cache = grammar_cache_path()
-    if cache is not None:
+    stored = _read_cache(cache) if cache is not None else None
+    if stored is not None:
         try:
-            with open(cache, "rb") as stored:
-                return Lark.__new__(Lark)._load(stored, **options)
-        except Exception:  # missing, truncated, or from another version: rebuild
+            return Lark._load_from_dict(stored["data"], stored["memo"], **options)
+        except Exception:  # tables of another shape: rebuild
             pass
     parser = Lark(grammar_text(), cache=False, **_LARK_OPTIONS)
+    data, memo = parser.memo_serialize([TerminalDef, Rule])
     if cache is not None:
-        _store(parser, cache)
-        try:
-            with open(cache, "rb") as stored:
-                return Lark.__new__(Lark)._load(stored, **options)
-        except Exception:  # a read-only or full cache folder: compile once more
-            pass
-    return Lark(grammar_text(), cache=False, **_LARK_OPTIONS, **options)
+        _store(_encode({"data": data, "memo": memo}), cache)
+    return Lark._load_from_dict(data, memo, **options)
 
 
 def grammar_cache_path() -> Path | None:
@@ -455,18 +455,88 @@ def grammar_cache_path() -> Path | None:
     key = hashlib.sha256(
         "\0".join([grammar_text(), repr(sorted(_LARK_OPTIONS.items())), lark.__version__, sys.version]).encode()
     ).hexdigest()[:20]
-    return Path(folder) / f"grammar-{key}.pickle"
+    return Path(folder) / f"grammar-{key}.json"
 
 
-def _store(parser: Lark, cache: Path) -> None:
-    """Write the compiled parser atomically (a temporary file, then a rename), so
-    concurrent runs never read half a file; a read-only home just skips the cache."""
+# The cache is JSON, which cannot run code when read (a pickle can). Lark's tables
+# have integer keys and tuples, which JSON lacks: they are tagged.
+_DICT, _TUPLE = "\u0000dict", "\u0000tuple"
+#: Largest cache file read (the tables take about 100 KB).
+_MAX_CACHE_BYTES = 4 * 1024 * 1024
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, dict):
+        if all(isinstance(key, str) for key in value):
+            return {key: _encode(item) for key, item in value.items()}
+        return {_DICT: [[_encode(key), _encode(item)] for key, item in value.items()]}
+    if isinstance(value, tuple):
+        return {_TUPLE: [_encode(item) for item in value]}
+    if isinstance(value, list):
+        return [_encode(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot store {type(value).__name__} in the grammar cache")
+
+
+def _decode(value: dict) -> object:
+    if _DICT in value:
+        return {tuple(key) if isinstance(key, list) else key: item for key, item in value[_DICT]}
+    if _TUPLE in value:
+        return tuple(value[_TUPLE])
+    return value
+
+
+def _owned_and_private(info: os.stat_result) -> bool:
+    """Ours alone: owned by this user and writable by nobody else."""
+    owner = os.getuid() if hasattr(os, "getuid") else info.st_uid
+    return info.st_uid == owner and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _read_cache(cache: Path) -> dict | None:
+    """The stored tables, or None to rebuild them: when the file is missing, damaged,
+    too large, not a regular file (a FIFO is never waited on), or when it or its
+    folder belongs to another user or can be written by others."""
+    try:
+        if not _owned_and_private(os.stat(cache.parent)):
+            return None
+        handle = os.open(cache, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or not _owned_and_private(info) or info.st_size > _MAX_CACHE_BYTES:
+            return None
+        with os.fdopen(handle, "rb") as stored:
+            handle = -1
+            data = json.loads(stored.read(_MAX_CACHE_BYTES + 1), object_hook=_decode)
+        return data if isinstance(data, dict) and {"data", "memo"} <= set(data) else None
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None
+    finally:
+        if handle >= 0:
+            os.close(handle)
+
+
+def _store(tables: object, cache: Path) -> None:
+    """Write the compiled tables atomically (a temporary file, then a rename), so
+    concurrent runs never read half a file. The folder is made private; a folder
+    or an existing entry that is not ours (or not a regular file) is left alone,
+    and a read-only home just skips the cache."""
     temporary = None
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _owned_and_private(os.stat(cache.parent)):
+            return
+        try:
+            existing = os.lstat(cache)
+            if not stat.S_ISREG(existing.st_mode) or not _owned_and_private(existing):
+                return
+        except FileNotFoundError:
+            pass
         handle, temporary = tempfile.mkstemp(prefix=".grammar-", dir=str(cache.parent))
-        with os.fdopen(handle, "wb") as out:
-            parser.save(out)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(tables, out, separators=(",", ":"))
         os.replace(temporary, cache)
         temporary = None
     except OSError:
@@ -504,9 +574,46 @@ def parse_tree(text: str, path: str) -> TreeOutcome:
     return TreeOutcome(tree, errors)
 
 
-def _parse_with(parser: Lark, text: str, path: str) -> tuple[object, tuple[Result, ...]]:
+# Characters no topology may hold, even in a comment or a string (the grammar's
+# STRING and COMMENT exclude them too): C0 controls but tab and line feed, a
+# carriage return not ending a line, DEL, C1, the line and paragraph separators,
+# and the bidi overrides and isolates. Shown in a terminal or a review, they can
+# clear the screen, hide the rest of a line or reorder what a reader sees.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+
+
+def _control_characters(text: str, path: str) -> tuple[list[Result], str]:
+    """A syntax error at the first control character of each line that has one
+    (up to the error limit), and the text with those lines blanked, so the parser
+    goes on to find the other mistakes."""
+    if _CONTROL.search(text) is None:  # the common case: one scan
+        return [], text
     errors: list[Result] = []
-    current = text
+    blank: set[int] = set()
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        found = _CONTROL.search(line + ("\n" if number < len(lines) else ""))
+        if found is None:
+            continue
+        column = found.start() + 1
+        errors.append(Result(
+            "syntax", Status.REFUTED, Severity.ERROR,
+            f"control character U+{ord(found.group()):04X} is not allowed in a topology file",
+            Span(path, number, column, number, column + 1), "parser",
+            hint="delete it; only tabs and line ends may appear besides printable text",
+        ))
+        blank.add(number - 1)
+        if len(errors) >= MAX_SYNTAX_ERRORS:
+            break
+    for index in blank:
+        lines[index] = " " * len(lines[index].rstrip("\r"))
+    return errors, "\n".join(lines)
+
+
+def _parse_with(parser: Lark, text: str, path: str) -> tuple[object, tuple[Result, ...]]:
+    errors, current = _control_characters(text, path)
+    if len(errors) >= MAX_SYNTAX_ERRORS:
+        return None, tuple(errors)
     seen: set[tuple[int, int]] = set()
     while True:
         try:
@@ -527,8 +634,9 @@ def _parse_with(parser: Lark, text: str, path: str) -> tuple[object, tuple[Resul
             current = _blank_line(current, exc.line)
             continue
         if errors:
-            return None, tuple(errors)
+            break
         return built, ()
+    errors.sort(key=lambda r: (r.span.line, r.span.column))
     return None, tuple(errors)
 
 

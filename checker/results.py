@@ -112,6 +112,7 @@ class FileReport:
     results: tuple[Result, ...]
     source: str | None = None  # the text, for reporters that quote lines
     skipped: str | None = None  # why checks did not run (errors in the file)
+    absent: tuple[dict[str, Any], ...] = ()  # findings of a baseline gone since (checker.baseline)
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}

@@ -194,5 +194,7 @@ def fully_suppressed(result: Result) -> bool:
 
 
 def is_failing(result: Result) -> bool:
-    """Whether a result fails the run, suppressions taken into account."""
-    return result.failing and not fully_suppressed(result)
+    """Whether a result fails the run, suppressions and a baseline taken into account
+    (a finding already in the baseline, ``checker.baseline``, does not fail it)."""
+    known = result.extra.get("baseline", {}).get("state") == "unchanged"
+    return result.failing and not fully_suppressed(result) and not known

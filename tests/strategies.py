@@ -11,7 +11,13 @@ the fuzz tests of the parser. They therefore aim at two things at once:
   ``replica of``, the unnamed cluster of a standalone primary, shared hosts,
   zones with and without regions, unzoned components, components without an
   address, an open network or an ordered allow/deny policy that sometimes
-  blocks what the model needs. The concrete syntax varies too (attributes on
+  blocks what the model needs. Version 2 constructs each appear in a large
+  share of files (see :data:`V2_SHARE`): client groups and DNS names resolved
+  by them, self-hosted DNS (name servers with ``served-by``, or the name's
+  own address), jobs, ``primary of`` / ``replicas of`` forwards, clusters of
+  services with and without ``quorum`` (consensus groups without roles too),
+  ``need N``, managed components in a zone, external targets reached through
+  egress gateways (on components and on zones), and IPv6 addresses. The concrete syntax varies too (attributes on
   the name's line, in a block, in a one-line block; ``;`` separators;
   comments; declaration order).
 * **Small failure spaces.** The number of failure units (distinct hosts of
@@ -20,7 +26,7 @@ the fuzz tests of the parser. They therefore aim at two things at once:
 
 Every generated file resolves without errors: names are unique, every zone a
 component names is declared, every referenced name exists, the components of
-one host share one zone, only ``web`` and ``service`` components have
+one host share one zone, only ``web``, ``service`` and ``job`` components have
 requirements, DNS answers are neither ``dns`` nor ``internet`` components and
 listener targets are never ``dns`` names.
 """
@@ -44,9 +50,16 @@ CHECK_IDS: tuple[str, ...] = (
     "no-spof",
     "zone-redundancy",
     "private-web",
+    "private-service",
     "private-db",
     "write-to-primary",
 )
+
+#: Roughly how often (in percent of files) each version-2 construct is drawn.
+V2_SHARE = {
+    "clients": 45, "name-servers": 45, "dns-address": 30, "jobs": 45, "roles": 75, "service-cluster": 55,
+    "quorum": 55, "need": 65, "external": 45, "ipv6": 20,
+}
 
 #: Words with a fixed meaning in the language; generated names never equal one.
 KEYWORDS: frozenset[str] = frozenset(
@@ -66,11 +79,13 @@ KEYWORDS: frozenset[str] = frozenset(
 
 @dataclass
 class _Listener:
-    """``listen PORT -> TARGET, ... [TARGET_PORT]`` of a load balancer or gateway."""
+    """``listen PORT -> TARGET, ... [TARGET_PORT] [need N]`` of a load balancer or gateway;
+    a target may be written ``primary of C`` or ``replicas of C``."""
 
     port: str
     targets: list[str]
     target_port: str | None
+    need: int = 1
 
 
 @dataclass
@@ -87,6 +102,9 @@ class _Component:
     listeners: list[_Listener] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
     role: str | None = None  # "primary", "replica" or "replica of NAME"
+    clients: list[str] = field(default_factory=list)  # dns: client groups
+    served_by: list[str] = field(default_factory=list)  # dns: name servers
+    egress: list[str] = field(default_factory=list)
 
     def served_ports(self) -> list[str]:
         """The ports a client connects to, as written in the file (``any`` when open)."""
@@ -97,11 +115,16 @@ class _Component:
 
 @dataclass
 class _Cluster:
-    """A named cluster: its failover policy (None: not written) and its members."""
+    """A named cluster: its failover policy (None: not written), quorum and members."""
 
     name: str
     failover: str | None
     members: list[_Component]
+    quorum: bool = False
+
+    @property
+    def has_roles(self) -> bool:
+        return any(m.role for m in self.members)
 
 
 @dataclass
@@ -165,6 +188,16 @@ class _Addresses:
         self._public_next += 1
         return f"203.0.113.{n + 10}" if n % 3 != 2 else f"198.51.100.{n + 10}"
 
+    def public6(self) -> str:
+        """A fresh public IPv6 address (the documentation prefix)."""
+        self._public_next += 1
+        return f"2001:db8::{self._public_next + 10:x}"
+
+    def private6(self) -> str:
+        """A fresh private (unique local) IPv6 address."""
+        self._other_private_next += 1
+        return f"fd00::{self._other_private_next + 10:x}"
+
 
 # ---------------------------------------------------------------------------
 # Building the model.
@@ -210,6 +243,7 @@ class _Draft:
     requirements: list[_Requirement]
     rules: list[_Rule]
     checks: list[str]
+    zone_egress: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_checks: bool) -> _Draft:
@@ -281,6 +315,63 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
         give_addresses(comp, 88, 8)
         comp.listen = _pick(draw, _SERVICE_PORTS) if _chance(draw, 85) else None
 
+    v2 = {key: _chance(draw, share) for key, share in V2_SHARE.items()}
+    if v2["ipv6"]:
+        for comp in fronts:
+            if _chance(draw, 60):
+                comp.addresses.append(addresses.public6())
+        for comp in webs + services:
+            if _chance(draw, 40):
+                comp.addresses.append(addresses.private6())
+
+    # client groups (never fail; where clients sit) and who resolves each name
+    groups: list[_Component] = []
+    if v2["clients"]:
+        for i in range(draw(st.integers(1, 2))):
+            group = _Component("clients", f"{_pick(draw, ['office', 'vpn', 'partner'])}{i + 1}")
+            choice = draw(st.integers(0, 3))
+            group.addresses = [["192.168.10.0/24"], ["10.8.0.0/16"], ["198.51.100.128/25"],
+                               ["192.168.20.0/24", "fd00:8::/32"]][choice]
+            groups.append(group)
+        for comp in dns_list:
+            if _chance(draw, 60):
+                comp.clients = [g.name for g in _pick_some(draw, groups, 1, 2)]
+                if internet is not None and _chance(draw, 30):
+                    comp.clients.append(internet)
+
+    # self-hosted DNS: name servers (services on udp/53), or a name's own address
+    name_servers: list[_Component] = []
+    if v2["name-servers"]:
+        for i in range(draw(st.integers(1, 2))):
+            ns = _Component("service", f"ns{i + 1}")
+            place(ns, 0)
+            give_addresses(ns, 100, 70)
+            ns.listen = "udp/53"
+            name_servers.append(ns)
+        for comp in dns_list:
+            if not comp.managed and _chance(draw, 70):
+                comp.served_by = [n.name for n in _pick_some(draw, name_servers, 1, 2)]
+                comp.host = None
+    if v2["dns-address"]:
+        for comp in dns_list:
+            if not comp.served_by and _chance(draw, 60):
+                comp.addresses.append(addresses.public())
+
+    # external targets and the NAT gateways that reach them
+    externals: list[_Component] = []
+    nats: list[_Component] = []
+    if v2["external"]:
+        for i in range(draw(st.integers(1, 2))):
+            ext = _Component("external", f"{_pick(draw, ['payments', 'saas', 'objects'])}{i + 1}")
+            ext.addresses = [_pick(draw, ["192.0.2.0/24", "192.0.2.128/25", "192.0.2.7"])]
+            ext.listen = _pick(draw, ["tcp/443", "tcp/443", None])
+            externals.append(ext)
+        for i in range(draw(st.integers(1, 2))):
+            nat = _Component("gateway", f"nat-{i + 1}")
+            place(nat, 25)
+            give_addresses(nat, 100, 90)
+            nats.append(nat)
+
     db_counter = 0
 
     def new_db() -> _Component:
@@ -304,7 +395,23 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
             place(member, 5)
             give_addresses(member, 92, 8)
         failover = _pick(draw, ["auto", "manual", None])
-        clusters.append(_Cluster(names["cluster"](index + 1), failover, members))
+        quorum = v2["quorum"] and _chance(draw, 40)
+        clusters.append(_Cluster(names["cluster"](index + 1), failover, members, quorum))
+    if v2["service-cluster"]:
+        size = draw(st.integers(2, 3))
+        consensus = _chance(draw, 45)
+        members = [_Component("service", f"redis{i + 1}") for i in range(size)]
+        primary = draw(st.integers(0, size - 1))
+        port = _pick(draw, ["tcp/6379", "tcp/2379", None])
+        for i, member in enumerate(members):
+            member.listen = port
+            if not consensus:
+                member.role = "primary" if i == primary else "replica"
+            place(member, 5)
+            give_addresses(member, 92, 8)
+        quorum = consensus or (v2["quorum"] and _chance(draw, 60))
+        failover = None if consensus else _pick(draw, ["auto", "manual", None])
+        clusters.append(_Cluster(f"sessions{len(clusters) + 1}", failover, members, quorum))
     standalone: list[_Component] = []
     if standalone_replicas >= 0:
         port = _pick(draw, _DB_PORTS)
@@ -331,6 +438,7 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
                 comp.host = names["host"](host_number)
 
     all_dbs = [m for c in clusters for m in c.members] + standalone
+    role_targets = [f"{sel} of {c.name}" for c in clusters if c.has_roles for sel in ("primary", "replicas")]
 
     # -- forwarding and DNS ---------------------------------------------------
     # Fronts forward only to fronts declared after them (no forwarding loops);
@@ -354,7 +462,13 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
                 target_port = _pick(draw, own) if own and _chance(draw, 80) else _pick(draw, _WEB_PORTS)
             used = {_normal_port(x.port) for x in front.listeners}
             free = [p for p in _FRONT_PORTS if _normal_port(p) not in used]
-            front.listeners.append(_Listener(_pick(draw, free), [t.name for t in targets], target_port))
+            names_ = [t.name for t in targets]
+            if v2["roles"] and role_targets and _chance(draw, 65):
+                names_ = list(dict.fromkeys(names_ + _pick_some(draw, role_targets, 1, 2)))
+            need = 1
+            if v2["need"] and len(names_) >= 2 and _chance(draw, 70):
+                need = draw(st.integers(2, len(names_)))
+            front.listeners.append(_Listener(_pick(draw, free), names_, target_port, need))
     answerable = fronts + webs
     if _chance(draw, 10):
         answerable = answerable + services + all_dbs
@@ -363,15 +477,42 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
 
     # -- requirements -----------------------------------------------------------
     sources = webs + services
-    by_name = {c.name: c for c in dns_list + fronts + webs + services + all_dbs}
+    by_name = {c.name: c for c in dns_list + fronts + webs + services + all_dbs + name_servers + nats + externals}
     cluster_names = [c.name for c in clusters]
     primaries = [m.name for m in all_dbs if m.role == "primary"]
     requirements: list[_Requirement] = []
+    ext_names = [e.name for e in externals]
+    if externals:
+        for comp in sources:
+            if _chance(draw, 45):
+                requirements.append(_Requirement([comp.name], "uses", _pick_some(draw, ext_names, 1, 2),
+                                                 _chance(draw, 15)))
+        zone_egress: dict[str, list[str]] = {}
+        for zone in zone_list:
+            if _chance(draw, 50):
+                zone_egress[zone] = [n.name for n in _pick_some(draw, nats, 1, 2)]
+        for comp in sources:
+            if _chance(draw, 35):
+                comp.egress = [n.name for n in _pick_some(draw, nats, 1, 2)]
+    else:
+        zone_egress = {}
+    jobs: list[_Component] = []
+    if v2["jobs"]:
+        for i in range(draw(st.integers(1, 2))):
+            job = _Component("job", f"pipeline{i + 1}")
+            jobs.append(job)
+            pool_names = [c.name for c in webs + services] + cluster_names + ext_names
+            for _ in range(draw(st.integers(1, 2))):
+                verb = _pick(draw, ["uses", "uses", "reads", "writes"])
+                requirements.append(_Requirement([job.name], verb, _pick_some(draw, pool_names, 1, 3),
+                                                 _chance(draw, 15)))
     for _ in range(draw(st.integers(0, 2 * len(sources)))):
         verb = _pick(draw, ["reads", "writes", "uses", "uses"])
         chosen = _pick_some(draw, [s.name for s in sources], 1, 2)
         if verb == "reads":
             pool_names = cluster_names + [d.name for d in all_dbs]
+            if ext_names and _chance(draw, 20):
+                pool_names = pool_names + ext_names
         elif verb == "writes":
             pool_names = cluster_names + primaries
             if _chance(draw, 20):
@@ -395,7 +536,8 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
     rules: list[_Rule] = []
     if has_policy:
         cluster_of = {m.name: c for c in clusters for m in c.members}
-        rules = _draw_rules(draw, dns_list, fronts, requirements, by_name, clusters, cluster_of)
+        rules = _draw_rules(draw, dns_list, fronts, requirements, by_name, clusters, cluster_of, groups, jobs,
+                            zone_egress, internet)
 
     # -- checks ---------------------------------------------------------------------
     checks: list[str] = []
@@ -412,11 +554,12 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
         title=title,
         zones=zones,
         internet=internet,
-        components=dns_list + fronts + webs + services + standalone,
+        components=groups + dns_list + fronts + webs + services + name_servers + nats + externals + jobs + standalone,
         clusters=clusters,
         requirements=requirements,
         rules=rules,
         checks=checks,
+        zone_egress=zone_egress,
     )
 
 
@@ -458,6 +601,10 @@ def _draw_rules(
     by_name: dict[str, _Component],
     clusters: list[_Cluster],
     cluster_of: dict[str, _Cluster],
+    groups: list[_Component] = (),
+    jobs: list[_Component] = (),
+    zone_egress: dict[str, list[str]] | None = None,
+    internet: str | None = None,
 ) -> list[_Rule]:
     """An ordered policy: allows for most needed connections, denies among them.
 
@@ -466,17 +613,31 @@ def _draw_rules(
     before their allow, so policies that stop the service are common.
     """
     cluster_by_name = {c.name: c for c in clusters}
+    group_names = {g.name for g in groups}
+    job_names = {j.name for j in jobs}
+    zone_egress = zone_egress or {}
     needed: list[tuple[list[str], str, str]] = []
     for dns in dns_list:
-        for answer in dns.answers:
-            for port in by_name[answer].served_ports():
-                needed.append((["internet"], answer, port))
+        who = [c if c != internet else "internet" for c in dns.clients] or ["internet"]
+        for group in who:
+            for ns in dns.served_by:
+                needed.append(([group], ns, "udp/53"))
+            if dns.addresses:
+                needed.append(([group], dns.name, "udp/53"))
+            for answer in dns.answers:
+                for port in by_name[answer].served_ports():
+                    needed.append(([group], answer, port))
     for front in fronts:
         for listener in front.listeners:
             for target in listener.targets:
-                port = listener.target_port or by_name[target].listen or "any"
-                needed.append(([front.name], target, port))
+                name = target.split(" of ")[-1]
+                port = listener.target_port or (
+                    cluster_by_name[name].members[0].listen if name in cluster_by_name else by_name[name].listen
+                ) or "any"
+                needed.append(([front.name], name, port))
     for req in requirements:
+        if req.sources[0] in job_names:
+            continue  # a job needs no connection
         for target in req.targets:
             if target in cluster_by_name:
                 ports = [cluster_by_name[target].members[0].listen or "any"]
@@ -484,6 +645,11 @@ def _draw_rules(
                 ports = by_name[target].served_ports()
             for port in ports:
                 needed.append((list(req.sources), target, port))
+            if target in by_name and by_name[target].kind == "external":
+                for source in req.sources:
+                    comp = by_name[source]
+                    for gateway in comp.egress or zone_egress.get(comp.zone or "", []):
+                        needed.append(([source], gateway, ports[0]))
     for cluster in clusters:
         if _chance(draw, 50):
             needed.append(([cluster.name], cluster.name, cluster.members[0].listen or "any"))
@@ -497,6 +663,8 @@ def _draw_rules(
             for member in cluster_by_name[target].members:
                 for address in member.addresses:
                     forms.extend(_covering_cidrs(address))
+        elif by_name[target].kind == "external":
+            forms.extend(["internet", *by_name[target].addresses])
         else:
             for address in by_name[target].addresses:
                 forms.extend(_covering_cidrs(address))
@@ -505,6 +673,9 @@ def _draw_rules(
     def source_forms(sources: list[str]) -> list[str]:
         if sources == ["internet"]:
             return ["internet", "internet", "any", "0.0.0.0/0", "203.0.113.0/24"]
+        if sources[0] in group_names:
+            group = next(g for g in groups if g.name == sources[0])
+            return [group.name, group.name, "any", *group.addresses]
         forms = [", ".join(sources), "any"]
         for source in sources:
             if source in cluster_by_name:
@@ -525,7 +696,7 @@ def _draw_rules(
         rules.append(_Rule("allow", [src], [dst], rule_port))
 
     dns_names = {d.name for d in dns_list}
-    endpoints = ["any", "internet", *(n for n in by_name if n not in dns_names), *cluster_by_name,
+    endpoints = ["any", "internet", *(n for n in by_name if n not in dns_names), *cluster_by_name, *group_names,
                  "10.0.0.0/16", "10.1.0.0/16", "10.0.0.0/8", "203.0.113.0/24", "192.168.0.0/16", "198.51.100.0/24"]
     ports: list[str | None] = ["tcp/443", "tcp/8000-8099", "443", "any", "udp/53", "tcp/5432", "tcp/22", None]
     for _ in range(draw(st.integers(0, 3))):
@@ -566,9 +737,13 @@ def _attributes(comp: _Component) -> tuple[list[str], list[str]]:
     listed: list[str] = []
     for listener in comp.listeners:
         tail = f" {listener.target_port}" if listener.target_port else ""
+        tail += f" need {listener.need}" if listener.need > 1 else ""
         listed.append(f"listen {listener.port} -> {', '.join(listener.targets)}{tail}")
     if comp.answers:
         listed.append(f"answer {', '.join(comp.answers)}")
+    for word, names in (("clients", comp.clients), ("served-by", comp.served_by), ("egress", comp.egress)):
+        if names:
+            listed.append(f"{word} {', '.join(names)}")
     return simple, listed
 
 
@@ -598,6 +773,8 @@ def _render_cluster(draw: Draw, cluster: _Cluster) -> list[str]:
     lines = [f"cluster {cluster.name} {{"]
     if cluster.failover is not None:
         lines.append(f"  failover {cluster.failover}")
+    if cluster.quorum:
+        lines.insert(1 if _chance(draw, 50) else len(lines), "  quorum")
     for member in cluster.members:
         lines.extend(_render_component(draw, member, "  "))
     lines.append("}")
@@ -613,7 +790,11 @@ def _render(draw: Draw, draft: _Draft) -> str:
     """The file text: declarations (sometimes shuffled), requirements, rules, checks."""
     blocks: list[list[str]] = []
     for zone, region in draft.zones:
-        blocks.append([f"zone {zone}" + (f" region {region}" if region else "")])
+        clauses = [f"region {region}"] if region else []
+        if draft.zone_egress.get(zone):
+            clauses.append(f"egress {', '.join(draft.zone_egress[zone])}")
+        clauses = list(draw(st.permutations(clauses)))
+        blocks.append([" ".join([f"zone {zone}", *clauses])])
     if draft.internet is not None:
         blocks.append([f"internet {draft.internet}"])
     for comp in draft.components:

@@ -66,7 +66,7 @@ def test_pyproject_tool_table_and_the_nearest_config_wins(tmp_path: Path) -> Non
     ('select = "available"\n', "'select' must be a list of check ids"),
     ('ignore = ["no-such-check"]\n', "'ignore' names unknown check 'no-such-check'"),
     ("k = 0\n", "'k' must be a whole number of at least 1"),
-    ("timeout = -1\n", "'timeout' must be a positive number of seconds"),
+    ("timeout = -1\n", "'timeout' must be a number of seconds greater than 0 and at most 86,400, not -1"),
     ("select = [\n", "is not valid TOML"),
     ('[[overrides]]\nignore = ["no-spof"]\n', "'overrides[0].paths' must be a non-empty list"),
     ('[tool.topocheck]\nselect = ["available"]\n', "'[tool.topocheck]' is the pyproject.toml form; in "

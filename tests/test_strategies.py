@@ -18,17 +18,20 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.strategies import CHECK_IDS, KEYWORDS, mutated, topologies
 
-_COMPONENT_KINDS = {"internet", "dns", "lb", "gateway", "web", "service", "db"}
+_COMPONENT_KINDS = {"internet", "dns", "lb", "gateway", "web", "service", "db", "clients", "job", "external"}
 _TOKEN = re.compile(
     r'"(?:[^"\\\n]|\\["\\])*"'  # string
     r"|(?:tcp|udp)/\d+(?:-\d+)?"  # port
     r"|\d+\.\d+\.\d+\.\d+(?:/\d+)?"  # address or CIDR
+    r"|[0-9A-Fa-f]*:[0-9A-Fa-f:]*(?:/\d+)?"  # IPv6 address or CIDR
+    r"|\d+\.\d+"  # a percentage
     r"|->|[{},;=\n]"
     r"|[A-Za-z_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?"  # name
     r"|\d+"
 )
 _PORT_OR_NUMBER = re.compile(r"^(?:(?:tcp|udp)/\d+(?:-\d+)?|\d+)$")
-_ADDRESS = re.compile(r"^\d+\.\d+\.\d+\.\d+(?:/\d+)?$")
+_ADDRESS = re.compile(r"^(?:\d+\.\d+\.\d+\.\d+|[0-9A-Fa-f]*:[0-9A-Fa-f:]*)(?:/\d+)?$")
+_LIST_KEYS = ("clients", "served-by", "egress")
 
 
 @dataclass
@@ -72,10 +75,12 @@ def statements(tokens: list[str]) -> list[list[str]]:
 
 def _attributes(tokens: list[str]) -> list[list[str]]:
     """Attribute groups: each starts at an attribute keyword."""
-    starts = {"zone", "host", "address", "managed", "listen", "answer", "primary", "replica", "failover"}
+    starts = {"zone", "host", "address", "managed", "listen", "answer", "primary", "replica", "failover",
+              "clients", "served-by", "egress", "availability", "quorum"}
     groups: list[list[str]] = []
     for token in tokens:
-        if token in starts:
+        # `primary` right after `->` or `,` is a listener target (`primary of C`), not a role
+        if token in starts and not (token == "primary" and groups and groups[-1][-1] in ("->", ",")):
             groups.append([token])
         elif token not in ("{", "}", "\n", ";"):
             assert groups, f"stray token {token!r}"
@@ -105,8 +110,13 @@ def _component(decl: Declarations, kind: str, tokens: list[str], cluster: str | 
             decl.references.extend(names)
         elif key == "listen" and "->" in group:
             tail = group[group.index("->") + 1 :]
-            names = [t for t in tail if t != "," and not _PORT_OR_NUMBER.match(t) and t != "any"]
+            names = [t for t in tail if t not in (",", "any", "of", "primary", "replicas", "need")
+                     and not _PORT_OR_NUMBER.match(t)]
             decl.listener_targets.extend(names)
+            decl.references.extend(names)
+        elif key in _LIST_KEYS:
+            names = [t for t in group[1:] if t != ","]
+            info.setdefault(key, []).extend(names)  # type: ignore[union-attr]
             decl.references.extend(names)
     decl.components[name] = info
 
@@ -122,6 +132,11 @@ def read_declarations(text: str) -> Declarations:
             if stmt[1] in decl.zones:
                 decl.duplicates.append(stmt[1])
             decl.zones.add(stmt[1])
+            if "egress" in stmt:
+                tail = stmt[stmt.index("egress") + 1 :]
+                if "region" in tail:
+                    tail = tail[: tail.index("region")]
+                decl.references.extend(t for t in tail if t != ",")
         elif head in _COMPONENT_KINDS:
             _component(decl, head, stmt[1:], None)
         elif head == "cluster":
@@ -131,8 +146,8 @@ def read_declarations(text: str) -> Declarations:
             decl.clusters.add(name)
             body = stmt[stmt.index("{") + 1 : -1]
             for line in statements(body):  # the body's lines, nested blocks kept whole
-                if line[0] == "db":
-                    _component(decl, "db", line[1:], name)
+                if line[0] in ("db", "service"):
+                    _component(decl, line[0], line[1:], name)
         elif head in ("allow", "deny"):
             for token in stmt[1:]:
                 if token not in ("->", ",", "any", "internet") and not _ADDRESS.match(token) \
@@ -150,11 +165,13 @@ def read_declarations(text: str) -> Declarations:
 
 
 def host_units(decl: Declarations) -> set[str]:
-    """Distinct hosts of non-managed, non-internet components."""
+    """Distinct hosts of the components that can fail as hosts: not managed, not the
+    internet, a client group, a job or an external target, not a dns with served-by."""
     return {
         str(info["host"] or f"implicit:{name}")
         for name, info in decl.components.items()
-        if not info["managed"] and info["kind"] != "internet"
+        if not info["managed"] and info["kind"] not in ("internet", "clients", "job", "external")
+        and not info.get("served-by")
     }
 
 
@@ -185,7 +202,7 @@ def test_generated_files_are_well_formed(text: str) -> None:
         if info["host"] is not None:
             assert zone_of_host.setdefault(info["host"], info["zone"]) == info["zone"]
     for source in decl.requirement_sources:
-        assert decl.components[source]["kind"] in ("web", "service")
+        assert decl.components[source]["kind"] in ("web", "service", "job")
     for answer in decl.answers:
         assert answer in decl.clusters or decl.components[answer]["kind"] not in ("dns", "internet")
     for target in decl.listener_targets:

@@ -47,8 +47,9 @@ CUT_BUDGET = 400_000  # term unions before giving up on the term method
 # A term (P, N) stands for "every host in P failed and every host in N live". The set of
 # scenarios in which a node is false is a union of terms; F = P realises a consistent
 # term exactly (P and N disjoint), so a smallest stopping set is a consistent term with
-# the fewest failed hosts. Monotone circuits only ever produce N = {}: then the terms are
-# the classic minimal cut sets.
+# the fewest failed hosts. On a monotone circuit N only ever narrows a term that P alone
+# already stops (a live target that does not serve because something behind it failed):
+# the failed parts are then the classic cut sets.
 Term = tuple  # (frozenset[int], frozenset[int])
 _EMPTY: Term = (frozenset(), frozenset())
 _NONE: frozenset[int] = frozenset()

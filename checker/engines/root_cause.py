@@ -91,7 +91,8 @@ class Finding:
     hint: str
     span: Span
     #: How ``fix`` applies: "replace" the near-miss rule, "insert" above ``rule`` (the deny
-    #: that decides, or the near miss in use), or "append" anywhere (no rule matches them).
+    #: that decides, or the near miss in use), "append" anywhere (no rule matches them), or
+    #: "none" (kind "unreachable": no rule can allow them; the hint says what to change).
     edit: str = "append"
 
     @property
@@ -115,7 +116,7 @@ class Finding:
             "rule": self.rule.line if self.rule else None,
             "denied": _unique(str(d) for d in self.denied),
             "needed_by": self.needed_by,
-            "fix": "; ".join(self.fix),
+            "fix": "; ".join(self.fix) or None,
         }
         related: list[Hop] = []
         if self.rule is not None:
@@ -157,6 +158,9 @@ def _analyse(context) -> list[Finding]:
     matcher = _Matcher(context.policy, topology)
     groups: dict[tuple, list[Denied]] = {}
     for item in denied:
+        if not matcher.pairs(item):
+            groups.setdefault(("unreachable", -1, -1), []).append(item)
+            continue
         miss = matcher.near_miss(item)
         if miss is not None:
             key: tuple = (miss[0], miss[1].index, item.blocker.index if miss[0] == "shadowed" else -1)
@@ -168,7 +172,9 @@ def _analyse(context) -> list[Finding]:
     out: list[Finding] = []
     for (kind, index, _), items in groups.items():
         rule = topology.rules[index] if index >= 0 else None
-        if kind == "missing":
+        if kind == "unreachable":
+            out.extend(_unreachable(context.policy, item) for item in items)
+        elif kind == "missing":
             out.extend(_missing(topology, items))
         elif kind == "deny":
             out.append(_deny(topology, rule, items))
@@ -198,19 +204,24 @@ class _Matcher:
         self.budget -= len(endpoints)
         return [e for e in endpoints if self.policy.endpoint_matches(e, point)]
 
+    def pairs(self, item: Denied) -> list[tuple[Point, Point]]:
+        """The packets the connection may be: pairs of its ends that can reach each other
+        at all, whatever the rules (:func:`checker.policy.reaches`)."""
+        policy = self.policy
+        by_networks = policy.by_networks(item.source)
+        return [(src, dst) for src in policy.source_points(item.source)
+                for dst in policy.destination_points(item.target) if reaches(src, dst, by_networks)]
+
     def near_miss(self, item: Denied) -> tuple[str, Rule] | None:
         """The best near miss over the packets the connection may be (pairs of its ends
         that can reach each other at all); a rule counts as before or after the deny that
         decides that packet first."""
         if self.budget <= 0:
             return None
-        policy, topology = self.policy, self.topology
+        topology = self.topology
         from_internet = item.source == INTERNET or topology.components[item.source].kind is Kind.INTERNET
-        by_networks = policy.by_networks(item.source)
-        pairs = [(src, dst) for src in policy.source_points(item.source)
-                 for dst in policy.destination_points(item.target) if reaches(src, dst, by_networks)]
         best: tuple[int, Rule] | None = None
-        for src, dst in pairs:
+        for src, dst in self.pairs(item):
             first_deny: Rule | None = None
             for rule in topology.rules:
                 if self.budget <= 0:
@@ -323,6 +334,20 @@ def _deny(topology: Topology, rule: Rule, items: list[Denied]) -> Finding:
     message = f"the rule at line {rule.line} denies what the model needs: {_count(items)}"
     return Finding("deny", rule, None, tuple(items), fix, message, f"put {_quoted(fix)} above line {rule.line}",
                    rule.span, "insert")
+
+
+def _unreachable(policy, item: Denied) -> Finding:
+    """A connection no rule can allow: no packet can go between its ends at all."""
+    families = {a.version for p in policy.source_points(item.source) if (a := p.address) is not None}
+    targets = {a.version for p in policy.destination_points(item.target) if (a := p.address) is not None}
+    if families and targets and not families & targets:
+        reason = f"{item.who} and {item.target} have no addresses of one family"
+        hint = f"give {item.target} an address of the family {item.who} has (or the other way round)"
+    else:
+        reason = f"clients on the internet reach only public addresses, and {item.target} has none they can"
+        hint = f"give {item.target} a public address"
+    message = f"no rule can allow {item}: {reason} ({item.why} needs it)"
+    return Finding("unreachable", None, None, (item,), (), message, hint, item.span, "none")
 
 
 def _missing(topology: Topology, items: list[Denied]) -> list[Finding]:
@@ -486,10 +511,21 @@ class AllowingPolicy:
             self.allowed[key] = self.allowed.get(key, PortSet()) | item.ports
 
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
-        extra = self.allowed.get((source, destination))
-        if extra is not None and extra & ports:
+        if self._allows(source, destination, ports):
             return Decision(True)
         return self.policy.connect(source, destination, ports)
+
+    def connect_from(self, src: Point, source: str, destination: str, ports: PortSet) -> Decision:
+        if self._allows(source, destination, ports):
+            return Decision(True)
+        return self.policy.connect_from(src, source, destination, ports)
+
+    def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
+        extra = self.allowed.get((source, destination))
+        return extra is not None and bool(extra & ports)
+
+    def __getattr__(self, name: str):  # everything else is the policy's own
+        return getattr(self.policy, name)
 
 
 def fixed_evaluator(context) -> Evaluator:

@@ -20,10 +20,12 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from ..display import visible, visible_lines
 from ..model import UNZONED, Kind, Role, Topology
 from ..results import Result, Status
 
 FAILED_FILL, FAILED_LINE, PATH_LINE = "#ffd6d6", "#c62828", "#d84315"
+IMPROVED_FILL, IMPROVED_LINE = "#dcedc8", "#2e7d32"  # what a change made better (topocheck diff)
 
 # kind -> (DOT shape, DOT fill, Mermaid opening, Mermaid closing)
 _SHAPES: dict[Kind, tuple[str, str, str, str]] = {
@@ -230,6 +232,7 @@ def _node_failed(topology: Topology, name: str, highlight: Highlight) -> bool:
 
 
 def _dot_id(text: str) -> str:
+    text = visible_lines(text)  # a path or title from the input carries no control character into a label
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -351,12 +354,14 @@ def _dot_legend(mark: Highlight) -> list[str]:
 
 
 def _mermaid_text(text: str) -> str:
-    escaped = text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    escaped = visible_lines(text).replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
     return escaped.replace("\n", "<br/>")
 
 
-def to_mermaid(topology: Topology, results: Sequence[Result] = (), highlight: bool = True) -> str:
-    """The topology as a Mermaid flowchart (node ids ``n0``, ``n1``...)."""
+def to_mermaid(topology: Topology, results: Sequence[Result] = (), highlight: bool = True,
+               improved: Highlight | None = None) -> str:
+    """The topology as a Mermaid flowchart (node ids ``n0``, ``n1``...); the units in
+    ``improved`` (what a change made better) are drawn green unless also failed."""
     mark = highlight_of(topology, results) if highlight else Highlight()
     drawing = drawing_of(topology, mark)
     internet = _internet_of(drawing)
@@ -423,6 +428,14 @@ def to_mermaid(topology: Topology, results: Sequence[Result] = (), highlight: bo
     failed_clusters += [cluster_ids[f"region:{r}"] for r in sorted(mark.regions) if f"region:{r}" in cluster_ids]
     if failed_clusters:
         out.append(f"  class {','.join(failed_clusters)} failedZone")
+    if improved:
+        out.append(f"  classDef improved fill:{IMPROVED_FILL},stroke:{IMPROVED_LINE},stroke-width:3px,color:#000")
+        better = [ids[n] for n in drawing.nodes if n in improved.nodes and not _node_failed(topology, n, mark)]
+        better += [cluster_ids[f"zone:{z}"] for z in sorted(improved.zones - mark.zones) if f"zone:{z}" in cluster_ids]
+        better += [cluster_ids[f"region:{r}"] for r in sorted(improved.regions - mark.regions)
+                   if f"region:{r}" in cluster_ids]
+        if better:
+            out.append(f"  class {','.join(better)} improved")
     if replication:
         out.append(f"  linkStyle {','.join(map(str, replication))} stroke:#00897b")
     if offending:
@@ -475,7 +488,9 @@ def to_html(topology: Topology, results: Sequence[Result], svg: str, path: str) 
     """One self-contained page: the SVG inline, the verdict table, the counterexamples."""
     from .text import describe_fields
 
-    esc = html.escape
+    def esc(text: str) -> str:
+        return html.escape(visible(text))
+
     title = topology.title or path
     rows = []
     for r in results:

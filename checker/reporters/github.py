@@ -6,12 +6,19 @@ the Actions runner expects: in the message ``%``, CR and LF; in properties also
 ``:`` and ``,``. The counterexample follows the message on further lines (an
 annotation's message may span lines). Proved results produce no annotation; a
 plain summary line per file closes the output.
+
+Text from the input (paths, messages, reasons) goes through
+:func:`checker.display.visible` first: no line break or other control character
+from a file name or a comment reaches the log, so no line but an annotation can
+start a workflow command, and each finding is exactly one command.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+from ..baseline import baseline_counts, baseline_state
+from ..display import visible
 from ..results import FileReport, Result, Severity, Status
 from .text import describe_fields, not_checked
 
@@ -36,9 +43,12 @@ def render(reports: Sequence[FileReport]) -> str:
         counts = report.counts()
         suppressed = sum(len(r.extra.get("suppressed", ())) for r in report.results)
         tail = f", {suppressed} suppressed" if suppressed else ""
+        known = baseline_counts([report])
+        if known is not None:
+            tail += f"; baseline: {known['new']} new, {known['unchanged']} known, {known['absent']} fixed"
         stopped = not_checked(report)
-        out.append(f"topocheck: {report.path}: {stopped}" if stopped else
-                   f"topocheck: {report.path}: {counts['proved']} proved, {counts['refuted']} refuted, "
+        out.append(f"topocheck: {visible(report.path)}: {stopped}" if stopped else
+                   f"topocheck: {visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, "
                    f"{counts['unknown']} unknown{tail}")
     return "\n".join(out) + "\n"
 
@@ -47,26 +57,28 @@ def annotations(path: str, result: Result) -> list[str]:
     """The workflow commands for one result (one annotation; a notice per suppression)."""
     out = []
     span = result.span
-    props = [f"file={escape_property(path.replace(chr(92), '/'))}"]
+    file_prop = f"file={escape_property(visible(path).replace(chr(92), '/'))}"
+    props = [file_prop]
     if span is not None:
         props += [f"line={span.line}", f"endLine={span.end_line}", f"col={span.column}"]
         if span.end_line == span.line and span.end_column > span.column:
             props.append(f"endColumn={span.end_column}")
     verdict = "unknown" if result.status is Status.UNKNOWN else "refuted"
+    verdict += {"new": ", new", "unchanged": ", known"}.get(baseline_state(result) or "", "")
     if result.counterexamples or not result.extra.get("suppressed"):
         title = f"topocheck {result.id} ({verdict})"
-        body = [result.message]
+        body = [visible(result.message)]
         for index, cx in enumerate(result.counterexamples, 1):
             body.append(f"counterexample {index}:" if len(result.counterexamples) > 1 else "counterexample:")
-            body.extend(f"  {line}" for line in describe_fields(cx.to_json()))
+            body.extend(f"  {visible(line)}" for line in describe_fields(cx.to_json()))
         if result.hint:
-            body.append(f"hint: {result.hint}")
+            body.append(f"hint: {visible(result.hint)}")
         out.append(f"::{_COMMANDS[result.severity]} {','.join(props + [f'title={escape_property(title)}'])}"
                    f"::{escape_data(chr(10).join(body))}")
     for entry in result.extra.get("suppressed", ()):
         line = entry.get("line") or 1
         title = f"topocheck {result.id} (suppressed)"
-        body = [f"accepted: {entry.get('reason', '')}"] + describe_fields(dict(entry.get("counterexample") or {}))
-        file_prop = f"file={escape_property(path.replace(chr(92), '/'))}"
+        body = [visible(f"accepted: {entry.get('reason', '')}")]
+        body += [visible(line) for line in describe_fields(dict(entry.get("counterexample") or {}))]
         out.append(f"::notice {file_prop},line={line},title={escape_property(title)}::{escape_data(chr(10).join(body))}")
     return out

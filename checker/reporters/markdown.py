@@ -4,28 +4,58 @@ Per file: a table of the checks that ran and their verdicts, each counterexample
 in words, the suppressed findings with their reasons, and a Mermaid flowchart of
 the topology with failed units and offending paths styled (GitHub renders
 Mermaid code blocks). A file with nothing refuted keeps its diagram folded.
+
+The report is posted where anyone can read it, and its text comes from a pull
+request: every piece of it (paths, messages, reasons, tokens) goes through
+:func:`text` or :func:`code`, so it can carry no HTML, no Markdown of its own,
+no line break and no @-mention. A diagram is left out when it would be larger
+than Mermaid draws (``MAX_DIAGRAM_CHARACTERS``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
+from ..display import visible
+from ..limits import MAX_DIAGRAM_CHARACTERS
 from ..results import FileReport, Result, Status
 from .text import describe_fields
 
 _ICONS = {Status.PROVED: "✅ proved", Status.REFUTED: "❌ refuted", Status.UNKNOWN: "❓ unknown"}
+_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
+_HTML = {"&": "&amp;", "<": "&lt;"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def text(value: str) -> str:
+    """Input text as Markdown that shows exactly it: controls escaped, Markdown
+    punctuation backslash-escaped, ``&`` and ``<`` as entities (no HTML tag, no
+    entity of the input's own; a lone ``>`` is plain text where the input can
+    stand, never at the start of a line), and a zero-width space after ``@``
+    (no mention)."""
+    escaped = _PUNCTUATION.sub(r"\\\1", visible(value))
+    escaped = re.sub(r"[&<]", lambda m: _HTML[m.group()], escaped)
+    return escaped.replace("@", "@&#8203;")
+
+
+def code(value: str) -> str:
+    """Input text as one code span: a backtick fence longer than any run inside."""
+    shown = visible(value)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") or not shown.strip() else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
 
 
 def _verdict(result: Result) -> str:
     from ..suppress import fully_suppressed
 
+    from ..baseline import baseline_state
+
+    state = baseline_state(result)
+    known = {"new": ", new", "unchanged": ", known"}.get(state or "", "") if result.status is not Status.PROVED else ""
     if fully_suppressed(result):
-        return "🔕 refuted, suppressed"
-    return _ICONS[result.status]
+        return "🔕 refuted, suppressed" + known
+    return _ICONS[result.status] + known
 
 
 def render(reports: Sequence[FileReport]) -> str:
@@ -42,33 +72,38 @@ def render(reports: Sequence[FileReport]) -> str:
 
 
 def _file_section(report: FileReport) -> list[str]:
-    out = [f"## `{report.path}`", ""]
+    out = [f"## {code(report.path)}", ""]
     if report.skipped:
         out += [f"_{report.skipped}._", ""]
     out += ["| check | verdict | severity | line | message |", "|---|---|---|---|---|"]
     for r in report.results:
         line = f"{r.span.line}" if r.span else ""
-        message = _cell(r.message) + (f" (hint: {_cell(r.hint)})" if r.hint else "")
+        message = text(r.message) + (f" (hint: {text(r.hint)})" if r.hint else "")
         out.append(f"| `{r.id}` | {_verdict(r)} | {r.severity.value} | {line} | {message} |")
     out.append("")
+    out.extend(_absent(report))
     for r in report.results:
         if r.counterexamples:
             where = f" (line {r.span.line})" if r.span else ""
-            out += [f"**`{r.id}`**{where}: {r.message}", ""]
+            out += [f"**`{r.id}`**{where}: {text(r.message)}", ""]
         for index, cx in enumerate(r.counterexamples, 1):
             if len(r.counterexamples) > 1:
                 out.append(f"- counterexample {index}:")
-                out.extend(f"  - {line}" for line in describe_fields(cx.to_json()))
+                out.extend(f"  - {text(line)}" for line in describe_fields(cx.to_json()))
             else:
-                out.extend(f"- {line}" for line in describe_fields(cx.to_json()))
+                out.extend(f"- {text(line)}" for line in describe_fields(cx.to_json()))
         if r.counterexamples:
             out.append("")
         for entry in r.extra.get("suppressed", ()):
-            out.append(f"**`{r.id}` suppressed** at line {entry.get('line')}: {entry.get('reason')}")
+            out.append(f"**`{r.id}` suppressed** at line {entry.get('line')}: {text(str(entry.get('reason')))}")
             out.append("")
-            out.extend(f"- {line}" for line in describe_fields(dict(entry.get("counterexample") or {})))
+            out.extend(f"- {text(line)}" for line in describe_fields(dict(entry.get("counterexample") or {})))
             out.append("")
     mermaid = _diagram(report)
+    if mermaid is not None and len(mermaid) > MAX_DIAGRAM_CHARACTERS:
+        out += [f"_Topology diagram left out: {len(mermaid):,} characters, more than Mermaid draws "
+                f"({MAX_DIAGRAM_CHARACTERS:,})._", ""]
+        mermaid = None
     if mermaid:
         refuted = any(r.status is Status.REFUTED for r in report.results)
         summary = "Topology diagram" + (" (failed units and offending paths in red)" if refuted else "")
@@ -78,9 +113,21 @@ def _file_section(report: FileReport) -> list[str]:
     return out
 
 
+def _absent(report: FileReport) -> list[str]:
+    """The baseline's findings that are gone (they come from a file: escaped)."""
+    from .escape import markdown_text
+
+    if not report.absent:
+        return []
+    out = ["Fixed since the baseline:", ""]
+    for finding in report.absent:
+        out.append(f"- ✅ {markdown_text(str(finding['id']))}: {markdown_text(str(finding['message']))}")
+    return out + [""]
+
+
 def _diagram(report: FileReport) -> str | None:
-    if report.source is None or report.skipped:
-        return None
+    if report.source is None or report.skipped or len(report.source) > 20 * MAX_DIAGRAM_CHARACTERS:
+        return None  # a file this large has a diagram too large to draw: it is not parsed again
     from ..api import load_text
     from .diagram import to_mermaid
 

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from dataclasses import replace
 from pathlib import PurePath, PurePosixPath
 from typing import Any, Sequence
 from urllib.parse import quote
 
 from .. import __version__
+from ..display import json_safe
 from ..model import Span
 from ..results import MISSING, Counterexample, FileReport, Result, Severity, Status
 
@@ -43,6 +46,8 @@ BUILTIN_RULES = {
     "duplicate-name": "A name is declared twice.",
     "invalid-attribute": "An attribute is not valid for its component or check.",
     "io-error": "The file could not be read.",
+    "limit": "The file is over an input limit, or ran out of time or memory before its checks ran; nothing in "
+             "it was checked (spec/LIMITS.md).",
     "internal-error": "topocheck failed on this file; please report it.",
     "unused-suppression": "A '# topocheck: ignore[...]' comment accepted no finding.",
     "invalid-suppression": "A '# topocheck: ignore[...]' comment is malformed or has no reason.",
@@ -57,15 +62,16 @@ def render(reports: Sequence[FileReport]) -> str:
     checks = registry()
     seen: list[str] = []
     for report in reports:
-        for result in report.results:
-            if result.id not in seen:
-                seen.append(result.id)
+        for check_id in [r.id for r in report.results] + [str(f["id"]) for f in report.absent]:
+            if check_id not in seen:
+                seen.append(check_id)
     order = {cid: i for i, cid in enumerate(checks)}
     seen.sort(key=lambda cid: (order.get(cid, len(order)), cid))
     rules = [_rule(cid, checks.get(cid)) for cid in seen]
     index = {cid: i for i, cid in enumerate(seen)}
     results = [sarif for report in reports for result in report.results
                for sarif in _results(report, result, index[result.id])]
+    results += [_absent(report, finding, index[str(finding["id"])]) for report in reports for finding in report.absent]
     artifacts = [{"location": {"uri": _uri(report.path)}} for report in reports]
     document = {
         "$schema": SCHEMA,
@@ -87,7 +93,7 @@ def render(reports: Sequence[FileReport]) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _rule(check_id: str, info) -> dict[str, Any]:
@@ -122,13 +128,14 @@ def _first_paragraph(doc: str) -> str:
 
 
 def _uri(path: str) -> str:
+    """The file's URI, its name's bytes percent-encoded (a name that is not UTF-8 included)."""
     pure = PurePath(path)
     if pure.is_absolute():
         try:
             return pure.as_uri()
         except ValueError:
             pass
-    return quote(PurePosixPath(*pure.parts).as_posix() if pure.parts else path)
+    return quote(os.fsencode(PurePosixPath(*pure.parts).as_posix() if pure.parts else path))
 
 
 def _region(span: Span) -> dict[str, int]:
@@ -155,12 +162,26 @@ def _location(path: str, span: Span | None, message: str | None = None, ident: i
 
 def fingerprint(path: str, result: Result, counterexample: Counterexample | None) -> str:
     """A hash that survives line moves: id, file, and the evidence without line numbers."""
-    if counterexample is not None:
-        evidence: Any = {k: v for k, v in counterexample.fields.items() if k not in ("rules", "explanation")}
+    return fingerprint_of(result.id, path, counterexample.fields if counterexample is not None else None,
+                          result.message)
+
+
+#: Counterexample fields that hold line numbers (or text made of them): left out of fingerprints.
+LINE_FIELDS = frozenset({"rules", "explanation", "rule", "shadowed_by"})
+_LINE_NUMBERS = re.compile(r"\b(lines?) \d+(?:(?:, | and )\d+)*")
+
+
+def fingerprint_of(check_id: str, path: str, fields: dict[str, Any] | None, message: str) -> str:
+    """:func:`fingerprint` on plain data, so a JSON report's result (its ``id``, a
+    counterexample object or null, its ``message``) gives the same value: the check
+    id, the file, and the counterexample's fields without :data:`LINE_FIELDS`, or,
+    with no counterexample, the message with its line numbers masked."""
+    if fields:
+        evidence: Any = {k: v for k, v in fields.items() if k not in LINE_FIELDS}
     else:
-        evidence = result.message
-    text = json.dumps([result.id, PurePath(path).as_posix(), evidence], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        evidence = _LINE_NUMBERS.sub(r"\1 #", message)
+    text = json.dumps([check_id, PurePath(path).as_posix(), evidence], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _results(report: FileReport, result: Result, rule_index: int) -> list[dict[str, Any]]:
@@ -169,12 +190,14 @@ def _results(report: FileReport, result: Result, rule_index: int) -> list[dict[s
     from ..suppress import fully_suppressed
 
     out = [] if fully_suppressed(result) else [_result(report, result, rule_index)]
-    for entry in result.extra.get("suppressed", ()):
+    for position, entry in enumerate(result.extra.get("suppressed", ())):
         source = getattr(entry, "source", None) or Counterexample(dict(entry.get("counterexample") or {}))
         extra = {k: v for k, v in result.extra.items() if k != "suppressed"}
         accepted = replace(result, counterexamples=(source,) if source.fields else (), extra=extra)
         sarif = _result(report, accepted, rule_index)
         line = int(entry.get("line") or 1)
+        if "baseline" in result.extra:
+            sarif["baselineState"] = result.extra["baseline"]["suppressed"][position]
         sarif["suppressions"] = [{
             "kind": "inSource", "status": "accepted", "justification": str(entry.get("reason", "")),
             "location": _location(report.path, Span(report.path, line, 1, line, 1)),
@@ -206,6 +229,8 @@ def _result(report: FileReport, result: Result, rule_index: int) -> dict[str, An
         "message": {"text": message},
         "locations": [_location(report.path, result.span)],
     }
+    if "baseline" in result.extra:  # --baseline: "new" or "unchanged"
+        out["baselineState"] = result.extra["baseline"]["state"]
     related: list[dict[str, Any]] = []
     flows: list[dict[str, Any]] = []
     for cx_index, counterexample in enumerate(result.counterexamples, 1):
@@ -244,3 +269,28 @@ def _result(report: FileReport, result: Result, rule_index: int) -> dict[str, An
         properties["hint"] = result.hint
     out["properties"] = properties
     return out
+
+
+def _absent(report: FileReport, finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
+    """A finding of the baseline that is gone: ``baselineState: absent``, where it was."""
+    where = finding.get("location") or {}
+
+    def number(key: str) -> int:
+        value = where.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 1
+
+    span = Span(report.path, number("line"), number("column"), number("end_line"), number("end_column"))
+    properties: dict[str, Any] = {"status": str(finding.get("status"))}
+    if finding.get("counterexample"):
+        properties["counterexamples"] = [finding["counterexample"]]
+    return {
+        "ruleId": str(finding["id"]),
+        "ruleIndex": rule_index,
+        "kind": "pass",
+        "level": "none",
+        "message": {"text": f"fixed since the baseline: {finding.get('message', '')}"},
+        "locations": [_location(report.path, span)],
+        "baselineState": "absent",
+        "partialFingerprints": {"topocheck/v1": str(finding.get("fingerprint", ""))},
+        "properties": properties,
+    }

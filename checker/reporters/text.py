@@ -1,10 +1,18 @@
 """``--format text``: compiler-style lines, the source line with a caret, the
-counterexample indented beneath, and a one-line summary per file."""
+counterexample indented beneath, and a one-line summary per file.
+
+Text from the input (paths, messages, source lines, reasons) is shown through
+:func:`checker.display.visible`, so a control character is printed as an escape,
+never acted on; a source line wider than ``MAX_ECHO_COLUMNS`` is cut around the
+caret, so many findings on one long line do not repeat it whole.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..display import visible
+from ..limits import MAX_ECHO_COLUMNS
 from ..results import FileReport, Result, Status
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "note": "\033[1;36m", "proved": "\033[1;32m"}
@@ -14,11 +22,12 @@ _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 def render(reports: Sequence[FileReport], colour: bool = False) -> str:
     out: list[str] = []
     for report in reports:
-        lines = (report.source or "").split("\n")
+        lines = report.source.split("\n") if report.source is not None else []  # nothing to echo when unread
         for result in report.results:
             if result.status is Status.PROVED:
                 continue
             out.extend(_finding(report.path, result, lines, colour))
+        out.extend(_absent(report))
         out.append(_summary(report, colour))
     if len(reports) > 1:
         out.append(_total(reports, colour))
@@ -59,23 +68,56 @@ def _finding(path: str, result: Result, lines: list[str], colour: bool) -> list[
     code = _COLOURS[result.severity.value]
     if fully_suppressed(result):
         label, code = "suppressed", _DIM
-    head = f"{path}:{line}:{column}: {_paint(f'{label}[{result.id}]', code, colour)} {result.message}"
+    from ..baseline import baseline_state, counterexample_states
+
+    state = baseline_state(result)
+    known = f" ({_BASELINE_WORDS[state]})" if state else ""
+    head = (f"{visible(path)}:{line}:{column}: {_paint(f'{label}[{result.id}]', code, colour)}{known} "
+            f"{visible(result.message)}")
     out = [head]
     if span and 1 <= span.line <= len(lines):
         source = lines[span.line - 1].rstrip("\r").expandtabs(1)
         width = max(1, (span.end_column - span.column) if span.end_line == span.line else len(source) - span.column + 1)
-        out.append(f"  {span.line:>4} | {source}")
-        out.append(f"       | {' ' * (span.column - 1)}{_paint('^' * width, code, colour)}")
+        shown, offset, marks = echo(source, span.column - 1, width)
+        out.append(f"  {span.line:>4} | {shown}")
+        out.append(f"       | {' ' * offset}{_paint('^' * marks, code, colour)}")
     if result.hint and not fully_suppressed(result):
-        out.append(f"       = hint: {result.hint}")
+        out.append(f"       = hint: {visible(result.hint)}")
+    states = counterexample_states(result)
     for index, counterexample in enumerate(result.counterexamples, 1):
         prefix = f"counterexample {index}" if len(result.counterexamples) > 1 else "counterexample"
+        if len(states) > 1:
+            prefix += f" ({_BASELINE_WORDS[states[index - 1]]})"
         out.append(f"    {_paint(prefix, _BOLD, colour)}:")
-        out.extend(f"      {text}" for text in describe_fields(counterexample.to_json()))
+        out.extend(f"      {visible(text)}" for text in describe_fields(counterexample.to_json()))
     for entry in result.extra.get("suppressed", ()):
-        out.append(f"    {_paint('suppressed', _BOLD, colour)} (line {entry.get('line')}): {entry.get('reason')}")
-        out.extend(f"      {text}" for text in describe_fields(dict(entry.get("counterexample") or {})))
+        reason = visible(str(entry.get("reason")))
+        out.append(f"    {_paint('suppressed', _BOLD, colour)} (line {entry.get('line')}): {reason}")
+        out.extend(f"      {visible(text)}" for text in describe_fields(dict(entry.get("counterexample") or {})))
     return out
+
+
+def echo(source: str, start: int, width: int) -> tuple[str, int, int]:
+    """The source line as shown under a finding, where the caret starts in it and
+    how many carets: ``source[start:start + width]`` is marked. Control characters
+    are escaped (the caret follows the escape's width); a line wider than
+    ``MAX_ECHO_COLUMNS`` is cut around the mark, with ``...`` where it was cut."""
+    before = visible(source[:start])
+    marked = visible(source[start:start + width]) or " "
+    after = visible(source[start + width:])
+    shown = before + marked + after
+    offset, marks = len(before), len(marked)
+    if len(shown) <= MAX_ECHO_COLUMNS:
+        return shown, offset, marks
+    marks = min(marks, MAX_ECHO_COLUMNS // 2)
+    first = max(0, min(offset - (MAX_ECHO_COLUMNS - marks) // 2, len(shown) - MAX_ECHO_COLUMNS))
+    last = first + MAX_ECHO_COLUMNS
+    window = shown[first:last]
+    if first > 0:
+        window, offset = "..." + window, offset - first + 3
+    if last < len(shown):
+        window += "..."
+    return window, offset, marks
 
 
 def describe_fields(fields: dict[str, Any]) -> list[str]:
@@ -103,9 +145,10 @@ _PROBLEM_NAMES = {"syntax": "syntax error", "io-error": "read error", "limit": "
 
 
 def not_checked(report: FileReport) -> str | None:
-    """For a file no check ran on, what stopped them: "1 syntax error, no check ran"."""
-    if not report.skipped:
-        return None
+    """For a file that could not be loaded, what stopped it instead of verdict counts:
+    "1 syntax error (the file has errors, so no check ran)"."""
+    if not report.skipped or not report.results or any(r.status is not Status.REFUTED for r in report.results):
+        return None  # a file stopped by a run limit keeps its counts: its result is unknown
     counts: dict[str, int] = {}
     for result in report.results:
         counts[result.id] = counts.get(result.id, 0) + 1
@@ -113,15 +156,15 @@ def not_checked(report: FileReport) -> str | None:
     for check_id, count in counts.items():
         name = _PROBLEM_NAMES.get(check_id, check_id.replace("-", " "))
         parts.append(f"{count} {name}{'s' if count != 1 else ''}")
-    return f"{', '.join(parts)}, no check ran"
+    return f"{', '.join(parts)} ({report.skipped})"
 
 
 def _summary(report: FileReport, colour: bool) -> str:
     stopped = not_checked(report)
     if stopped is not None:
-        return f"{report.path}: {stopped}"
+        return f"{visible(report.path)}: {stopped}"
     counts = report.counts()
-    text = f"{report.path}: {counts['proved']} proved, {counts['refuted']} refuted, {counts['unknown']} unknown"
+    text = f"{visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, {counts['unknown']} unknown"
     proved = []
     for r in report.results:
         if r.status is Status.PROVED:
@@ -135,4 +178,25 @@ def _summary(report: FileReport, colour: bool) -> str:
     suppressed = _suppressed_count(report)
     if suppressed:
         text += f"; {suppressed} suppressed"
+    from ..baseline import baseline_counts
+
+    counts = baseline_counts([report])
+    if counts is not None:
+        text += f"; baseline: {counts['new']} new, {counts['unchanged']} known, {counts['absent']} fixed"
     return text
+
+
+#: How a baseline state reads next to a finding.
+_BASELINE_WORDS = {"new": "new", "unchanged": "known"}
+
+
+def _absent(report: FileReport) -> list[str]:
+    """The baseline's findings that are gone (they come from a file: escaped)."""
+    from .escape import control
+
+    out = []
+    for finding in report.absent:
+        line = finding.get("location", {}).get("line", "?")
+        out.append(control(f"{report.path}: fixed since the baseline: {finding['severity']}[{finding['id']}] "
+                           f"{finding['message']} (was at line {line})"))
+    return out
