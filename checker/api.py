@@ -10,6 +10,7 @@ from typing import Iterable
 from .build import build
 from .checks import CheckInfo, known_params, registry
 from .context import Context, InternalError, Options
+from . import progress
 from .engines.root_cause import RUNNING_KEY
 from .limits import (DEFAULT_LIMITS, LIMIT_ID, MAX_RESOLUTION_ERRORS, CheckTimeout, Limits, count_results, deadline,
                      expired_reason, file_time_reason, run_limit_result, run_time_reason, text_size_result, time_left)
@@ -81,6 +82,7 @@ def check_topology(
     results: list[Result] = []
     with file_deadline(options):
         for info, request in runs:
+            progress.check_started(info.id)
             left = time_left()
             if left is not None and left <= 0:
                 results.append(run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this "

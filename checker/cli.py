@@ -26,6 +26,7 @@ from . import __version__, limits
 from .api import OUT_OF_MEMORY, check_text, file_deadline, unchecked
 from .config import ConfigCache, ConfigError
 from .context import Options
+from . import progress
 from .display import visible
 from .files import NotRegular, TooLarge, leaves, read_regular, same_file, walk, write_atomically
 from .limits import (DEFAULT_LIMITS, DEFAULT_MEMORY_MB, LIMIT_ID, MIN_MEMORY_MB, CheckTimeout, apply_memory_limit,
@@ -258,7 +259,8 @@ def _check(args: argparse.Namespace) -> int:
         job = job_for(path, configs, args.timeout, select, ignore, deadline=run_deadline,
                       total_timeout=args.total_timeout, verbose=args.verbose)
         jobs.append(job + (None if args.allow_outside_symlinks else folder,))
-    reports = check_files(jobs, args.jobs)
+    with progress.showing(sys.stderr, [visible(str(job[0])) for job in jobs]):
+        reports = check_files(jobs, args.jobs)
     from .review.command import baseline_step
 
     reports = baseline_step(args, reports)
@@ -405,7 +407,12 @@ def check_files(jobs: Sequence[FileJob], processes: int | None = None) -> list[F
     from . import pool
 
     if not jobs or (workers <= 1 and cap is None) or not pool.available():
-        return [check_file(job) for job in jobs]
+        reports = []
+        for index, job in enumerate(jobs):
+            progress.file_started(index)
+            reports.append(check_file(job))
+            progress.file_done(index)
+        return reports
     deadline = next((job[1].deadline for job in jobs if job[1].deadline is not None), None)
     return pool.run(jobs, _work, workers, memory_mb=cap, time_limit=_time_limit, lost=_lost, deadline=deadline,
                     not_started=not_started)
