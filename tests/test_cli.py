@@ -164,3 +164,49 @@ def test_python_dash_m_works(tree):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"][0]["path"].endswith("good.topo")
+
+
+# -- the first hour -----------------------------------------------------------
+
+
+def test_select_keeps_available(tree, capsys):
+    code, doc = run_json(capsys, "--select", "private-db", str(tree / "good.topo"))
+    assert [r["id"] for r in doc["files"][0]["results"]] == ["available", "private-db"]
+    code, doc = run_json(capsys, "--select", "private-db", "--ignore", "available", str(tree / "good.topo"))
+    assert [r["id"] for r in doc["files"][0]["results"]] == ["private-db"]
+
+
+def test_a_misspelt_check_id_gets_did_you_mean(tree, capsys):
+    assert main(["check", "--select", "nospof", str(tree)]) == 2
+    assert capsys.readouterr().err.startswith(
+        "topocheck: error: unknown check 'nospof'; did you mean 'no-spof'? (known: ")
+
+
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_a_folder_without_topology_files_is_nothing_to_check(tmp_path, capsys, command):
+    (tmp_path / "notes.txt").write_text("not a topology")
+    assert main([command, str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"topocheck: error: no *.topo files found in '{tmp_path}': nothing to check\n"
+
+
+def test_a_file_that_does_not_parse_says_no_check_ran(tmp_path, capsys):
+    bad = tmp_path / "bad.topo"
+    bad.write_text("web w {\n  zone a\nallow internet -> w\n")
+    assert main(["check", str(bad)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{bad}:1:7: error[syntax] unclosed '{{'")
+    assert lines[-1] == f"{bad}: 1 syntax error (the file has errors, so no check ran)"
+
+
+def test_explain_without_an_id_lists_every_check(capsys):
+    from checker.checks import registry
+
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("the checks, in report order (topocheck explain ID for one):\n")
+    for info in registry().values():
+        assert any(line.split()[:1] == [info.id] and line.rstrip().endswith(info.summary.replace("`", ""))
+                   for line in out.splitlines()), info.id
+    assert "\n  syntax " in out and "\nreported by topocheck itself:\n" in out
