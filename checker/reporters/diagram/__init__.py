@@ -20,8 +20,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from ..model import UNZONED, Kind, Role, Topology
-from ..results import Result, Status
+from ...model import UNZONED, Kind, Role, Topology
+from ...results import Result, Status
 
 FAILED_FILL, FAILED_LINE, PATH_LINE = "#ffd6d6", "#c62828", "#d84315"
 
@@ -473,7 +473,7 @@ th { background: #f0f4f8; }
 
 def to_html(topology: Topology, results: Sequence[Result], svg: str, path: str) -> str:
     """One self-contained page: the SVG inline, the verdict table, the counterexamples."""
-    from .text import describe_fields
+    from ..text import describe_fields
 
     esc = html.escape
     title = topology.title or path
