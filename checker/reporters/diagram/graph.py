@@ -1,0 +1,230 @@
+"""The drawing's structure, shared by every diagram format.
+
+Nodes are components, clusters, and the internet (declared, or added when a
+counterexample's packet starts there); boxes are regions, zones and shared
+hosts, nested; edges are DNS answers, listener forwards (labelled with their
+ports), requirements (labelled with their verb), replication and cluster
+membership, in that order, then the hops a counterexample needs that the model
+has no edge for. Everything is in declaration order, so the same file gives the
+same drawing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from ...model import UNZONED, Kind, Role, Topology
+
+INTERNET_NODE = "internet"
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str  # the component's or cluster's name
+    kind: str  # a Kind value, "cluster", or "internet" for the implicit internet
+    lines: tuple[str, ...]  # the label: name first, then details
+    box: str | None  # the innermost box holding it
+
+
+@dataclass(frozen=True)
+class Box:
+    id: str  # "region:R", "zone:Z", "host:H"
+    level: str  # region | zone | host
+    title: str
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class Edge:
+    id: str  # "e0", "e1", ... in drawing order
+    source: str
+    target: str
+    kind: str  # a key of styles.EDGES
+    label: str
+
+
+@dataclass(frozen=True)
+class ExtraHop:
+    """A hop a counterexample draws that the model has no edge for."""
+
+    source: str
+    target: str
+    kind: str  # packet | write | connection
+    label: str
+
+
+@dataclass(frozen=True)
+class Graph:
+    title: str
+    nodes: tuple[Node, ...]
+    boxes: tuple[Box, ...]
+    edges: tuple[Edge, ...]
+
+    def node(self, name: str) -> Node | None:
+        return self._nodes.get(name)
+
+    @property
+    def _nodes(self) -> dict[str, Node]:
+        cached = self.__dict__.get("_node_index")
+        if cached is None:
+            cached = {n.id: n for n in self.nodes}
+            object.__setattr__(self, "_node_index", cached)
+        return cached
+
+    def edges_between(self, source: str, target: str) -> list[Edge]:
+        return [e for e in self.edges if e.source == source and e.target == target]
+
+
+def internet_of(topology: Topology) -> str | None:
+    """The declared internet component, if any."""
+    return next((n for n, c in topology.components.items() if c.kind is Kind.INTERNET), None)
+
+
+def graph_of(topology: Topology, extras: Iterable[ExtraHop] = ()) -> Graph:
+    """The nodes, boxes and edges of a topology, with ``extras`` added after the model's edges."""
+    extras = list(dict.fromkeys(extras))
+    internet = internet_of(topology)
+    needs_internet = any(INTERNET_NODE in (h.source, h.target) for h in extras)
+    if internet is None and needs_internet:
+        internet = INTERNET_NODE
+
+    boxes = _boxes(topology)
+    box_ids = {b.id for b in boxes}
+    nodes: list[Node] = []
+    if internet == INTERNET_NODE and INTERNET_NODE not in topology.components:
+        nodes.append(Node(INTERNET_NODE, "internet", ("internet",), None))
+    for name, comp in topology.components.items():
+        nodes.append(Node(name, comp.kind.value, component_lines(topology, name), _box_of(topology, name, box_ids)))
+    for name, cluster in topology.clusters.items():
+        if cluster.implicit:
+            continue
+        boxes_of_members = {_box_of(topology, m, box_ids) for m in cluster.members}
+        nodes.append(Node(name, "cluster", (name, f"cluster, failover {cluster.failover.value}"),
+                          _common_box(boxes_of_members, {b.id: b for b in boxes})))
+    names = {n.id for n in nodes}
+
+    edges: list[Edge] = []
+
+    def add(source: str, target: str, kind: str, label: str) -> None:
+        edges.append(Edge(f"e{len(edges)}", source, target, kind, label))
+
+    if internet is not None:
+        for name, comp in topology.components.items():
+            if comp.kind is Kind.DNS:
+                add(internet, name, "entry", "resolves")
+    for name, comp in topology.components.items():
+        for answer in comp.answers:
+            add(name, answer, "answer", "answer")
+        for listener in comp.listeners:
+            ports = str(listener.ports)
+            label = f"{ports} -> {listener.target_ports}" if listener.target_ports is not None else ports
+            for target in listener.targets:
+                add(name, target, "forward", label)
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for req in topology.requirements:
+        for index, target in enumerate(req.targets):
+            order = f" #{index + 1}" if len(req.targets) > 1 else ""
+            kind = "optional" if req.optional else "requirement"
+            text = req.verb.value + order + (" (optional)" if req.optional else "")
+            merged.setdefault((req.source, target, kind), []).append(text)
+    for (source, target, kind), texts in merged.items():
+        add(source, target, kind, ", ".join(dict.fromkeys(texts)))
+    for name, cluster in topology.clusters.items():
+        for member in cluster.members:
+            comp = topology.components[member]
+            if comp.role is Role.REPLICA:
+                source = comp.replica_of or cluster.primary
+                if source:
+                    add(source, member, "replication", "replicates")
+            if not cluster.implicit:
+                add(name, member, "member", "")
+    present = {(e.source, e.target) for e in edges}
+    for edge in [e for e in edges if e.kind == "member"]:  # a hop into a member may go through its cluster
+        present.update((e.source, edge.target) for e in edges if e.target == edge.source)
+    for hop in extras:
+        source = internet if hop.source == INTERNET_NODE and internet else hop.source
+        if source in names and hop.target in names and (source, hop.target) not in present:
+            add(source, hop.target, hop.kind, hop.label)
+            present.add((source, hop.target))
+    return Graph(topology.title or topology.path, tuple(nodes), tuple(boxes), tuple(edges))
+
+
+def component_lines(topology: Topology, name: str) -> tuple[str, ...]:
+    """A component's label: its name; kind, role, managed and host; its addresses."""
+    comp = topology.components[name]
+    detail = [comp.kind.value]
+    if comp.role is not None:
+        detail.append(comp.role.value if comp.replica_of is None else f"replica of {comp.replica_of}")
+    if comp.managed:
+        detail.append("managed")
+    if comp.host is not None:
+        detail.append(f"host {comp.host}")
+    lines = [name, ", ".join(detail)]
+    if comp.addresses:
+        lines.append(" ".join(str(a) for a in comp.addresses))
+    return tuple(lines)
+
+
+def _boxes(topology: Topology) -> list[Box]:
+    """Regions, zones (inside their region) and hosts shared by several components (inside their zone)."""
+    out: list[Box] = []
+    regions: list[str] = []
+    for zone in topology.zones.values():
+        if zone.region is not None and zone.region not in regions:
+            regions.append(zone.region)
+    out.extend(Box(f"region:{r}", "region", f"region {r}", None) for r in regions)
+    for zone in topology.zones.values():
+        parent = f"region:{zone.region}" if zone.region is not None else None
+        out.append(Box(f"zone:{zone.name}", "zone", f"zone {zone.name}", parent))
+    zones_declared = bool(topology.zones)
+    if zones_declared and any(_unzoned(topology, n) for n in topology.components):
+        out.append(Box(f"zone:{UNZONED}", "zone", "unzoned (one place)", None))
+    hosts: dict[str, list[str]] = {}
+    for name, comp in topology.components.items():
+        if comp.host is not None:
+            hosts.setdefault(comp.host, []).append(name)
+    for host, members in hosts.items():
+        if len(members) < 2:
+            continue
+        zone = topology.zone_of(members[0])
+        parent = f"zone:{zone}" if (zone != UNZONED or zones_declared) else None
+        out.append(Box(f"host:{host}", "host", f"host {host}", parent))
+    return out
+
+
+def _unzoned(topology: Topology, name: str) -> bool:
+    comp = topology.components[name]
+    return comp.kind is not Kind.INTERNET and not comp.managed and topology.zone_of(name) == UNZONED
+
+
+def _box_of(topology: Topology, name: str, box_ids: set[str]) -> str | None:
+    comp = topology.components[name]
+    if comp.kind is Kind.INTERNET:
+        return None
+    if comp.host is not None and f"host:{comp.host}" in box_ids:
+        return f"host:{comp.host}"
+    zone = topology.zone_of(name)
+    if zone == UNZONED and comp.managed:
+        return None
+    box = f"zone:{zone}"
+    return box if box in box_ids else None
+
+
+def _common_box(members: set[str | None], boxes: dict[str, Box]) -> str | None:
+    """The innermost box holding every one of ``members``' boxes."""
+    chains = []
+    for box in members:
+        chain: list[str] = []
+        while box is not None:
+            chain.append(box)
+            box = boxes[box].parent
+        chains.append(chain[::-1])
+    if not chains or any(not c for c in chains):
+        return None
+    common: str | None = None
+    for level in zip(*chains):
+        if len(set(level)) != 1:
+            break
+        common = level[0]
+    return common
