@@ -34,6 +34,8 @@ for L labels in it.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -189,29 +191,35 @@ class Layout:
 
 def overlapping_labels(layout: Layout) -> list[tuple[Text, Text]]:
     """Every pair of labels whose boxes overlap (the layout promises none)."""
-    texts = sorted(layout.texts(), key=lambda t: (t.rect.x, t.rect.y))
-    out = []
-    for i, a in enumerate(texts):
-        for b in texts[i + 1:]:
-            if b.rect.x >= a.rect.right:
-                break
-            if a.rect.overlaps(b.rect):
-                out.append((a, b))
-    return out
+    cell_w, cell_h = 120.0, 40.0
+    texts = layout.texts()
+    cells: dict[tuple[int, int], list[int]] = {}
+    for index, t in enumerate(texts):
+        for cx in range(int(t.rect.x // cell_w), int(t.rect.right // cell_w) + 1):
+            for cy in range(int(t.rect.y // cell_h), int(t.rect.bottom // cell_h) + 1):
+                cells.setdefault((cx, cy), []).append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in cells.values():
+        for n, i in enumerate(members):
+            for j in members[n + 1:]:
+                if (i, j) not in pairs and texts[i].rect.overlaps(texts[j].rect):
+                    pairs.add((i, j))
+    return [(texts[i], texts[j]) for i, j in sorted(pairs)]
 
 
 def labels_on_shapes(layout: Layout) -> list[tuple[Text, str]]:
     """Edge labels that lie on a node's shape or a box's title (the layout promises none)."""
+    labels = [e.label for e in layout.edges.values() if e.label is not None]
+    shapes = [(n.rect, n.node.id) for n in layout.nodes.values()] + [(b.title.rect, b.id) for b in layout.boxes.values()]
+    shapes.sort(key=lambda s: s[0].x)
+    starts = [r.x for r, _ in shapes]
+    widest = max((r.w for r, _ in shapes), default=0.0)
     out = []
-    for edge in layout.edges.values():
-        if edge.label is None:
-            continue
-        for node in layout.nodes.values():
-            if edge.label.rect.overlaps(node.rect):
-                out.append((edge.label, node.node.id))
-        for box in layout.boxes.values():
-            if edge.label.rect.overlaps(box.title.rect):
-                out.append((edge.label, box.id))
+    for label in labels:
+        first = bisect.bisect_left(starts, label.rect.x - widest)
+        for rect, what in shapes[first:bisect.bisect_left(starts, label.rect.right)]:
+            if label.rect.overlaps(rect):
+                out.append((label, what))
     return out
 
 
@@ -463,6 +471,10 @@ class _Layouter:
         self.rel_box: dict[str, float] = {}  # box -> left, relative to its parent's content left
         self.box_w: dict[str, float] = {}
         self.rel_item: dict[str, float] = {}
+        self.box_left: dict[str, float] = {}
+        self.items_in: dict[str | None, list[str]] = {None: [], **{b: [] for b in self.span}}
+        for ident, item in self.items.items():
+            self.items_in[item.box].append(ident)
         width = self._arrange(None, None)
         self.content_w = width
         self._settle(None, MARGIN)
@@ -546,12 +558,10 @@ class _Layouter:
         return x
 
     def _settle(self, box: str | None, content_left: float) -> None:
-        for ident, item in self.items.items():
-            if item.box == box:
-                item.x = content_left + self.rel_item[ident]
+        for ident in self.items_in[box]:
+            self.items[ident].x = content_left + self.rel_item[ident]
         for child in self.children.get(box, []):
             left = content_left + self.rel_box[child]
-            self.box_left = getattr(self, "box_left", {})
             self.box_left[child] = left
             self._settle(child, left + BOX_PAD)
 
@@ -620,21 +630,28 @@ class _Layouter:
         for seg in self.segments:
             by_gap.setdefault(seg.gap, []).append(seg)
         for segs in by_gap.values():
-            uppers = {(round(s.upper.x), s.upper.group) for s in segs}
+            uppers = sorted({(round(s.upper.x), s.upper.group) for s in segs}, key=lambda u: u[0])
+            xs = [x for x, _ in uppers]
+            by_lower: dict[tuple, list[_Segment]] = {}
+            for seg in segs:
+                by_lower.setdefault(seg.lower.group, []).append(seg)
+
+            def near(x: float) -> list[tuple[float, tuple]]:
+                return uppers[bisect.bisect_left(xs, x - 4):bisect.bisect_right(xs, x + 4)]
+
             for seg in segs:
                 end = seg.lower
                 item = self.items[end.item]
                 if end.side != "top" or item.node is None:
                     continue
-                clash = [x for x, group in uppers if abs(x - end.x) < 4 and group != seg.upper.group]
-                if clash:
+                if any(abs(x - end.x) < 4 and group != seg.upper.group for x, group in near(end.x)):
                     lo, hi = _port_range(item.node.shape, item.x, item.w)
                     lo, hi = _clear_of(lo, hi, self._titles_over(item))
                     for shift in (7, -7, 14, -14, 21, -21):
-                        if lo <= end.x + shift <= hi and all(abs(x - end.x - shift) >= 4 for x, _ in uppers):
-                            for other in segs:  # the whole port moves
-                                if other.lower.group == end.group:
-                                    other.lower.x = round(end.x + shift, 1)
+                        moved = round(end.x + shift, 1)
+                        if lo <= moved <= hi and all(abs(x - moved) >= 4 for x, _ in near(moved)):
+                            for other in by_lower[end.group]:  # the whole port moves
+                                other.lower.x = moved
                             break
 
     # -- tracks -----------------------------------------------------------------------------
@@ -652,23 +669,23 @@ class _Layouter:
                 xs = [x for s in net for x in (s.upper.x, s.lower.x)]
                 spans.append((min(xs), max(xs), net))
             spans.sort(key=lambda t: (t[0], t[1], t[2][0].edge))
-            ends: list[float] = []
+            free: list[tuple[float, int]] = []  # (where a track's last net ends, track)
+            count = 0
             for lo, hi, net in spans:
-                track = next((t for t, end in enumerate(ends) if end + 8 < lo), None)
-                if track is None:
-                    track = len(ends)
-                    ends.append(hi)
+                if free and free[0][0] + 8 < lo:
+                    _, track = heapq.heappop(free)
                 else:
-                    ends[track] = hi
+                    track, count = count, count + 1
+                heapq.heappush(free, (hi, track))
                 for seg in net:
                     seg.track = track
-            self.track_count[gap] = len(ends)
+            self.track_count[gap] = count
 
     # -- labels -------------------------------------------------------------------------------
 
     def _labels(self) -> None:
         """One label per port group, packed into the band beside its port."""
-        self.band_lines: dict[tuple[int, str], list[list[tuple[float, float]]]] = {}
+        self.band_lines: dict[tuple[int, str], int] = {}  # (row, band) -> lines of labels
         self.label_at: dict[str, tuple[int, str, float, int]] = {}  # edge -> (row, band, x, line)
         ends_of: dict[str, list[_End]] = {}
         for seg in self.segments:
@@ -690,34 +707,37 @@ class _Layouter:
             else:
                 owner = source_end if edge.kind in LABEL_AT_SOURCE else target_end
             owners.setdefault(owner.group, (owner, edge.id))
-        verticals = self._band_verticals()
-        walls = self._band_walls()
+        verticals = {key: sorted(x for x, _ in found) for key, found in self._band_verticals().items()}
+        walls = {key: sorted(found) for key, found in self._band_walls().items()}
+        labels = {e.id: e.label for e in self.graph.edges}
+        lines_of: dict[tuple[int, str], list[_Line]] = {}
         for group, (end, edge_id) in sorted(owners.items(), key=lambda kv: (kv[1][0].x, kv[1][1])):
             item = self.items[end.item]
             band = "below" if end.side == "bottom" else "above"
             key = (item.row, band)
-            text = next(e.label for e in self.graph.edges if e.id == edge_id)
-            w = text_width(text, EDGE_SIZE)
-            lines = self.band_lines.setdefault(key, [])
-            others = [x for x, g in verticals.get(key, []) if g != group]
+            w = text_width(labels[edge_id], EDGE_SIZE)
+            lines = lines_of.setdefault(key, [])
+            crossing, walled = verticals.get(key, []), walls.get(key, [])
             best = None
             for line in range(len(lines) + 1):
                 for shift, x1 in _candidates(end.x, w):
                     if x1 < MARGIN / 2:
                         continue
                     x2 = x1 + w
-                    if line < len(lines) and any(x1 < b2 + 6 and a2 < x2 + 6 for a2, b2 in lines[line]):
+                    if line < len(lines) and lines[line].blocks(x1 - 6, x2 + 6):
                         continue
-                    crossings = sum(1 for x in others if x1 - 2 < x < x2 + 2)
-                    walls_hit = sum(1 for x in walls.get(key, []) if x1 - 3 < x < x2 + 3)
+                    # the port's own line is at end.x, outside every candidate
+                    crossings = _count_between(crossing, x1 - 2, x2 + 2)
+                    walls_hit = _count_between(walled, x1 - 3, x2 + 3)
                     cost = 10 * crossings + 4 * walls_hit + 3 * line + shift
                     if best is None or cost < best[0]:
                         best = (cost, line, x1)
             assert best is not None
             _, line, x1 = best
             if line == len(lines):
-                lines.append([])
-            lines[line].append((x1, x1 + w))
+                lines.append(_Line())
+            lines[line].add(x1, x1 + w)
+            self.band_lines[key] = len(lines)
             self.label_at[edge_id] = (item.row, band, x1, line)
 
     def _band_verticals(self) -> dict[tuple[int, str], list[tuple[float, tuple]]]:
@@ -761,6 +781,9 @@ class _Layouter:
         for box, (lo, hi) in self.span.items():
             starting.setdefault(lo, []).append(box)
             ending.setdefault(hi, []).append(box)
+        heights: dict[int, float] = {}
+        for item in self.items.values():
+            heights[item.row] = max(heights.get(item.row, 0.0), item.h)
         row_top: list[float] = []
         row_h: list[float] = []
         box_top: dict[str, float] = {}
@@ -774,13 +797,13 @@ class _Layouter:
                 box_top[box] = y + depths.index(self.depth[box]) * STRIP
             y += len(depths) * STRIP
             band_top[(row, "above")] = y
-            y += len(self.band_lines.get((row, "above"), [])) * LABEL_PITCH + 4
+            y += self.band_lines.get((row, "above"), 0) * LABEL_PITCH + 4
             row_top.append(y)
-            height = max((i.h for i in self.items.values() if i.row == row), default=0.0)
+            height = heights.get(row, 0.0)
             row_h.append(height)
             y += height
             band_top[(row, "below")] = y + 2
-            y += len(self.band_lines.get((row, "below"), [])) * LABEL_PITCH + 4
+            y += self.band_lines.get((row, "below"), 0) * LABEL_PITCH + 4
             tracks = self.track_count.get(row, 0)
             gap_start = y
             for t in range(tracks):
@@ -792,7 +815,7 @@ class _Layouter:
             y += len(depths) * BOTTOM
             if row < self.rows - 1:
                 next_titles = len({self.depth[b] for b in starting.get(row + 1, [])}) * STRIP
-                next_band = len(self.band_lines.get((row + 1, "above"), [])) * LABEL_PITCH + 4
+                next_band = self.band_lines.get((row + 1, "above"), 0) * LABEL_PITCH + 4
                 short = MIN_GAP - (y - row_top[row] - height + next_titles + next_band)
                 if short > 0:  # room to breathe: spread the tracks over the extra space
                     for t in range(tracks):
@@ -847,7 +870,7 @@ class _Layouter:
                 row, band, x1, line = self.label_at[edge.id]
                 y1 = band_top[(row, band)] + line * LABEL_PITCH
                 if band == "above":  # lines count up from the row
-                    count = len(self.band_lines[(row, band)])
+                    count = self.band_lines[(row, band)]
                     y1 = band_top[(row, band)] + (count - 1 - line) * LABEL_PITCH
                 label = make_text(edge.label, round(x1, 1), round(y1 + 2, 1), EDGE_SIZE, "edge", edge.id)
             edges[edge.id] = PlacedEdge(edge.id, edge.kind, _simplify(points), label)
@@ -960,6 +983,28 @@ def _candidates(anchor: float, w: float) -> list[tuple[float, float]]:
         out.append((1.5 * k, anchor + 5 + 12 * k))
         out.append((1.5 * k + 1, anchor - 5 - w - 12 * k))
     return out
+
+
+class _Line:
+    """One line of a label band: disjoint intervals, sorted."""
+
+    def __init__(self) -> None:
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+
+    def blocks(self, lo: float, hi: float) -> bool:
+        at = bisect.bisect_left(self.starts, hi)
+        return at > 0 and self.ends[at - 1] > lo
+
+    def add(self, lo: float, hi: float) -> None:
+        at = bisect.bisect_left(self.starts, lo)
+        self.starts.insert(at, lo)
+        self.ends.insert(at, hi)
+
+
+def _count_between(xs: list[float], lo: float, hi: float) -> int:
+    """How many of the sorted ``xs`` lie strictly between ``lo`` and ``hi``."""
+    return max(0, bisect.bisect_left(xs, hi) - bisect.bisect_right(xs, lo))
 
 
 def _nets(segments: list[_Segment]) -> list[list[_Segment]]:
