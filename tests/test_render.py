@@ -274,9 +274,13 @@ def browse(page: Path, tmp_path: Path, fragment: str = "", *args: str) -> str:
     return done.stdout.decode("utf-8")
 
 
-def probe(page_html: str, tmp_path: Path, fragment: str = "") -> dict:
+def probe(page_html: str, tmp_path: Path, fragment: str = "", select: str | None = None) -> dict:
+    """Open the page (with ``fragment``; then, with ``select``, pick that option in the chooser
+    as a user would) and read back the labels' boxes, the marked elements and the caption."""
     page = tmp_path / "probe.html"
-    page.write_text(page_html.replace("</body>", GEOMETRY + "</body>"), encoding="utf-8")
+    pick = ("<script>(function () { var s = document.getElementById('counterexample'); "
+            f"s.value = '{select}'; s.dispatchEvent(new Event('change')); }})();</script>\n") if select else ""
+    page.write_text(page_html.replace("</body>", pick + GEOMETRY + "</body>"), encoding="utf-8")
     dom = browse(page, tmp_path, fragment, "--dump-dom")
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found, dom[-3000:]
@@ -319,6 +323,9 @@ def test_choosing_a_counterexample_redraws_the_highlight(tmp_path: Path) -> None
     assert sorted(i for i, m in second["marked"] if m == "hl-down") == ["node-lb1", "node-web2"]
     none = probe(page, tmp_path, "#cx=0")
     assert none["marked"] == [] and none["caption"] == "no counterexample chosen: the topology alone"
+    picked = probe(page, tmp_path, "", select="2")  # the chooser, as a user picks
+    assert picked["chosen"] == "2" and sorted(picked["marked"]) == sorted(second["marked"])
+    assert picked["caption"].startswith("counterexample 2 of 2: zone-redundancy")
 
 
 @needs_chromium

@@ -114,7 +114,7 @@ def to_svg(topology: Topology, results: Sequence[Result] = (), highlight: bool =
            counterexample: int | None = 1) -> str:
     """The built-in SVG: one counterexample's marks written into the drawing."""
     placed, d = layout_of(topology, results, counterexample, highlight)
-    return render_svg(placed, d.marks)
+    return render_svg(placed, d.marks, title=d.graph.title)
 
 
 def to_dot(topology: Topology, results: Sequence[Result] = (), highlight: bool = True,
@@ -158,7 +158,7 @@ def to_html(topology: Topology, results: Sequence[Result], path: str, counterexa
         svg = dot_to_svg(to_dot_source(graph, Marks(), None, bake=False, extras_hidden=True))
     else:
         first = next((p for p in picks if chosen is not None and p[0].number == chosen.number), None)
-        svg = render_svg(layout(graph, (), ()), first[1] if first else Marks(), classes=True,
+        svg = render_svg(layout(graph, (), ()), first[1] if first else Marks(), title=graph.title, classes=True,
                          shown_extras=first[2] if first else ())
     edge_kinds = [kind for kind in EDGES if kind in set(kinds.values()) and kind not in EXTRA_KINDS]
     return page(graph.title, path, svg, results, picks, chosen.number if chosen else 0, edge_kinds)

@@ -11,7 +11,7 @@ same drawing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from ...model import UNZONED, Kind, Role, Topology
@@ -60,20 +60,21 @@ class Graph:
     nodes: tuple[Node, ...]
     boxes: tuple[Box, ...]
     edges: tuple[Edge, ...]
+    _by_name: dict[str, Node] = field(init=False, repr=False, compare=False)
+    _by_ends: dict[tuple[str, str], list[Edge]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {n.id: n for n in self.nodes})
+        by_ends: dict[tuple[str, str], list[Edge]] = {}
+        for edge in self.edges:
+            by_ends.setdefault((edge.source, edge.target), []).append(edge)
+        object.__setattr__(self, "_by_ends", by_ends)
 
     def node(self, name: str) -> Node | None:
-        return self._nodes.get(name)
-
-    @property
-    def _nodes(self) -> dict[str, Node]:
-        cached = self.__dict__.get("_node_index")
-        if cached is None:
-            cached = {n.id: n for n in self.nodes}
-            object.__setattr__(self, "_node_index", cached)
-        return cached
+        return self._by_name.get(name)
 
     def edges_between(self, source: str, target: str) -> list[Edge]:
-        return [e for e in self.edges if e.source == source and e.target == target]
+        return list(self._by_ends.get((source, target), ()))
 
 
 def internet_of(topology: Topology) -> str | None:

@@ -133,6 +133,8 @@ class PlacedNode:
     shape: str
     rect: Rect
     texts: list[Text]
+    lines: list[tuple[str, float, bool]] = field(default_factory=list)  # text, size, bold
+    inset: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # text's room: left, top, right, bottom
 
 
 @dataclass
@@ -333,10 +335,7 @@ class _Layouter:
             left, top, right, bottom = _insets(shape, text_w, text_h)
             w = max(96.0, text_w + left + right)
             h = text_h + top + bottom
-            rect = Rect(0, 0, w, h)
-            self.placed[node.id] = PlacedNode(node, shape, rect, [])
-            self.placed[node.id].sizes = sizes  # type: ignore[attr-defined]
-            self.placed[node.id].inset = (left, top, right, bottom)  # type: ignore[attr-defined]
+            self.placed[node.id] = PlacedNode(node, shape, Rect(0, 0, w, h), [], sizes, (left, top, right, bottom))
 
     def _rank(self) -> None:
         nodes = [n.id for n in self.graph.nodes]
@@ -635,6 +634,7 @@ class _Layouter:
             by_lower: dict[tuple, list[_Segment]] = {}
             for seg in segs:
                 by_lower.setdefault(seg.lower.group, []).append(seg)
+            joined = {(seg.upper.group, seg.lower.group) for seg in segs}  # a drop into its own target is fine
 
             def near(x: float) -> list[tuple[float, tuple]]:
                 return uppers[bisect.bisect_left(xs, x - 4):bisect.bisect_right(xs, x + 4)]
@@ -644,7 +644,7 @@ class _Layouter:
                 item = self.items[end.item]
                 if end.side != "top" or item.node is None:
                     continue
-                if any(abs(x - end.x) < 4 and group != seg.upper.group for x, group in near(end.x)):
+                if any(abs(x - end.x) < 4 and (group, end.group) not in joined for x, group in near(end.x)):
                     lo, hi = _port_range(item.node.shape, item.x, item.w)
                     lo, hi = _clear_of(lo, hi, self._titles_over(item))
                     for shift in (7, -7, 14, -14, 21, -21):
@@ -805,7 +805,6 @@ class _Layouter:
             band_top[(row, "below")] = y + 2
             y += self.band_lines.get((row, "below"), 0) * LABEL_PITCH + 4
             tracks = self.track_count.get(row, 0)
-            gap_start = y
             for t in range(tracks):
                 track_y[(row, t)] = y + 4 + t * TRACK_PITCH
             y += (tracks * TRACK_PITCH + 4) if tracks else 0
@@ -823,7 +822,6 @@ class _Layouter:
                     for box in ending.get(row, []):
                         box_bottom[box] += short
                     y += short
-            _ = gap_start
         bottom = y
 
         # nodes
@@ -910,12 +908,12 @@ def _insets(shape: str, text_w: float, text_h: float) -> tuple[float, float, flo
 
 
 def _node_texts(placed: PlacedNode) -> list[Text]:
-    left, top, right, _ = placed.inset  # type: ignore[attr-defined]
+    left, top, right, _ = placed.inset
     rect = placed.rect
     inner_x, inner_w = rect.x + left, rect.w - left - right
     y = rect.y + top
     out = []
-    for line, size, bold in placed.sizes:  # type: ignore[attr-defined]
+    for line, size, bold in placed.lines:
         w = text_width(line, size)
         out.append(Text(line, Rect(round(inner_x + (inner_w - w) / 2, 2), round(y, 2), w, size * LINE_BOX), size,
                         "node", placed.node.id, bold))

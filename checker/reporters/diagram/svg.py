@@ -47,7 +47,8 @@ def _f(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def render_svg(layout: Layout, marks: Marks, *, classes: bool = False, shown_extras: Iterable[str] = ()) -> str:
+def render_svg(layout: Layout, marks: Marks, *, title: str = "", classes: bool = False,
+               shown_extras: Iterable[str] = ()) -> str:
     """The drawing as an SVG document (no XML prolog, so it can be inlined in HTML).
 
     With ``classes``, marks become ``hl-MARK`` classes (styled by :func:`page_css`)
@@ -58,8 +59,10 @@ def render_svg(layout: Layout, marks: Marks, *, classes: bool = False, shown_ext
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(layout.width)}" height="{_f(layout.height)}" '
         f'viewBox="0 0 {_f(layout.width)} {_f(layout.height)}" font-family="{escape(FONT)}" '
         f'class="topocheck-diagram" role="img">',
-        f'<rect x="0" y="0" width="{_f(layout.width)}" height="{_f(layout.height)}" fill="#ffffff"/>',
     ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    out.append(f'<rect x="0" y="0" width="{_f(layout.width)}" height="{_f(layout.height)}" fill="#ffffff"/>')
     if layout.caption:
         out.append('<g id="caption">')
         out.extend(_text(t) for t in layout.caption)
@@ -283,9 +286,7 @@ def _legend(layout: Layout, marks: Marks, classes: bool) -> str:
 
 def page_css() -> str:
     """The CSS that colours ``hl-MARK`` classes, from the same table the legend reads."""
-    rules = [".topocheck-diagram .extra { display: none; }", ".topocheck-diagram .extra.on { display: inline; }",
-             ".topocheck-diagram .legend-entry.mark { display: none; }",
-             ".topocheck-diagram .legend-entry.mark.on { display: inline; }"]
+    rules = ["#diagram .extra { display: none; }", "#diagram .extra.on { display: inline; }"]
     for m in MARKS:
         dash = m.dash or "none"
         if m.applies == "node":
