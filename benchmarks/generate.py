@@ -112,6 +112,7 @@ def generate(
     zones: int = 3,
     regions: int = 2,
     seed: int = 0,
+    plant: tuple[str, ...] = (),
 ) -> str:
     """A topology of exactly ``n_components`` components, as source text.
 
@@ -133,6 +134,9 @@ def generate(
     seed:
         The seed of the ``random.Random`` that picks rule variants; the same
         arguments always give the same text.
+    plant:
+        Faults to plant (see :data:`PLANTS`), each adding its own components and
+        rules on top of the ``n_components`` asked for.
 
     Raises
     ------
@@ -145,6 +149,9 @@ def generate(
     Runs in O(n_components + rules) time; the text is built once with
     ``str.join``.
     """
+    unknown = [name for name in plant if name not in PLANTS]
+    if unknown:
+        raise ValueError(f"unknown plant '{unknown[0]}' (known: {', '.join(PLANTS)})")
     if zones < 1:
         raise ValueError("zones must be at least 1")
     if regions < 0:
@@ -234,7 +241,13 @@ def generate(
     filler = _FillerCounts(max(0, target - n_essential), sum(len(app.all_components()) for app in apps))
     foreign_clusters = [name for app in apps for name, _ in app.clusters]
 
+    planted_rules: list[str] = []
+    for name in plant:
+        declarations, rules = PLANTS[name](apps[0])
+        out.extend(declarations)
+        planted_rules.extend(rules)
     out.append("")
+    out.extend(planted_rules)
     for app, rules in zip(apps, essential):
         before, after = _filler_rules(app, filler, foreign_clusters, rng)
         out.append(rules[0])
@@ -245,6 +258,23 @@ def generate(
     out.append("")
     out.extend(_CHECKS)
     return "\n".join(out) + "\n"
+
+
+def _plant_port_forward(app: _App) -> tuple[list[str], list[str]]:
+    """A NAT gateway that forwards ``tcp/2222`` from the internet to SSH (``tcp/22``)
+    on the first web server, which listens only on its web port: exposure counts
+    the port the forward delivers to, so ``private-web`` must name that server."""
+    web = app.webs[0]
+    return (
+        ["# planted: an SSH port-forward to a web server", "gateway gw-planted {",
+         "  address 192.0.2.22", "  address 100.64.0.22", f"  listen tcp/2222 -> {web} tcp/22", "}"],
+        ["allow internet -> gw-planted tcp/2222", f"allow gw-planted -> {web} tcp/22"],
+    )
+
+
+#: Faults :func:`generate` can plant, by name: each gives (declarations, rules placed
+#: first in the policy).
+PLANTS = {"port-forward": _plant_port_forward}
 
 
 def _declare_app(app: _App, zone_names: list[str]) -> None:
@@ -429,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--zones", type=int, default=3, help="zones (default 3)")
     parser.add_argument("--regions", type=int, default=2, help="regions (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--plant", action="append", default=[], metavar="FAULT",
+                        help=f"plant a fault (repeatable): {', '.join(sorted(PLANTS))}")
     args = parser.parse_args(argv)
     try:
         text = generate(
@@ -438,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             zones=args.zones,
             regions=args.regions,
             seed=args.seed,
+            plant=tuple(args.plant),
         )
     except ValueError as exc:
         print(f"generate.py: error: {exc}", file=sys.stderr)

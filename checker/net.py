@@ -41,8 +41,17 @@ def is_private(address: IPAddress) -> bool:
 
 
 def is_public(address: IPAddress) -> bool:
-    """Every address that is not private is public (documentation ranges included)."""
-    return not is_private(address)
+    """Every address that is not private is public (documentation ranges included),
+    except the unspecified addresses ``0.0.0.0`` and ``::``: no packet comes from them,
+    so ``internet`` never holds them (LANGUAGE.md section 3)."""
+    return not is_private(address) and bool(int(address))
+
+
+def same_family(a: IPAddress | None, b: IPAddress | None) -> bool:
+    """Whether two packet ends can be the source and destination of one packet: both
+    IPv4 or both IPv6 (an end without an address, a component matched by name, pairs
+    with either)."""
+    return a is None or b is None or a.version == b.version
 
 
 def parse_address(text: str) -> IPAddress | IPNetwork:
@@ -69,16 +78,17 @@ def _address_error(text: str, exc: ValueError) -> str:
     return f"'{text}' is not a valid IPv4 or IPv6 address"
 
 
-def public_representatives(networks: Iterable[IPNetwork], extra: Iterable[IPAddress] = ()) -> list[IPAddress]:
-    """One public address from every cell of the partition the given networks induce.
+def cell_starts(networks: Iterable[IPNetwork], extra: Iterable[IPAddress] = ()) -> list[IPAddress]:
+    """One address from every cell of the partition the given networks (and the private
+    ranges) induce, without the unspecified addresses, sorted by family and value.
 
-    Two public addresses that lie in exactly the same of the given networks (and
-    the same private ranges) are matched by exactly the same rules, so checking one
-    address per cell is exhaustive. Every cell starts at address zero, at the first
-    address of some network, or just past the last address of one; those points,
-    filtered to public ones, are the representatives.
+    Two addresses that lie in exactly the same of the given networks (and the same
+    private ranges) are matched by exactly the same rules, so checking one address
+    per cell is exhaustive. Every cell starts at address zero, at the first address of
+    some network, or just past the last address of one; address zero itself is no
+    packet end, so the cell it starts is represented by address one.
     """
-    points: set[IPAddress] = {ipaddress.IPv4Address(0), ipaddress.IPv6Address(0)}
+    points: set[IPAddress] = {ipaddress.IPv4Address(1), ipaddress.IPv6Address(1)}
     for net in list(networks) + list(PRIVATE_NETWORKS):
         points.add(net.network_address)
         top = int(net.broadcast_address) + 1
@@ -86,7 +96,13 @@ def public_representatives(networks: Iterable[IPNetwork], extra: Iterable[IPAddr
         if top < limit:
             points.add(ipaddress.ip_address(top) if net.version == 4 else ipaddress.IPv6Address(top))
     points.update(extra)
-    return sorted((p for p in points if is_public(p)), key=lambda a: (a.version, int(a)))
+    return sorted((p for p in points if int(p)), key=lambda a: (a.version, int(a)))
+
+
+def public_representatives(networks: Iterable[IPNetwork], extra: Iterable[IPAddress] = ()) -> list[IPAddress]:
+    """The public addresses among :func:`cell_starts`: one from every cell of public
+    addresses, so checking them is exhaustive for clients on the internet."""
+    return [p for p in cell_starts(networks, extra) if is_public(p)]
 
 
 @dataclass(frozen=True, order=True)

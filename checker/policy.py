@@ -18,7 +18,7 @@ from ipaddress import ip_network
 from functools import cached_property
 
 from .model import Endpoint, Kind, Rule, Topology
-from .net import IPAddress, PortSet, is_public, public_representatives
+from .net import IPAddress, PortSet, is_public, public_representatives, same_family
 
 INTERNET = "(internet)"  # the source of client packets: every public address
 
@@ -154,11 +154,17 @@ class Policy:
             return Decision(False)
         srcs = self.source_points(source)
         if self.open:
-            protocol, port = ports.sample()
-            return Decision(True, Packet(srcs[0], dsts[0], protocol, port), None)
+            for src in srcs:
+                for dst in dsts:
+                    if same_family(src.address, dst.address):
+                        protocol, port = ports.sample()
+                        return Decision(True, Packet(src, dst, protocol, port), None)
+            return Decision(False)
         blocker = None
         for src in srcs:
             for dst in dsts:
+                if not same_family(src.address, dst.address):
+                    continue  # a packet's two ends are of one address family
                 decision = self.first_match(src, dst, ports)
                 if decision.allowed:
                     return decision

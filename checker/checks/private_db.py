@@ -4,7 +4,10 @@
 the documentation ranges are public), and no internet path ends at a
 database: no packet from a public address, admitted by the first-match policy
 at a public address of an `lb` or `gateway`, is forwarded by listeners (every
-hop allowed) to a `db`, not even through a load balancer.
+hop allowed) to a `db`, not even through a load balancer. The last hop counts
+whatever port the forward delivers to, whether or not the database `listen`s
+there: `listen` says what it serves, not that nothing else on the machine
+answers.
 
 **Why it matters.** A database reachable from the internet is one password (or
 one unpatched bug) away from a breach. Private addresses alone do not make it

@@ -5,7 +5,10 @@
 169.254.0.0/16; the documentation ranges are public), and every internet path to
 a web server (a packet from a public address to a public address of a
 `gateway` or `lb`, forwarded by listeners, every hop allowed by the first-match
-policy) passes through an `lb`.
+policy) passes through an `lb`. The last hop counts whatever port the forward
+delivers to, whether or not the web server `listen`s there: `listen` says what
+it serves, not that nothing else on the machine answers (sshd, an admin
+console).
 
 **Why it matters.** A web server on the internet, or behind a plain NAT
 port-forward, takes every client's traffic itself: no load balancer spreads the

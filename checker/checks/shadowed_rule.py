@@ -34,7 +34,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..model import CheckRequest, Endpoint, Kind, Rule, Topology
-from ..net import PRIVATE_NETWORKS, PortSet
+from ..net import PRIVATE_NETWORKS, PortSet, same_family
 from ..policy import Point
 from ..results import Counterexample, Hop, Result, Severity, Status
 
@@ -90,6 +90,11 @@ def _shadowed(rule: Rule, cover: list[Rule]) -> Result:
                  else f"the rules at lines {', '.join(map(str, lines))} cover")
         text = f"the rule at line {rule.line} can never match: {which} every packet it matches"
         hint = "move the narrower rule above the broader one, or delete it"
+    elif _families(rule.sources) and _families(rule.destinations) and \
+            not _families(rule.sources) & _families(rule.destinations):
+        text = (f"the rule at line {rule.line} can never match: its sources and destinations are of different "
+                "address families, and a packet's two ends are both IPv4 or both IPv6")
+        hint = "write the networks of one family on both sides, or delete the rule"
     else:
         text = f"the rule at line {rule.line} can never match: no packet fits all of its parts"
         hint = "delete the rule"
@@ -98,8 +103,21 @@ def _shadowed(rule: Rule, cover: list[Rule]) -> Result:
                   (Counterexample({"rule": rule.line, "shadowed_by": lines}, related=related),), hint=hint)
 
 
-_ANY_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.0", "169.254.255.254", "::"))
-_INTERNET_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.0", "::"))
+# Concrete packet ends to try first (never an unspecified address: no packet has one).
+def _families(endpoints) -> set[int]:
+    """The address families one side of a rule can match; empty when it may match an end
+    without an address (a component by name) or any family."""
+    out: set[int] = set()
+    for endpoint in endpoints:
+        if endpoint.kind != "network":
+            return set()
+        out.add(endpoint.value.version)
+    return out
+
+
+_ANY_SAMPLES = tuple(Point(ipaddress.ip_address(a), None)
+                     for a in ("198.18.0.1", "0.0.0.1", "169.254.255.254", "2001:db8::1", "fe80::1"))
+_INTERNET_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.1", "2001:db8::1"))
 
 
 def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
@@ -128,7 +146,8 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule) -> bool:
     dsts = [p for e in rule.destinations for p in _endpoint_points(topology, e)]
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
-    for src, dst in islice(product(srcs, dsts), _SAMPLES):
+    pairs = ((src, dst) for src, dst in product(srcs, dsts) if same_family(src.address, dst.address))
+    for src, dst in islice(pairs, _SAMPLES):
         matching = index.matching_rules(src, dst)
         for protocol, port in ports:
             for i in matching:
@@ -385,7 +404,7 @@ def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]
     packet = space.packet("shadow")
     solver = z3.Solver()
     solver.set("unsat_core", True)
-    solver.add(space.well_formed(packet.src), space.well_formed(packet.dst))
+    solver.add(space.well_formed_packet(packet))
     solver.add(space.matches(packet, rule))
     marks = {}
     for r in earlier:

@@ -66,13 +66,14 @@ class ConnectionIndex:
         if source == INTERNET or components[source].kind is Kind.INTERNET:
             return bool(self.policy.connect(source, destination, ports))
         if self.open:
-            return True
-        for src_buckets in self._src.ends_of(source):
+            return any(a is None or b is None or a == b
+                       for a, _ in self._src.ends_of(source) for b, _ in self._dst.ends_of(destination))
+        for src_family, src_buckets in self._src.ends_of(source):
             if not src_buckets:
                 continue
-            for dst_buckets in self._dst.ends_of(destination):
-                if not dst_buckets:
-                    continue
+            for dst_family, dst_buckets in self._dst.ends_of(destination):
+                if not dst_buckets or (src_family and dst_family and src_family != dst_family):
+                    continue  # a packet's two ends are of one address family
                 if self._first_match_allows(self._candidates(src_buckets, dst_buckets), ports):
                     return True
         return False
@@ -150,7 +151,7 @@ class _Side:
         building: dict[tuple, set[int]] = {}
         self.prefixes: dict[int, set[int]] = {4: set(), 6: set()}  # version -> prefix lengths with rules
         self._memo: dict[tuple, tuple[int, ...]] = {}
-        self._ends: dict[str, list[tuple[int, ...]]] = {}
+        self._ends: dict[str, list[tuple[int | None, tuple[int, ...]]]] = {}
         for index, endpoints in enumerate(sides):
             for endpoint in endpoints:
                 self._file(index, endpoint, building)
@@ -186,11 +187,12 @@ class _Side:
         for address in comp.addresses:
             building.setdefault(("addr", address.version, int(address)), set()).add(index)
 
-    def ends_of(self, name: str) -> list[tuple[int, ...]]:
-        """The buckets of each packet end of component ``name`` (one per address)."""
+    def ends_of(self, name: str) -> list[tuple[int | None, tuple[int, ...]]]:
+        """(address family or None, buckets) of each packet end of component ``name``
+        (one per address; a component without addresses has one end, by name)."""
         hit = self._ends.get(name)
         if hit is None:
-            hit = self._ends[name] = [self.buckets_for(a, name)
+            hit = self._ends[name] = [(a.version if a is not None else None, self.buckets_for(a, name))
                                       for a in self.topology.components[name].addresses or (None,)]
         return hit
 

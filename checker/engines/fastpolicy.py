@@ -33,7 +33,7 @@ from functools import cached_property
 from typing import Iterator
 
 from ..model import Endpoint, Kind, Rule, Topology
-from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public
+from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public, same_family
 from ..policy import INTERNET, Decision, Packet, Point, Policy
 
 _BITS = {4: 32, 6: 128}
@@ -304,7 +304,7 @@ class FastPolicy(Policy):
     @cached_property
     def representatives(self) -> dict[int, list[int]]:
         """The reference's representative public addresses, as sorted integers per family."""
-        points: dict[int, set[int]] = {4: {0}, 6: {0}}
+        points: dict[int, set[int]] = {4: {1}, 6: {1}}  # as checker.net.cell_starts
         networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
         networks.extend(PRIVATE_NETWORKS)
         for net in networks:
@@ -326,11 +326,9 @@ class FastPolicy(Policy):
     def internet_points(self) -> tuple[Point, ...]:
         return tuple(Point(_address(v, p), None) for v in (4, 6) for p in self.representatives[v])
 
-    def _first_internet_point(self) -> Point:
-        for version in (4, 6):
-            if self.representatives[version]:
-                return Point(_address(version, self.representatives[version][0]), None)
-        raise AssertionError("0.0.0.0 is always a public representative")
+    def _first_internet_point(self, version: int) -> Point | None:
+        reps = self.representatives[version]
+        return Point(_address(version, reps[0]), None) if reps else None
 
     def _public_rules_to(self, dst: Point) -> list[int]:
         """The rules whose destinations match ``dst`` and whose sources may match a
@@ -405,13 +403,16 @@ class FastPolicy(Policy):
         for version in (4, 6):
             reps = self.representatives[version]
             bounds = sorted(cuts[version])
+            same = [dst for dst in dsts if dst.address.version == version]  # one family per packet
+            if not same:
+                continue
             for position, low in enumerate(bounds):
                 high = bounds[position + 1] - 1 if position + 1 < len(bounds) else 2 ** _BITS[version] - 1
                 at = bisect.bisect_left(reps, low)
                 if at == len(reps) or reps[at] > high:
                     continue
                 src = Point(_address(version, reps[at]), None)
-                for dst in dsts:
+                for dst in same:
                     decision = self.first_match(src, dst, ports)
                     if decision.allowed:
                         return decision
@@ -445,15 +446,30 @@ class FastPolicy(Policy):
         dsts = self.destination_points(destination, from_internet)
         if not dsts:
             return Decision(False)
-        if self.open:
-            src = self._first_internet_point() if from_internet else self.source_points(source)[0]
+        if self.open and from_internet:
             protocol, port = ports.sample()
-            return Decision(True, Packet(src, dsts[0], protocol, port), None)
+            for version in (4, 6):  # the reference's first pair of one family
+                src = self._first_internet_point(version)
+                if src is None:
+                    continue
+                for dst in dsts:
+                    if dst.address.version == version:
+                        return Decision(True, Packet(src, dst, protocol, port), None)
+            return Decision(False)
+        if self.open:
+            for src in self.source_points(source):
+                for dst in dsts:
+                    if same_family(src.address, dst.address):
+                        protocol, port = ports.sample()
+                        return Decision(True, Packet(src, dst, protocol, port), None)
+            return Decision(False)
         if from_internet:
             return self._connect_from_internet(dsts, ports)
         blocker = None
         for src, s_keys in self._keyed(source, True):
             for dst, d_keys in self._keyed(destination, False):
+                if not same_family(src.address, dst.address):
+                    continue
                 decision = self.first_match(src, dst, ports, s_keys, d_keys)
                 if decision.allowed:
                     return decision

@@ -99,6 +99,13 @@ class PacketSpace:
         out.append(z3.Implies(z3.UGT(k, 1), a == 0))
         return z3.And(out)
 
+    def well_formed_packet(self, packet: SymbolicPacket) -> Any:
+        """Both ends exist and, when both are addresses, are of one family."""
+        z3 = self.z3
+        src, dst = packet.src.kind, packet.dst.kind
+        return z3.And(self.well_formed(packet.src), self.well_formed(packet.dst),
+                      z3.Implies(z3.And(z3.ULE(src, 1), z3.ULE(dst, 1)), src == dst))
+
     # -- terms -------------------------------------------------------------------
 
     def _in_network(self, point: SymbolicPoint, net) -> Any:
@@ -117,10 +124,10 @@ class PacketSpace:
         """The contract's public addresses (documentation ranges included)."""
         z3 = self.z3
         v4 = [self._in_network(point, n) for n in PRIVATE_NETWORKS if n.version == 4]
-        public4 = z3.And(point.kind == _V4, z3.Not(z3.Or(v4)))
+        public4 = z3.And(point.kind == _V4, z3.Not(z3.Or(v4)), z3.Extract(31, 0, point.addr) != 0)
         if self.wide:
             v6 = [self._in_network(point, n) for n in PRIVATE_NETWORKS if n.version == 6]
-            public6 = z3.And(point.kind == _V6, z3.Not(z3.Or(v6)))
+            public6 = z3.And(point.kind == _V6, z3.Not(z3.Or(v6)), point.addr != 0)
         else:
             public6 = z3.And(point.kind == _V6, z3.Extract(0, 0, point.addr) == 1)
         return z3.Or(public4, public6)
@@ -195,7 +202,7 @@ class PacketSpace:
         if kind == _V6:
             if self.wide:
                 return Point(ipaddress.IPv6Address(addr), None)
-            return Point(ipaddress.IPv6Address(0 if addr & 1 else 1), None)
+            return Point(ipaddress.IPv6Address(2 if addr & 1 else 1), None)
         return Point(None, self.nameless[kind - 2])
 
     def concrete_port(self, model: Any, packet: SymbolicPacket) -> tuple[str, int]:

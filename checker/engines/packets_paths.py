@@ -3,15 +3,19 @@
 LANGUAGE.md section 3: an *internet path* is a chain of ``lb``/``gateway``
 listener forwards that starts with a packet from a public address to a public
 address of the first component, on a port it listens on, every hop allowed by
-the policy. This engine finds, for each component of interest, one such path
-(a shortest one) with a concrete witness packet, in three steps:
+the policy. The last hop delivers the packet on the port the forward sends it
+to, whether or not the target ``listen``s there (sshd or an admin console may
+answer), so exposure ignores ``listen`` on the last hop. This engine finds,
+for each component of interest, one such path (a shortest one) with a concrete
+witness packet, in three steps:
 
 1. **Slice** (no policy, no solver): the forwarding graph has a node per
    listener of each ``lb``/``gateway`` and per other component; an edge per
-   forward, arriving on the target's listeners whose ports overlap (or on the
-   target itself, on the ports it listens on). Only nodes from which a
-   component of interest can be reached matter; for ``private-web`` load
-   balancers are removed first, since a path through one is allowed.
+   forward. A forward to a forwarder arrives on its listeners whose ports
+   overlap; a forward to anything else arrives on the forward's ports, whatever
+   the target listens on. Only nodes from which a component of interest can be
+   reached matter; for ``private-web`` load balancers are removed first, since
+   a path through one is allowed.
 2. **First hop** (Z3): for each entry listener left in the slice, is there a
    packet from a public source to a public address of the entry, on the
    listener's ports, whose first matching rule is an ``allow``? Only the rules
@@ -97,9 +101,10 @@ class ForwardingGraph:
                         if arriving:
                             yield Edge(member, (member, j), arriving, listener)
                 else:
-                    arriving = ports & comp.listen if comp.listen is not None else ports
-                    if arriving:
-                        yield Edge(member, member, arriving, listener)
+                    # The last hop delivers on the port the forward sends to, whether or not
+                    # the target listens there: `listen` cannot show that nothing else on the
+                    # machine answers (LANGUAGE.md section 3), so exposure counts it.
+                    yield Edge(member, member, ports, listener)
 
     def relevant(self, goals: set[str], excluded: set[str]) -> set[Node]:
         """Nodes from which a goal component is reachable avoiding ``excluded`` components."""
@@ -171,7 +176,7 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
              if topology.rules[i].ports & ports and _may_come_from_internet(topology, topology.rules[i])]
     packet = space.packet("hop")
     solver = z3.Solver()
-    solver.add(space.well_formed(packet.src), space.is_public(packet.src))
+    solver.add(space.well_formed_packet(packet), space.is_public(packet.src))
     solver.add(z3.Or([space.is_address(packet.dst, a) for a in destinations]))
     solver.add(space.ports(packet, ports))
     solver.add(space.admitted(packet, rules, not topology.has_policy))
@@ -180,8 +185,8 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
         return verdict.status, None, verdict.reason
     # Z3 settled the verdict; its model is not the same from one call to the next, so
     # the reported witness is chosen canonically instead: the first destination address
-    # and the first public representative source (same family first, then outside
-    # 0.0.0.0/8, then by value) that the policy admits, on the policy's first admitted
+    # and the first public representative source of its family (outside 0.0.0.0/8
+    # first, then by value) that the policy admits, on the policy's first admitted
     # port. Every cell of the address partition has a representative, so the cell of
     # Z3's source guarantees one is admitted.
     src, dst, protocol, port = _canonical_witness(context, entry, destinations, ports)
@@ -200,10 +205,8 @@ def _canonical_witness(context: Context, entry: str, destinations, ports: PortSe
     for address in destinations:
         dst = Point(address, entry)
         ordered = sorted(
-            sources,
-            key=lambda p: (p.address.version != address.version,
-                           p.address.version == 4 and int(p.address) >> 24 == 0,
-                           p.address.version, int(p.address)),
+            (p for p in sources if p.address.version == address.version),  # one family per packet
+            key=lambda p: (p.address.version == 4 and int(p.address) >> 24 == 0, int(p.address)),
         )
         for src in ordered:
             if not context.topology.has_policy:
