@@ -303,3 +303,16 @@ def test_numbering_counts_every_counterexample_of_every_refuted_result_in_report
     assert [c.number for c in found] == list(range(1, len(expected) + 1))
     with pytest.raises(diagram.CounterexampleChoiceError, match=r"the file has 4 \(1-4\)"):
         diagram.drawing(topology, results, 5)
+
+
+def test_accepted_counterexamples_are_numbered_after_their_results_own() -> None:
+    text = (ROOT / "models" / "seed" / "03-load-balancer.topo").read_text(encoding="utf-8")
+    text = text.replace("\ndb db1 ", "\n# topocheck: ignore[no-spof] one database until the migration\ndb db1 ", 1)
+    topology = load(text)
+    results = list(check_text(text, "t.topo").results)
+    found = diagram.choices(results)
+    assert [(c.result.id, c.accepted) for c in found] == [
+        ("no-spof", "one database until the migration"), ("zone-redundancy", None)]
+    assert found[0].summary == ("no-spof (line 52): failed db1 -> stops www.example.com "
+                                "[accepted: one database until the migration]")
+    assert diagram.drawing(topology, results, 1).marks.nodes["db1"] == "failed"

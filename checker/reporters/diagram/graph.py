@@ -12,7 +12,7 @@ same drawing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from ...model import UNZONED, Kind, Role, Topology
 
@@ -110,36 +110,9 @@ def graph_of(topology: Topology, extras: Iterable[ExtraHop] = ()) -> Graph:
     def add(source: str, target: str, kind: str, label: str) -> None:
         edges.append(Edge(f"e{len(edges)}", source, target, kind, label))
 
-    if internet is not None:
-        for name, comp in topology.components.items():
-            if comp.kind is Kind.DNS:
-                add(internet, name, "entry", "resolves")
-    for name, comp in topology.components.items():
-        for answer in comp.answers:
-            add(name, answer, "answer", "answer")
-        for listener in comp.listeners:
-            ports = str(listener.ports)
-            label = f"{ports} -> {listener.target_ports}" if listener.target_ports is not None else ports
-            for target in listener.targets:
-                add(name, target, "forward", label)
-    merged: dict[tuple[str, str, str], list[str]] = {}
-    for req in topology.requirements:
-        for index, target in enumerate(req.targets):
-            order = f" #{index + 1}" if len(req.targets) > 1 else ""
-            kind = "optional" if req.optional else "requirement"
-            text = req.verb.value + order + (" (optional)" if req.optional else "")
-            merged.setdefault((req.source, target, kind), []).append(text)
-    for (source, target, kind), texts in merged.items():
-        add(source, target, kind, ", ".join(dict.fromkeys(texts)))
-    for name, cluster in topology.clusters.items():
-        for member in cluster.members:
-            comp = topology.components[member]
-            if comp.role is Role.REPLICA:
-                source = comp.replica_of or cluster.primary
-                if source:
-                    add(source, member, "replication", "replicates")
-            if not cluster.implicit:
-                add(name, member, "member", "")
+    for build in EDGE_BUILDERS:
+        for source, target, kind, label in build(topology, internet):
+            add(source, target, kind, label)
     present = {(e.source, e.target) for e in edges}
     for edge in [e for e in edges if e.kind == "member"]:  # a hop into a member may go through its cluster
         present.update((e.source, edge.target) for e in edges if e.target == edge.source)
@@ -149,6 +122,67 @@ def graph_of(topology: Topology, extras: Iterable[ExtraHop] = ()) -> Graph:
             add(source, hop.target, hop.kind, hop.label)
             present.add((source, hop.target))
     return Graph(topology.title or topology.path, tuple(nodes), tuple(boxes), tuple(edges))
+
+
+# -- the model's edges, one builder per kind of hop ------------------------------------
+# Each yields (source, target, edge kind, label); a new kind of hop (a name server a
+# DNS name is served by, an egress gateway) is one more builder and one row of
+# styles.EDGES.
+
+EdgeRow = tuple[str, str, str, str]
+
+
+def _entries(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    if internet is not None:
+        for name, comp in topology.components.items():
+            if comp.kind is Kind.DNS:
+                yield internet, name, "entry", "resolves"
+
+
+def _answers(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    for name, comp in topology.components.items():
+        for answer in comp.answers:
+            yield name, answer, "answer", "answer"
+
+
+def _forwards(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    for name, comp in topology.components.items():
+        for listener in comp.listeners:
+            ports = str(listener.ports)
+            label = f"{ports} -> {listener.target_ports}" if listener.target_ports is not None else ports
+            for target in listener.targets:
+                yield name, target, "forward", label
+
+
+def _requirements(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    """One edge per source, target and kind; its label lists the verbs (with the target's
+    place among the alternatives when there are several)."""
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for req in topology.requirements:
+        for index, target in enumerate(req.targets):
+            order = f" #{index + 1}" if len(req.targets) > 1 else ""
+            kind = "optional" if req.optional else "requirement"
+            text = req.verb.value + order + (" (optional)" if req.optional else "")
+            merged.setdefault((req.source, target, kind), []).append(text)
+    for (source, target, kind), texts in merged.items():
+        yield source, target, kind, ", ".join(dict.fromkeys(texts))
+
+
+def _clusters(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    for name, cluster in topology.clusters.items():
+        for member in cluster.members:
+            comp = topology.components[member]
+            if comp.role is Role.REPLICA:
+                source = comp.replica_of or cluster.primary
+                if source:
+                    yield source, member, "replication", "replicates"
+            if not cluster.implicit:
+                yield name, member, "member", ""
+
+
+EDGE_BUILDERS: tuple[Callable[[Topology, str | None], Iterator[EdgeRow]], ...] = (
+    _entries, _answers, _forwards, _requirements, _clusters,
+)
 
 
 def component_lines(topology: Topology, name: str) -> tuple[str, ...]:
