@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from checker.api import check_text, load_text
 from checker.reporters import diagram
 from checker.reporters.diagram.graph import graph_of
-from checker.reporters.diagram.layout import Layout, Rect, layout, overlapping_labels, labels_on_shapes
+from checker.reporters.diagram.layout import Layout, Rect, labels_on_shapes, layout, overlapping_labels
 from checker.scenario import scenario
 
 from .strategies import topologies

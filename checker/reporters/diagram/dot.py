@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from .graph import Graph
+from .graph import Box, Graph, Node, nested_lines
 from .highlight import Marks
 from .styles import BOX_STROKE, EDGES, FAILED_BOX_FILL, MARK, kind_look
 from .svg import box_id, node_id
@@ -37,25 +37,12 @@ def to_dot_source(graph: Graph, marks: Marks, caption: str | None = None, bake: 
         "  node [fontname=\"Helvetica\", fontsize=11, style=filled, penwidth=1.2];",
         "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#546e7a\", fontcolor=\"#37474f\"];",
     ]
-    by_box: dict[str | None, list[str]] = {}
-    for node in graph.nodes:
-        by_box.setdefault(node.box, []).append(node.id)
-    children: dict[str | None, list[str]] = {}
-    for box in graph.boxes:
-        children.setdefault(box.parent, []).append(box.id)
-    boxes = {b.id: b for b in graph.boxes}
-    nodes = {n.id: n for n in graph.nodes}
-
-    def has_content(box: str) -> bool:
-        return bool(by_box.get(box)) or any(has_content(c) for c in children.get(box, []))
-
-    def node_line(name: str, indent: str) -> str:
-        node = nodes[name]
+    def node_line(node: Node, indent: str) -> str:
         look = kind_look(node.kind)
-        attrs = [f"label={_q(chr(10).join(node.lines))}", f"shape={look.dot_shape}", f"id={_q(node_id(name))}"]
+        attrs = [f"label={_q(chr(10).join(node.lines))}", f"shape={look.dot_shape}", f"id={_q(node_id(node.id))}"]
         if look.dot_shape == "hexagon":
             attrs.append("margin=0.02")
-        mark = marks.nodes.get(name) if bake else None
+        mark = marks.nodes.get(node.id) if bake else None
         classes = [f"kind-{node.kind}"] + ([f"hl-{mark}"] if mark else [])  # dot adds "node" itself
         if mark:
             m = MARK[mark]
@@ -67,29 +54,20 @@ def to_dot_source(graph: Graph, marks: Marks, caption: str | None = None, bake: 
             if node.kind == "cluster":
                 attrs.append('style="filled,dashed"')
         attrs.append(f"class={_q(' '.join(classes))}")
-        return f"{indent}{_q(name)} [{', '.join(attrs)}];"
+        return f"{indent}{_q(node.id)} [{', '.join(attrs)}];"
 
-    def emit(box: str, indent: str) -> None:
-        spec = boxes[box]
-        mark = marks.boxes.get(box) if bake else None
-        out.append(f"{indent}subgraph {_q('cluster_' + box)} {{")
+    def open_box(box: Box, indent: str) -> list[str]:
+        mark = marks.boxes.get(box.id) if bake else None
         if mark:
             style = (f'style="rounded,filled"; color="{MARK[mark].stroke}"; fillcolor="{FAILED_BOX_FILL}"; '
                      f'penwidth=3; class="box hl-{mark}";')  # dot adds "cluster"
         else:
-            style = (f'style="rounded{",dashed" if spec.level == "host" else ""}"; '
-                     f'color="{BOX_STROKE.get(spec.level, "#90a4ae")}"; class="box";')
-        out.append(f"{indent}  label={_q(spec.title)}; id={_q(box_id(box))}; {style}")
-        for child in children.get(box, []):
-            if has_content(child):
-                emit(child, indent + "  ")
-        out.extend(node_line(n, indent + "  ") for n in by_box.get(box, []))
-        out.append(f"{indent}}}")
+            style = (f'style="rounded{",dashed" if box.level == "host" else ""}"; '
+                     f'color="{BOX_STROKE.get(box.level, "#90a4ae")}"; class="box";')
+        return [f"{indent}subgraph {_q('cluster_' + box.id)} {{",
+                f"{indent}  label={_q(box.title)}; id={_q(box_id(box.id))}; {style}"]
 
-    for box in children.get(None, []):
-        if has_content(box):
-            emit(box, "  ")
-    out.extend(node_line(n, "  ") for n in by_box.get(None, []))
+    out.extend(nested_lines(graph, open_box, lambda indent: f"{indent}}}", node_line))
 
     for edge in graph.edges:
         look = EDGES.get(edge.kind)

@@ -77,6 +77,37 @@ class Graph:
         return list(self._by_ends.get((source, target), ()))
 
 
+def nested_lines(graph: Graph, open_box: Callable[[Box, str], list[str]], close_box: Callable[[str], str],
+                 node_line: Callable[[Node, str], str], indent: str = "  ") -> list[str]:
+    """Lines for the boxes (outermost first, each with its boxes, then its nodes) and then the
+    nodes in no box, as DOT and Mermaid nest them; boxes with nothing in them are left out."""
+    by_box: dict[str | None, list[Node]] = {}
+    for node in graph.nodes:
+        by_box.setdefault(node.box, []).append(node)
+    children: dict[str | None, list[Box]] = {}
+    for box in graph.boxes:
+        children.setdefault(box.parent, []).append(box)
+
+    def has_content(box: Box) -> bool:
+        return bool(by_box.get(box.id)) or any(has_content(c) for c in children.get(box.id, []))
+
+    out: list[str] = []
+
+    def emit(box: Box, at: str) -> None:
+        out.extend(open_box(box, at))
+        for child in children.get(box.id, []):
+            if has_content(child):
+                emit(child, at + "  ")
+        out.extend(node_line(n, at + "  ") for n in by_box.get(box.id, []))
+        out.append(close_box(at))
+
+    for box in children.get(None, []):
+        if has_content(box):
+            emit(box, indent)
+    out.extend(node_line(n, indent) for n in by_box.get(None, []))
+    return out
+
+
 def internet_of(topology: Topology) -> str | None:
     """The declared internet component, if any."""
     return next((n for n, c in topology.components.items() if c.kind is Kind.INTERNET), None)

@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 from ...model import Topology
 from ...results import Counterexample, Result, Status
 from .graph import INTERNET_NODE, ExtraHop, Graph
-from .styles import MARK, PRECEDENCE
+from .styles import PRECEDENCE
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .graph import Graph
+from .graph import Box, Graph, Node, nested_lines
 from .highlight import Marks
 from .styles import EDGES, FAILED_BOX_FILL, MARK, kind_look
 
@@ -16,36 +16,17 @@ def to_mermaid_source(graph: Graph, marks: Marks) -> str:
     ids = {node.id: f"n{i}" for i, node in enumerate(graph.nodes)}
     nodes = {n.id: n for n in graph.nodes}
     out = ["flowchart TB"]
-    by_box: dict[str | None, list[str]] = {}
-    for node in graph.nodes:
-        by_box.setdefault(node.box, []).append(node.id)
-    children: dict[str | None, list[str]] = {}
-    for box in graph.boxes:
-        children.setdefault(box.parent, []).append(box.id)
-    boxes = {b.id: b for b in graph.boxes}
     box_ids: dict[str, str] = {}
 
-    def has_content(box: str) -> bool:
-        return bool(by_box.get(box)) or any(has_content(c) for c in children.get(box, []))
+    def node_line(node: Node, indent: str) -> str:
+        opening, closing = kind_look(node.kind).mermaid
+        return f'{indent}{ids[node.id]}{opening}"{_text(chr(10).join(node.lines))}"{closing}'
 
-    def node_line(name: str, indent: str) -> str:
-        opening, closing = kind_look(nodes[name].kind).mermaid
-        return f'{indent}{ids[name]}{opening}"{_text(chr(10).join(nodes[name].lines))}"{closing}'
+    def open_box(box: Box, indent: str) -> list[str]:
+        box_ids[box.id] = f"b{len(box_ids)}"
+        return [f'{indent}subgraph {box_ids[box.id]}["{_text(box.title)}"]']
 
-    def emit(box: str, indent: str) -> None:
-        ident = f"b{len(box_ids)}"
-        box_ids[box] = ident
-        out.append(f'{indent}subgraph {ident}["{_text(boxes[box].title)}"]')
-        for child in children.get(box, []):
-            if has_content(child):
-                emit(child, indent + "  ")
-        out.extend(node_line(n, indent + "  ") for n in by_box.get(box, []))
-        out.append(f"{indent}end")
-
-    for box in children.get(None, []):
-        if has_content(box):
-            emit(box, "  ")
-    out.extend(node_line(n, "  ") for n in by_box.get(None, []))
+    out.extend(nested_lines(graph, open_box, lambda indent: f"{indent}end", node_line))
 
     styled: dict[str, list[int]] = {}
     for index, edge in enumerate(graph.edges):
