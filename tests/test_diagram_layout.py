@@ -170,14 +170,48 @@ def test_generated_topologies_lay_out_without_overlaps(text: str) -> None:
     assert geometry_problems(layout(graph), graph) == []
 
 
+def unexplained(topology, results) -> list[tuple[int, str]]:
+    """Stopped services of failure counterexamples that the causal path does not link to a
+    failed component or a blocked hop."""
+    out = []
+    for choice in diagram.choices(results):
+        fields = choice.counterexample.fields
+        if "stopped" not in fields:
+            continue
+        seen = scenario(topology, fields.get("failed", ()), fields["stopped"])
+        needs: dict[str, list[str]] = {}
+        for a, b in seen.cause:
+            needs.setdefault(a, []).append(b)
+        ends = set(seen.failed) | {a for a, _ in seen.blocked}
+        for service in seen.stopped:
+            if service not in topology.components:
+                continue  # the implicit public service: its starts are the public components
+            stack, visited = [service], set()
+            while stack and not ends & {stack[-1]}:
+                name = stack.pop()
+                if name not in visited:
+                    visited.add(name)
+                    stack.extend(needs.get(name, []))
+            if not stack:
+                out.append((choice.number, service))
+    return out
+
+
 @settings(max_examples=25)
 @given(topologies(max_hosts=5, with_policy=True))
-def test_generated_counterexamples_lay_out_without_overlaps(text: str) -> None:
+def test_generated_counterexamples_lay_out_without_overlaps_and_explain_what_stopped(text: str) -> None:
     topology = load(text)
     results = list(check_text(text, "t.topo").results)
+    assert unexplained(topology, results) == []
     for number in range(1, min(len(diagram.choices(results)), 6) + 1):
         placed, d = diagram.layout_of(topology, results, number)
         assert geometry_problems(placed, d.graph) == []
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_the_causal_path_links_every_stopped_service_to_what_failed(path: Path) -> None:
+    topology, results = model(path.stem)
+    assert unexplained(topology, results) == []
 
 
 def test_long_names_titles_and_wide_characters_do_not_overlap() -> None:

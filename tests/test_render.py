@@ -181,6 +181,9 @@ def test_list_counterexamples_and_choose_one(tmp_path: Path) -> None:
         2, "", "topocheck: error: there is no counterexample 2: no check was refuted\n")
     code, plain, _ = run(["render", model, "--no-highlight"])
     assert code == 0 and "hl-" not in plain and "#ffcdd2" not in plain and 'id="legend"' in plain
+    code, page, _ = run(["render", model, "--no-highlight", "--format", "html"])
+    assert code == 0 and "<p>No check ran (the topology alone was drawn).</p>" in page
+    assert '<option value="0">none: the topology alone</option></select>' in page
 
 
 def test_svg_and_html_need_no_system_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

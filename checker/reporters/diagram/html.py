@@ -98,7 +98,12 @@ def page(title: str, path: str, svg: str, results: Sequence[Result], picks: Sequ
             f'{head}<button class="show" data-number="{choice.number}">show in the diagram</button>'
             f"<ul>{items}</ul></div>"
         )
-    body = "\n".join(details) if details else "<p>No counterexamples: every check that ran was proved.</p>"
+    if details:
+        body = "\n".join(details)
+    elif results:
+        body = "<p>No counterexamples: every check that ran was proved.</p>"
+    else:
+        body = "<p>No check ran (the topology alone was drawn).</p>"
     legend = []
     for kind in edge_kinds:
         look = EDGES[kind]
