@@ -349,3 +349,31 @@ def test_accepted_counterexamples_are_numbered_after_their_results_own() -> None
     assert found[0].summary == ("no-spof (line 52): failed db1 -> stops www.example.com "
                                 "[accepted: one database until the migration]")
     assert diagram.drawing(topology, results, 1).marks.nodes["db1"] == "failed"
+
+
+def test_the_kinds_of_language_version_2_have_tiers_shapes_and_edge_styles() -> None:
+    """Client groups beside the internet, jobs beside the DNS names, name servers below the
+    names they serve, externals below what uses them, behind egress gateways: drawn from
+    the same tables (a graph built by hand, as the model will give it)."""
+    from checker.reporters.diagram.graph import Edge, Graph, Node
+    from checker.reporters.diagram.styles import EDGES, KINDS
+
+    nodes = (Node("internet", "internet", ("internet",), None), Node("office", "clients", ("office", "clients"), None),
+             Node("www", "dns", ("www", "dns"), None), Node("pipeline", "job", ("pipeline", "job"), None),
+             Node("ns1", "service", ("ns1", "service"), None), Node("lb1", "lb", ("lb1", "lb"), None),
+             Node("app1", "service", ("app1", "service"), None), Node("nat-a", "gateway", ("nat-a", "gateway"), None),
+             Node("payments", "external", ("payments", "external"), None))
+    edges = (Edge("e0", "internet", "www", "entry", "resolves"), Edge("e1", "office", "www", "entry", "resolves"),
+             Edge("e2", "www", "ns1", "served-by", "served by"), Edge("e3", "www", "lb1", "answer", "answer"),
+             Edge("e4", "lb1", "app1", "forward", "tcp/443"), Edge("e5", "pipeline", "app1", "requirement", "uses"),
+             Edge("e6", "app1", "nat-a", "egress", "egress"), Edge("e7", "app1", "payments", "requirement", "uses"))
+    graph = Graph("version 2", nodes, (), edges)
+    placed = layout(graph)
+    assert geometry_problems(placed, graph) == []
+    top = {name: node.rect.y for name, node in placed.nodes.items()}
+    assert top["internet"] == top["office"] < top["www"] == top["pipeline"] < top["lb1"] < top["app1"]
+    assert top["ns1"] > top["www"] and top["nat-a"] > top["app1"] and top["payments"] > top["app1"]
+    assert {placed.nodes[n].shape for n in ("office", "pipeline", "payments")} == {"ellipse", "octagon", "cloud"}
+    assert {"clients", "job", "external"} <= set(KINDS) and {"served-by", "egress"} <= set(EDGES)
+    entries = [e.key for e in diagram.legend_entries(graph, ())]
+    assert entries == ["entry", "answer", "served-by", "forward", "requirement", "egress"]
