@@ -20,6 +20,7 @@ from typing import Iterable
 
 from .evaluator import Evaluator
 from .model import PUBLIC_SERVICE, FailureUnit, Kind, Topology
+from .policy import INTERNET
 
 Hop = tuple[str, str]  # (what needs, what it needs), as drawn: component or cluster names
 
@@ -68,6 +69,7 @@ class _Walk:
 
     def __init__(self, topology: Topology, evaluator: Evaluator, failed: frozenset[FailureUnit]):
         self.topology = topology
+        self.components = topology.components
         self.evaluator = evaluator
         self.failed_units = failed
         self.value = evaluator.serving(failed)
@@ -113,45 +115,74 @@ class _Walk:
             pending.extend(reversed(needed))
 
     def _needed(self, name: str) -> list[str]:
-        """What ``name`` (which does not serve) needs that does not serve; blocked hops on the side."""
+        """What ``name`` (which does not serve) needs that does not serve; the hops it cannot
+        make at all (policy, a port, no public address) go to ``blocked``, as the evaluator's
+        explanation puts a hop it cannot make before what lies behind it."""
         out: list[str] = []
         if name in self.failed:
             return out
         if name in self.topology.clusters:
-            return [m for m in self.topology.clusters[name].members if m in self.failed]
+            return [m for m in self.topology.clusters[name].members if not self.serves(m)]
         comp = self.topology.components[name]
         if comp.kind is Kind.DNS:
             for answer in comp.answers:
-                self._hop(name, answer, out)
+                self._classify(name, answer, self._verdict(INTERNET, answer, self.components[answer].service_ports),
+                               out)
         elif comp.kind.forwards:
             for index, listener in enumerate(comp.listeners):
                 if self.value.get((name, index), False):
                     continue
                 for target in listener.targets:
-                    self._hop(name, target, out)
+                    cluster = self.topology.clusters.get(target)
+                    members = cluster.members if cluster is not None else (target,)
+                    verdicts = [self._verdict(name, m, listener.target_ports or self.components[m].service_ports)
+                                for m in members]
+                    if "down" in verdicts:
+                        out.append(target)
+                    elif "blocked" in verdicts:
+                        self.blocked.add((name, target))
         else:
             for req in self.topology.requirements_of(name):
                 if req.optional or self.evaluator.requirement_met(req, self.failed_units, self.value):
                     continue
                 chosen, skipped = self.evaluator.requirement_choice(req, self.failed_units)
                 for target, _ in skipped:
-                    self._passed_over(name, target, out)
-                if chosen is not None:
-                    self._hop(name, chosen, out)
+                    self._classify(name, target, "down" if self._unavailable_as_down(target) else "blocked", out)
+                if chosen is not None and chosen in self.components:
+                    target = self.components[chosen]
+                    if target.kind is Kind.DNS:
+                        verdict = "down" if not self.serves(chosen) else "blocked"
+                    else:
+                        verdict = self._verdict(name, chosen, target.service_ports)
+                    self._classify(name, chosen, verdict, out)
         return list(dict.fromkeys(out))
 
-    def _hop(self, source: str, target: str, out: list[str]) -> None:
-        if self.serves(target) and not self._cluster_without_primary(target):
-            self.blocked.add((source, target))
-        else:
-            out.append(target)
+    def _verdict(self, source: str, target: str, ports) -> str | None:
+        """A hop from ``source`` to ``target`` on ``ports``: ``blocked`` when it cannot be made,
+        ``down`` when it can but what it reaches does not serve, None when it serves."""
+        comp = self.components[target]
+        if source == INTERNET and not comp.public_addresses:
+            return "blocked"
+        entries = self.evaluator.entry_points(target, ports)
+        allowed = [node for node, arriving in entries if self.evaluator.policy.connect(source, target, arriving)]
+        if not allowed:
+            return "blocked"
+        if target not in self.failed and any(self.value.get(node, True) for node in allowed):
+            return None
+        return "down"
 
-    def _passed_over(self, source: str, target: str, out: list[str]) -> None:
-        """A requirement target skipped as unavailable: down, without a primary, or unreachable."""
-        if target in self.failed or self._cluster_without_primary(target) or not self.serves(target):
+    def _classify(self, source: str, target: str, verdict: str | None, out: list[str]) -> None:
+        if verdict == "down":
             out.append(target)
-        else:
+        elif verdict == "blocked":
             self.blocked.add((source, target))
+
+    def _unavailable_as_down(self, target: str) -> bool:
+        """Whether a requirement target passed over was down (rather than out of reach)."""
+        cluster = self.topology.clusters.get(target)
+        if cluster is None:
+            return target in self.failed
+        return self._cluster_without_primary(target) or all(m in self.failed for m in cluster.members)
 
     def _cluster_without_primary(self, name: str) -> bool:
         cluster = self.topology.clusters.get(name)
