@@ -170,15 +170,17 @@ def test_generated_topologies_lay_out_without_overlaps(text: str) -> None:
     assert geometry_problems(layout(graph), graph) == []
 
 
-def unexplained(topology, results) -> list[tuple[int, str]]:
+def unexplained(topology, results) -> list[tuple[int, object]]:
     """Stopped services of failure counterexamples that the causal path does not link to a
-    failed component or a blocked hop."""
-    out = []
+    failed component or a blocked hop, and hops of the path the drawing has no edge for."""
+    out: list[tuple[int, object]] = []
+    drawn = {(e.source, e.target) for e in graph_of(topology).edges}
     for choice in diagram.choices(results):
         fields = choice.counterexample.fields
         if "stopped" not in fields:
             continue
         seen = scenario(topology, fields.get("failed", ()), fields["stopped"])
+        out.extend((choice.number, hop) for hop in sorted(seen.cause | seen.blocked) if hop not in drawn)
         needs: dict[str, list[str]] = {}
         for a, b in seen.cause:
             needs.setdefault(a, []).append(b)
