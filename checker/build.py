@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Iterable, Mapping
 
 import ipaddress
@@ -19,6 +20,7 @@ import re
 from lark import Token
 
 from .model import (
+    PRIMARY_OF,
     CheckRequest,
     Cluster,
     Component,
@@ -35,21 +37,29 @@ from .model import (
     Zone,
 )
 from .limits import LIMIT_ID, MAX_NUMBER_DIGITS, number_too_long
-from .net import ANY_PORT, PortSet, parse_address, parse_port
+from .net import ANY_PORT, PortSet, is_private, parse_address, parse_port
 from .parser import token_span
 from .results import Result, Severity, Status
 
+_PLACED = frozenset({"zone", "host", "managed", "availability"})
 # Which attributes each kind accepts (cluster attributes are checked separately).
 _ALLOWED: dict[Kind, frozenset[str]] = {
     Kind.INTERNET: frozenset(),
-    Kind.DNS: frozenset({"zone", "host", "managed", "answer"}),
-    Kind.LB: frozenset({"zone", "host", "address", "managed", "listen"}),
-    Kind.GATEWAY: frozenset({"zone", "host", "address", "managed", "listen"}),
-    Kind.WEB: frozenset({"zone", "host", "address", "managed", "listen"}),
-    Kind.SERVICE: frozenset({"zone", "host", "address", "managed", "listen"}),
-    Kind.DB: frozenset({"zone", "host", "address", "managed", "listen", "role"}),
+    Kind.DNS: _PLACED | {"answer", "address", "clients", "served-by"},
+    Kind.LB: _PLACED | {"address", "listen"},
+    Kind.GATEWAY: _PLACED | {"address", "listen"},
+    Kind.WEB: _PLACED | {"address", "listen", "egress"},
+    Kind.SERVICE: _PLACED | {"address", "listen", "egress", "role"},
+    Kind.DB: _PLACED | {"address", "listen", "role"},
+    Kind.CLIENTS: frozenset({"address"}),
+    Kind.JOB: frozenset(),
+    Kind.EXTERNAL: frozenset({"address", "listen"}),
 }
-_SINGLE_VALUED = frozenset({"zone", "host", "managed", "role", "answer"})
+_SINGLE_VALUED = frozenset({"zone", "host", "managed", "role", "answer", "clients", "served-by", "egress",
+                            "availability", "quorum"})
+_MEMBER_KINDS = (Kind.DB, Kind.SERVICE)
+# What may be the target of a requirement, an answer, a listener, a name server.
+_SERVERS = frozenset({Kind.LB, Kind.GATEWAY, Kind.WEB, Kind.SERVICE, Kind.DB})
 
 # An IPv4 address written plainly (no leading zeros); anything else goes to
 # :func:`checker.net.parse_address`, which also words the errors.
@@ -65,6 +75,18 @@ def _address(text: str):
         a, b, c, d = match.groups()
         return _IPv4Address((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d))
     return parse_address(text)
+
+
+def parse_percentage(text: str) -> Fraction | str:
+    """A percentage strictly between 0 and 100 (``99.95``) as an exact fraction of one
+    (``Fraction(1999, 2000)``), or the reason it is not one."""
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return f"'{text}' is not a number"
+    if not 0 < value < 100:
+        return f"{text} is not a percentage strictly between 0 and 100"
+    return value / 100
 
 
 @dataclass
@@ -101,7 +123,10 @@ class _Builder:
         self.title: str | None = None
         self.title_span: Span | None = None
         self.zones: dict[str, Zone] = {}
+        self.zone_egress: dict[str, list[Token]] = {}
         self.region_spans: dict[str, Span] = {}
+        self.region_availability: dict[str, Fraction] = {}
+        self.region_declared: dict[str, Span] = {}
         self.host_spans: dict[str, Span] = {}
         self.raw: dict[str, _RawComponent] = {}
         self.cluster_attributes: dict[str, tuple[Span, list]] = {}
@@ -131,12 +156,21 @@ class _Builder:
     def spans(self, first: Token, last: Token) -> Span:
         return token_span(first, last, self.path)
 
+    def percentage(self, token: Token, what: str) -> Fraction | None:
+        value = parse_percentage(str(token))
+        if isinstance(value, str):
+            self.error("invalid-attribute", f"{what}: {value}", token,
+                       "write availability as a percentage, e.g. 'availability 99.95'")
+            return None
+        return value
+
     # -- pass 1: declarations ----------------------------------------------
 
     def run(self, statements: list) -> BuildOutcome:
         declare = {
             "topology": self._declare_topology,
             "zone": self._declare_zone,
+            "region": self._declare_region,
             "component": self._declare_component,
             "cluster": self._declare_cluster,
             "requirement": self.requirement_stmts.append,
@@ -146,7 +180,9 @@ class _Builder:
         for stmt in statements:
             declare[stmt[0]](stmt)
         components = self._resolve_components()
+        self._resolve_zone_egress(components)
         clusters = self._resolve_clusters(components)
+        self._check_listener_roles(components, clusters)
         requirements = self._resolve_requirements(components, clusters)
         rules = self._resolve_rules(components, clusters)
         checks = self._resolve_checks()
@@ -165,6 +201,7 @@ class _Builder:
             has_policy=bool(self.rule_stmts),
             host_spans=dict(self.host_spans),
             region_spans=dict(self.region_spans),
+            region_availability=dict(self.region_availability),
         )
         return BuildOutcome(topology, ())
 
@@ -183,16 +220,46 @@ class _Builder:
         self.title_span = self.spans(keyword, string)
 
     def _declare_zone(self, stmt: tuple) -> None:
-        _, _, name_tok, region_tok = stmt
+        _, _, name_tok, clauses = stmt
         name = str(name_tok)
         if name in self.zones:
             first = self.zones[name].span.line
-            self.error("duplicate-name", f"zone '{name}' is declared twice (first at line {first})", name_tok)
+            self.error("duplicate-name", f"zone '{name}' is declared twice (first at line {first})", name_tok,
+                       f"declare a zone once, with every clause: 'zone {name} region R egress GW availability P'"
+                       if clauses else None)
             return
-        region = str(region_tok) if region_tok is not None else None
-        if region_tok is not None and region not in self.region_spans:
-            self.region_spans[region] = self.span(region_tok)
-        self.zones[name] = Zone(name, region, self.span(name_tok))
+        seen: dict[str, int] = {}
+        region = availability = None
+        for what, first, last, value in clauses:
+            if what in seen:
+                self.error("invalid-attribute",
+                           f"'{what}' is given twice for zone '{name}' (first at line {seen[what]})",
+                           self.spans(first, last))
+                continue
+            seen[what] = first.line
+            if what == "region":
+                region = str(value)
+                if region not in self.region_spans:
+                    self.region_spans[region] = self.span(value)
+            elif what == "egress":
+                self.zone_egress[name] = list(value)
+            else:
+                availability = self.percentage(value, f"zone '{name}' availability")
+        self.zones[name] = Zone(name, region, self.span(name_tok), (), availability)
+
+    def _declare_region(self, stmt: tuple) -> None:
+        _, _, name_tok, number = stmt
+        name = str(name_tok)
+        if name in self.region_declared:
+            first = self.region_declared[name].line
+            self.error("duplicate-name", f"region '{name}' is declared twice (first at line {first})", name_tok)
+            return
+        self.region_declared[name] = self.span(name_tok)
+        self.region_spans.setdefault(name, self.span(name_tok))
+        if number is not None:
+            value = self.percentage(number, f"region '{name}' availability")
+            if value is not None:
+                self.region_availability[name] = value
 
     def _claim_name(self, token: Token, what: str) -> Span | None:
         """The name's span when it is new; ``None`` (and an error) when it is taken."""
@@ -211,10 +278,10 @@ class _Builder:
     def _declare_component(self, stmt: tuple, cluster: str | None = None) -> None:
         _, kind_tok, name_tok, attributes, last = stmt
         kind = Kind(str(kind_tok))
-        if cluster is not None and kind is not Kind.DB:
+        if cluster is not None and kind not in _MEMBER_KINDS:
             self.error(
                 "invalid-attribute",
-                f"cluster '{cluster}' holds only db members; '{name_tok}' is a {kind.value}",
+                f"cluster '{cluster}' holds db or service members; '{name_tok}' is a{_n(kind.value)} {kind.value}",
                 kind_tok,
                 "declare it outside the cluster",
             )
@@ -240,6 +307,7 @@ class _Builder:
 
     def _resolve_components(self) -> dict[str, Component]:
         host_zone: dict[str, tuple[str, Span, str]] = {}
+        host_availability: dict[str, tuple[Fraction, str]] = {}
         out: dict[str, Component] = {}
         for raw in self.raw.values():
             fields = self._component_fields(raw)
@@ -256,6 +324,9 @@ class _Builder:
                     )
                 else:
                     host_zone.setdefault(host, (zone, fields["zone_span"], raw.name))
+            availability = fields.get("availability")
+            if availability is not None:
+                self._check_availability_placement(raw, fields, host_availability)
             out[raw.name] = Component(
                 kind=raw.kind,
                 name=raw.name,
@@ -271,9 +342,69 @@ class _Builder:
                 role=fields.get("role"),
                 replica_of=fields.get("replica_of"),
                 cluster=raw.cluster,
+                networks=tuple(fields.get("networks", ())),
+                clients=tuple(str(t) for t in fields.get("clients", ())),
+                served_by=tuple(str(t) for t in fields.get("served-by", ())),
+                egress=tuple(str(t) for t in fields.get("egress", ())),
+                availability=availability,
             )
+            self._check_kind_needs(raw, out[raw.name], fields)
         self._check_references(out)
         return out
+
+    def _check_availability_placement(self, raw: _RawComponent, fields: dict,
+                                      seen: dict[str, tuple[Fraction, str]]) -> None:
+        """``availability P`` is its host's; a host given two values is an error, and so
+        is the attribute on something that never fails as a host."""
+        span = fields["availability_span"]
+        if fields.get("managed"):
+            self.error("invalid-attribute",
+                       f"'{raw.name}' is managed, so it never fails as a host; 'availability' has nothing to apply to",
+                       span, "set the availability of its zone instead: 'zone Z availability P'")
+            return
+        if raw.kind is Kind.DNS and fields.get("served-by"):
+            self.error("invalid-attribute",
+                       f"dns '{raw.name}' fails only through its name servers; set their availability instead", span)
+            return
+        host = fields.get("host") or raw.name
+        value = fields["availability"]
+        if host in seen and seen[host][0] != value:
+            other_value, other = seen[host]
+            self.error("invalid-attribute",
+                       f"host '{host}' is given availability {_percent(other_value)} by '{other}' and "
+                       f"{_percent(value)} by '{raw.name}'; a machine has one availability",
+                       span)
+            return
+        seen.setdefault(host, (value, raw.name))
+
+    def _check_kind_needs(self, raw: _RawComponent, comp: Component, fields: dict) -> None:
+        """What a kind must have, and combinations of attributes that contradict each other."""
+        kind = raw.kind
+        if kind is Kind.CLIENTS and not comp.networks:
+            self.error("invalid-attribute", f"client group '{comp.name}' has no address, so no client sits anywhere",
+                       comp.name_span, "add 'address CIDR', e.g. 'address 192.168.10.0/24'")
+        elif kind is Kind.EXTERNAL and not comp.networks:
+            self.error("invalid-attribute", f"external '{comp.name}' has no address, so nothing can reach it",
+                       comp.name_span, "add 'address A' or 'address CIDR': where the provider's endpoint is")
+        elif kind is Kind.DNS:
+            if comp.served_by and comp.addresses:
+                self.error("invalid-attribute",
+                           f"dns '{comp.name}' takes 'served-by' or 'address', not both: with an address it is its "
+                           "own name server", fields["served-by_span"],
+                           "keep 'served-by' and put the address on the name servers")
+            if comp.served_by and comp.managed:
+                self.error("invalid-attribute",
+                           f"dns '{comp.name}' is managed (run by a provider) and 'served-by' its own name servers",
+                           fields["served-by_span"], "drop 'managed', or drop 'served-by'")
+        elif kind is Kind.SERVICE and comp.role is not None and raw.cluster is None:
+            self.error("invalid-attribute",
+                       f"service '{comp.name}' has a role outside any cluster; a service is primary or replica "
+                       "only as a cluster member", fields["role_span"], "declare it inside 'cluster NAME { ... }'")
+        for address in comp.addresses:
+            if not int(address):
+                self.error("invalid-attribute",
+                           f"'{address}' is the unspecified address; no packet goes to or comes from it",
+                           fields["address_spans"][address], "write the component's real address")
 
     def _component_fields(self, raw: _RawComponent) -> dict:
         fields: dict = {}
@@ -306,7 +437,7 @@ class _Builder:
                 fields["zone"] = zone
                 fields["zone_span"] = self.span(a)
             elif name == "address":
-                self._address_field(a, fields)
+                self._address_field(raw, a, fields)
             elif name == "listen":
                 self._listen_field(raw, attr, fields)
             elif name == "host":
@@ -318,29 +449,45 @@ class _Builder:
                 fields["managed"] = True
             elif name == "answer":
                 fields["answers"] = tuple(str(t) for t in a)
+            elif name in ("clients", "served-by", "egress"):
+                fields[name] = tuple(a)
+                fields[f"{name}_span"] = self.spans(first, last)
+            elif name == "availability":
+                value = self.percentage(a, f"'{raw.name}' availability")
+                if value is not None:
+                    fields["availability"] = value
+                    fields["availability_span"] = self.spans(first, last)
             elif name == "role":
                 fields["role"] = Role(str(a))
+                fields["role_span"] = self.spans(first, last)
                 if b is not None:
                     fields["replica_of"] = str(b)
                     fields["replica_of_token"] = b
-                raw.fields = fields
-            else:  # pragma: no cover - failover is never allowed on a component
+            else:  # pragma: no cover - failover and quorum are never allowed on a component
                 raise AssertionError(f"unexpected attribute '{name}'")
-        if raw.kind is Kind.DB and raw.cluster is not None and "role" not in fields:
-            self.error(
-                "invalid-attribute",
-                f"cluster member '{raw.name}' needs a role: 'primary', 'replica' or 'replica of NAME'",
-                raw.name_span,
-            )
+        raw.fields = fields
         return fields
 
-    def _address_field(self, token: Token, fields: dict) -> None:
+    def _address_field(self, raw: _RawComponent, token: Token, fields: dict) -> None:
         try:
             value = _address(str(token))
         except ValueError as exc:
             self.error("syntax", str(exc), token)
             return
-        if not hasattr(value, "version") or hasattr(value, "prefixlen"):
+        if raw.kind.by_networks:  # client groups and external targets: networks
+            network = value if hasattr(value, "prefixlen") else ipaddress.ip_network(value)
+            if raw.kind is Kind.EXTERNAL and (is_private(network.network_address)
+                                              or is_private(network.broadcast_address)):
+                self.error(
+                    "invalid-attribute",
+                    f"external '{raw.name}' has the private address {token}; an external target is on the internet",
+                    token,
+                    "model a private endpoint as a service; 'external' is for third parties on the internet",
+                )
+                return
+            fields.setdefault("networks", []).append(network)
+            return
+        if hasattr(value, "prefixlen"):
             self.error(
                 "invalid-attribute",
                 f"'{token}' is a network; a component's address is a single address",
@@ -349,9 +496,10 @@ class _Builder:
             )
             return
         fields.setdefault("addresses", []).append(value)
+        fields.setdefault("address_spans", {}).setdefault(value, self.span(token))
 
     def _listen_field(self, raw: _RawComponent, attr: tuple, fields: dict) -> None:
-        _, first, last, port_tok, targets, target_port_tok = attr
+        _, first, last, port_tok, targets, tail = attr
         port = self._port(port_tok)
         if raw.kind.forwards:
             if targets is None:
@@ -362,18 +510,29 @@ class _Builder:
                     f"name the targets: listen {port_tok} -> NAME, ...",
                 )
                 return
+            target_port_tok, need_tok = tail
             target_ports = self._port(target_port_tok) if target_port_tok is not None else None
+            need = 1
+            if need_tok is not None:
+                if number_too_long(str(need_tok)) or int(str(need_tok)) < 1:
+                    self.error("invalid-attribute", f"need {need_tok}: expected a whole number of at least 1",
+                               need_tok)
+                    return
+                need = int(str(need_tok))
             if port is None or (target_port_tok is not None and target_ports is None):
                 return
-            fields.setdefault("listeners", []).append(
-                Listener(port, tuple(str(t) for t in targets), target_ports, self.spans(first, last))
-            )
+            names = tuple(str(t[1]) for t in targets)
+            selectors = tuple(t[0] for t in targets)
+            listener = Listener(port, names, target_ports, self.spans(first, last),
+                                selectors if any(selectors) else (), need)
+            fields.setdefault("listeners", []).append(listener)
+            fields.setdefault("listener_tokens", []).append((listener, targets, need_tok))
             return
         if targets is not None:
             self.error(
                 "invalid-attribute",
                 f"only lb and gateway forward; {raw.kind.value} '{raw.name}' cannot 'listen ... ->'",
-                self.spans(targets[0], targets[-1]),
+                self.spans(targets[0][2], targets[-1][1]),
                 "declare a requirement instead, e.g. 'web1 uses api'",
             )
             return
@@ -406,6 +565,14 @@ class _Builder:
                     if attr[0] == "answer":
                         for token in attr[3]:
                             self._check_target(token, names, comps, "answer", raw.name)
+                    elif attr[0] == "clients":
+                        for token in attr[3]:
+                            self._check_kind_of(token, names, comps, "client group", (Kind.CLIENTS, Kind.INTERNET),
+                                                "name a 'clients' group (or the internet)")
+                    elif attr[0] == "served-by":
+                        for token in attr[3]:
+                            self._check_kind_of(token, names, comps, "name server", (Kind.SERVICE, Kind.WEB),
+                                                "a name server is a service that listens on udp/53")
                 if not comp.answers:
                     self.error(
                         "invalid-attribute",
@@ -416,8 +583,48 @@ class _Builder:
             elif raw.kind.forwards:
                 for attr in raw.attributes:
                     if attr[0] == "listen" and attr[4] is not None:
-                        for token in attr[4]:
-                            self._check_target(token, names, comps, "listener target", raw.name)
+                        for selector, token, _ in attr[4]:
+                            if selector is None:
+                                self._check_target(token, names, comps, "listener target", raw.name)
+                            elif str(token) not in self.declared_at:
+                                self.undefined("cluster", token, list(self.cluster_members))
+                        self._check_need(raw, attr, comps)
+            for attr in raw.attributes:
+                if attr[0] == "egress":
+                    for token in attr[3]:
+                        self._check_kind_of(token, names, comps, "egress gateway", (Kind.GATEWAY,),
+                                            "egress names the gateways (NAT) that reach the internet")
+
+    def _check_need(self, raw: _RawComponent, attr: tuple, comps: dict[str, Component]) -> None:
+        """``need N`` counts a plain cluster as its members and a role of a cluster as one."""
+        _, first, last, _, targets, (_, need_tok) = attr
+        if need_tok is None:
+            return
+        count = 0
+        for selector, token, _ in targets:
+            name = str(token)
+            if selector is None and name in self.cluster_members:
+                count += len(self.cluster_members[name])
+            else:
+                count += 1
+        need = int(str(need_tok)) if not number_too_long(str(need_tok)) else 0
+        if need > count:
+            self.error("invalid-attribute",
+                       f"need {need} is more than the listener's {count} target{'s' if count != 1 else ''}, "
+                       "so it never serves", need_tok,
+                       f"add targets, or lower 'need' to at most {count}")
+
+    def _check_kind_of(self, token: Token, names: list[str], comps: dict[str, Component], what: str,
+                       kinds: tuple[Kind, ...], hint: str) -> None:
+        name = str(token)
+        if name not in self.declared_at:
+            self.undefined(what, token, [n for n in names if n in comps and comps[n].kind in kinds] or names)
+            return
+        target = comps.get(name)
+        if target is None or target.kind not in kinds:
+            found = "a cluster" if target is None else f"a{_n(target.kind.value)} {target.kind.value}"
+            wanted = " or ".join(k.value for k in kinds)
+            self.error("invalid-attribute", f"{what} '{name}' is {found}, not a{_n(wanted)} {wanted}", token, hint)
 
     def _check_target(self, token: Token, names: list[str], comps: dict[str, Component], what: str, owner: str) -> None:
         name = str(token)
@@ -445,6 +652,19 @@ class _Builder:
             )
         elif target.kind is Kind.INTERNET:
             self.error("invalid-attribute", f"{what} '{name}' is the internet, not a server", token)
+        elif target.kind not in _SERVERS:
+            self.error("invalid-attribute",
+                       f"{what} '{name}' is a{_n(target.kind.value)} {target.kind.value}, not a server",
+                       token, _kind_role_hint(target.kind))
+
+    def _resolve_zone_egress(self, comps: dict[str, Component]) -> None:
+        names = list(self.declared_at)
+        for zone, tokens in self.zone_egress.items():
+            for token in tokens:
+                self._check_kind_of(token, names, comps, "egress gateway", (Kind.GATEWAY,),
+                                    "egress names the gateways (NAT) that reach the internet")
+            old = self.zones[zone]
+            self.zones[zone] = Zone(old.name, old.region, old.span, tuple(str(t) for t in tokens), old.availability)
 
     # -- pass 3: clusters ------------------------------------------------------
 
@@ -452,26 +672,61 @@ class _Builder:
         clusters: dict[str, Cluster] = {}
         for name, (span, attributes) in self.cluster_attributes.items():
             failover = Failover.MANUAL
-            failover_seen = None
+            seen: dict[str, int] = {}
             for attr in attributes:
-                if attr[0] != "failover":
+                if attr[0] not in ("failover", "quorum"):
                     self.error(
                         "invalid-attribute",
                         f"'{attr[0]}' does not apply to a cluster; put it on a member",
                         self.spans(attr[1], attr[2]),
                     )
                     continue
-                if failover_seen is not None:
+                if attr[0] in seen:
                     self.error(
                         "invalid-attribute",
-                        f"'failover' is given twice for cluster '{name}' (first at line {failover_seen})",
+                        f"'{attr[0]}' is given twice for cluster '{name}' (first at line {seen[attr[0]]})",
                         self.spans(attr[1], attr[2]),
                     )
                     continue
-                failover_seen = attr[1].line
-                failover = Failover(str(attr[3]))
+                seen[attr[0]] = attr[1].line
+                if attr[0] == "failover":
+                    failover = Failover(str(attr[3]))
+            quorum = "quorum" in seen
             members = tuple(self.cluster_members[name])
-            primaries = [m for m in members if m in comps and comps[m].role is Role.PRIMARY]
+            present = [comps[m] for m in members if m in comps]
+            kinds = {c.kind for c in present if c.kind in _MEMBER_KINDS}
+            if len(kinds) > 1:
+                first_kind = present[0].kind
+                odd = next(c for c in present if c.kind is not first_kind and c.kind in _MEMBER_KINDS)
+                self.error(
+                    "invalid-attribute",
+                    f"cluster '{name}' mixes member kinds: '{present[0].name}' is a {first_kind.value}, "
+                    f"'{odd.name}' a {odd.kind.value}; the members of one cluster are of one kind",
+                    odd.name_span,
+                    "put the databases and the services in clusters of their own",
+                )
+            primaries = [c.name for c in present if c.role is Role.PRIMARY]
+            with_role = [c for c in present if c.role is not None]
+            without_role = [c for c in present if c.role is None and c.kind in _MEMBER_KINDS]
+            if not members:
+                self.error("invalid-attribute", f"cluster '{name}' has no members", span,
+                           "declare 'db NAME { primary }'")
+            elif quorum and not with_role:
+                pass  # a consensus group: no roles at all
+            elif without_role:
+                if quorum:
+                    self.error("invalid-attribute",
+                               f"cluster '{name}' gives roles to some members but not to '{without_role[0].name}'; "
+                               "in a quorum cluster either every member has a role or none does",
+                               without_role[0].name_span, "add 'replica', or drop every role")
+                else:
+                    for member in without_role:
+                        self.error(
+                            "invalid-attribute",
+                            f"cluster member '{member.name}' needs a role: 'primary', 'replica' or 'replica of NAME'",
+                            member.name_span,
+                            "or make the cluster a consensus group with 'quorum' and no roles",
+                        )
             if len(primaries) > 1:
                 self.error(
                     "invalid-attribute",
@@ -479,40 +734,46 @@ class _Builder:
                     comps[primaries[1]].name_span,
                     "make one of them 'replica'",
                 )
-            elif not primaries and members:
+            elif not primaries and with_role:
                 self.error(
                     "invalid-attribute",
                     f"cluster '{name}' has no primary",
                     span,
                     "mark one member 'primary'",
                 )
-            elif not members:
-                self.error("invalid-attribute", f"cluster '{name}' has no members", span, "declare 'db NAME { primary }'")
-            clusters[name] = Cluster(name, span, members, primaries[0] if primaries else None, failover)
+            if "failover" in seen and quorum and not with_role:
+                self.error("invalid-attribute",
+                           f"cluster '{name}' has no roles, so there is no primary to fail over",
+                           span, "drop 'failover', or give the members roles")
+            clusters[name] = Cluster(name, span, members, primaries[0] if primaries else None, failover,
+                                     quorum=quorum)
         # Standalone primaries and the replicas that name them form unnamed manual clusters.
         standalone_primaries = [
             c.name for c in comps.values() if c.kind is Kind.DB and c.cluster is None and c.role is Role.PRIMARY
         ]
         for raw in self.raw.values():
             comp = comps[raw.name]
-            if comp.kind is not Kind.DB or comp.role is not Role.REPLICA:
+            if comp.kind not in _MEMBER_KINDS or comp.role is not Role.REPLICA:
                 continue
             token = raw.fields.get("replica_of_token")
             if token is None:
-                if comp.cluster is None:
+                if comp.cluster is None and comp.kind is Kind.DB:
                     self.error(
                         "invalid-attribute",
                         f"replica '{comp.name}' is outside any cluster, so it must say what it replicates",
                         comp.name_span,
-                        f"write 'replica of NAME'",
+                        "write 'replica of NAME'",
                     )
                 continue
             source = comps.get(str(token))
             if str(token) not in self.declared_at:
-                self.undefined("replication source", token, [c for c in comps if comps[c].kind is Kind.DB])
-            elif source is None or source.kind is not Kind.DB:
-                what = "a cluster" if source is None else f"a {source.kind.value}"
-                self.error("invalid-attribute", f"'{comp.name}' is a replica of '{token}', which is {what}, not a db", token)
+                self.undefined("replication source", token,
+                               [c for c in comps if comps[c].kind is comp.kind])
+            elif source is None or source.kind is not comp.kind:
+                what = "a cluster" if source is None else f"a{_n(source.kind.value)} {source.kind.value}"
+                self.error("invalid-attribute",
+                           f"'{comp.name}' is a replica of '{token}', which is {what}, not a {comp.kind.value}",
+                           token)
             elif source.name == comp.name:
                 self.error("invalid-attribute", f"'{comp.name}' cannot replicate from itself", token)
             elif source.cluster != comp.cluster:
@@ -545,6 +806,31 @@ class _Builder:
                 source = comps[source].replica_of
         return out
 
+    def _check_listener_roles(self, comps: dict[str, Component], clusters: dict[str, Cluster]) -> None:
+        """``primary of C`` and ``replicas of C`` name a cluster with roles."""
+        for raw in self.raw.values():
+            for listener, targets, _ in raw.fields.get("listener_tokens", ()) if raw.fields else ():
+                for selector, token, first in targets:
+                    if selector is None:
+                        continue
+                    name = str(token)
+                    if name not in self.declared_at:
+                        continue  # reported already
+                    cluster = clusters.get(name)
+                    written = f"{selector} of {name}"
+                    if cluster is None:
+                        self.error("invalid-attribute",
+                                   f"'{written}' names {comps[name].kind.value} '{name}'; a role belongs to a cluster",
+                                   self.spans(first, token), f"forward to '{name}' itself")
+                    elif not cluster.has_roles:
+                        self.error("invalid-attribute",
+                                   f"'{written}': cluster '{name}' has no roles (a consensus group), so it has no "
+                                   f"{'primary' if selector == PRIMARY_OF else 'replicas'}",
+                                   self.spans(first, token), f"forward to '{name}' itself")
+                    elif selector != PRIMARY_OF and len(cluster.members) < 2:
+                        self.error("invalid-attribute", f"'{written}': cluster '{name}' has no replica",
+                                   self.spans(first, token), f"forward to 'primary of {name}'")
+
     # -- pass 4: requirements, rules, checks ---------------------------------
 
     def _resolve_requirements(self, comps: dict[str, Component], clusters: dict[str, Cluster]) -> list[Requirement]:
@@ -566,6 +852,12 @@ class _Builder:
                 elif name in comps and comps[name].kind is Kind.INTERNET:
                     self.error("invalid-attribute", f"'{name}' is the internet; requirements name servers or clusters", token)
                     ok = False
+                elif name in comps and comps[name].kind in (Kind.CLIENTS, Kind.JOB):
+                    kind = comps[name].kind
+                    self.error("invalid-attribute",
+                               f"'{name}' is a {kind.value}, never a requirement target",
+                               token, _kind_role_hint(kind))
+                    ok = False
                 target_names.append(name)
             if len(set(target_names)) != len(target_names):
                 self.error("duplicate-name", "a target is listed twice in one requirement", self.spans(targets[0], targets[-1]))
@@ -579,10 +871,10 @@ class _Builder:
                     continue
                 source = comps.get(name)
                 if source is None or not source.kind.has_requirements:
-                    what = "a cluster" if source is None else f"a {source.kind.value}"
+                    what = "a cluster" if source is None else f"a{_n(source.kind.value)} {source.kind.value}"
                     self.error(
                         "invalid-attribute",
-                        f"'{name}' is {what}; only web and service components issue requests",
+                        f"'{name}' is {what}; only web, service and job components issue requests",
                         token,
                     )
                     continue
@@ -630,6 +922,11 @@ class _Builder:
                 self.undefined("rule endpoint", token, names)
                 return None
             if name in comps:
+                if comps[name].kind is Kind.JOB:
+                    self.error("invalid-attribute",
+                               f"'{name}' is a job: it has no address, so no rule can match its packets", token,
+                               "name the components that do the job's work")
+                    return None
                 return Endpoint("component", name, span)
             return Endpoint("cluster", name, span)
         if kind == "INTERNET":
@@ -666,8 +963,8 @@ class _Builder:
             seen = set()
             for key_tok, value_tok in params_given:
                 key, value = str(key_tok), str(value_tok)
-                if key not in validators:
-                    accepted = ", ".join(sorted(validators)) or "no parameters"
+                if key.startswith("_") or key not in validators:
+                    accepted = ", ".join(sorted(k for k in validators if not k.startswith("_"))) or "no parameters"
                     self.error("invalid-attribute", f"check '{check_id}' has no parameter '{key}' (it takes {accepted})", key_tok)
                     ok = False
                     continue
@@ -676,7 +973,7 @@ class _Builder:
                     ok = False
                     continue
                 seen.add(key)
-                if value.isdigit() and number_too_long(value):
+                if value.replace(".", "", 1).isdigit() and number_too_long(value.split(".")[0]):
                     self.error(
                         LIMIT_ID,
                         f"check '{check_id}' {key}={value[:12]}...: a number of more than {MAX_NUMBER_DIGITS} digits",
@@ -691,20 +988,54 @@ class _Builder:
                     ok = False
                     continue
                 params.append((key, value))
+            required = validators.get("_required", ())
+            missing = [key for key in required if key not in seen]
+            if ok and missing:
+                self.error("invalid-attribute",
+                           f"check '{check_id}' needs {', '.join(f'{k}=' for k in missing)}",
+                           self.spans(keyword, last), f"e.g. 'check {check_id} {missing[0]}=99.95'")
+                ok = False
             if ok:
                 out.append(CheckRequest(check_id, tuple(params), self.spans(keyword, last)))
         return out
+
+
+def _n(word: str) -> str:
+    """'n' before a word that starts with a vowel ("an lb", "a db")."""
+    return "n" if word[:1] in "aeiou" or word.startswith("lb") else ""
+
+
+def _percent(value: Fraction) -> str:
+    return f"{float(value * 100):g}"
+
+
+def _kind_role_hint(kind: Kind) -> str | None:
+    return {
+        Kind.CLIENTS: "a client group says where clients sit; name it in a dns's 'clients' or in rules",
+        Kind.JOB: "a job is work that runs by itself; it names what it uses, nothing uses it",
+        Kind.EXTERNAL: "an external target is reached through requirements ('app1 uses payments')",
+    }.get(kind)
 
 
 def _attribute_hint(name: str, kind: Kind) -> str | None:
     if name == "answer":
         return "only a dns name has answers"
     if name == "role":
-        return "only a db is primary or replica"
-    if name == "address" and kind is Kind.DNS:
-        return "a dns name has no address; its answers do"
+        return "only a db, or a service in a cluster, is primary or replica"
     if kind is Kind.INTERNET:
         return "'internet' stands for every public client and takes no attributes"
+    if kind is Kind.JOB:
+        return "a job has no host, zone or address: it is the work its requirements' targets do"
+    if kind is Kind.CLIENTS:
+        return "a client group has only addresses (its networks); it never fails"
+    if kind is Kind.EXTERNAL:
+        return "an external target has only addresses and 'listen'; it never fails"
     if name == "failover":
         return "failover belongs to a cluster"
+    if name == "quorum":
+        return "quorum belongs to a cluster: 'cluster NAME { quorum ... }'"
+    if name in ("clients", "served-by"):
+        return f"'{name}' belongs to a dns name"
+    if name == "egress":
+        return "egress belongs to a web or service component, or to a zone"
     return None

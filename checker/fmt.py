@@ -8,11 +8,15 @@ One way to write every topology, so diffs show meaning and not layout:
   when that line fits in :data:`LINE_WIDTH` characters, it has no list-valued
   attribute (``answer``, a forwarding ``listen``) and no comment inside; else
   as a block, one attribute per line, indented by two spaces;
-* attributes in a fixed order: ``zone``, ``host``, ``managed``, ``address``,
-  ``listen``, forwarding ``listen``, ``answer``, role, ``failover`` (attributes
-  of one kind keep their written order, which can matter);
-* a cluster is always a block: its ``failover`` first, then its members in
-  their written order;
+* attributes in a fixed order: ``zone``, ``host``, ``managed``,
+  ``availability``, ``address``, ``listen``, forwarding ``listen``, ``egress``,
+  ``served-by``, ``answer``, ``clients``, role, ``failover``, ``quorum``
+  (attributes of one kind keep their written order, which can matter);
+  list-valued ones (``answer``, ``clients``, ``served-by``, ``egress``, a
+  forwarding ``listen``) put the component in block form;
+* a zone's clauses in the order ``region``, ``egress``, ``availability``;
+* a cluster is always a block: its ``failover`` and ``quorum`` first, then its
+  members in their written order;
 * statements keep their order; one blank line is kept where the source had
   blank lines between statements (or member declarations); leading and
   trailing blank lines go;
@@ -41,12 +45,19 @@ _ATTRIBUTE_ORDER = {
     "zone_attr": 0,
     "host_attr": 1,
     "managed_attr": 2,
-    "address_attr": 3,
-    "listen_attr": 4,  # a forwarding listen sorts after plain ones (see _attribute_key)
-    "answer_attr": 6,
-    "role_attr": 7,
-    "failover_attr": 8,
+    "availability_attr": 3,
+    "address_attr": 4,
+    "listen_attr": 5,  # a forwarding listen sorts after plain ones (see _attribute_key)
+    "egress_attr": 7,
+    "served_by_attr": 8,
+    "answer_attr": 9,
+    "clients_attr": 10,
+    "role_attr": 11,
+    "failover_attr": 12,
+    "quorum_attr": 13,
 }
+_LISTED = frozenset({"answer_attr", "clients_attr", "served_by_attr", "egress_attr"})
+_ZONE_CLAUSES = {"zone_region": (0, "region"), "zone_egress": (1, "egress"), "zone_availability": (2, "availability")}
 
 
 @dataclass(frozen=True)
@@ -314,7 +325,7 @@ def _token(node: Tree | Token) -> str:
 
 
 def _names(node: Tree) -> str:
-    return ", ".join(str(t) for t in node.children)
+    return ", ".join(str(t.children[0]) if isinstance(t, Tree) else str(t) for t in node.children)
 
 
 def _endpoint(node: Tree) -> str:
@@ -329,7 +340,10 @@ def _simple_statement(node: Tree) -> str:
     if kind == "topology":
         return f"topology {children[0]}"
     if kind == "zone":
-        return f"zone {children[0]}" + (f" region {children[1]}" if len(children) > 1 else "")
+        clauses = sorted(children[1:], key=lambda c: _ZONE_CLAUSES[c.data][0])
+        return " ".join([f"zone {children[0]}"] + [_zone_clause(c) for c in clauses])
+    if kind == "region":
+        return f"region {children[0]}" + (f" availability {children[1]}" if len(children) > 1 else "")
     if kind == "requirement":
         tail = " optional" if len(children) > 3 else ""
         return f"{_names(children[0])} {_token(children[1])} {_names(children[2])}{tail}"
@@ -343,9 +357,15 @@ def _simple_statement(node: Tree) -> str:
     raise ValueError(f"unknown statement '{kind}'")  # pragma: no cover - the grammar has no other
 
 
+def _zone_clause(node: Tree) -> str:
+    word = _ZONE_CLAUSES[node.data][1]
+    value = node.children[0]
+    return f"{word} {_names(value) if isinstance(value, Tree) else value}"
+
+
 def _is_listed(node: Tree) -> bool:
     """Attributes that end in a list and so always get a line of their own."""
-    return node.data == "answer_attr" or (node.data == "listen_attr" and len(node.children) > 1)
+    return node.data in _LISTED or (node.data == "listen_attr" and len(node.children) > 1)
 
 
 def _attribute_key(node: Tree) -> int:
@@ -368,13 +388,23 @@ def _attribute(node: Tree) -> str:
         return "managed"
     if kind == "listen_attr":
         text = f"listen {_token(children[0])}"
-        if len(children) > 1:
-            text += f" -> {_names(children[1])}"
-        if len(children) > 2:
-            text += f" {_token(children[2])}"
+        for child in children[1:]:
+            if isinstance(child, Tree) and child.data == "target_list":
+                text += f" -> {_names(child)}"
+            elif isinstance(child, Tree) and child.data == "need":
+                text += f" need {child.children[0]}"
+            else:
+                text += f" {_token(child)}"
         return text
     if kind == "answer_attr":
         return f"answer {_names(children[0])}"
+    if kind in ("clients_attr", "served_by_attr", "egress_attr"):
+        word = {"clients_attr": "clients", "served_by_attr": "served-by", "egress_attr": "egress"}[kind]
+        return f"{word} {_names(children[0])}"
+    if kind == "availability_attr":
+        return f"availability {children[0]}"
+    if kind == "quorum_attr":
+        return "quorum"
     if kind == "role_attr":
         return str(children[0]) + (f" of {children[1]}" if len(children) > 1 else "")
     if kind == "failover_attr":

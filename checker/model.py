@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from fractions import Fraction
 from functools import cached_property
 from typing import Mapping, NamedTuple
 
@@ -46,6 +47,9 @@ class Kind(str, Enum):
     WEB = "web"
     SERVICE = "service"
     DB = "db"
+    CLIENTS = "clients"  # a client group: where a population of clients sits (version 2)
+    JOB = "job"  # work that must keep running though no client calls it (version 2)
+    EXTERNAL = "external"  # a third-party endpoint on the internet (version 2)
 
     @property
     def forwards(self) -> bool:
@@ -54,8 +58,20 @@ class Kind(str, Enum):
 
     @property
     def has_requirements(self) -> bool:
-        """Only web servers and services issue requests of their own."""
-        return self in (Kind.WEB, Kind.SERVICE)
+        """Web servers, services and jobs issue requests of their own."""
+        return self in (Kind.WEB, Kind.SERVICE, Kind.JOB)
+
+    @property
+    def by_networks(self) -> bool:
+        """Kinds that stand for many addresses (every public one, or the networks
+        written for them) rather than a machine's own: rules match them by those
+        networks, and a connection from or to them is decided per address cell."""
+        return self in (Kind.INTERNET, Kind.CLIENTS, Kind.EXTERNAL)
+
+    @property
+    def never_fails(self) -> bool:
+        """Kinds outside every failure domain (LANGUAGE.md section 7)."""
+        return self in (Kind.INTERNET, Kind.CLIENTS, Kind.JOB, Kind.EXTERNAL)
 
 
 class Role(str, Enum):
@@ -100,14 +116,35 @@ class FailureUnit:
         return self.label
 
 
+PRIMARY_OF = "primary"
+REPLICAS_OF = "replicas"
+
+
 @dataclass(frozen=True)
 class Listener:
-    """``listen PORTS -> TARGET, ... [TARGET_PORTS]`` on a load balancer or gateway."""
+    """``listen PORTS -> TARGET, ... [TARGET_PORTS] [need N]`` on a load balancer or gateway.
+
+    ``targets`` are component or cluster names; ``selectors`` says, per target,
+    whether it was written ``primary of C`` (:data:`PRIMARY_OF`), ``replicas of C``
+    (:data:`REPLICAS_OF`) or plainly (None). ``need`` targets must serve for the
+    listener to serve (LANGUAGE.md section 7.6); a plain cluster counts as each
+    of its members, a role of a cluster as one target.
+    """
 
     ports: PortSet
     targets: tuple[str, ...]
     target_ports: PortSet | None  # None: each target's own listen port
     span: Span
+    selectors: tuple[str | None, ...] = ()
+    need: int = 1
+
+    def selector(self, index: int) -> str | None:
+        return self.selectors[index] if self.selectors else None
+
+    def describe_target(self, index: int) -> str:
+        selector = self.selector(index)
+        name = self.targets[index]
+        return f"{selector} of {name}" if selector else name
 
 
 @dataclass(frozen=True)
@@ -126,6 +163,11 @@ class Component:
     role: Role | None = None
     replica_of: str | None = None
     cluster: str | None = None
+    networks: tuple[IPNetwork, ...] = ()  # clients and external: every address written, as networks
+    clients: tuple[str, ...] = ()  # dns: the client groups that resolve it (empty: the internet)
+    served_by: tuple[str, ...] = ()  # dns: its name servers
+    egress: tuple[str, ...] = ()  # the gateways to external targets, in order
+    availability: Fraction | None = None  # its host's availability, as a fraction (99.9 % -> 999/1000)
 
     @property
     def public_addresses(self) -> tuple[IPAddress, ...]:
@@ -144,7 +186,10 @@ class Component:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A primary and its replicas; ``implicit`` for one formed by a standalone primary."""
+    """A primary and its replicas (``db`` or ``service`` members, all of one kind);
+    ``implicit`` for one formed by a standalone primary. A ``quorum`` cluster is
+    usable only while more than half of its members are live, and may have no roles
+    at all (``primary`` None): a consensus group."""
 
     name: str
     span: Span
@@ -152,6 +197,16 @@ class Cluster:
     primary: str | None
     failover: Failover = Failover.MANUAL
     implicit: bool = False
+    quorum: bool = False
+
+    @property
+    def majority(self) -> int:
+        """How many members must be live for a quorum cluster to act."""
+        return len(self.members) // 2 + 1
+
+    @property
+    def has_roles(self) -> bool:
+        return self.primary is not None
 
 
 @dataclass(frozen=True)
@@ -159,6 +214,8 @@ class Zone:
     name: str
     region: str | None
     span: Span
+    egress: tuple[str, ...] = ()  # the egress gateways of its components that name none
+    availability: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +294,7 @@ class Topology:
     has_policy: bool
     host_spans: Mapping[str, Span] = field(default_factory=dict)
     region_spans: Mapping[str, Span] = field(default_factory=dict)
+    region_availability: Mapping[str, Fraction] = field(default_factory=dict)
 
     # -- failure domains -------------------------------------------------
 
@@ -269,41 +327,48 @@ class Topology:
             return FailureUnit("host", comp.host)
         return FailureUnit("host", name, implicit=True)
 
-    def units_of(self, name: str) -> tuple[FailureUnit, ...]:
-        """Every unit whose failure fails this component (none when managed)."""
+    def placement(self, name: str) -> tuple[FailureUnit | None, FailureUnit | None, FailureUnit | None]:
+        """(host, zone, region) a component fails with, None where it does not.
+
+        Client groups, jobs, external targets, the internet and a ``dns`` with
+        ``served-by`` never fail (LANGUAGE.md section 7); a ``managed`` component
+        never fails as a host, and fails with its zone and region only when it
+        names a zone (section 7.7)."""
         comp = self.components[name]
-        if comp.managed or comp.kind is Kind.INTERNET:
-            return ()
+        if comp.kind.never_fails or (comp.kind is Kind.DNS and comp.served_by):
+            return (None, None, None)
+        if comp.managed:
+            if comp.zone is None:
+                return (None, None, None)
+            zone = comp.zone
+            return (None, FailureUnit("zone", zone), FailureUnit("region", self.region_of_zone(zone)))
         zone = self.zone_of(name)
         return (self.host_unit(name), FailureUnit("zone", zone), FailureUnit("region", self.region_of_zone(zone)))
+
+    def units_of(self, name: str) -> tuple[FailureUnit, ...]:
+        """Every unit whose failure fails this component (none for what never fails)."""
+        return tuple(u for u in self.placement(name) if u is not None)
+
+    def _units_at(self, level: int) -> tuple[FailureUnit, ...]:
+        seen: dict[FailureUnit, None] = {}
+        for name in self.components:
+            unit = self.placement(name)[level]
+            if unit is not None:
+                seen.setdefault(unit, None)
+        return tuple(seen)
 
     @cached_property
     def host_units(self) -> tuple[FailureUnit, ...]:
         """Every host that can fail, in declaration order."""
-        seen: dict[FailureUnit, None] = {}
-        for name in self.components:
-            units = self.units_of(name)
-            if units:
-                seen.setdefault(units[0], None)
-        return tuple(seen)
+        return self._units_at(0)
 
     @cached_property
     def zone_units(self) -> tuple[FailureUnit, ...]:
-        seen: dict[FailureUnit, None] = {}
-        for name in self.components:
-            units = self.units_of(name)
-            if units:
-                seen.setdefault(units[1], None)
-        return tuple(seen)
+        return self._units_at(1)
 
     @cached_property
     def region_units(self) -> tuple[FailureUnit, ...]:
-        seen: dict[FailureUnit, None] = {}
-        for name in self.components:
-            units = self.units_of(name)
-            if units:
-                seen.setdefault(units[2], None)
-        return tuple(seen)
+        return self._units_at(2)
 
     def unit_span(self, unit: FailureUnit) -> Span | None:
         """Where a failure unit is declared (a component, a host's first use, a zone)."""
@@ -330,9 +395,48 @@ class Topology:
 
     @cached_property
     def services(self) -> tuple[str, ...]:
-        """Every dns name is a service; with none, the one implicit public service."""
-        names = tuple(c.name for c in self.components.values() if c.kind is Kind.DNS)
-        return names or (PUBLIC_SERVICE,)
+        """Every dns name and every job is a service, in declaration order (LANGUAGE.md
+        sections 4 and 7.3). With no dns name, the implicit public service is one too,
+        unless the file has jobs and nothing with a public address (a back end whose
+        work is its jobs has no public face to check)."""
+        names = tuple(c.name for c in self.components.values() if c.kind in (Kind.DNS, Kind.JOB))
+        if any(c.kind is Kind.DNS for c in self.components.values()):
+            return names
+        if names and not any(c.public_addresses for c in self.components.values()
+                             if c.kind not in (Kind.DNS, Kind.INTERNET)):
+            return names
+        return names + (PUBLIC_SERVICE,)
+
+    @cached_property
+    def has_public_service(self) -> bool:
+        return PUBLIC_SERVICE in self.services
+
+    def egress_of(self, name: str) -> tuple[str, ...]:
+        """The egress gateways of a component: its own, else its zone's (section 7.8)."""
+        comp = self.components[name]
+        if comp.egress:
+            return comp.egress
+        zone = self.zones.get(self.zone_of(name))
+        return zone.egress if zone is not None else ()
+
+    @cached_property
+    def name_servers(self) -> frozenset[str]:
+        """Every component some ``dns`` is ``served-by``."""
+        return frozenset(ns for c in self.components.values() for ns in c.served_by)
+
+    def cluster_of(self, name: str) -> Cluster | None:
+        """The cluster a component is a member of (unnamed clusters of a standalone
+        primary included), or None."""
+        cluster = self._member_clusters.get(name)
+        return self.clusters[cluster] if cluster is not None else None
+
+    @cached_property
+    def _member_clusters(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for cluster in self.clusters.values():
+            for member in cluster.members:
+                out.setdefault(member, cluster.name)
+        return out
 
     def span_of(self, name: str) -> Span | None:
         """The declaration of a component or cluster by name."""

@@ -28,9 +28,10 @@ from .results import Result, Severity, Status
 
 MAX_SYNTAX_ERRORS = 20
 
-KINDS = ("internet", "dns", "lb", "gateway", "web", "service", "db")
-STATEMENT_KEYWORDS = ("topology", "zone", "cluster", "allow", "deny", "check") + KINDS
-ATTRIBUTE_KEYWORDS = ("zone", "host", "address", "managed", "listen", "answer", "primary", "replica", "failover")
+KINDS = ("internet", "dns", "lb", "gateway", "web", "service", "db", "clients", "job", "external")
+STATEMENT_KEYWORDS = ("topology", "zone", "region", "cluster", "allow", "deny", "check") + KINDS
+ATTRIBUTE_KEYWORDS = ("zone", "host", "address", "managed", "listen", "answer", "primary", "replica", "failover",
+                      "clients", "served-by", "egress", "availability", "quorum", "need", "replicas")
 
 # Terminal names as a user would say them.
 _TERMINAL_WORDS = {
@@ -38,6 +39,7 @@ _TERMINAL_WORDS = {
     "STRING": 'a quoted string like "my topology"',
     "PORT": "a port like tcp/443",
     "INT": "a number",
+    "DECIMAL": "a number like 99.95",
     "ADDRESS": "an address like 10.0.0.1 or 10.0.0.0/16",
     "_NL": "the end of the line",
     "$END": "the end of the file",
@@ -101,17 +103,23 @@ class _Records(Transformer):
     Statements (``tag`` first; ``first``/``last`` are the tokens a span runs between):
 
     * ``("topology", keyword, STRING)``
-    * ``("zone", keyword, NAME, region NAME or None)``
+    * ``("zone", keyword, NAME, [clause])``: a clause is ``(what, first, last,
+      value)``, ``what`` one of ``region`` (value: the NAME), ``egress`` (the
+      NAMEs) and ``availability`` (the number)
+    * ``("region", keyword, NAME, number or None)``
     * ``("component", kind, NAME, [attribute], last)``
     * ``("cluster", keyword, NAME, [attribute], [component], closing brace)``
     * ``("requirement", [NAME], verb, [NAME], OPTIONAL or None)``
     * ``("rule", action, [endpoint token], [endpoint token], port token or None)``
     * ``("check", keyword, NAME, [(key, value)], last)``
 
-    Attributes are ``(name, first, last, a, b, c)``: zone/host/address ``a`` is the
-    value token; listen ``a`` is the port, ``b`` the target names or None, ``c``
-    the target port or None; answer ``a`` the names; role ``a`` the role token and
-    ``b`` the ``of`` name or None; failover ``a`` the mode token.
+    Attributes are ``(name, first, last, a, b, c)``: zone/host/address/availability
+    ``a`` is the value token; listen ``a`` is the port, ``b`` the targets or None
+    (each ``(selector, NAME, first token)``, the selector ``"primary"``,
+    ``"replicas"`` or None), ``c`` ``(target port or None, need INT or None)``;
+    answer/clients/served-by/egress ``a`` the names; role ``a`` the role token
+    and ``b`` the ``of`` name or None; failover ``a`` the mode token; quorum and
+    managed carry no value.
     """
 
     def start(self, c):
@@ -144,13 +152,25 @@ class _Records(Transformer):
     def kind(self, c):
         return c[0]
 
-    verb = action = failover_mode = kind
+    verb = action = failover_mode = member_kind = kind
 
     def topology(self, c):
         return ("topology", c[0], c[1])
 
     def zone(self, c):
-        return ("zone", c[0], c[1], c[3] if len(c) > 3 else None)
+        return ("zone", c[0], c[1], c[2:])
+
+    def zone_region(self, c):
+        return ("region", c[0], c[1], c[1])
+
+    def zone_egress(self, c):
+        return ("egress", c[0], c[1][-1], c[1])
+
+    def zone_availability(self, c):
+        return ("availability", c[0], c[1], c[1])
+
+    def region(self, c):
+        return ("region", c[0], c[1], c[3] if len(c) > 3 else None)
 
     def attributes(self, c):
         if len(c) == 1:
@@ -215,12 +235,31 @@ class _Records(Transformer):
         return ("managed", c[0], c[0], None, None, None)
 
     def listen_attr(self, c):
-        n = len(c)
-        if n == 2:
+        if len(c) == 2:
             return ("listen", c[0], c[1], c[1], None, None)
-        if n == 4:
-            return ("listen", c[0], c[3][-1], c[1], c[3], None)
-        return ("listen", c[0], c[4], c[1], c[3], c[4])
+        port, need = None, None
+        for item in c[4:]:
+            if item.__class__ is tuple:
+                need = item[1]
+            else:
+                port = item
+        last = need or port or c[3][-1][1]
+        return ("listen", c[0], last, c[1], c[3], (port, need))
+
+    def targets(self, c):
+        if len(c) == 1:
+            return [c[0]]
+        out = c[0]
+        out.append(c[2])
+        return out
+
+    def target(self, c):
+        if len(c) == 1:
+            return (None, c[0], c[0])
+        return ("primary" if c[0].type == "PRIMARY" else "replicas", c[2], c[0])
+
+    def need(self, c):
+        return ("need", c[1])
 
     def answer_attr(self, c):
         return ("answer", c[0], c[1][-1], c[1], None, None)
@@ -232,6 +271,21 @@ class _Records(Transformer):
 
     def failover_attr(self, c):
         return ("failover", c[0], c[1], c[1], None, None)
+
+    def clients_attr(self, c):
+        return ("clients", c[0], c[1][-1], c[1], None, None)
+
+    def served_by_attr(self, c):
+        return ("served-by", c[0], c[1][-1], c[1], None, None)
+
+    def egress_attr(self, c):
+        return ("egress", c[0], c[1][-1], c[1], None, None)
+
+    def availability_attr(self, c):
+        return ("availability", c[0], c[1], c[1], None, None)
+
+    def quorum_attr(self, c):
+        return ("quorum", c[0], c[0], None, None, None)
 
 
 class _Trees(Transformer):
@@ -267,7 +321,31 @@ class _Trees(Transformer):
         return Tree("topology", [c[1]])
 
     def zone(self, c):
-        return Tree("zone", [c[1]] + ([c[3]] if len(c) > 3 else []))
+        return Tree("zone", [c[1], *c[2:]])
+
+    def zone_region(self, c):
+        return Tree("zone_region", [c[1]])
+
+    def zone_egress(self, c):
+        return Tree("zone_egress", [c[1]])
+
+    def zone_availability(self, c):
+        return Tree("zone_availability", [c[1]])
+
+    def region(self, c):
+        return Tree("region", [c[1]] + ([c[3]] if len(c) > 3 else []))
+
+    def targets(self, c):
+        if len(c) == 1:
+            return Tree("target_list", [c[0]])
+        c[0].children.append(c[2])
+        return c[0]
+
+    def target(self, c):
+        return Tree("target", [" ".join(str(t) for t in c)])
+
+    def need(self, c):
+        return Tree("need", [c[1]])
 
     def attributes(self, c):
         return c[0] + [c[1]] if len(c) > 1 else [c[0]]
@@ -313,12 +391,17 @@ class _Trees(Transformer):
     answer_attr = _attribute("answer_attr")
     role_attr = _attribute("role_attr")
     failover_attr = _attribute("failover_attr")
+    clients_attr = _attribute("clients_attr")
+    served_by_attr = _attribute("served_by_attr")
+    egress_attr = _attribute("egress_attr")
+    availability_attr = _attribute("availability_attr")
+    quorum_attr = _attribute("quorum_attr")
     del _attribute
 
 
 # The tokens of an attribute the formatter's trees keep (keywords and
 # punctuation, kept by the grammar's '!' rules, are left out).
-_KEPT = frozenset({"NAME", "ADDRESS", "PORT", "INT", "ANY", "PRIMARY", "REPLICA"})
+_KEPT = frozenset({"NAME", "ADDRESS", "PORT", "INT", "DECIMAL", "ANY", "PRIMARY", "REPLICA"})
 
 
 @lru_cache(maxsize=1)

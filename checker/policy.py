@@ -3,22 +3,29 @@
 This is the plain reading of LANGUAGE.md section 3, used by the reference
 evaluator and as the oracle for the packet engine. A *connection* from a source
 to a destination on a set of ports exists when, for some address of the source,
-some address of the destination and some port of the set, the first rule that
-matches is an ``allow``. Components without an address are matched only by
-rules that name them (or name their cluster, or say ``any``). Clients on the
-internet are every public address: one representative per cell of the address
-partition the rules induce stands for all of them (see
-:func:`checker.net.public_representatives`), which makes the search exhaustive.
+some address of the destination of the same family, and some port of the set,
+the first rule that matches is an ``allow``. Components without an address are
+matched only by rules that name them (or name their cluster, or say ``any``),
+and pair with an address of either family.
+
+Some components stand for many addresses rather than a machine's own
+(:attr:`checker.model.Kind.by_networks`): the internet is every public address,
+a client group the networks written for it, an external target its networks.
+For them, one address per cell of the address partition the rules (and the
+private ranges, the components' addresses and these networks) induce stands for
+every address of the cell (see :func:`checker.net.cell_starts`), which makes
+the search exhaustive. A packet from a public address of such a source (a
+client on the internet) reaches only public addresses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import ip_network
 from functools import cached_property
+from ipaddress import ip_network
 
 from .model import Endpoint, Kind, Rule, Topology
-from .net import IPAddress, PortSet, is_public, public_representatives, same_family
+from .net import IPAddress, PortSet, cell_starts, is_public, same_family
 
 INTERNET = "(internet)"  # the source of client packets: every public address
 
@@ -54,6 +61,17 @@ class Decision:
         return self.allowed
 
 
+def reaches(src: Point, dst: Point, src_by_networks: bool) -> bool:
+    """Whether a packet may go from ``src`` to ``dst`` at all, before any rule: one
+    address family, and a client on the internet (a public address of the internet,
+    a client group or an external target) reaches only public addresses."""
+    if not same_family(src.address, dst.address):
+        return False
+    if src_by_networks and src.address is not None and is_public(src.address):
+        return dst.address is not None and is_public(dst.address)
+    return True
+
+
 class Policy:
     """First-match evaluation of a topology's rules."""
 
@@ -61,7 +79,7 @@ class Policy:
         self.topology = topology
         self.rules = topology.rules
         self.open = not topology.has_policy
-        self._cache: dict[tuple[str, str, PortSet, bool], Decision] = {}
+        self._cache: dict[tuple[str, str, PortSet], Decision] = {}
 
     # -- endpoints -------------------------------------------------------------
 
@@ -85,6 +103,8 @@ class Policy:
             return point.component == name
         if comp.kind is Kind.INTERNET:
             return is_public(point.address)
+        if comp.networks:
+            return any(point.address.version == n.version and point.address in n for n in comp.networks)
         return point.address in comp.addresses
 
     def first_match(self, src: Point, dst: Point, ports: PortSet) -> Decision:
@@ -108,63 +128,82 @@ class Policy:
                 break
         return Decision(False, None, blocker)
 
-    # -- connections between components ---------------------------------------
+    # -- packet ends -----------------------------------------------------------
+
+    @cached_property
+    def cells(self) -> tuple[IPAddress, ...]:
+        """One address per cell of the partition every rule network, component address
+        (and the address after it: a rule naming a component matches its address only)
+        and component network induces, private ranges included; sorted."""
+        networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
+        for comp in self.topology.components.values():
+            networks += [ip_network(a) for a in comp.addresses]
+            networks += list(comp.networks)
+        return tuple(cell_starts(networks))
 
     @cached_property
     def internet_points(self) -> tuple[Point, ...]:
-        networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
-        # A component's address is a cell of its own: the address after it starts the next
-        # cell, which a rule naming the component does not match.
-        networks += [ip_network(a) for c in self.topology.components.values() for a in c.addresses]
-        return tuple(Point(a, None) for a in public_representatives(networks))
+        return tuple(Point(a, None) for a in self.cells if is_public(a))
+
+    def by_networks(self, name: str) -> bool:
+        """Whether a source or destination stands for many addresses (the internet, a
+        client group, an external target)."""
+        return name == INTERNET or self.topology.components[name].kind.by_networks
 
     def source_points(self, source: str) -> tuple[Point, ...]:
         if source == INTERNET or self.topology.components[source].kind is Kind.INTERNET:
             return self.internet_points
-        comp = self.topology.components[source]
-        if comp.addresses:
-            return tuple(Point(a, source) for a in comp.addresses)
-        return (Point(None, source),)
+        return self._points(source)
 
-    def destination_points(self, destination: str, from_internet: bool) -> tuple[Point, ...]:
-        comp = self.topology.components[destination]
-        if from_internet:  # clients reach only public addresses
-            return tuple(Point(a, destination) for a in comp.public_addresses)
+    def destination_points(self, destination: str) -> tuple[Point, ...]:
+        return self._points(destination)
+
+    def _points(self, name: str) -> tuple[Point, ...]:
+        comp = self.topology.components[name]
+        if comp.networks:
+            return tuple(Point(a, None) for a in self.cells
+                         if any(a.version == n.version and a in n for n in comp.networks))
         if comp.addresses:
-            return tuple(Point(a, destination) for a in comp.addresses)
-        return (Point(None, destination),)
+            return tuple(Point(a, name) for a in comp.addresses)
+        return (Point(None, name),)
+
+    # -- connections between components ---------------------------------------
 
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         """Whether ``source`` (a component or :data:`INTERNET`) may open a connection
         to ``destination`` on one of ``ports``; cached, as the policy never changes."""
-        from_internet = source == INTERNET or self.topology.components[source].kind is Kind.INTERNET
-        key = (source, destination, ports, from_internet)
+        key = (source, destination, ports)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        decision = self._connect(source, destination, ports, from_internet)
+        decision = self._connect(source, destination, ports)
         self._cache[key] = decision
         return decision
 
-    def _connect(self, source: str, destination: str, ports: PortSet, from_internet: bool) -> Decision:
+    def _connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if not ports:
             return Decision(False)
-        dsts = self.destination_points(destination, from_internet)
-        if not dsts:
+        return self.connect_points(self.source_points(source), self.by_networks(source),
+                                   self.destination_points(destination), ports)
+
+    def connect_from(self, src: Point, source: str, destination: str, ports: PortSet) -> Decision:
+        """Whether one packet end ``src`` of ``source`` may connect to ``destination``
+        (a client resolves a name and then connects from the same address)."""
+        if not ports:
             return Decision(False)
-        srcs = self.source_points(source)
-        if self.open:
-            for src in srcs:
-                for dst in dsts:
-                    if same_family(src.address, dst.address):
-                        protocol, port = ports.sample()
-                        return Decision(True, Packet(src, dst, protocol, port), None)
-            return Decision(False)
+        return self.connect_points((src,), self.by_networks(source), self.destination_points(destination), ports)
+
+    def connect_points(self, srcs, src_by_networks: bool, dsts, ports: PortSet) -> Decision:
+        """The first allowed packet, in source-then-destination order, between the given
+        ends (pairs that :func:`reaches` rules out are no packet at all)."""
         blocker = None
         for src in srcs:
             for dst in dsts:
-                if not same_family(src.address, dst.address):
-                    continue  # a packet's two ends are of one address family
+                if not reaches(src, dst, src_by_networks):
+                    continue
+                if self.open:
+                    protocol, port = ports.sample()
+                    return Decision(True, Packet(src, dst, protocol, port), None)
                 decision = self.first_match(src, dst, ports)
                 if decision.allowed:
                     return decision

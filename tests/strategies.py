@@ -55,6 +55,7 @@ KEYWORDS: frozenset[str] = frozenset(
         "primary", "replica", "of", "failover", "auto", "manual", "reads", "writes",
         "uses", "optional", "allow", "deny", "any", "internet", "check", "tcp", "udp",
         "dns", "lb", "gateway", "web", "service", "db", "cluster",
+        "clients", "job", "external", "served-by", "egress", "availability", "quorum", "need", "replicas",
     }
 )
 
@@ -223,7 +224,7 @@ def _draw_draft(draw: Draw, max_hosts: int, with_policy: bool | None, with_check
     zone_list = [z for z, _ in zones]
     addresses = _Addresses(zone_list)
 
-    internet = _pick(draw, ["users", "clients"]) if _chance(draw, 60) else None
+    internet = _pick(draw, ["users", "everyone"]) if _chance(draw, 60) else None
 
     # -- how many of each ----------------------------------------------------
     n_dns = draw(st.integers(1, 2))

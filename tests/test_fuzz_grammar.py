@@ -58,6 +58,8 @@ def _explicit() -> dict[str, st.SearchStrategy[str]]:
             out[terminal.name] = st.from_regex(r"\A(tcp|udp)/[0-9]{1,5}(-[0-9]{1,5})?\Z").map(lambda s: s + " ")
         elif terminal.name == "INT":
             out[terminal.name] = st.from_regex(r"\A[0-9]{1,6}\Z").map(lambda s: s + " ")
+        elif terminal.name == "DECIMAL":
+            out[terminal.name] = st.from_regex(r"\A[0-9]{1,3}\.[0-9]{1,3}\Z").map(lambda s: s + " ")
         elif terminal.name == "ADDRESS":
             out[terminal.name] = st.from_regex(r"\A[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?\Z").map(lambda s: s + " ")
         elif pattern.type == "str":

@@ -6,7 +6,8 @@
 * ``DEFAULT``: whether it runs when a file names no checks; ``ALWAYS``: a lint
   that runs whatever the file names (``available`` and lints);
 * ``PARAMS``: ``{key: validator}`` for ``check ID key=value``; a validator
-  returns an error message or None;
+  returns an error message or None; the key ``_required`` (a tuple of keys,
+  no validator) lists the parameters a ``check`` line must give;
 * ``run(topology, request, context)``: yields :class:`~checker.results.Result`.
 
 Modules are found by listing this package, so adding a check is adding a file.
@@ -79,8 +80,11 @@ def known_params() -> dict[str, Mapping[str, Validator]]:
         "no-spof": {"k": positive_int},
         "zone-redundancy": {"level": one_of("zone", "region")},
         "private-web": {},
+        "private-service": {},
         "private-db": {},
         "write-to-primary": {"k": positive_int},
+        "availability": {"target": percentage, "host": percentage, "zone": percentage, "region": percentage,
+                         "_required": ("target",)},
     }
     params.update({cid: info.params for cid, info in registry().items()})
     return params
@@ -91,6 +95,14 @@ def positive_int(value: str) -> str | None:
     if not value.isdigit() or int(value) < 1:
         return "expected a whole number of at least 1"
     return None
+
+
+def percentage(value: str) -> str | None:
+    """Validator for ``target=99.95``: a percentage strictly between 0 and 100."""
+    from ..build import parse_percentage
+
+    problem = parse_percentage(value)
+    return problem if isinstance(problem, str) else None
 
 
 def one_of(*choices: str) -> Validator:

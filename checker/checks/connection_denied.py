@@ -6,12 +6,18 @@ source to some address of the target, on the target's port):
 
 * each `lb`/`gateway` listener forward, to every target (a cluster target: every
   member), on the listener's target port or the target's own `listen` port;
-* each `dns` answer, from clients on the internet to a public address of the
-  answer, on the ports it listens on;
+* each `dns` answer, from each client group of the name (default: clients on
+  the internet, to a public address of the answer), on the ports it listens
+  on; and the name's resolution: each of its name servers (`served-by`) on
+  their ports, or its own address on udp/53;
 * each requirement alternative, from the source to the target on its `listen`
-  port: a `dns` target through each of its answers, a cluster target through
-  each member that may take the request (for `writes` under `failover manual`,
-  only the declared primary).
+  port: a `dns` target through each of its answers (and its name servers), a
+  cluster target through each member that may take the request (for `writes`
+  under `failover manual`, only the declared primary), an `external` target
+  directly and through each egress gateway of a source without a public
+  address (LANGUAGE.md section 7.8). A source with neither a public address nor
+  an egress gateway cannot reach an external target at all: that is reported
+  too. Jobs need no connection.
 
 **Why it matters.** A denied connection is a dead hop: a pool member that never
 gets traffic, an alternative that silently never works, a failover that fails
@@ -42,6 +48,7 @@ from typing import Iterator
 from ..context import Context
 from ..model import CheckRequest, Failover, Kind, Span, Topology, Verb
 from ..net import ANY_PORT, MAX_PORT, PortSet
+from ..evaluator import DNS_PORT
 from ..policy import INTERNET, Decision
 from ..results import Counterexample, Hop, Result, Severity, Status
 
@@ -56,6 +63,14 @@ PARAMS: dict = {}
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
     found = 0
     checked = 0
+    for req, target in _stranded(topology):
+        found += 1
+        text = (f"{req.source} has no public address and no egress gateway, so it cannot reach the external "
+                f"target {target}")
+        yield Result(ID, Status.REFUTED, SEVERITY, text, req.span, "policy",
+                     (Counterexample({"source": req.source, "target": target, "ports": None,
+                                      "missing": f"egress GATEWAY on {req.source} or its zone", "rule": None}),),
+                     hint=f"name a NAT gateway: 'egress GW' on {req.source}, or 'zone Z egress GW' for its zone")
     for (source, target, ports, span, why), decision in decided_connections(context):
         checked += 1
         if decision.allowed:
@@ -79,25 +94,62 @@ def decided_connections(context: Context) -> list:
     return hit
 
 
+def _stranded(topology: Topology):
+    """(requirement, external target) where the source has no way out to the internet."""
+    for req in topology.requirements:
+        source = topology.components[req.source]
+        if source.kind is Kind.JOB or source.public_addresses or topology.egress_of(req.source):
+            continue
+        for target in req.targets:
+            if target in topology.components and topology.components[target].kind is Kind.EXTERNAL:
+                yield req, target
+
+
 def needed_connections(topology: Topology, context: Context):
     """(source, target, ports, span, what needs it), in file order per kind."""
-    for comp in topology.components.values():
+    comps = topology.components
+    for comp in comps.values():
         if comp.kind.forwards:
             for listener in comp.listeners:
                 for target in listener.targets:
                     for member in _members(topology, target):
-                        ports = listener.target_ports or topology.components[member].service_ports
+                        ports = listener.target_ports or comps[member].service_ports
                         yield comp.name, member, ports, listener.span, f"the listener {listener.ports} of {comp.name}"
         elif comp.kind is Kind.DNS:
-            for answer in comp.answers:
-                target = topology.components[answer]
-                if target.public_addresses:
-                    yield INTERNET, answer, target.service_ports, comp.name_span, f"the answer {answer} of {comp.name}"
+            for group in comp.clients or (INTERNET,):
+                public_only = group == INTERNET or comps[group].kind is Kind.INTERNET
+                for ns in comp.served_by:
+                    yield group, ns, comps[ns].service_ports, comp.name_span, f"resolving {comp.name} at {ns}"
+                if comp.addresses:
+                    yield group, comp.name, DNS_PORT, comp.name_span, f"resolving {comp.name}"
+                for answer in comp.answers:
+                    target = comps[answer]
+                    if target.public_addresses or not public_only:
+                        yield group, answer, target.service_ports, comp.name_span, f"the answer {answer} of {comp.name}"
     for req in topology.requirements:
+        source = comps[req.source]
+        if source.kind is Kind.JOB:
+            continue  # a job's requirements need no connection
+        why = f"the requirement '{req.describe()}'"
         for target in req.targets:
+            if target in comps and comps[target].kind is Kind.EXTERNAL:
+                ports = comps[target].service_ports
+                if not source.public_addresses:
+                    for gateway in topology.egress_of(req.source):
+                        yield req.source, gateway, ports, req.span, f"{why}, through the egress gateway {gateway}"
+                    if not topology.egress_of(req.source):
+                        continue  # reported by _stranded
+                yield req.source, target, ports, req.span, why
+                continue
+            if target in comps and comps[target].kind is Kind.DNS:
+                dns = comps[target]
+                for ns in dns.served_by:
+                    yield req.source, ns, comps[ns].service_ports, req.span, f"{why}, resolving {target} at {ns}"
+                if dns.addresses:
+                    yield req.source, target, DNS_PORT, req.span, f"{why}, resolving {target}"
             for member in _requirement_members(topology, req.verb, target):
-                ports = topology.components[member].service_ports
-                yield req.source, member, ports, req.span, f"the requirement '{req.describe()}'"
+                ports = comps[member].service_ports
+                yield req.source, member, ports, req.span, why
 
 
 def _members(topology: Topology, target: str) -> tuple[str, ...]:
@@ -122,6 +174,8 @@ def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decis
     comp = context.topology.components[target]
     if comp.kind.forwards:
         arriving = [_meet(ports, listener.ports) for listener in comp.listeners]
+    elif comp.kind.by_networks or (comp.kind is Kind.DNS and ports == DNS_PORT):
+        arriving = [ports]
     else:
         arriving = [_meet(ports, comp.listen) if comp.listen is not None else ports]
     arriving = [a for a in arriving if a]
@@ -143,7 +197,7 @@ def _meet(ports: PortSet, listen: PortSet) -> PortSet:
     return ports & listen
 
 
-def rule_text(source: str, target: str, ports: PortSet) -> str:
+def rule_text(source: str, target: str, ports: PortSet | None) -> str:
     """The rule that would allow the connection, in the language's syntax."""
     who = "internet" if source == INTERNET else source
     return f"allow {who} -> {target} {port_text(ports)}"

@@ -1,10 +1,13 @@
-"""Databases are private and no packet from the internet ever ends at one.
+"""Databases and cluster members are private and no packet from the internet ever ends at one.
 
-**What it proves.** Every `db` has only private addresses (LANGUAGE.md section 3;
-the documentation ranges are public), and no internet path ends at a
-database: no packet from a public address, admitted by the first-match policy
-at a public address of an `lb` or `gateway`, is forwarded by listeners (every
-hop allowed) to a `db`, not even through a load balancer. The last hop counts
+**What it proves.** Every `db`, and every member of a cluster of any kind (a
+Redis, Kafka or etcd cluster of services too; LANGUAGE.md section 7.9), has
+only private addresses (section 3; the documentation ranges are public), and no
+internet path ends at one: no packet from a public address, admitted by the
+first-match policy at a public address of an `lb` or `gateway`, is forwarded by
+listeners (every hop allowed) to such a server, not even through a load
+balancer; a `primary of C` or `replicas of C` forward counts as a forward to
+every member it may pick. The last hop counts
 whatever port the forward delivers to, whether or not the database `listen`s
 there: `listen` says what it serves, not that nothing else on the machine
 answers.
@@ -39,7 +42,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..model import CheckRequest, Kind, Topology
-from ..results import Result, Severity, Status
+from ..results import Result, Severity
 
 ID = "private-db"
 SEVERITY = Severity.ERROR
@@ -50,20 +53,13 @@ PARAMS: dict = {}
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
-    from ..engines.packets_paths import exposure_findings
+    from ._exposure import exposure_result
 
-    findings, unknown = exposure_findings(context, Kind.DB, through_lb_allowed=False)
-    if findings:
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        yield Result(ID, Status.REFUTED, SEVERITY, findings[0].text + more, findings[0].span, "z3",
-                     tuple(f.counterexample for f in findings),
-                     hint="give databases private addresses only and forward nothing from the internet to them")
-        return
-    if unknown:
-        yield Result(ID, Status.UNKNOWN, SEVERITY, f"could not decide every internet entry: {unknown[0]}",
-                     request.span, "z3")
-        return
-    dbs = sum(1 for c in topology.components.values() if c.kind is Kind.DB)
-    yield Result(ID, Status.PROVED, SEVERITY,
-                 f"every database ({dbs}) has only private addresses and no internet path ends at one",
-                 request.span, "z3")
+    members = {m for cluster in topology.clusters.values() for m in cluster.members}
+    goals = [c.name for c in topology.components.values() if c.kind is Kind.DB or c.name in members]
+    yield from exposure_result(
+        ID, SEVERITY, request, context, goals, through_lb_allowed=False,
+        proved="every database and cluster member ({count}) has only private addresses and no internet path "
+               "ends at one",
+        hint="give databases and cluster members private addresses only and forward nothing from the "
+             "internet to them")

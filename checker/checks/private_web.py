@@ -46,7 +46,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..model import CheckRequest, Kind, Topology
-from ..results import Result, Severity, Status
+from ..results import Result, Severity
 
 ID = "private-web"
 SEVERITY = Severity.ERROR
@@ -57,20 +57,11 @@ PARAMS: dict = {}
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
-    from ..engines.packets_paths import exposure_findings
+    from ._exposure import exposure_result
 
-    findings, unknown = exposure_findings(context, Kind.WEB, through_lb_allowed=True)
-    if findings:
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        yield Result(ID, Status.REFUTED, SEVERITY, findings[0].text + more, findings[0].span, "z3",
-                     tuple(f.counterexample for f in findings),
-                     hint="give web servers private addresses only and put an lb in front of them")
-        return
-    if unknown:
-        yield Result(ID, Status.UNKNOWN, SEVERITY, f"could not decide every internet entry: {unknown[0]}",
-                     request.span, "z3")
-        return
-    webs = sum(1 for c in topology.components.values() if c.kind is Kind.WEB)
-    yield Result(ID, Status.PROVED, SEVERITY,
-                 f"every web server ({webs}) has only private addresses and is reached from the internet "
-                 f"only through a load balancer", request.span, "z3")
+    goals = [c.name for c in topology.components.values() if c.kind is Kind.WEB]
+    yield from exposure_result(
+        ID, SEVERITY, request, context, goals, through_lb_allowed=True,
+        proved="every web server ({count}) has only private addresses and is reached from the internet only "
+               "through a load balancer",
+        hint="give web servers private addresses only and put an lb in front of them")

@@ -15,8 +15,10 @@ this module answers those questions once, from an index:
   under a destination end and reads the survivors in file order, exactly as
   :meth:`Policy.first_match` does.
 
-Questions from the internet (a public address that stands for every client)
-go to the reference policy: they are few (DNS answers and public components).
+Questions from or to something that stands for many addresses (the internet,
+a client group, an external target) go to the file's policy (the indexed
+:class:`checker.engines.fastpolicy.FastPolicy`, which cuts the address space
+into cells): they are few (DNS answers, public components, external targets).
 
 Shared through ``context.cache["connections"]`` so every engine that needs
 connection booleans computes each one once per file.
@@ -63,7 +65,7 @@ class ConnectionIndex:
         if not ports:
             return False
         components = self.topology.components
-        if source == INTERNET or components[source].kind is Kind.INTERNET:
+        if source == INTERNET or components[source].kind.by_networks or components[destination].kind.by_networks:
             return bool(self.policy.connect(source, destination, ports))
         if self.open:
             return any(a is None or b is None or a == b
@@ -182,10 +184,15 @@ class _Side:
         if comp.kind is Kind.INTERNET:
             building.setdefault(("internet",), set()).add(index)  # every public address
             return
-        if not comp.addresses:
+        if not comp.addresses and not comp.networks:
             building.setdefault(("name", name), set()).add(index)
         for address in comp.addresses:
             building.setdefault(("addr", address.version, int(address)), set()).add(index)
+        for net in comp.networks:  # a client group or external target named in a rule
+            bits = 32 if net.version == 4 else 128
+            self.prefixes[net.version].add(net.prefixlen)
+            key = ("net", net.version, net.prefixlen, int(net.network_address) >> (bits - net.prefixlen))
+            building.setdefault(key, set()).add(index)
 
     def ends_of(self, name: str) -> list[tuple[int | None, tuple[int, ...]]]:
         """(address family or None, buckets) of each packet end of component ``name``

@@ -1,478 +1,46 @@
-"""Failure analysis: the serving equations compiled once, then asked many questions.
+"""Stopping sets: which sets of failed hosts stop a service.
 
-:class:`ServingCircuit` compiles LANGUAGE.md section 4 (as the reference
-evaluator reads it) into integer-indexed nodes, with every policy question
-answered up front (:mod:`checker.engines.connections`). A node is a component,
-or one listener of an ``lb``/``gateway``, and has the form::
+The serving equations are compiled once (:class:`checker.engines.circuit.ServingCircuit`);
+three procedures answer "which sets of at most L hosts stop a service":
 
-    node = live(owner) AND group_1 AND ... AND group_m
-
-where a *static group* (a listener's forwards, a DNS name's answers) is an OR
-over nodes, and a *requirement group* picks, per scenario, the first available
-alternative (availability depends only on which components are live) and is
-then an OR over that alternative's entry nodes (or true, for a cluster).
-
-Three procedures use it:
-
-* :meth:`ServingCircuit.evaluate`: the greatest fixed point for one scenario, by
-  counting live supports per group and propagating falsity with a work list:
-  O(nodes + edges). Given a baseline, it recomputes only the *cone* of the
-  scenario (the nodes that depend, transitively, on a failed component or on a
-  requirement whose choice changed), which makes per-host and per-zone
-  enumeration near-linear in total on layered topologies.
-* :func:`minimal_cut_sets`: every minimal *term* with at most K failed hosts
-  under which a service is down, by the fault-tree method (minimal cut sets with
-  truncation at K), computed as the least fixed point of *falsity* so that
-  requirement cycles get greatest-fixed-point semantics. On monotone structures
-  the terms are plain cut sets; on others a term also names hosts that must stay
-  live ("db1 failed, api1 live"), which is how a set can stop a service that a
-  superset does not stop.
+* :func:`minimal_cut_sets`: every minimal *term* with at most L failed hosts
+  under which a service is down, by the fault-tree method (minimal cut sets
+  with truncation at L), computed as the least fixed point of *falsity* so
+  that requirement cycles get greatest-fixed-point semantics. On monotone
+  structures the terms are plain cut sets; on others a term also names hosts
+  that must stay live ("db1 failed, api1 live"), which is how a set can stop a
+  service that a superset does not stop.
+* :class:`RelaxedCircuit`: a monotone circuit that serves only where the real
+  one does; its cut sets bound the real ones from below, which settles most
+  non-monotone structures cheaply.
 * :func:`checker.engines.failure_z3.minimum_stopping_set` (any structure): a
   minimum stopping set as a MaxSAT problem.
-
-A structure is *monotone* (failing more never restores a service) unless some
-requirement has an alternative that can be available without serving, followed
-by another alternative that can be available, or writes to a ``failover auto``
-cluster whose members the source reaches unevenly (failing an unreachable
-primary promotes a reachable replica). :attr:`ServingCircuit.monotone` detects
-exactly these patterns.
 """
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from itertools import combinations
 
-from ..evaluator import Node
-from ..model import PUBLIC_SERVICE, FailureUnit, Kind, Topology, Verb
-from ..net import PortSet
-from ..policy import INTERNET
+from ..model import FailureUnit
+from .circuit import (
+    CIRCUIT_KEY,
+    Alternative,
+    Cond,
+    RequirementGroup,
+    ServingCircuit,
+    StaticGroup,
+    circuit_for,
+)
 
-# availability kinds of a requirement alternative
-AVAIL_LIVE = 0  # the target component is live (reachability checked statically)
-AVAIL_READS = 1  # some reachable member of a cluster is live
-AVAIL_WRITES = 2  # the cluster's current primary exists and is reachable
-
-
-@dataclass
-class Alternative:
-    """One target of a requirement, compiled."""
-
-    target: str
-    avail: int
-    comps: tuple[int, ...]  # AVAIL_LIVE: (target,); READS: reachable members; WRITES: members
-    reach: tuple[bool, ...]  # WRITES: reachability of each member
-    primary: int  # WRITES: the declared primary's position in ``comps``, or -1
-    auto: bool  # WRITES: failover auto
-    serve: tuple[int, ...] | None  # entry nodes; None: serves whenever available (a cluster)
-    implies_serving: bool  # available => serves (statically)
-
-
-@dataclass
-class RequirementGroup:
-    node: int  # the source's node
-    alternatives: list[Alternative]
-    line: int
+__all__ = ["CIRCUIT_KEY", "circuit_for", "minimal_cut_sets", "smallest_stopping_sets", "RelaxedCircuit",
+           "ServingCircuit", "StoppingSets", "BudgetExceeded"]
 
 
 class BudgetExceeded(Exception):
     """The cut-set computation grew past its budget; use another method."""
 
-
-class ServingCircuit:
-    """The serving equations of a topology, compiled for repeated evaluation."""
-
-    def __init__(self, topology: Topology, allowed, port_algebra=None) -> None:
-        """``allowed(source, destination, ports) -> bool`` answers policy questions;
-        ``port_algebra`` (:class:`checker.engines.connections.PortAlgebra`) shares
-        memoised port-set operations with it."""
-        from .connections import PortAlgebra
-
-        self.topology = topology
-        self._keep: list[PortSet] = []
-        comps = topology.components
-        self.comp_names: list[str] = list(comps)
-        self.comp_index = {name: i for i, name in enumerate(self.comp_names)}
-        n_comps = len(self.comp_names)
-        # failure units per component: -1 when it never fails
-        self.hosts: list[FailureUnit] = []
-        self.zones: list[FailureUnit] = []
-        self.regions: list[FailureUnit] = []
-        host_ids: dict[FailureUnit, int] = {}
-        zone_ids: dict[FailureUnit, int] = {}
-        region_ids: dict[FailureUnit, int] = {}
-        self.host_of = [-1] * n_comps
-        self.zone_of = [-1] * n_comps
-        self.region_of = [-1] * n_comps
-        for i, name in enumerate(self.comp_names):
-            units = topology.units_of(name)
-            if not units:
-                continue
-            for unit, ids, out, table in (
-                (units[0], host_ids, self.hosts, self.host_of),
-                (units[1], zone_ids, self.zones, self.zone_of),
-                (units[2], region_ids, self.regions, self.region_of),
-            ):
-                uid = ids.get(unit)
-                if uid is None:
-                    uid = ids[unit] = len(out)
-                    out.append(unit)
-                table[i] = uid
-
-        # nodes
-        self.node_keys: list[Node] = []
-        self.node_index: dict[Node, int] = {}
-        self.owner: list[int] = []
-        for i, name in enumerate(self.comp_names):
-            comp = comps[name]
-            if comp.kind is Kind.INTERNET:
-                continue
-            keys: Iterable[Node] = (
-                [(name, j) for j in range(len(comp.listeners))] if comp.kind.forwards else [name]
-            )
-            for key in keys:
-                self.node_index[key] = len(self.node_keys)
-                self.node_keys.append(key)
-                self.owner.append(i)
-        n_nodes = len(self.node_keys)
-        self.static_groups: list[list[tuple[int, ...]]] = [[] for _ in range(n_nodes)]
-        self.requirement_groups: list[RequirementGroup] = []
-        self.node_requirements: list[list[int]] = [[] for _ in range(n_nodes)]
-
-        meet = (port_algebra or PortAlgebra()).meet
-        hops: dict[tuple[str, str, int], tuple[int, ...]] = {}
-
-        def hop(source: str, target: str, ports: PortSet) -> tuple[int, ...]:
-            """Entry nodes a connection ``source -> target`` on ``ports`` may be served by
-            (memoised: the same question recurs for every requirement and listener)."""
-            key = (source, target, id(ports))
-            hit = hops.get(key)
-            if hit is not None:
-                return hit
-            comp = comps[target]
-            out = []
-            if comp.kind.forwards:
-                for j, listener in enumerate(comp.listeners):
-                    arriving = meet(ports, listener.ports)
-                    if arriving and allowed(source, target, arriving):
-                        out.append(self.node_index[(target, j)])
-            elif comp.kind is not Kind.INTERNET:
-                arriving = meet(ports, comp.listen) if comp.listen is not None else ports
-                if arriving and allowed(source, target, arriving):
-                    out.append(self.node_index[target])
-            hit = hops[key] = tuple(out)
-            self._keep.append(ports)  # keeps ``id(ports)`` valid for the memo's lifetime
-            return hit
-
-        self._hop = hop
-        for n, key in enumerate(self.node_keys):
-            if isinstance(key, tuple):
-                name, j = key
-                listener = comps[name].listeners[j]
-                entries: list[int] = []
-                for target in listener.targets:
-                    members = topology.clusters[target].members if target in topology.clusters else (target,)
-                    for member in members:
-                        ports = listener.target_ports or comps[member].service_ports
-                        entries.extend(hop(name, member, ports))
-                self.static_groups[n].append(tuple(dict.fromkeys(entries)))
-                continue
-            comp = comps[key]
-            if comp.kind is Kind.DNS:
-                entries = []
-                for answer in comp.answers:
-                    entries.extend(hop(INTERNET, answer, comps[answer].service_ports))
-                self.static_groups[n].append(tuple(dict.fromkeys(entries)))
-            elif comp.kind.has_requirements:
-                for req in topology.requirements_of(key):
-                    if req.optional:
-                        continue
-                    alternatives = [a for a in (self._alternative(req, t, allowed) for t in req.targets) if a]
-                    self.node_requirements[n].append(len(self.requirement_groups))
-                    self.requirement_groups.append(RequirementGroup(n, alternatives, req.span.line))
-
-        # services: each is up when one of its nodes serves
-        self.services: list[tuple[str, tuple[int, ...]]] = []
-        dns = [c for c in comps.values() if c.kind is Kind.DNS]
-        if dns:
-            self.services = [(c.name, (self.node_index[c.name],)) for c in dns]
-        else:
-            entries = []
-            for comp in comps.values():
-                if comp.kind in (Kind.DNS, Kind.INTERNET) or not comp.public_addresses:
-                    continue
-                entries.extend(hop(INTERNET, comp.name, comp.service_ports))
-            self.services = [(PUBLIC_SERVICE, tuple(dict.fromkeys(entries)))]
-
-        # reverse edges: who depends on a node, and which requirements a component's liveness steers
-        self.static_rev: list[list[int]] = [[] for _ in range(n_nodes)]  # node -> owners of its static groups
-        self.alt_rev: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]  # node -> (req, alt)
-        self.steers: list[list[int]] = [[] for _ in range(n_comps)]  # comp -> requirement ids
-        for n in range(n_nodes):
-            for group in self.static_groups[n]:
-                for m in group:
-                    self.static_rev[m].append(n)
-        for r, group in enumerate(self.requirement_groups):
-            for a, alt in enumerate(group.alternatives):
-                for m in alt.serve or ():
-                    self.alt_rev[m].append((r, a))
-                for c in alt.comps:
-                    if not self.steers[c] or self.steers[c][-1] != r:
-                        self.steers[c].append(r)
-        self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
-        for n, c in enumerate(self.owner):
-            self.nodes_of[c].append(n)
-        self.baseline_dead = bytearray(n_comps)
-        self.baseline = self._full(self.baseline_dead)
-
-    # -- compilation helpers ---------------------------------------------------------
-
-    def _alternative(self, req, target: str, allowed) -> Alternative | None:
-        """Compile one target of a requirement; None when it can never be available."""
-        topology = self.topology
-        comps = topology.components
-        source = req.source
-        if target in topology.clusters:
-            cluster = topology.clusters[target]
-            members = cluster.members
-            reach = tuple(allowed(source, m, comps[m].service_ports) for m in members)
-            if req.verb is Verb.WRITES:
-                primary = members.index(cluster.primary) if cluster.primary in members else -1
-                auto = cluster.failover.value == "auto"
-                if not any(reach) or (primary < 0 and not auto):
-                    return None
-                return Alternative(target, AVAIL_WRITES, tuple(self.comp_index[m] for m in members), reach,
-                                   primary, auto, None, True)
-            live = tuple(self.comp_index[m] for m, ok in zip(members, reach) if ok)
-            if not live:
-                return None
-            return Alternative(target, AVAIL_READS, live, (), -1, False, None, True)
-        comp = comps[target]
-        if comp.kind is Kind.DNS:
-            if not any(allowed(source, a, comps[a].service_ports) for a in comp.answers):
-                return None
-            serve: list[int] = []
-            for answer in comp.answers:
-                serve.extend(self._hop(source, answer, comps[answer].service_ports))
-            return Alternative(target, AVAIL_LIVE, (self.comp_index[target],), (), -1, False,
-                               tuple(dict.fromkeys(serve)), False)
-        if not allowed(source, target, comp.service_ports):
-            return None
-        serve_nodes = self._hop(source, target, comp.service_ports)
-        implies = comp.kind is Kind.DB and serve_nodes == (self.node_index[target],)
-        return Alternative(target, AVAIL_LIVE, (self.comp_index[target],), (), -1, False, serve_nodes, implies)
-
-    # -- structure -------------------------------------------------------------------
-
-    @property
-    def monotone(self) -> bool:
-        """Whether failing more components can never restore a service (see module doc)."""
-        for group in self.requirement_groups:
-            alts = group.alternatives
-            for i, alt in enumerate(alts):
-                if alt.avail == AVAIL_WRITES and alt.auto and not all(alt.reach):
-                    return False
-                if i < len(alts) - 1 and not alt.implies_serving:
-                    return False
-        return True
-
-    def dependencies(self, n: int) -> list[int]:
-        """Every node the value of ``n`` may depend on (over all scenarios)."""
-        out: list[int] = []
-        for group in self.static_groups[n]:
-            out.extend(group)
-        for r in self.node_requirements[n]:
-            for alt in self.requirement_groups[r].alternatives:
-                out.extend(alt.serve or ())
-        return out
-
-    def service_cone(self) -> list[int]:
-        """The nodes the services depend on, dependencies first (DFS post-order)."""
-        seen = bytearray(len(self.node_keys))
-        order: list[int] = []
-        for _, entries in self.services:
-            for start in entries:
-                if seen[start]:
-                    continue
-                seen[start] = 1
-                stack = [(start, iter(self.dependencies(start)))]
-                while stack:
-                    node, it = stack[-1]
-                    for m in it:
-                        if not seen[m]:
-                            seen[m] = 1
-                            stack.append((m, iter(self.dependencies(m))))
-                            break
-                    else:
-                        stack.pop()
-                        order.append(node)
-        return order
-
-    # -- evaluation --------------------------------------------------------------------
-
-    def is_available(self, alt: Alternative, dead) -> bool:
-        if alt.avail == AVAIL_LIVE:
-            return not dead[alt.comps[0]]
-        if alt.avail == AVAIL_READS:
-            return any(not dead[c] for c in alt.comps)
-        # writes: the current primary
-        if alt.primary >= 0 and not dead[alt.comps[alt.primary]]:
-            return alt.reach[alt.primary]
-        if alt.auto:
-            for c, ok in zip(alt.comps, alt.reach):
-                if not dead[c]:
-                    return ok
-        return False
-
-    def choice(self, r: int, dead) -> int:
-        """The alternative that gets requirement ``r``'s request, or -1."""
-        for a, alt in enumerate(self.requirement_groups[r].alternatives):
-            if self.is_available(alt, dead):
-                return a
-        return -1
-
-    def _full(self, dead) -> tuple[bytearray, list[int]]:
-        n_nodes = len(self.node_keys)
-        choices = [self.choice(r, dead) for r in range(len(self.requirement_groups))]
-        value = bytearray(n_nodes)
-        self._propagate(range(n_nodes), dead, value, choices)
-        return value, choices
-
-    def evaluate(self, dead_components: Iterable[int]) -> tuple[bytearray, list[int]]:
-        """Node values and requirement choices with ``dead_components`` failed,
-        recomputing only the cone that depends on them."""
-        dead = bytearray(self.baseline_dead)
-        seeds: list[int] = []
-        changed_reqs: set[int] = set()
-        dead_list = list(dead_components)
-        for c in dead_list:
-            dead[c] = 1
-        base_value, base_choices = self.baseline
-        choices = list(base_choices)
-        for c in dead_list:
-            seeds.extend(self.nodes_of[c])
-            for r in self.steers[c]:
-                if r not in changed_reqs:
-                    changed_reqs.add(r)
-                    new = self.choice(r, dead)
-                    if new != choices[r]:
-                        choices[r] = new
-                        seeds.append(self.requirement_groups[r].node)
-        # the cone: everything that depends on a seed
-        in_cone = bytearray(len(self.node_keys))
-        cone: list[int] = []
-        stack = seeds
-        while stack:
-            n = stack.pop()
-            if in_cone[n]:
-                continue
-            in_cone[n] = 1
-            cone.append(n)
-            stack.extend(self.static_rev[n])
-            stack.extend(self.requirement_groups[r].node for r, _ in self.alt_rev[n])
-        value = bytearray(base_value)
-        self._propagate(cone, dead, value, choices, in_cone)
-        return value, choices
-
-    def _propagate(self, nodes, dead, value, choices, in_cone=None) -> None:
-        """Greatest fixed point over ``nodes`` (others keep their values in ``value``).
-
-        Every node starts true unless its owner is dead; each group counts its true
-        members; a node with an empty group falls, and each fall costs its dependents'
-        groups one support. Linear in the nodes and edges visited.
-        """
-        owner = self.owner
-        nodes = list(nodes)
-        for n in nodes:
-            value[n] = 0 if dead[owner[n]] else 1
-        static_count: dict[int, int] = {}  # a node has at most one static group
-        req_count: dict[int, int] = {}
-        groups = self.requirement_groups
-        falling: list[int] = []
-        for n in nodes:
-            if not value[n]:
-                continue
-            falls = False
-            for members in self.static_groups[n]:
-                count = 0
-                for m in members:
-                    if value[m]:
-                        count += 1
-                static_count[n] = count
-                falls = falls or count == 0
-            for r in self.node_requirements[n]:
-                a = choices[r]
-                if a < 0:
-                    falls = True
-                    continue
-                serve = groups[r].alternatives[a].serve
-                if serve is None:
-                    continue
-                count = 0
-                for m in serve:
-                    if value[m]:
-                        count += 1
-                req_count[r] = count
-                falls = falls or count == 0
-            if falls:
-                falling.append(n)
-        for n in falling:
-            value[n] = 0
-        # every node in ``falling`` was counted as a support while true
-        while falling:
-            m = falling.pop()
-            for n in self.static_rev[m]:
-                if not value[n] or (in_cone is not None and not in_cone[n]):
-                    continue
-                static_count[n] -= 1
-                if static_count[n] == 0:
-                    value[n] = 0
-                    falling.append(n)
-            for r, a in self.alt_rev[m]:
-                if choices[r] != a:
-                    continue
-                n = groups[r].node
-                if not value[n] or (in_cone is not None and not in_cone[n]):
-                    continue
-                req_count[r] -= 1
-                if req_count[r] == 0:
-                    value[n] = 0
-                    falling.append(n)
-
-    def services_down(self, value) -> list[str]:
-        return sorted(name for name, entries in self.services if not any(value[m] for m in entries))
-
-    # -- scenarios in terms of units ----------------------------------------------------
-
-    def dead_for(self, units: Iterable[FailureUnit]) -> list[int]:
-        """Components that a set of failed units takes down."""
-        wanted = set(units)
-        out = []
-        for c in range(len(self.comp_names)):
-            if self.host_of[c] < 0:
-                continue
-            if (self.hosts[self.host_of[c]] in wanted or self.zones[self.zone_of[c]] in wanted
-                    or self.regions[self.region_of[c]] in wanted):
-                out.append(c)
-        return out
-
-    def members_of(self, kind: str) -> tuple[list[FailureUnit], list[list[int]]]:
-        """Units of one kind and, for each, the components it takes down."""
-        units = {"host": self.hosts, "zone": self.zones, "region": self.regions}[kind]
-        table = {"host": self.host_of, "zone": self.zone_of, "region": self.region_of}[kind]
-        members: list[list[int]] = [[] for _ in units]
-        for c, uid in enumerate(table):
-            if uid >= 0:
-                members[uid].append(c)
-        return units, members
-
-    def stops(self, dead: Sequence[int]) -> list[str]:
-        value, _ = self.evaluate(dead)
-        return self.services_down(value)
-
-
-# -- stopping terms: minimal cut sets generalised to ordered alternatives ----------------------
 
 CUT_BUDGET = 400_000  # term unions before giving up on the term method
 
@@ -483,19 +51,21 @@ CUT_BUDGET = 400_000  # term unions before giving up on the term method
 # the classic minimal cut sets.
 Term = tuple  # (frozenset[int], frozenset[int])
 _EMPTY: Term = (frozenset(), frozenset())
+_NONE: frozenset[int] = frozenset()
 
 
-def minimal_cut_sets(circuit: ServingCircuit, limit: int, budget: int = CUT_BUDGET) -> list[Term]:
+def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term]:
     """The minimal terms with at most ``limit`` failed hosts under which some service is
     down, sorted by the number of failed hosts.
 
     Falsity is the least fixed point of ``false(n) = dead(owner) or some group is false``,
-    ``false(OR group) = every member is false``, and a requirement is unmet when some
-    alternative is chosen (every earlier one unavailable, this one available) and does not
-    serve, or none is available. Term families follow the same equations (union for
-    "or", pairwise union for "and"), dropping inconsistent terms and terms with more than
-    ``limit`` failed hosts, and are iterated from "never false" upwards until stable, so
-    requirement cycles keep their greatest-fixed-point serving semantics.
+    ``false(group of need k over m members) = at least m - k + 1 members are false``, and
+    a requirement is unmet when some alternative is chosen (every earlier one
+    unavailable, this one available) and does not serve, or none is available. Term
+    families follow the same equations (union for "or", pairwise union for "and"),
+    dropping inconsistent terms and terms with more than ``limit`` failed hosts, and are
+    iterated from "never false" upwards until stable, so requirement cycles keep their
+    greatest-fixed-point serving semantics.
 
     Complexity: one pass per node on acyclic structures, each costing the product of its
     children's family sizes, bounded by ``budget`` (:class:`BudgetExceeded` beyond).
@@ -512,10 +82,11 @@ def minimal_cut_sets(circuit: ServingCircuit, limit: int, budget: int = CUT_BUDG
             dependents[m].append(n)
     heap = list(range(len(order)))  # positions; dependencies come first
     queued = set(heap)
+    terms = _CondTerms(circuit.host_of)
     while heap:
         n = order[heapq.heappop(heap)]
         queued.discard(position[n])
-        new = _node_family(circuit, n, families, limit, counter, budget)
+        new = _node_family(circuit, n, families, limit, counter, budget, terms)
         if new != families.get(n, []):
             families[n] = new
             for d in dependents[n]:
@@ -531,30 +102,46 @@ def minimal_cut_sets(circuit: ServingCircuit, limit: int, budget: int = CUT_BUDG
     return result
 
 
-def _false_family(families, nodes, limit, counter, budget) -> list[Term]:
-    """Terms under which every one of ``nodes`` is false."""
-    family = [_EMPTY]
-    for m in nodes:
-        family = _product(family, families.get(m, []), limit, counter, budget)
-        if not family:
-            break
-    return family
+def _false_family(families, nodes, need, limit, counter, budget) -> list[Term]:
+    """Terms under which fewer than ``need`` of ``nodes`` hold: at least
+    ``len(nodes) - need + 1`` of them are false."""
+    nodes = list(nodes)
+    falling = len(nodes) - need + 1
+    if falling <= 0:
+        return [_EMPTY]
+    if falling == len(nodes):
+        family = [_EMPTY]
+        for m in nodes:
+            family = _product(family, families.get(m, []), limit, counter, budget)
+            if not family:
+                break
+        return family
+    out: list[Term] = []
+    for subset in combinations(nodes, falling):
+        family = [_EMPTY]
+        for m in subset:
+            family = _product(family, families.get(m, []), limit, counter, budget)
+            if not family:
+                break
+        out.extend(family)
+    return _minimize(out)
 
 
-def _node_family(circuit, n, families, limit, counter, budget) -> list[Term]:
+def _node_family(circuit, n, families, limit, counter, budget, terms: "_CondTerms") -> list[Term]:
     host = circuit.host_of[circuit.owner[n]]
-    out: list[Term] = [(frozenset((host,)), frozenset())] if host >= 0 else []
-    for group in circuit.static_groups[n]:
-        out.extend(_false_family(families, group, limit, counter, budget))
+    out: list[Term] = [(frozenset((host,)), _NONE)] if host >= 0 else []
+    for g in circuit.node_static[n]:
+        group: StaticGroup = circuit.static_groups[g]
+        out.extend(_false_family(families, group.members, group.need, limit, counter, budget))
     for r in circuit.node_requirements[n]:
         alts = circuit.requirement_groups[r].alternatives
         before = [_EMPTY]  # every earlier alternative unavailable
         for alt in alts:
-            up, down = _availability(circuit, alt)
+            up, down = terms.of(alt.cond)
             if alt.serve is not None:
                 chosen = _product(before, up, limit, counter, budget)
                 if chosen:
-                    failing = _false_family(families, alt.serve, limit, counter, budget)
+                    failing = _false_family(families, alt.serve, 1, limit, counter, budget)
                     out.extend(_product(chosen, failing, limit, counter, budget))
             before = _product(before, down, limit, counter, budget)
             if not before:
@@ -563,31 +150,84 @@ def _node_family(circuit, n, families, limit, counter, budget) -> list[Term]:
     return _minimize(out)
 
 
-def _availability(circuit, alt: Alternative) -> tuple[list[Term], list[Term]]:
-    """(terms under which ``alt`` is available, terms under which it is not)."""
-    host_of = circuit.host_of
-    none: frozenset[int] = frozenset()
-    if alt.avail in (AVAIL_LIVE, AVAIL_READS):
-        hosts = [host_of[c] for c in alt.comps]
-        if any(h < 0 for h in hosts):
-            return [_EMPTY], []
-        return [(none, frozenset((h,))) for h in hosts], [(frozenset(hosts), none)]
-    # writes: candidate j is the current primary when every earlier candidate is dead
-    candidates = ([alt.primary] if alt.primary >= 0 else []) + (
-        [j for j in range(len(alt.comps)) if j != alt.primary] if alt.auto else [])
-    up: list[Term] = []
-    down: list[Term] = []
-    dead_so_far: frozenset[int] = frozenset()
-    for j in candidates:
-        h = host_of[alt.comps[j]]
-        bucket = up if alt.reach[j] else down
+class _CondTerms:
+    """(terms under which a condition holds, terms under which it does not), over hosts;
+    memoised per condition."""
+
+    def __init__(self, host_of) -> None:
+        self.host_of = host_of
+        self._memo: dict[Cond, tuple[list[Term], list[Term]]] = {}
+
+    def of(self, cond: Cond) -> tuple[list[Term], list[Term]]:
+        hit = self._memo.get(cond)
+        if hit is None:
+            hit = self._memo[cond] = self._compute(cond)
+        return hit
+
+    def _live(self, c: int) -> tuple[list[Term], list[Term]]:
+        h = self.host_of[c]
         if h < 0:
-            bucket.append((dead_so_far, none))
+            return [_EMPTY], []
+        return [(_NONE, frozenset((h,)))], [(frozenset((h,)), _NONE)]
+
+    def _compute(self, cond: Cond) -> tuple[list[Term], list[Term]]:
+        op = cond[0]
+        if op == "true":
+            return [_EMPTY], []
+        if op == "live":
+            return self._live(cond[1])
+        if op == "any":
+            return self._atleast(cond[1], 1)
+        if op == "atleast":
+            return self._atleast(cond[1], cond[2])
+        if op == "and":
+            up, down = [_EMPTY], []
+            for part in cond[1]:
+                p_up, p_down = self.of(part)
+                up = _conjoin(up, p_up)
+                down = down + p_down
             return _minimize(up), _minimize(down)
-        bucket.append((dead_so_far, frozenset((h,))))
-        dead_so_far = dead_so_far | {h}
-    down.append((dead_so_far, none))  # no live candidate: no primary
-    return _minimize([t for t in up if not (t[0] & t[1])]), _minimize([t for t in down if not (t[0] & t[1])])
+        if op == "first":  # the first live one of the order decides
+            up: list[Term] = []
+            down: list[Term] = []
+            dead_so_far: list[Term] = [_EMPTY]
+            for c, ok in cond[1]:
+                live_c, dead_c = self._live(c)
+                (up if ok else down).extend(_conjoin(dead_so_far, live_c))
+                dead_so_far = _conjoin(dead_so_far, dead_c)
+                if not dead_so_far:
+                    break
+            down.extend(dead_so_far)  # none live
+            return _minimize(up), _minimize(down)
+        raise AssertionError(f"unknown condition {op}")
+
+    def _atleast(self, comps, k: int) -> tuple[list[Term], list[Term]]:
+        comps = list(comps)
+        lives = [self._live(c) for c in comps]
+        up: list[Term] = []
+        for subset in combinations(range(len(comps)), k):
+            family = [_EMPTY]
+            for i in subset:
+                family = _conjoin(family, lives[i][0])
+            up.extend(family)
+        down: list[Term] = []
+        for subset in combinations(range(len(comps)), len(comps) - k + 1):
+            family = [_EMPTY]
+            for i in subset:
+                family = _conjoin(family, lives[i][1])
+            down.extend(family)
+        return _minimize(up), _minimize(down)
+
+
+def _conjoin(left: list[Term], right: list[Term]) -> list[Term]:
+    """Consistent pairwise conjunctions (no truncation: conditions are small)."""
+    out = []
+    for p1, n1 in left:
+        for p2, n2 in right:
+            p, q = p1 | p2, n1 | n2
+            if not p & q:
+                out.append((p, q))
+    return out
 
 
 def _product(left, right, limit, counter, budget) -> list[Term]:
@@ -622,21 +262,6 @@ def _minimize(family: list[Term]) -> list[Term]:
 
 
 # -- shared by the checks -------------------------------------------------------------------
-
-CIRCUIT_KEY = "serving-circuit"
-
-
-def circuit_for(context) -> ServingCircuit:
-    """The file's compiled serving circuit, built once per file (``context.cache``)."""
-    circuit = context.cache.get(CIRCUIT_KEY)
-    if circuit is None:
-        from .connections import connections
-
-        index = connections(context)
-        circuit = ServingCircuit(context.topology, index.allowed, index.ports)
-        context.cache[CIRCUIT_KEY] = circuit
-    return circuit
-
 
 @dataclass(frozen=True)
 class StoppingSets:
@@ -679,8 +304,8 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
         chosen = {p for p, _ in terms if len(p) == size}
         return StoppingSets("found", size, _sorted_sets([tuple(circuit.hosts[h] for h in p) for p in chosen]),
                             "graph")
-    from .failure_z3 import minimum_stopping_set
     from ..results import Status
+    from .failure_z3 import minimum_stopping_set
 
     outcome = minimum_stopping_set(circuit, timeout)
     if outcome.status is Status.UNKNOWN:
@@ -736,9 +361,9 @@ class RelaxedCircuit:
     alternative is available" AND, for every alternative, "its target's body
     holds" (or, where the entry nodes are not the target's own, their values):
     whichever alternative the real requirement picks is available and its body
-    holds, so it serves. Availability of a write to a ``failover auto`` cluster
-    reached unevenly is narrowed to "a member of the reachable prefix of the
-    failover order is live" (then the current primary is one of them).
+    holds, so it serves. A condition is narrowed to a monotone one no larger than
+    it: "the first live one of an order is acceptable" becomes "a member of the
+    acceptable prefix of the order is live" (then the first live one is in it).
 
     Every operator is pointwise at most the real one and monotone, so its greatest
     fixed point is at most the real one: every set that stops a real service stops
@@ -749,31 +374,37 @@ class RelaxedCircuit:
 
     def __init__(self, circuit: ServingCircuit) -> None:
         n_nodes = len(circuit.node_keys)
-        never = len(circuit.host_of)
+        never = circuit.never
         self.hosts = circuit.hosts
-        self.host_of = list(circuit.host_of) + [-1]
+        self.host_of = list(circuit.host_of)
         self.owner = list(circuit.owner) + [never] * n_nodes
-        self.static_groups: list[list[tuple[int, ...]]] = [[(n_nodes + n,)] for n in range(n_nodes)]
-        self.static_groups += [[] for _ in range(n_nodes)]
+        self.static_groups: list[StaticGroup] = []
+        self.node_static: list[list[int]] = [[] for _ in range(2 * n_nodes)]
         self.node_requirements: list[list[int]] = [[] for _ in range(2 * n_nodes)]
         self.requirement_groups: list[RequirementGroup] = []
+
+        def static(node: int, members, need: int) -> None:
+            self.node_static[node].append(len(self.static_groups))
+            self.static_groups.append(StaticGroup(node, tuple(members), need))
+
         for n in range(n_nodes):
             body = n_nodes + n
-            groups = self.static_groups[body]
-            groups.extend(tuple(group) for group in circuit.static_groups[n])
+            static(n, (body,), 1)
+            for g in circuit.node_static[n]:
+                group = circuit.static_groups[g]
+                static(body, group.members, group.need)
             for r in circuit.node_requirements[n]:
                 group = circuit.requirement_groups[r]
                 available = []
                 for alt in group.alternatives:
-                    narrowed = _monotone_availability(alt)
+                    narrowed = _monotone_cond(alt.cond)
                     if narrowed is not None:
-                        available.append(narrowed)
+                        available.append(Alternative(alt.target, narrowed, None, True))
                     if alt.serve is None:
                         continue
                     owner = circuit.comp_index.get(alt.target)
-                    own = owner is not None and alt.avail == AVAIL_LIVE and all(
-                        circuit.owner[m] == owner for m in alt.serve)
-                    groups.append(tuple(n_nodes + m if own else m for m in alt.serve))
+                    own = owner is not None and all(circuit.owner[m] == owner for m in alt.serve)
+                    static(body, tuple(n_nodes + m if own else m for m in alt.serve), 1)
                 self.node_requirements[body].append(len(self.requirement_groups))
                 self.requirement_groups.append(RequirementGroup(body, available, group.line))
         self.services = circuit.services
@@ -783,18 +414,22 @@ class RelaxedCircuit:
     service_cone = ServingCircuit.service_cone
 
 
-def _monotone_availability(alt: Alternative) -> Alternative | None:
-    """``alt`` with a monotone availability no larger than its own and no serving
-    condition (None when that availability is never true)."""
-    if alt.avail != AVAIL_WRITES:
-        return Alternative(alt.target, alt.avail, alt.comps, alt.reach, alt.primary, alt.auto, None, True)
-    order = ([alt.primary] if alt.primary >= 0 else []) + (
-        [j for j in range(len(alt.comps)) if j != alt.primary] if alt.auto else [])
-    prefix = []
-    for j in order:
-        if not alt.reach[j]:
-            break
-        prefix.append(alt.comps[j])
-    if not prefix:
-        return None
-    return Alternative(alt.target, AVAIL_READS, tuple(prefix), (), -1, False, None, True)
+def _monotone_cond(cond: Cond) -> Cond | None:
+    """A monotone condition that implies ``cond`` (None when none but "never")."""
+    op = cond[0]
+    if op == "first":
+        prefix = []
+        for c, ok in cond[1]:
+            if not ok:
+                break
+            prefix.append(c)
+        return ("any", tuple(prefix)) if prefix else None
+    if op == "and":
+        parts = []
+        for part in cond[1]:
+            narrowed = _monotone_cond(part)
+            if narrowed is None:
+                return None
+            parts.append(narrowed)
+        return ("and", tuple(parts))
+    return cond

@@ -10,9 +10,10 @@ Encoding, over the nodes the services depend on:
 * ``f_h``: host ``h`` failed; a component is dead when its host failed (managed
   components never are).
 * ``s_n``: node ``n`` serves, constrained to ``s_n == body_n(s)`` where the body
-  is the serving equation: live owner, every static group (an OR of nodes) and
-  every requirement (an if-then-else chain over its alternatives' availability,
-  which depends on liveness only, choosing the first available one's serving).
+  is the serving equation: live owner, every static group (at least ``need`` of
+  its nodes, a pseudo-Boolean constraint) and every requirement (an
+  if-then-else chain over its alternatives' conditions, which depend on
+  liveness only, choosing the first available one's serving).
 * Greatest fixed point: a fixed point alone would let a requirement cycle be
   "false because false". Nodes on a cycle (a strongly connected component of
   the dependency graph) get an integer rank, and a false node must be false
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 
 from ..results import Status
 from ..solver import search_counterexample
-from .failure import AVAIL_LIVE, AVAIL_READS, ServingCircuit
+from .circuit import ServingCircuit
 
 
 @dataclass(frozen=True)
@@ -70,30 +71,40 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float) -> MinimumOutc
                 peers_of[n] = index
     rank = {n: z3.Int(f"r{n}") for n in peers_of}
 
-    def available(alt):
-        if alt.avail == AVAIL_LIVE:
-            return z3.Not(dead(alt.comps[0]))
-        if alt.avail == AVAIL_READS:
-            return z3.Or([z3.Not(dead(c)) for c in alt.comps])
-        fallback = z3.BoolVal(False)
-        if alt.auto:
-            for c, ok in reversed(list(zip(alt.comps, alt.reach))):
-                fallback = z3.If(z3.Not(dead(c)), z3.BoolVal(ok), fallback)
-        if alt.primary >= 0:
-            c = alt.comps[alt.primary]
-            return z3.If(z3.Not(dead(c)), z3.BoolVal(alt.reach[alt.primary]), fallback)
-        return fallback
+    def holds(cond):
+        op = cond[0]
+        if op == "true":
+            return z3.BoolVal(True)
+        if op == "live":
+            return z3.Not(dead(cond[1]))
+        if op == "any":
+            return z3.Or([z3.Not(dead(c)) for c in cond[1]])
+        if op == "atleast":
+            return z3.PbGe([(z3.Not(dead(c)), 1) for c in cond[1]], cond[2])
+        if op == "and":
+            return z3.And([holds(c) for c in cond[1]])
+        decided = z3.BoolVal(False)  # "first": the first live one decides
+        for c, ok in reversed(cond[1]):
+            decided = z3.If(z3.Not(dead(c)), z3.BoolVal(ok), decided)
+        return decided
+
+    def group(members, need, value):
+        if need <= 1:
+            return z3.Or([value(m) for m in members]) if members else z3.BoolVal(False)
+        if len(members) < need:
+            return z3.BoolVal(False)
+        return z3.PbGe([(value(m), 1) for m in members], need)
 
     def body(n: int, value) -> z3.BoolRef:
         parts = [z3.Not(dead(circuit.owner[n]))]
-        for group in circuit.static_groups[n]:
-            parts.append(z3.Or([value(m) for m in group]) if group else z3.BoolVal(False))
+        for g in circuit.node_static[n]:
+            static = circuit.static_groups[g]
+            parts.append(group(static.members, static.need, value))
         for r in circuit.node_requirements[n]:
             met = z3.BoolVal(False)
             for alt in reversed(circuit.requirement_groups[r].alternatives):
-                serving = z3.BoolVal(True) if alt.serve is None else (
-                    z3.Or([value(m) for m in alt.serve]) if alt.serve else z3.BoolVal(False))
-                met = z3.If(available(alt), serving, met)
+                serving = z3.BoolVal(True) if alt.serve is None else group(alt.serve, 1, value)
+                met = z3.If(holds(alt.cond), serving, met)
             parts.append(met)
         return z3.And(parts)
 

@@ -34,7 +34,7 @@ from typing import Iterator
 
 from ..model import Endpoint, Kind, Rule, Topology
 from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public, same_family
-from ..policy import INTERNET, Decision, Packet, Point, Policy
+from ..policy import INTERNET, Decision, Packet, Point, Policy, reaches
 
 _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
@@ -77,6 +77,11 @@ class _SideIndex:
         if comp.kind is Kind.INTERNET:
             self.internet.append(index)
             return
+        for net in comp.networks:  # a client group's or an external target's networks
+            key = (net.version, net.prefixlen, int(net.network_address) >> (_BITS[net.version] - net.prefixlen))
+            self.by_prefix.setdefault(key, []).append(index)
+            if net.prefixlen not in self.prefix_lengths[net.version]:
+                self.prefix_lengths[net.version].append(net.prefixlen)
         for address in comp.addresses:
             self.by_address.setdefault((address.version, int(address)), []).append(index)
 
@@ -146,6 +151,7 @@ class FastPolicy(Policy):
         self._public_dst: dict[Point, list[int]] = {}
         self._public_sources: dict[int, bool] = {}
         self._keyed_points: dict[tuple[str, bool], list] = {}
+        self._cells_of: dict[str, dict[int, list[int]]] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         self.rule_keys: list[tuple[list[tuple], list[tuple]]] = []  # per rule: (source keys, destination keys)
         for index, rule in enumerate(self.rules):
@@ -302,11 +308,13 @@ class FastPolicy(Policy):
     # -- the internet ----------------------------------------------------------------
 
     @cached_property
-    def representatives(self) -> dict[int, list[int]]:
-        """The reference's representative public addresses, as sorted integers per family."""
+    def all_cells(self) -> dict[int, list[int]]:
+        """The reference's cells (:attr:`checker.policy.Policy.cells`), as sorted integers per family."""
         points: dict[int, set[int]] = {4: {1}, 6: {1}}  # as checker.net.cell_starts
         networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
         networks.extend(PRIVATE_NETWORKS)
+        for comp in self.topology.components.values():
+            networks.extend(comp.networks)
         for net in networks:
             points[net.version].add(int(net.network_address))
             top = int(net.broadcast_address) + 1
@@ -317,18 +325,32 @@ class FastPolicy(Policy):
                 points[address.version].add(int(address))
                 if int(address) + 1 < 2 ** _BITS[address.version]:
                     points[address.version].add(int(address) + 1)
-        return {
-            version: sorted(p for p in values if is_public(_address(version, p)))
-            for version, values in points.items()
-        }
+        return {version: sorted(p for p in values if p) for version, values in points.items()}
+
+    @cached_property
+    def representatives(self) -> dict[int, list[int]]:
+        """The reference's representative public addresses, as sorted integers per family."""
+        return {version: [p for p in values if is_public(_address(version, p))]
+                for version, values in self.all_cells.items()}
+
+    def cells_of(self, name: str) -> dict[int, list[int]]:
+        """The cells inside a component's networks (the internet: every public cell)."""
+        hit = self._cells_of.get(name)
+        if hit is None:
+            comp = self.topology.components[name]
+            if comp.kind is Kind.INTERNET:
+                hit = self.representatives
+            else:
+                hit = {version: [p for p in values
+                                 if any(n.version == version and int(n.network_address) <= p <= int(n.broadcast_address)
+                                        for n in comp.networks)]
+                       for version, values in self.all_cells.items()}
+            self._cells_of[name] = hit
+        return hit
 
     @cached_property
     def internet_points(self) -> tuple[Point, ...]:
         return tuple(Point(_address(v, p), None) for v in (4, 6) for p in self.representatives[v])
-
-    def _first_internet_point(self, version: int) -> Point | None:
-        reps = self.representatives[version]
-        return Point(_address(version, reps[0]), None) if reps else None
 
     def _public_rules_to(self, dst: Point) -> list[int]:
         """The rules whose destinations match ``dst`` and whose sources may match a
@@ -361,6 +383,9 @@ class FastPolicy(Policy):
                 comp = self.topology.components[member]
                 if comp.kind is Kind.INTERNET or any(is_public(a) for a in comp.addresses):
                     return True
+                if any(not any(n.version == p.version and n.subnet_of(p) for p in PRIVATE_NETWORKS)
+                       for n in comp.networks):
+                    return True
         return False
 
     def _source_bounds(self, rule_indices: set[int]) -> dict[int, set[int]]:
@@ -390,22 +415,35 @@ class FastPolicy(Policy):
                     if endpoint.kind == "cluster" else (endpoint.value,)
                 )
                 for member in members:
-                    out.extend((a.version, int(a), int(a)) for a in self.topology.components[member].addresses)
+                    comp = self.topology.components[member]
+                    out.extend((a.version, int(a), int(a)) for a in comp.addresses)
+                    out.extend((n.version, int(n.network_address), int(n.broadcast_address)) for n in comp.networks)
         self._source_ranges[index] = out
         return out
 
-    def _connect_from_internet(self, dsts: tuple[Point, ...], ports: PortSet) -> Decision:
+    def _connect_from_networks(self, source: str, dsts: tuple[Point, ...], ports: PortSet) -> Decision:
+        """A connection from the internet or a client group: the source's cells are cut
+        at the bounds of the rules that can decide (their sources' ranges, the private
+        ranges, the group's networks) into intervals in which every address is treated
+        alike, and each interval is tried once, at its smallest cell (the reference's
+        witness)."""
+        internet = source == INTERNET or self.topology.components[source].kind is Kind.INTERNET
         relevant: set[int] = set()
         for dst in dsts:
-            relevant.update(i for i in self._public_rules_to(dst) if _overlaps(self.rules[i].ports, ports))
+            matching = self._public_rules_to(dst) if internet else self.destinations.all_matching(dst)
+            relevant.update(i for i in matching if _overlaps(self.rules[i].ports, ports))
         blocker: Rule | None = None
         cuts = self._source_bounds(relevant)
+        cells = self.representatives if internet else self.cells_of(source)
+        if not internet:
+            for net in self.topology.components[source].networks:
+                _cut(cuts, net.version, int(net.network_address), int(net.broadcast_address))
         for version in (4, 6):
-            reps = self.representatives[version]
-            bounds = sorted(cuts[version])
-            same = [dst for dst in dsts if dst.address.version == version]  # one family per packet
-            if not same:
+            reps = cells[version]
+            same = [dst for dst in dsts if dst.address is None or dst.address.version == version]
+            if not same or not reps:
                 continue
+            bounds = sorted(cuts[version])
             for position, low in enumerate(bounds):
                 high = bounds[position + 1] - 1 if position + 1 < len(bounds) else 2 ** _BITS[version] - 1
                 at = bisect.bisect_left(reps, low)
@@ -413,6 +451,11 @@ class FastPolicy(Policy):
                     continue
                 src = Point(_address(version, reps[at]), None)
                 for dst in same:
+                    if not reaches(src, dst, True):
+                        continue
+                    if self.open:
+                        protocol, port = ports.sample()
+                        return Decision(True, Packet(src, dst, protocol, port), None)
                     decision = self.first_match(src, dst, ports)
                     if decision.allowed:
                         return decision
@@ -426,50 +469,37 @@ class FastPolicy(Policy):
             return self.internet_points
         return self._own_points(source)
 
+    def destination_points(self, destination: str) -> tuple[Point, ...]:
+        return self._own_points(destination)
+
     def _own_points(self, name: str) -> tuple[Point, ...]:
         hit = self._points.get(name)
         if hit is None:
             comp = self.topology.components[name]
-            hit = tuple(Point(a, name) for a in comp.addresses) if comp.addresses else (Point(None, name),)
+            if comp.networks:
+                cells = self.cells_of(name)
+                hit = tuple(Point(_address(v, p), None) for v in (4, 6) for p in cells[v])
+            elif comp.addresses:
+                hit = tuple(Point(a, name) for a in comp.addresses)
+            else:
+                hit = (Point(None, name),)
             self._points[name] = hit
         return hit
 
-    def destination_points(self, destination: str, from_internet: bool) -> tuple[Point, ...]:
-        comp = self.topology.components[destination]
-        if from_internet:
-            return tuple(Point(a, destination) for a in comp.public_addresses)
-        return self._own_points(destination)
-
-    def _connect(self, source: str, destination: str, ports: PortSet, from_internet: bool) -> Decision:
+    def _connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if not ports:
             return Decision(False)
-        dsts = self.destination_points(destination, from_internet)
-        if not dsts:
-            return Decision(False)
-        if self.open and from_internet:
-            protocol, port = ports.sample()
-            for version in (4, 6):  # the reference's first pair of one family
-                src = self._first_internet_point(version)
-                if src is None:
-                    continue
-                for dst in dsts:
-                    if dst.address.version == version:
-                        return Decision(True, Packet(src, dst, protocol, port), None)
-            return Decision(False)
-        if self.open:
-            for src in self.source_points(source):
-                for dst in dsts:
-                    if same_family(src.address, dst.address):
-                        protocol, port = ports.sample()
-                        return Decision(True, Packet(src, dst, protocol, port), None)
-            return Decision(False)
-        if from_internet:
-            return self._connect_from_internet(dsts, ports)
+        dsts = self.destination_points(destination)
+        if self.by_networks(source):
+            return self._connect_from_networks(source, dsts, ports)
         blocker = None
         for src, s_keys in self._keyed(source, True):
             for dst, d_keys in self._keyed(destination, False):
                 if not same_family(src.address, dst.address):
                     continue
+                if self.open:
+                    protocol, port = ports.sample()
+                    return Decision(True, Packet(src, dst, protocol, port), None)
                 decision = self.first_match(src, dst, ports, s_keys, d_keys)
                 if decision.allowed:
                     return decision
@@ -502,10 +532,13 @@ def _rule_keys(endpoints, topology: Topology) -> list[tuple]:
                     keys[("internet",)] = None
                     keys[("name", member)] = None
                     continue
-                if not comp.addresses:
+                if not comp.addresses and not comp.networks:
                     keys[("name", member)] = None
                 for address in comp.addresses:
                     keys[("address", address.version, int(address))] = None
+                for net in comp.networks:
+                    keys[("prefix", net.version, net.prefixlen,
+                          int(net.network_address) >> (_BITS[net.version] - net.prefixlen))] = None
     return list(keys)
 
 

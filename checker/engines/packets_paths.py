@@ -240,12 +240,11 @@ def _may_come_from_internet(topology: Topology, rule: Rule) -> bool:
     return False
 
 
-def internet_paths(context: Context, goal_kind: Kind, through_lb_allowed: bool) -> Exposure:
-    """One shortest internet path to each ``goal_kind`` component; paths that pass an
-    ``lb`` are ignored when ``through_lb_allowed``."""
+def internet_paths(context: Context, goals: set[str], through_lb_allowed: bool) -> Exposure:
+    """One shortest internet path to each of the ``goals`` components; paths that pass
+    an ``lb`` are ignored when ``through_lb_allowed``."""
     topology = context.topology
     graph = _graph(context)
-    goals = {c.name for c in topology.components.values() if c.kind is goal_kind}
     excluded = {c.name for c in topology.components.values() if c.kind is Kind.LB} if through_lb_allowed else set()
     if not goals:
         return Exposure((), ())
@@ -351,17 +350,18 @@ class Finding:
     span: Span
 
 
-def exposure_findings(context: Context, goal_kind: Kind, through_lb_allowed: bool) -> tuple[list[Finding], tuple[str, ...]]:
-    """For each ``goal_kind`` component in declaration order, at most one finding: its
-    first public address, else one internet path to it (replayed)."""
+def exposure_findings(context: Context, goals: list[str], through_lb_allowed: bool) -> tuple[list[Finding], tuple[str, ...]]:
+    """For each of the ``goals`` components (in declaration order), at most one finding:
+    its first public address, else one internet path to it (replayed)."""
     from ..results import Hop
 
     topology = context.topology
-    exposure = internet_paths(context, goal_kind, through_lb_allowed)
+    exposure = internet_paths(context, set(goals), through_lb_allowed)
     by_component = {p.component: p for p in exposure.paths}
     findings: list[Finding] = []
+    wanted = set(goals)
     for comp in topology.components.values():
-        if comp.kind is not goal_kind:
+        if comp.name not in wanted:
             continue
         if comp.public_addresses:
             address = comp.public_addresses[0]

@@ -1,30 +1,35 @@
-"""Where writes go under failures: a compiled write-flow structure and the search
-for the smallest scenario that sends a write to a server that is not its
-cluster's current primary (the ``write-to-primary`` check).
+"""Where writes go under failures: the search for the smallest scenario that sends
+a write to a server that is not its cluster's current primary (the
+``write-to-primary`` check).
 
 **The flow.** Each ``writes`` requirement is a *root*: its source (the writer)
-sends the write to the first target that is live and policy-reachable; a
-cluster passes it to its current primary, a ``db`` by name takes it, a ``web``
-or ``service`` passes it on along its own ``writes`` requirements, a ``dns``
-name to each live, reachable answer, and an ``lb``/``gateway`` to every target
-it could forward to (exactly as :meth:`checker.evaluator.Evaluator.writes`).
+sends the write to the first available target; a cluster with roles passes it
+to its current primary, a consensus group to a live member, a ``db`` or a
+cluster member by name takes it, a ``web`` or ``service`` passes it on along
+its own ``writes`` requirements, a ``dns`` name to each live, reachable answer,
+and an ``lb``/``gateway`` to each target it could forward to (``primary of C``:
+the current primary), exactly as :meth:`checker.evaluator.Evaluator.writes`
+says: the traces *are* the reference evaluator's.
 
 **What can go wrong.** A write that reaches a cluster endpoint always lands on
 the current primary, and a write that reaches a cluster's *declared* primary
-finds it live, hence primary. So a root can only write to the wrong server when
-its static flow (every hop the policy could ever allow, whatever fails) reaches
-a clustered ``db`` that is not its cluster's declared primary. Every other root
-is safe in every scenario; this cuts the search at scale to the few roots that
-name replicas (host lists, writes by name, load balancers in front of dbs).
+finds it live and the cluster acting (else it is refused), hence primary. So a
+root can only write to the wrong server when its static flow (every hop the
+policy could ever allow, whatever fails) reaches a member of a cluster with
+roles that is not its declared primary. Every other root is safe in every
+scenario; this cuts the search at scale to the few roots that name replicas
+(host lists, writes by name, load balancers in front of a cluster's members).
 
 **The search.** Whether a write goes wrong depends only on the liveness of the
-*relevant* hosts of its root: the writer's, every component on its static flow,
-and every member of every cluster the flow touches (the current primary). Any
-scenario restricted to those hosts gives the same writes, so the smallest bad
-scenario is a subset of them. Failover makes the property non-monotone (a
-failure can repair a write as well as break it), so each size 0, 1, ..., k is
-searched in turn: by enumerating every subset while their number is small, and
-otherwise by Z3 with an exact cardinality constraint per size.
+*relevant* hosts of its root: the writer's, every component on its static
+flow and every one its choices read (name servers, egress gateways), and
+every member of every cluster the flow touches (the current primary, the
+majority). Any scenario restricted to those hosts gives the same writes, so
+the smallest bad scenario is a subset of them. Failover makes the property
+non-monotone (a failure can repair a write as well as break it), so each size
+0, 1, ..., k is searched in turn: by enumerating every subset while their
+number is small, and otherwise by Z3 with an exact cardinality constraint per
+size.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ from itertools import combinations
 from math import comb
 from typing import Any
 
-from ..model import Cluster, Component, FailureUnit, Kind, Requirement, Topology, Verb
+from ..evaluator import DNS_PORT
+from ..model import PRIMARY_OF, REPLICAS_OF, Cluster, FailureUnit, Kind, Requirement, Role, Topology, Verb
 from ..results import Status
 
 ENUMERATION_BUDGET = 4000  # scenarios per root before the search moves to Z3
@@ -85,205 +91,163 @@ class RootVerdict:
 
 @dataclass
 class WriteFlow:
-    """The compiled structure for one topology: liveness by host, static
-    reachability, the cluster of each db and which roots can go wrong."""
+    """The static structure for one topology: the host of each component, static
+    reachability, and which roots can go wrong."""
 
     topology: Topology
     policy: Any
     evaluator: Any
     host: dict[str, FailureUnit | None] = field(default_factory=dict)
-    cluster_of: dict[str, str] = field(default_factory=dict)
     order: dict[FailureUnit, int] = field(default_factory=dict)  # declaration order of hosts
     _reach: dict[tuple[str, str], bool] = field(default_factory=dict)
-    _danger: dict[str, bool] = field(default_factory=dict)
+    _danger: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, topology: Topology, policy: Any, evaluator: Any) -> "WriteFlow":
         flow = cls(topology, policy, evaluator)
-        for name, comp in topology.components.items():
-            units = topology.units_of(name)
-            flow.host[name] = units[0] if units else None
-        for cluster in topology.clusters.values():
-            for member in cluster.members:
-                flow.cluster_of.setdefault(member, cluster.name)
+        for name in topology.components:
+            flow.host[name] = topology.placement(name)[0]
         flow.order = {unit: i for i, unit in enumerate(topology.host_units)}
         return flow
 
     # -- static facts --------------------------------------------------------------
 
-    def reach(self, source: str, target: str) -> bool:
-        key = (source, target)
+    def reach(self, source: str, target: str, ports=None) -> bool:
+        key = (source, target, ports)
         hit = self._reach.get(key)
         if hit is None:
             comp = self.topology.components[target]
-            hit = bool(self.policy.connect(source, target, comp.service_ports))
+            hit = bool(self.policy.connect(source, target, ports or comp.service_ports))
             self._reach[key] = hit
         return hit
 
-    def forward_targets(self, name: str) -> list[tuple[Any, str, Any]]:
-        """(listener, member, ports) for every target an lb/gateway forwards to."""
-        comp = self.topology.components[name]
+    def forward_targets(self, name: str) -> list[tuple[Any, Any, str, Any]]:
+        """(listener, item, member, ports) for every component an lb/gateway may forward to."""
+        ev = self.evaluator
         out = []
-        for listener in comp.listeners:
-            for member, ports in self.evaluator._forwards(name, listener):
-                out.append((listener, member, ports))
+        for listener in self.topology.components[name].listeners:
+            for item in ev.items(listener):
+                members = self.topology.clusters[item.name].members if item.selector else (item.name,)
+                out.extend((listener, item, m, ev.forward_ports(item, m)) for m in members)
         return out
 
     def roots(self) -> list[Requirement]:
         return [r for r in self.topology.requirements if r.verb is Verb.WRITES]
 
     def dangerous(self, req: Requirement) -> bool:
-        """Whether the static flow of ``req`` reaches a clustered db that is not its
-        cluster's declared primary (only such a root can ever write to the wrong server)."""
-        return any(self._target_danger(t) for t in req.targets)
+        """Whether the static flow of ``req`` reaches a member of a cluster with roles that
+        is not its declared primary (only such a root can ever write to the wrong server)."""
+        danger = self._danger_set()
+        return any(t in danger for t in req.targets)
 
-    def _target_danger(self, target: str) -> bool:
-        if target in self.topology.clusters:
-            return False
-        hit = self._danger.get(target)
-        if hit is not None:
-            return hit
-        self._danger[target] = False  # a cycle adds nothing
-        comp = self.topology.components[target]
-        if comp.kind is Kind.DB:
-            cluster = self.cluster_of.get(target)
-            hit = cluster is not None and self.topology.clusters[cluster].primary != target
-        elif comp.kind is Kind.DNS:
-            hit = any(self._target_danger(a) for a in comp.answers)
-        elif comp.kind.forwards:
-            hit = any(self._target_danger(m) for _, m, _ in self.forward_targets(target))
-        else:
-            hit = any(self.dangerous(r) for r in self.topology.requirements_of(target) if r.verb is Verb.WRITES)
-        self._danger[target] = hit
-        return hit
+    def _member_danger(self, name: str) -> bool:
+        cluster = self.topology.cluster_of(name)
+        return cluster is not None and cluster.has_roles and cluster.primary != name
+
+    def _passes_to(self, name: str) -> list[str]:
+        """Where a write that reaches ``name`` may go next, statically."""
+        topo = self.topology
+        if name in topo.clusters:
+            return []
+        comp = topo.components[name]
+        if comp.kind is Kind.DB or topo.cluster_of(name) is not None:
+            return []
+        if comp.kind is Kind.DNS:
+            return list(comp.answers)
+        if comp.kind.forwards:
+            return [m for _, item, m, _ in self.forward_targets(name) if item.selector != PRIMARY_OF]
+        if comp.kind.has_requirements:
+            return [t for r in topo.requirements_of(name) if r.verb is Verb.WRITES for t in r.targets]
+        return []
+
+    def _danger_set(self) -> set[str]:
+        """Every component from which a write may reach a member of a cluster with roles
+        other than its declared primary: a backward search from those members over the
+        static flow (iterative, linear in the flow's size)."""
+        if "all" in self._danger:
+            return self._danger["all"]
+        predecessors: dict[str, list[str]] = {}
+        for name in self.topology.components:
+            for nxt in self._passes_to(name):
+                predecessors.setdefault(nxt, []).append(name)
+        found = {name for name in self.topology.components if self._member_danger(name)}
+        stack = list(found)
+        while stack:
+            name = stack.pop()
+            for before in predecessors.get(name, ()):
+                if before not in found:
+                    found.add(before)
+                    stack.append(before)
+        self._danger["all"] = found
+        return found
 
     def relevant(self, root: Requirement) -> tuple[list[FailureUnit], bool]:
         """The hosts whose liveness can change where ``root``'s writes go, in
-        declaration order, and whether the flow passes a load balancer or gateway
-        to a server whose serving depends on its own requirements (then every
-        host is relevant)."""
+        declaration order, and whether the flow depends on serving (a load balancer
+        or gateway in front of servers with requirements of their own, a job's
+        targets): then every host is relevant."""
+        topo = self.topology
         names: set[str] = {root.source}
         clusters: set[str] = set()
         serving_dependent = False
-        stack: list[str] = list(root.targets)
-        seen_reqs: set[int] = {id(root)}
-        while stack:
+        pending: list[Requirement] = [root]
+        seen_reqs: set[int] = set()
+        stack: list[str] = []
+        while pending or stack:
+            if pending:
+                req = pending.pop()
+                if id(req) in seen_reqs:
+                    continue
+                seen_reqs.add(id(req))
+                if topo.components[req.source].kind is Kind.JOB and any(
+                        t not in topo.clusters and topo.components[t].kind is not Kind.DB for t in req.targets):
+                    serving_dependent = True
+                for target in req.targets:
+                    stack.append(target)
+                    if target in topo.components:
+                        comp = topo.components[target]
+                        if comp.kind is Kind.EXTERNAL:
+                            names.update(topo.egress_of(req.source))
+                        elif comp.kind is Kind.DNS:
+                            names.update(comp.served_by)
+                continue
             name = stack.pop()
-            if name in self.topology.clusters:
+            if name in topo.clusters:
                 clusters.add(name)
                 continue
             if name in names:
-                continue
+                continue  # seen, or the writer itself (a write that comes back stops there)
             names.add(name)
-            comp = self.topology.components[name]
-            if comp.kind is Kind.DB:
-                if name in self.cluster_of:
-                    clusters.add(self.cluster_of[name])
+            comp = topo.components[name]
+            cluster = topo.cluster_of(name)
+            if cluster is not None:
+                clusters.add(cluster.name)
             elif comp.kind is Kind.DNS:
                 stack.extend(comp.answers)
             elif comp.kind.forwards:
-                for _, member, _ in self.forward_targets(name):
-                    if self.topology.components[member].kind is not Kind.DB:
+                for _, item, member, _ in self.forward_targets(name):
+                    if item.selector:
+                        clusters.add(item.name)
+                    if topo.components[member].kind is not Kind.DB:
                         serving_dependent = True
                     stack.append(member)
-            else:
-                for r in self.topology.requirements_of(name):
-                    if r.verb is Verb.WRITES and id(r) not in seen_reqs:
-                        seen_reqs.add(id(r))
-                        stack.extend(r.targets)
+            elif comp.kind.has_requirements:
+                pending.extend(r for r in topo.requirements_of(name) if r.verb is Verb.WRITES)
         if serving_dependent:
-            return list(self.topology.host_units), True
+            return list(topo.host_units), True
         for cluster in clusters:
-            names.update(self.topology.clusters[cluster].members)
+            names.update(topo.clusters[cluster].members)
         units = {self.host[n] for n in names if self.host.get(n) is not None}
         return sorted(units, key=self.order.__getitem__), False
 
     # -- evaluation of one root in one scenario -------------------------------------
 
-    def live(self, name: str, failed: frozenset[FailureUnit]) -> bool:
-        unit = self.host.get(name)
-        return unit is None or unit not in failed
-
-    def current_primary(self, cluster: Cluster, failed: frozenset[FailureUnit]) -> str | None:
-        if cluster.primary is not None and self.live(cluster.primary, failed):
-            return cluster.primary
-        if cluster.failover.value == "auto":
-            for member in cluster.members:
-                if self.live(member, failed):
-                    return member
-        return None
-
     def trace(self, root: Requirement, failed: frozenset[FailureUnit]) -> list[Landing]:
         """Where ``root``'s writes land when ``failed`` hosts are down (none when its
-        writer is down); the same traces, in the same order, as the evaluator's."""
-        out: list[Landing] = []
-        if not self.live(root.source, failed):
-            return out
-        state = _TraceState(root, failed, out)
-        self._walk(state, root, (), frozenset({root.source}))
-        return out
-
-    def _choice(self, req: Requirement, failed) -> str | None:
-        source = req.source
-        for target in req.targets:
-            cluster = self.topology.clusters.get(target)
-            if cluster is not None:
-                primary = self.current_primary(cluster, failed)
-                if primary is not None and self.reach(source, primary):
-                    return target
-                continue
-            if not self.live(target, failed):
-                continue
-            comp = self.topology.components[target]
-            if comp.kind is Kind.DNS:
-                if any(self.reach(source, a) for a in comp.answers):
-                    return target
-            elif self.reach(source, target):
-                return target
-        return None
-
-    def _walk(self, state: "_TraceState", req: Requirement, hops: tuple[Hop, ...], seen: frozenset[str]) -> None:
-        hops = hops + (Hop(req.source, req),)
-        target = self._choice(req, state.failed)
-        if target is None:
-            state.land(req, hops, None)
-            return
-        self._deliver(state, req, hops, target, req.source, seen)
-
-    def _deliver(self, state, req, hops, target, sender, seen) -> None:
-        topo = self.topology
-        failed = state.failed
-        cluster = topo.clusters.get(target)
-        if cluster is not None:
-            primary = self.current_primary(cluster, failed)
-            state.land(req, hops + (Hop(primary),), primary, cluster.name, primary)
-            return
-        comp = topo.components[target]
-        if comp.kind is Kind.DB:
-            name = self.cluster_of.get(target)
-            primary = self.current_primary(topo.clusters[name], failed) if name else None
-            state.land(req, hops + (Hop(target),), target, name, primary)
-            return
-        if target in seen:
-            state.land(req, hops + (Hop(target),), None)
-            return
-        seen = seen | {target}
-        if comp.kind is Kind.DNS:
-            for answer in comp.answers:
-                if self.live(answer, failed) and self.reach(sender, answer):
-                    self._deliver(state, req, hops, answer, sender, seen)
-            return
-        if comp.kind.forwards:
-            value = state.serving(self.evaluator)
-            for listener, member, ports in self.forward_targets(target):
-                if self.evaluator._hop_serves(target, member, ports, failed, value):
-                    self._deliver(state, req, hops + (Hop(target, listener),), member, target, seen)
-            return
-        onward = [r for r in topo.requirements_of(target) if r.verb is Verb.WRITES]
-        if not onward:
-            state.land(req, hops + (Hop(target),), None)
-        for nxt in onward:
-            self._walk(state, nxt, hops, seen)
+        writer is down): the reference evaluator's traces."""
+        return [Landing(t.writer, root, t.requirement, tuple(Hop(n, v) for n, v in t.hops), t.landing,
+                        t.cluster, t.primary)
+                for t in self.evaluator.writes_of(root, failed)]
 
     def first_bad(self, root: Requirement, failed: frozenset[FailureUnit]) -> Landing | None:
         for landing in self.trace(root, failed):
@@ -305,8 +269,9 @@ class WriteFlow:
         if serving_dependent:
             return RootVerdict(
                 root, Status.UNKNOWN, "enumeration",
-                reason=(f"the write of {root.source} passes a load balancer or gateway in front of servers, "
-                        f"so all {len(units)} hosts matter: {count} scenarios are too many to enumerate"),
+                reason=(f"the write of {root.source} depends on what servers serve (a load balancer or gateway "
+                        f"in front of servers, or a job), so all {len(units)} hosts matter: {count} scenarios are "
+                        "too many to enumerate"),
             )
         return self._solve(root, units, k, timeout)
 
@@ -345,25 +310,11 @@ class WriteFlow:
         return RootVerdict(root, Status.PROVED, "z3")
 
 
-@dataclass
-class _TraceState:
-    root: Requirement
-    failed: frozenset[FailureUnit]
-    out: list[Landing]
-    _serving: Any = None
-
-    def land(self, req, hops, landing, cluster=None, primary=None) -> None:
-        self.out.append(Landing(self.root.source, self.root, req, hops, landing, cluster, primary))
-
-    def serving(self, evaluator) -> Any:
-        if self._serving is None:
-            self._serving = evaluator.serving(self.failed)
-        return self._serving
-
-
 class _Encoder:
     """The flow of one root as a Z3 formula over 'host failed' variables: the
-    unfolded flow, each delivery guarded by the choices that lead to it."""
+    unfolded flow, each delivery guarded by the choices that lead to it. It models
+    the evaluator's writes where they depend on liveness only, and gives up (the
+    result is ``unknown``) where they depend on what a server serves."""
 
     def __init__(self, flow: WriteFlow, units: list[FailureUnit]):
         import z3
@@ -380,31 +331,59 @@ class _Encoder:
             return self.z3.BoolVal(True)
         return self.z3.Not(self.var[unit])
 
+    def majority(self, cluster: Cluster):
+        if not cluster.quorum:
+            return self.z3.BoolVal(True)
+        return self.z3.PbGe([(self.live(m), 1) for m in cluster.members], cluster.majority)
+
     def is_primary(self, cluster: Cluster, member: str):
+        """``member`` is the cluster's current primary."""
         z3 = self.z3
+        if cluster.primary is None:
+            return z3.BoolVal(False)
         if member == cluster.primary:
-            return self.live(member)
-        if cluster.failover.value != "auto" or cluster.primary is None:
+            return z3.And(self.majority(cluster), self.live(member))
+        if cluster.failover.value != "auto":
             return z3.BoolVal(False)
         before = [z3.Not(self.live(cluster.primary))]
         for m in cluster.members:
             if m == member:
                 break
-            before.append(z3.Not(self.live(m)))
-        return z3.And(self.live(member), *before)
+            if m != cluster.primary:
+                before.append(z3.Not(self.live(m)))
+        return z3.And(self.majority(cluster), self.live(member), *before)
 
-    def available(self, source: str, target: str):
+    def available(self, req: Requirement, target: str):
+        """The evaluator's ``_unavailable(req, target)`` is None."""
         z3 = self.z3
         flow = self.flow
-        cluster = flow.topology.clusters.get(target)
+        topo = flow.topology
+        source = req.source
+        cluster = topo.clusters.get(target)
         if cluster is not None:
-            return z3.Or([self.is_primary(cluster, m) for m in cluster.members if flow.reach(source, m)] or [z3.BoolVal(False)])
-        comp = flow.topology.components[target]
+            if req.verb is Verb.WRITES and cluster.has_roles:
+                return z3.Or([z3.And(self.is_primary(cluster, m), z3.BoolVal(flow.reach(source, m)))
+                              for m in cluster.members] or [z3.BoolVal(False)])
+            return z3.And(self.majority(cluster),
+                          z3.Or([z3.And(self.live(m), z3.BoolVal(flow.reach(source, m))) for m in cluster.members]))
+        comp = topo.components[target]
+        if comp.kind is Kind.EXTERNAL:
+            if topo.components[source].public_addresses:
+                return z3.BoolVal(flow.reach(source, target))
+            decided = z3.BoolVal(False)
+            for gateway in reversed(topo.egress_of(source)):
+                ok = flow.reach(source, gateway, comp.service_ports) and flow.reach(source, target)
+                decided = z3.If(self.live(gateway), z3.BoolVal(ok), decided)
+            return decided
         if comp.kind is Kind.DNS:
-            reachable = any(flow.reach(source, a) for a in comp.answers)
-        else:
-            reachable = flow.reach(source, target)
-        return z3.And(self.live(target), z3.BoolVal(reachable))
+            parts = [self.live(target), z3.BoolVal(any(flow.reach(source, a) for a in comp.answers))]
+            if comp.served_by:
+                parts.append(z3.Or([z3.And(self.live(ns), z3.BoolVal(flow.reach(source, ns)))
+                                    for ns in comp.served_by]))
+            elif comp.addresses:
+                parts.append(z3.BoolVal(flow.reach(source, target, DNS_PORT)))
+            return z3.And(parts)
+        return z3.And(self.live(target), z3.BoolVal(flow.reach(source, target)))
 
     def root_bad(self, root: Requirement):
         bads: list = []
@@ -422,14 +401,26 @@ class _Encoder:
 
     def _walk(self, req: Requirement, guard, seen: frozenset[str], bads: list) -> bool:
         z3 = self.z3
+        if self.flow.topology.components[req.source].kind is Kind.JOB:
+            self.gave_up = f"{req.source} is a job: where its writes go depends on what its targets serve"
+            return False
         none_before: list = []
         for target in req.targets:
-            avail = self.available(req.source, target)
+            avail = self.available(req, target)
             chosen = z3.And(guard, avail, *none_before)
             none_before.append(z3.Not(avail))
             if not self._deliver(target, req.source, chosen, seen, bads):
                 return False
         return True
+
+    def _land(self, member: str, guard, bads: list) -> None:
+        """A write delivered to ``member`` by name: bad unless it is the current primary
+        (a member of a quorum cluster without its majority refuses it)."""
+        z3 = self.z3
+        cluster = self.flow.topology.cluster_of(member)
+        if cluster is None or not cluster.has_roles:
+            return
+        bads.append(z3.And(guard, self.majority(cluster), z3.Not(self.is_primary(cluster, member))))
 
     def _deliver(self, target: str, sender: str, guard, seen: frozenset[str], bads: list) -> bool:
         if not self._tick():
@@ -438,14 +429,12 @@ class _Encoder:
         flow = self.flow
         topo = flow.topology
         if target in topo.clusters:
-            return True  # the current primary: never a wrong server
-        comp: Component = topo.components[target]
-        if comp.kind is Kind.DB:
-            name = flow.cluster_of.get(target)
-            if name is not None and topo.clusters[name].primary != target:
-                bads.append(z3.And(guard, z3.Not(self.is_primary(topo.clusters[name], target))))
+            return True  # the current primary, or a consensus group: never a wrong server
+        comp = topo.components[target]
+        if comp.kind is Kind.DB or topo.cluster_of(target) is not None:
+            self._land(target, guard, bads)
             return True
-        if target in seen:
+        if comp.kind is Kind.EXTERNAL or target in seen:
             return True
         seen = seen | {target}
         if comp.kind is Kind.DNS:
@@ -455,15 +444,26 @@ class _Encoder:
                         return False
             return True
         if comp.kind.forwards:
-            for _, member, ports in flow.forward_targets(target):
+            for _, item, member, ports in flow.forward_targets(target):
                 member_comp = topo.components[member]
                 if member_comp.kind is not Kind.DB:
-                    self.gave_up = f"the write flow passes {target}, which forwards to {member}, a server whose serving Z3 does not model"
+                    self.gave_up = (f"the write flow passes {target}, which forwards to {member}, a server whose "
+                                    "serving Z3 does not model")
                     return False
+                if item.selector == PRIMARY_OF:
+                    continue  # the current primary
                 entries = flow.evaluator.entry_points(member, ports)
-                if any(flow.policy.connect(target, member, arriving) for _, arriving in entries):
-                    if not self._deliver(member, target, z3.And(guard, self.live(member)), seen, bads):
-                        return False
+                if not any(flow.policy.connect(target, member, arriving) for _, arriving in entries):
+                    continue
+                cluster = topo.cluster_of(member)
+                candidate = self.live(member)
+                if cluster is not None:
+                    candidate = z3.And(candidate, self.majority(cluster))
+                if item.selector == REPLICAS_OF and member_comp.role is not Role.REPLICA:
+                    # the primary takes it only when no replica is live: it is then primary
+                    continue
+                if not self._deliver(member, target, z3.And(guard, candidate), seen, bads):
+                    return False
             return True
         for nxt in topo.requirements_of(target):
             if nxt.verb is Verb.WRITES:
@@ -476,6 +476,8 @@ def write_flow(context) -> WriteFlow:
     """The compiled write flow of a context's topology, built once per file."""
     flow = context.cache.get("writes.flow")
     if flow is None:
-        flow = WriteFlow.build(context.topology, context.policy, context.evaluator)
+        from .failure_replay import replay_evaluator
+
+        flow = WriteFlow.build(context.topology, context.policy, replay_evaluator(context))
         context.cache["writes.flow"] = flow
     return flow

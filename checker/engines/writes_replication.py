@@ -30,7 +30,7 @@ class Replication:
             for member in cluster.members:
                 self.cluster_of.setdefault(member, cluster.name)
         self.replicas = [
-            c.name for c in topology.components.values() if c.kind is Kind.DB and c.role is Role.REPLICA
+            c.name for c in topology.components.values() if c.kind in (Kind.DB, Kind.SERVICE) and c.role is Role.REPLICA
         ]
 
     def source(self, name: str) -> str | None:

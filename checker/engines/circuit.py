@@ -1,0 +1,778 @@
+"""The serving equations compiled once into an integer circuit, then asked many questions.
+
+:class:`ServingCircuit` compiles LANGUAGE.md sections 4 and 7, as the reference
+evaluator (:mod:`checker.evaluator`) reads them, into integer-indexed *nodes*,
+with every policy question answered up front. A node is a component, one
+listener of an ``lb``/``gateway``, or an auxiliary node the compilation adds,
+and has the form::
+
+    node = live(owner) AND group_1 AND ... AND group_m AND req_1 AND ... AND req_j
+
+* a *static group* ``(members, need)`` holds when at least ``need`` of its
+  member nodes hold (``need`` 1: an OR; capacity ``need N`` and quorum
+  majorities use more);
+* a *requirement group* picks, per scenario, the first of its alternatives
+  whose *condition* holds, and holds when that alternative's *serve* set (an
+  OR of nodes; ``None``: always) holds; none available: false.
+
+Conditions depend on liveness only, never on serving, so they are evaluated
+before the fixed point. They are small expressions over components
+(:data:`Cond`): ``live``, ``any`` (some live), ``atleast`` (k live: a quorum),
+``first`` (the first live one of an order is acceptable: a current primary, an
+egress gateway) and ``and``. Auxiliary nodes are owned by :data:`NEVER`, a
+component that never fails, or by a component to stand for its bare liveness
+(the members counted by a quorum).
+
+The compilation mirrors the evaluator rule by rule:
+
+* a requirement's targets become ordered alternatives (a component: live and
+  reachable; a cluster: its current primary or a usable member, under its
+  quorum; a dns name: live, a name server live and reachable, served through
+  resolution from one address; an external target: reachable directly or
+  through the first live egress gateway);
+* a job's requirement is a static OR over its targets' serving (no network);
+* a listener is a static group over its items with its ``need``: each plain
+  target's entry points, a ``primary of C`` item as a requirement group over
+  C's failover order, ``replicas of C`` as "a live replica, else the primary";
+* a dns name is a static group per client group, over the address classes of
+  the group (the name servers and the answers one address reaches).
+
+Procedures that use it: :meth:`ServingCircuit.evaluate` (the greatest fixed
+point for one scenario, recomputing only the cone a failure touches),
+:mod:`checker.engines.failure` (stopping sets: cut sets, a relaxed monotone
+circuit, Z3) and :mod:`checker.engines.failure_z3`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence, Union
+
+from ..evaluator import DNS_PORT, Evaluator, Node
+from ..model import PRIMARY_OF, PUBLIC_SERVICE, REPLICAS_OF, FailureUnit, Kind, Listener, Role, Topology, Verb
+from ..net import PortSet
+from ..policy import INTERNET, Point
+
+# A liveness condition, over component indices:
+#   ("true",) | ("live", c) | ("any", (c, ...)) | ("atleast", (c, ...), k)
+#   | ("first", ((c, ok), ...)) | ("and", (cond, ...))
+Cond = tuple
+TRUE: Cond = ("true",)
+
+
+def cond_and(*conds: Cond) -> Cond:
+    parts = [c for c in conds if c != TRUE]
+    if not parts:
+        return TRUE
+    return parts[0] if len(parts) == 1 else ("and", tuple(parts))
+
+
+def cond_holds(cond: Cond, dead) -> bool:
+    """Evaluate a condition under a dead-component array."""
+    op = cond[0]
+    if op == "live":
+        return not dead[cond[1]]
+    if op == "any":
+        for c in cond[1]:
+            if not dead[c]:
+                return True
+        return False
+    if op == "first":
+        for c, ok in cond[1]:
+            if not dead[c]:
+                return ok
+        return False
+    if op == "atleast":
+        need = cond[2]
+        for c in cond[1]:
+            if not dead[c]:
+                need -= 1
+                if need <= 0:
+                    return True
+        return need <= 0
+    if op == "and":
+        return all(cond_holds(c, dead) for c in cond[1])
+    return True
+
+
+def cond_components(cond: Cond) -> set[int]:
+    """Every component whose liveness a condition reads."""
+    op = cond[0]
+    if op == "live":
+        return {cond[1]}
+    if op in ("any", "atleast"):
+        return set(cond[1])
+    if op == "first":
+        return {c for c, _ in cond[1]}
+    if op == "and":
+        out: set[int] = set()
+        for c in cond[1]:
+            out |= cond_components(c)
+        return out
+    return set()
+
+
+@dataclass
+class Alternative:
+    """One target of a requirement, compiled: when it is available, and what must serve."""
+
+    target: str
+    cond: Cond
+    serve: tuple[int, ...] | None  # entry nodes (an OR); None: serves whenever available
+    implies_serving: bool  # available => serves (statically)
+
+
+@dataclass
+class RequirementGroup:
+    node: int  # the node it belongs to
+    alternatives: list[Alternative]
+    line: int
+
+
+@dataclass
+class StaticGroup:
+    node: int
+    members: tuple[int, ...]
+    need: int
+
+
+class ServingCircuit:
+    """The serving equations of a topology, compiled for repeated evaluation."""
+
+    def __init__(self, topology: Topology, allowed, port_algebra=None, policy=None) -> None:
+        """``allowed(source, destination, ports) -> bool`` answers policy questions;
+        ``port_algebra`` (:class:`checker.engines.connections.PortAlgebra`) shares
+        memoised port-set operations with it; ``policy`` (the file's policy) answers
+        the per-address questions of name resolution."""
+        from ..policy import Policy
+        from .connections import PortAlgebra
+
+        self.topology = topology
+        self.allowed = allowed
+        self.policy = policy or Policy(topology)
+        self.meet = (port_algebra or PortAlgebra()).meet
+        self._keep: list[PortSet] = []
+        comps = topology.components
+        self.comp_names: list[str] = list(comps)
+        self.comp_index = {name: i for i, name in enumerate(self.comp_names)}
+        n_comps = len(self.comp_names)
+        self.never = n_comps  # a component that never fails, owner of auxiliary nodes
+        # failure units per component: -1 when it never fails at that level
+        self.hosts: list[FailureUnit] = []
+        self.zones: list[FailureUnit] = []
+        self.regions: list[FailureUnit] = []
+        self.host_of = [-1] * (n_comps + 1)
+        self.zone_of = [-1] * (n_comps + 1)
+        self.region_of = [-1] * (n_comps + 1)
+        ids: list[dict[FailureUnit, int]] = [{}, {}, {}]
+        lists = (self.hosts, self.zones, self.regions)
+        tables = (self.host_of, self.zone_of, self.region_of)
+        for i, name in enumerate(self.comp_names):
+            for level, unit in enumerate(topology.placement(name)):
+                if unit is None:
+                    continue
+                uid = ids[level].get(unit)
+                if uid is None:
+                    uid = ids[level][unit] = len(lists[level])
+                    lists[level].append(unit)
+                tables[level][i] = uid
+
+        self.node_keys: list[object] = []
+        self.owner: list[int] = []
+        self.node_index: dict[object, int] = {}
+        self.static_groups: list[StaticGroup] = []
+        self.requirement_groups: list[RequirementGroup] = []
+        self.node_static: list[list[int]] = []
+        self.node_requirements: list[list[int]] = []
+        self._hops: dict[tuple, tuple[int, ...]] = {}
+        self._liveness: dict[int, int] = {}
+        self._aux: dict[object, int] = {}
+        self.evaluator = Evaluator(topology, self.policy)  # its item and candidate helpers
+
+        for comp in comps.values():
+            if comp.kind.by_networks:
+                continue
+            if comp.kind.forwards:
+                for j in range(len(comp.listeners)):
+                    self._node((comp.name, j), self.comp_index[comp.name])
+            else:
+                self._node(comp.name, self.never if comp.kind is Kind.JOB else self.comp_index[comp.name])
+        for key in list(self.node_keys):
+            self._compile(key)
+
+        # services: each is up when one of its nodes serves
+        self.services: list[tuple[str, tuple[int, ...]]] = []
+        for name in topology.services:
+            if name == PUBLIC_SERVICE:
+                entries: list[int] = []
+                for comp in comps.values():
+                    if comp.kind in (Kind.DNS, Kind.INTERNET) or not comp.public_addresses:
+                        continue
+                    entries.extend(self.hop(INTERNET, comp.name, comp.service_ports))
+                self.services.append((PUBLIC_SERVICE, tuple(dict.fromkeys(entries))))
+            else:
+                self.services.append((name, (self.node_index[name],)))
+        self._index()
+
+    # -- building nodes ----------------------------------------------------------------
+
+    def _node(self, key: object, owner: int) -> int:
+        n = len(self.node_keys)
+        self.node_keys.append(key)
+        self.owner.append(owner)
+        self.node_static.append([])
+        self.node_requirements.append([])
+        self.node_index[key] = n
+        return n
+
+    def _aux_node(self, key: object, owner: int | None = None) -> tuple[int, bool]:
+        """An auxiliary node, shared by key; True when it is new (to be filled in)."""
+        hit = self._aux.get(key)
+        if hit is not None:
+            return hit, False
+        n = self._node(("~",) + (key if isinstance(key, tuple) else (key,)), self.never if owner is None else owner)
+        self._aux[key] = n
+        return n, True
+
+    def _static(self, n: int, members: Sequence[int], need: int = 1) -> None:
+        self.node_static[n].append(len(self.static_groups))
+        self.static_groups.append(StaticGroup(n, tuple(members), need))
+
+    def _requirement(self, n: int, alternatives: list[Alternative], line: int) -> None:
+        self.node_requirements[n].append(len(self.requirement_groups))
+        self.requirement_groups.append(RequirementGroup(n, alternatives, line))
+
+    def liveness_node(self, c: int) -> int:
+        """A node true exactly when component ``c`` is live (no groups)."""
+        hit = self._liveness.get(c)
+        if hit is None:
+            hit = self._liveness[c] = self._node(("~live", self.comp_names[c]), c)
+        return hit
+
+    def _or_node(self, key: object, members: Sequence[int]) -> int:
+        """A node true when one of ``members`` is (reused when there is one member)."""
+        members = tuple(dict.fromkeys(members))
+        if len(members) == 1:
+            return members[0]
+        n, new = self._aux_node(("or",) + key if isinstance(key, tuple) else ("or", key))
+        if new:
+            self._static(n, members, 1)
+        return n
+
+    # -- policy questions ------------------------------------------------------------------
+
+    def hop(self, source: str, target: str, ports: PortSet, point: Point | None = None) -> tuple[int, ...]:
+        """Entry nodes a connection ``source -> target`` on ``ports`` (from one packet end
+        ``point`` of the source, when given) may be served by; memoised."""
+        key = (source, target, id(ports), point)
+        hit = self._hops.get(key)
+        if hit is not None:
+            return hit
+        comp = self.topology.components[target]
+        out = []
+        if comp.kind.forwards:
+            for j, listener in enumerate(comp.listeners):
+                arriving = self.meet(ports, listener.ports)
+                if arriving and self._allowed(source, target, arriving, point):
+                    out.append(self.node_index[(target, j)])
+        elif not comp.kind.by_networks:
+            arriving = self.meet(ports, comp.listen) if comp.listen is not None else ports
+            if arriving and self._allowed(source, target, arriving, point):
+                out.append(self.node_index[target])
+        hit = self._hops[key] = tuple(out)
+        self._keep.append(ports)  # keeps ``id(ports)`` valid for the memo's lifetime
+        return hit
+
+    def _allowed(self, source: str, target: str, ports: PortSet, point: Point | None) -> bool:
+        if point is None:
+            return self.allowed(source, target, ports)
+        return bool(self.policy.connect_from(point, source, target, ports))
+
+    # -- conditions ------------------------------------------------------------------------
+
+    def _live(self, name: str) -> Cond:
+        c = self.comp_index[name]
+        return TRUE if not any(self.topology.placement(name)) else ("live", c)
+
+    def _quorum(self, cluster: str) -> Cond:
+        c = self.topology.clusters[cluster]
+        if not c.quorum:
+            return TRUE
+        return ("atleast", tuple(self.comp_index[m] for m in c.members), c.majority)
+
+    def _failover_order(self, cluster: str) -> list[str]:
+        """The members in the order they become current primary."""
+        c = self.topology.clusters[cluster]
+        others = [m for m in c.members if m != c.primary] if c.failover.value == "auto" else []
+        return [c.primary] + others
+
+    def _primary_is(self, cluster: str, ok: dict[str, bool] | None = None) -> Cond:
+        """The current primary exists (and, with ``ok``, is acceptable)."""
+        order = self._failover_order(cluster)
+        first = ("first", tuple((self.comp_index[m], True if ok is None else ok[m]) for m in order))
+        return cond_and(self._quorum(cluster), first)
+
+    # -- compiling a node ------------------------------------------------------------------
+
+    def _compile(self, key: object) -> None:
+        comps = self.topology.components
+        n = self.node_index[key]
+        if isinstance(key, tuple):
+            name, j = key
+            self._listener(n, name, comps[name].listeners[j])
+            return
+        comp = comps[key]
+        cluster = self.topology.cluster_of(key)
+        if cluster is not None and cluster.quorum:
+            self._static(n, [self.liveness_node(self.comp_index[m]) for m in cluster.members], cluster.majority)
+        if comp.kind is Kind.DNS:
+            for group in self.evaluator.client_groups(comp):
+                self._static(n, self._resolution_classes(group, comp, live_answers=False), 1)
+        elif comp.kind is Kind.JOB:
+            for req in self.topology.requirements_of(key):
+                if not req.optional:
+                    self._job_requirement(n, req)
+        elif comp.kind.has_requirements:
+            for req in self.topology.requirements_of(key):
+                if req.optional:
+                    continue
+                alternatives = [a for a in (self._alternative(req, t) for t in req.targets) if a is not None]
+                self._requirement(n, alternatives, req.span.line)
+
+    def _listener(self, n: int, owner: str, listener: Listener) -> None:
+        ev = self.evaluator
+        items: list[int] = []  # one node per item (-1: can never serve)
+        flat: list[int] = []
+        for item in ev.items(listener):
+            if item.selector is None:
+                entries = self.hop(owner, item.name, ev.forward_ports(item, item.name))
+                flat.extend(entries)
+                items.append(self._or_node((owner, id(listener), item.name), entries) if entries else -1)
+                continue
+            node, new = self._aux_node(("item", owner, id(listener), item.selector, item.name))
+            if new:
+                self._role_item(node, owner, item)
+            flat.append(node)
+            items.append(node)
+        if listener.need <= 1:
+            self._static(n, flat, 1)
+        else:
+            self._static(n, [i for i in items if i >= 0], listener.need)
+
+    def _role_item(self, node: int, owner: str, item) -> None:
+        """``primary of C``: the current primary; ``replicas of C``: a live replica, else it."""
+        ev = self.evaluator
+        cluster = item.name
+        quorum = self._quorum(cluster)
+        alternatives = []
+        if item.selector == REPLICAS_OF:
+            replicas = [m for m in self.topology.clusters[cluster].members
+                        if self.topology.components[m].role is Role.REPLICA]
+            serve: list[int] = []
+            for m in replicas:
+                serve.extend(self.hop(owner, m, ev.forward_ports(item, m)))
+            alternatives.append(Alternative(
+                f"replicas of {cluster}", cond_and(quorum, ("any", tuple(self.comp_index[m] for m in replicas))),
+                tuple(dict.fromkeys(serve)), False))
+        for m in self._failover_order(cluster):
+            alternatives.append(Alternative(m, cond_and(quorum, ("live", self.comp_index[m])),
+                                            self.hop(owner, m, ev.forward_ports(item, m)), False))
+        self._requirement(node, alternatives, 0)
+
+    def _job_requirement(self, n: int, req) -> None:
+        comps = self.topology.components
+        members: list[int] = []
+        for target in req.targets:
+            if target in self.topology.clusters:
+                node, new = self._aux_node(("job", req.verb.value, target))
+                if new:
+                    self._requirement(node, [self._cluster_alternative(req, target, None)], req.span.line)
+                members.append(node)
+                continue
+            comp = comps[target]
+            if comp.kind is Kind.EXTERNAL:
+                return  # an external target never fails: the requirement is always met
+            if comp.kind.forwards:
+                members.extend(self.node_index[(target, j)] for j in range(len(comp.listeners)))
+            else:
+                members.append(self.node_index[target])
+        self._static(n, members, 1)
+
+    def _alternative(self, req, target: str) -> Alternative | None:
+        """Compile one target of a requirement; None when it can never be available."""
+        topology = self.topology
+        comps = topology.components
+        source = req.source
+        if target in topology.clusters:
+            return self._cluster_alternative(req, target, source)
+        comp = comps[target]
+        if comp.kind is Kind.EXTERNAL:
+            return self._external_alternative(source, comp)
+        if comp.kind is Kind.DNS:
+            return self._dns_alternative(source, comp)
+        if not self.allowed(source, target, comp.service_ports):
+            return None
+        serve = self.hop(source, target, comp.service_ports)
+        member_of_quorum = topology.cluster_of(target) is not None and topology.cluster_of(target).quorum
+        implies = (comp.kind is Kind.DB and not member_of_quorum and serve == (self.node_index[target],))
+        return Alternative(target, self._live(target), serve, implies)
+
+    def _cluster_alternative(self, req, cluster: str, source: str | None) -> Alternative | None:
+        """A cluster endpoint; ``source`` None for a job (no network)."""
+        c = self.topology.clusters[cluster]
+        comps = self.topology.components
+        members = c.members
+
+        def reach(m: str) -> bool:
+            return source is None or self.allowed(source, m, comps[m].service_ports)
+
+        def entries(m: str) -> tuple[int, ...]:
+            if source is None:
+                return (self.node_index[m],)
+            return self.hop(source, m, comps[m].service_ports)
+
+        services = comps[members[0]].kind is Kind.SERVICE
+        if req.verb is Verb.WRITES and c.has_roles:
+            ok = {m: reach(m) for m in members}
+            order = self._failover_order(cluster)
+            if not any(ok[m] for m in order):
+                return None
+            if not services:
+                return Alternative(cluster, self._primary_is(cluster, ok), None, True)
+            # the current primary's own serving: a requirement over the failover order
+            node, new = self._aux_node(("primary", source, cluster))
+            if new:
+                self._requirement(node, [Alternative(m, ("live", self.comp_index[m]), entries(m), False)
+                                         for m in order], req.span.line)
+            return Alternative(cluster, self._primary_is(cluster, ok), (node,), False)
+        reachable = [m for m in members if reach(m)]
+        if not reachable:
+            return None
+        cond = cond_and(self._quorum(cluster), ("any", tuple(self.comp_index[m] for m in reachable)))
+        if not services:
+            return Alternative(cluster, cond, None, True)
+        serve: list[int] = []
+        for m in reachable:
+            serve.extend(entries(m))
+        return Alternative(cluster, cond, tuple(dict.fromkeys(serve)), False)
+
+    def _external_alternative(self, source: str, external) -> Alternative | None:
+        ports = external.service_ports
+        if self.topology.components[source].public_addresses:
+            return Alternative(external.name, TRUE, None, True) if self.allowed(source, external.name, ports) else None
+        gateways = self.topology.egress_of(source)
+        direct = self.allowed(source, external.name, ports)
+        order = tuple((self.comp_index[g], direct and self.allowed(source, g, ports)) for g in gateways)
+        if not any(ok for _, ok in order):
+            return None
+        return Alternative(external.name, ("first", order), None, True)
+
+    def _dns_alternative(self, source: str, dns) -> Alternative | None:
+        comps = self.topology.components
+        if not any(self.allowed(source, a, comps[a].service_ports) for a in dns.answers):
+            return None
+        conds = [self._live(dns.name)]
+        if dns.served_by:
+            reachable = [ns for ns in dns.served_by if self.allowed(source, ns, comps[ns].service_ports)]
+            if not reachable:
+                return None
+            conds.append(("any", tuple(self.comp_index[ns] for ns in reachable)))
+        elif dns.addresses and not self.allowed(source, dns.name, DNS_PORT):
+            return None
+        classes = self._resolution_classes(source, dns, live_answers=True)
+        return Alternative(dns.name, cond_and(*conds), tuple(classes), False)
+
+    def _resolution_classes(self, source: str, dns, live_answers: bool) -> list[int]:
+        """Nodes of which one holds exactly when ``source`` resolves ``dns`` and reaches an
+        answer that serves from one of its addresses (an answer's own node is false when
+        it is down, so ``live_answers`` needs no extra condition)."""
+        comps = self.topology.components
+        if not dns.served_by and not dns.addresses:
+            out: list[int] = []
+            for a in dns.answers:
+                out.extend(self.hop(source, a, comps[a].service_ports))
+            return list(dict.fromkeys(out))
+        classes: dict[tuple, int] = {}
+        for point in self.policy.source_points(source):
+            if dns.served_by:
+                servers: list[int] = []
+                for ns in dns.served_by:
+                    servers.extend(self.hop(source, ns, comps[ns].service_ports, point))
+                if not servers:
+                    continue
+            else:
+                servers = []
+                if not self.policy.connect_from(point, source, dns.name, DNS_PORT):
+                    continue
+            answers: list[int] = []
+            for a in dns.answers:
+                answers.extend(self.hop(source, a, comps[a].service_ports, point))
+            if not answers:
+                continue
+            key = (tuple(dict.fromkeys(servers)), tuple(dict.fromkeys(answers)))
+            if key in classes:
+                continue
+            node, new = self._aux_node(("resolve", dns.name) + key)
+            if new:
+                if key[0]:
+                    self._static(node, key[0], 1)
+                self._static(node, key[1], 1)
+            classes[key] = node
+        return list(classes.values())
+
+    # -- indexes -----------------------------------------------------------------------
+
+    def _index(self) -> None:
+        n_nodes = len(self.node_keys)
+        n_comps = len(self.comp_names) + 1
+        self.static_rev: list[list[int]] = [[] for _ in range(n_nodes)]  # node -> groups it is in
+        self.alt_rev: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]  # node -> (req, alt)
+        self.steers: list[list[int]] = [[] for _ in range(n_comps)]  # comp -> requirement ids
+        for g, group in enumerate(self.static_groups):
+            for m in group.members:
+                self.static_rev[m].append(g)
+        for r, group in enumerate(self.requirement_groups):
+            for a, alt in enumerate(group.alternatives):
+                for m in alt.serve or ():
+                    self.alt_rev[m].append((r, a))
+                for c in cond_components(alt.cond):
+                    if not self.steers[c] or self.steers[c][-1] != r:
+                        self.steers[c].append(r)
+        self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
+        for n, c in enumerate(self.owner):
+            self.nodes_of[c].append(n)
+        self.baseline_dead = bytearray(n_comps)
+        self.baseline = self._full(self.baseline_dead)
+
+    # -- structure -------------------------------------------------------------------
+
+    @property
+    def monotone(self) -> bool:
+        """Whether failing more components can never restore a service: no requirement
+        can pick an available alternative that does not serve before another one, and
+        no condition is non-monotone (an uneven failover or egress order)."""
+        for group in self.requirement_groups:
+            alts = group.alternatives
+            for i, alt in enumerate(alts):
+                if not _monotone_cond(alt.cond):
+                    return False
+                if i < len(alts) - 1 and not alt.implies_serving:
+                    return False
+        return True
+
+    def dependencies(self, n: int) -> list[int]:
+        """Every node the value of ``n`` may depend on (over all scenarios)."""
+        out: list[int] = []
+        for g in self.node_static[n]:
+            out.extend(self.static_groups[g].members)
+        for r in self.node_requirements[n]:
+            for alt in self.requirement_groups[r].alternatives:
+                out.extend(alt.serve or ())
+        return out
+
+    def service_cone(self) -> list[int]:
+        """The nodes the services depend on, dependencies first (DFS post-order)."""
+        seen = bytearray(len(self.node_keys))
+        order: list[int] = []
+        for _, entries in self.services:
+            for start in entries:
+                if seen[start]:
+                    continue
+                seen[start] = 1
+                stack = [(start, iter(self.dependencies(start)))]
+                while stack:
+                    node, it = stack[-1]
+                    for m in it:
+                        if not seen[m]:
+                            seen[m] = 1
+                            stack.append((m, iter(self.dependencies(m))))
+                            break
+                    else:
+                        stack.pop()
+                        order.append(node)
+        return order
+
+    # -- evaluation --------------------------------------------------------------------
+
+    def choice(self, r: int, dead) -> int:
+        """The alternative that gets requirement ``r``'s request, or -1."""
+        for a, alt in enumerate(self.requirement_groups[r].alternatives):
+            if cond_holds(alt.cond, dead):
+                return a
+        return -1
+
+    def _full(self, dead) -> tuple[bytearray, list[int]]:
+        n_nodes = len(self.node_keys)
+        choices = [self.choice(r, dead) for r in range(len(self.requirement_groups))]
+        value = bytearray(n_nodes)
+        self._propagate(range(n_nodes), dead, value, choices)
+        return value, choices
+
+    def evaluate(self, dead_components: Iterable[int]) -> tuple[bytearray, list[int]]:
+        """Node values and requirement choices with ``dead_components`` failed,
+        recomputing only the cone that depends on them."""
+        dead = bytearray(self.baseline_dead)
+        seeds: list[int] = []
+        changed_reqs: set[int] = set()
+        dead_list = list(dead_components)
+        for c in dead_list:
+            dead[c] = 1
+        base_value, base_choices = self.baseline
+        choices = list(base_choices)
+        groups = self.requirement_groups
+        for c in dead_list:
+            seeds.extend(self.nodes_of[c])
+            for r in self.steers[c]:
+                if r not in changed_reqs:
+                    changed_reqs.add(r)
+                    new = self.choice(r, dead)
+                    if new != choices[r]:
+                        choices[r] = new
+                        seeds.append(groups[r].node)
+        # the cone: everything that depends on a seed
+        in_cone = bytearray(len(self.node_keys))
+        cone: list[int] = []
+        stack = seeds
+        static_groups = self.static_groups
+        while stack:
+            n = stack.pop()
+            if in_cone[n]:
+                continue
+            in_cone[n] = 1
+            cone.append(n)
+            stack.extend(static_groups[g].node for g in self.static_rev[n])
+            stack.extend(groups[r].node for r, _ in self.alt_rev[n])
+        value = bytearray(base_value)
+        self._propagate(cone, dead, value, choices, in_cone)
+        return value, choices
+
+    def _propagate(self, nodes, dead, value, choices, in_cone=None) -> None:
+        """Greatest fixed point over ``nodes`` (others keep their values in ``value``).
+
+        Every node starts true unless its owner is dead; each group counts its true
+        members; a node with a group below its need falls, and each fall costs its
+        dependents' groups one support. Linear in the nodes and edges visited.
+        """
+        owner = self.owner
+        nodes = list(nodes)
+        for n in nodes:
+            value[n] = 0 if dead[owner[n]] else 1
+        static_count: dict[int, int] = {}
+        req_count: dict[int, int] = {}
+        statics = self.static_groups
+        groups = self.requirement_groups
+        falling: list[int] = []
+        for n in nodes:
+            if not value[n]:
+                continue
+            falls = False
+            for g in self.node_static[n]:
+                group = statics[g]
+                count = 0
+                for m in group.members:
+                    if value[m]:
+                        count += 1
+                static_count[g] = count
+                falls = falls or count < group.need
+            for r in self.node_requirements[n]:
+                a = choices[r]
+                if a < 0:
+                    falls = True
+                    continue
+                serve = groups[r].alternatives[a].serve
+                if serve is None:
+                    continue
+                count = 0
+                for m in serve:
+                    if value[m]:
+                        count += 1
+                req_count[r] = count
+                falls = falls or count == 0
+            if falls:
+                falling.append(n)
+        for n in falling:
+            value[n] = 0
+        # every node in ``falling`` was counted as a support while true
+        while falling:
+            m = falling.pop()
+            for g in self.static_rev[m]:
+                group = statics[g]
+                n = group.node
+                if not value[n] or (in_cone is not None and not in_cone[n]):
+                    continue
+                static_count[g] -= 1
+                if static_count[g] < group.need:
+                    value[n] = 0
+                    falling.append(n)
+            for r, a in self.alt_rev[m]:
+                if choices[r] != a:
+                    continue
+                n = groups[r].node
+                if not value[n] or (in_cone is not None and not in_cone[n]):
+                    continue
+                req_count[r] -= 1
+                if req_count[r] == 0:
+                    value[n] = 0
+                    falling.append(n)
+
+    def services_down(self, value) -> list[str]:
+        return sorted(name for name, entries in self.services if not any(value[m] for m in entries))
+
+    # -- scenarios in terms of units ----------------------------------------------------
+
+    def dead_for(self, units: Iterable[FailureUnit]) -> list[int]:
+        """Components that a set of failed units takes down."""
+        wanted = set(units)
+        out = []
+        for c in range(len(self.comp_names)):
+            if ((self.host_of[c] >= 0 and self.hosts[self.host_of[c]] in wanted)
+                    or (self.zone_of[c] >= 0 and self.zones[self.zone_of[c]] in wanted)
+                    or (self.region_of[c] >= 0 and self.regions[self.region_of[c]] in wanted)):
+                out.append(c)
+        return out
+
+    def members_of(self, kind: str) -> tuple[list[FailureUnit], list[list[int]]]:
+        """Units of one kind and, for each, the components it takes down."""
+        units = {"host": self.hosts, "zone": self.zones, "region": self.regions}[kind]
+        table = {"host": self.host_of, "zone": self.zone_of, "region": self.region_of}[kind]
+        members: list[list[int]] = [[] for _ in units]
+        for c, uid in enumerate(table):
+            if uid >= 0:
+                members[uid].append(c)
+        return units, members
+
+    def stops(self, dead: Sequence[int]) -> list[str]:
+        value, _ = self.evaluate(dead)
+        return self.services_down(value)
+
+
+def _monotone_cond(cond: Cond) -> bool:
+    """Whether a condition can only turn false as components fail ("first" with an
+    unacceptable member before an acceptable one can turn true)."""
+    op = cond[0]
+    if op == "first":
+        seen_bad = False
+        for _, ok in cond[1]:
+            if not ok:
+                seen_bad = True
+            elif seen_bad:
+                return False
+        return True
+    if op == "and":
+        return all(_monotone_cond(c) for c in cond[1])
+    return True
+
+
+CIRCUIT_KEY = "serving-circuit"
+
+
+def circuit_for(context) -> ServingCircuit:
+    """The file's compiled serving circuit, built once per file (``context.cache``)."""
+    circuit = context.cache.get(CIRCUIT_KEY)
+    if circuit is None:
+        from .connections import connections
+
+        index = connections(context)
+        circuit = ServingCircuit(context.topology, index.allowed, index.ports, context.policy)
+        context.cache[CIRCUIT_KEY] = circuit
+    return circuit
