@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .evaluator import Evaluator
-from .model import PUBLIC_SERVICE, FailureUnit, Kind, Topology
+from .model import PUBLIC_SERVICE, FailureUnit, Kind, Topology, Verb
 from .policy import INTERNET
 
-Hop = tuple[str, str]  # (what needs, what it needs), as drawn: component or cluster names
+Hop = tuple[str, str]  # (what needs, what it needs): component or cluster names ("internet": its clients)
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,17 @@ def scenario(topology: Topology, failed_labels: Iterable[str], stopped: Iterable
 
 class _Walk:
     """Explore what each non-serving node needs that does not serve, then keep the
-    hops that lead to a failed component or a blocked hop."""
+    hops that lead to a failed component or a blocked hop. The cases follow the
+    evaluator's explanation walk: a name's client groups, name servers and answers;
+    a listener's targets (a cluster's primary or replicas, ``need N``); a
+    requirement's alternatives (clusters and their majority, external targets
+    behind egress gateways); a job's targets."""
 
     def __init__(self, topology: Topology, evaluator: Evaluator, failed: frozenset[FailureUnit]):
         self.topology = topology
         self.components = topology.components
-        self.evaluator = evaluator
+        self.clusters = topology.clusters
+        self.ev = evaluator
         self.failed_units = failed
         self.value = evaluator.serving(failed)
         self.failed = frozenset(n for n in topology.components if not evaluator.live(n, failed))
@@ -81,10 +86,11 @@ class _Walk:
     # -- what serves -------------------------------------------------------------
 
     def serves(self, name: str) -> bool:
-        if name in self.topology.clusters:
-            return any(self.serves(m) for m in self.topology.clusters[name].members)
-        comp = self.topology.components.get(name)
-        if comp is None or comp.kind is Kind.INTERNET:
+        cluster = self.clusters.get(name)
+        if cluster is not None:
+            return self.ev.has_majority(name, self.failed_units) and any(self.serves(m) for m in cluster.members)
+        comp = self.components.get(name)
+        if comp is None or comp.kind.by_networks:
             return True
         if name in self.failed:
             return False
@@ -96,7 +102,7 @@ class _Walk:
 
     def start(self, service: str) -> None:
         if service == PUBLIC_SERVICE:
-            for comp in self.topology.components.values():
+            for comp in self.components.values():
                 if comp.public_addresses and comp.kind not in (Kind.DNS, Kind.INTERNET) and not self.serves(comp.name):
                     self._explore(comp.name)
                     self.starts.append(comp.name)
@@ -110,52 +116,118 @@ class _Walk:
             name = pending.pop()
             if name in self.needs:
                 continue
-            needed = self._needed(name)
+            needed = list(dict.fromkeys(self._needed(name)))
             self.needs[name] = needed
             pending.extend(reversed(needed))
 
     def _needed(self, name: str) -> list[str]:
         """What ``name`` (which does not serve) needs that does not serve; the hops it cannot
-        make at all (policy, a port, no public address) go to ``blocked``, as the evaluator's
-        explanation puts a hop it cannot make before what lies behind it."""
+        make at all (policy, a port, no public address, no egress) go to ``blocked``, as the
+        evaluator's explanation puts a hop it cannot make before what lies behind it."""
         out: list[str] = []
         if name in self.failed:
             return out
-        if name in self.topology.clusters:
-            return [m for m in self.topology.clusters[name].members if not self.serves(m)]
-        comp = self.topology.components[name]
+        if name in self.clusters:
+            return [m for m in self.clusters[name].members if not self.serves(m)]
+        comp = self.components[name]
+        if comp.kind is not Kind.JOB and not self.ev.usable(name, self.failed_units):
+            cluster = self.ev.cluster_of(name)  # live, but its quorum cluster lost its majority
+            return [cluster] if cluster is not None else []
         if comp.kind is Kind.DNS:
-            for answer in comp.answers:
-                self._classify(name, answer, self._verdict(INTERNET, answer, self.components[answer].service_ports),
-                               out)
+            self._name(name, comp, out)
         elif comp.kind.forwards:
-            for index, listener in enumerate(comp.listeners):
-                if self.value.get((name, index), False):
-                    continue
-                for target in listener.targets:
-                    cluster = self.topology.clusters.get(target)
-                    members = cluster.members if cluster is not None else (target,)
-                    verdicts = [self._verdict(name, m, listener.target_ports or self.components[m].service_ports)
-                                for m in members]
-                    if "down" in verdicts:
-                        out.append(target)
-                    elif "blocked" in verdicts:
-                        self.blocked.add((name, target))
+            self._listeners(name, comp, out)
+        elif comp.kind is Kind.JOB:
+            self._job(name, out)
         else:
-            for req in self.topology.requirements_of(name):
-                if req.optional or self.evaluator.requirement_met(req, self.failed_units, self.value):
+            self._requirements(name, out)
+        return out
+
+    def _name(self, name: str, comp, out: list[str]) -> None:
+        ev = self.ev
+        for group in ev.client_groups(comp):
+            if ev._group_reaches(name, group, self.failed_units, self.value):
+                continue
+            if not ev._resolution_free(comp) and not any(
+                    ev._resolves_from(comp, group, point, self.failed_units, self.value)
+                    for point in ev.policy.source_points(group)):
+                if comp.served_by:
+                    for server in comp.served_by:
+                        self._classify(name, server, self._verdict(group, server, self._ports(server)), out)
+                else:  # its own name server, out of the group's reach
+                    self.blocked.add(("internet" if group == INTERNET else group, name))
+                continue
+            for answer in comp.answers:
+                self._classify(name, answer, self._verdict(group, answer, self._ports(answer)), out)
+
+    def _listeners(self, name: str, comp, out: list[str]) -> None:
+        ev = self.ev
+        for index, listener in enumerate(comp.listeners):
+            if self.value.get((name, index), False):
+                continue
+            for item in ev.items(listener):
+                if ev._item_serves(name, item, self.failed_units, self.value):
                     continue
-                chosen, skipped = self.evaluator.requirement_choice(req, self.failed_units)
-                for target, _ in skipped:
-                    self._classify(name, target, "down" if self._unavailable_as_down(target) else "blocked", out)
-                if chosen is not None and chosen in self.components:
-                    target = self.components[chosen]
-                    if target.kind is Kind.DNS:
-                        verdict = "down" if not self.serves(chosen) else "blocked"
-                    else:
-                        verdict = self._verdict(name, chosen, target.service_ports)
-                    self._classify(name, chosen, verdict, out)
-        return list(dict.fromkeys(out))
+                written = item.name
+                if item.selector is None and item.name not in listener.targets:
+                    written = ev.cluster_of(item.name) or item.name  # a member of a plain cluster target
+                candidates = ev.item_candidates(item, self.failed_units)
+                if item.selector and not candidates:
+                    out.append(written)  # no primary, no replica, or no majority
+                for target in candidates:
+                    verdict = self._verdict(name, target, ev.forward_ports(item, target))
+                    self._classify(name, written, verdict, out)
+
+    def _requirements(self, name: str, out: list[str]) -> None:
+        for req in self.topology.requirements_of(name):
+            if req.optional or self.ev.requirement_met(req, self.failed_units, self.value):
+                continue
+            chosen, skipped = self.ev.requirement_choice(req, self.failed_units)
+            for target, _ in skipped:
+                self._passed_over(name, req, target, out)
+            if chosen is None:
+                continue
+            comp = self.components.get(chosen)
+            if comp is None or comp.kind is Kind.DNS:  # a cluster's recipients, or a name's answers
+                self._classify(name, chosen, "down" if not self.serves(chosen) or comp is None else "blocked", out)
+            elif not comp.kind.by_networks:
+                self._classify(name, chosen, self._verdict(name, chosen, comp.service_ports), out)
+
+    def _passed_over(self, name: str, req, target: str, out: list[str]) -> None:
+        """A requirement target skipped as unavailable: down, without a primary or a
+        majority, behind a failed egress gateway, or out of reach."""
+        ev, failed = self.ev, self.failed_units
+        cluster = self.clusters.get(target)
+        if cluster is not None:
+            down = (not ev.has_majority(target, failed) or not ev.live_members(target, failed)
+                    or (req.verb is Verb.WRITES and cluster.has_roles and ev.current_primary(target, failed) is None))
+            self._classify(name, target, "down" if down else "blocked", out)
+            return
+        comp = self.components[target]
+        if comp.kind is Kind.EXTERNAL and not self.components[name].public_addresses:
+            gateways = self.topology.egress_of(name)
+            gateway = ev.egress_gateway(name, failed)
+            if gateways and gateway is None:
+                out.extend(gateways)  # every egress gateway is down
+            elif gateway is not None and not ev.policy.connect(name, gateway, comp.service_ports):
+                self.blocked.add((name, gateway))
+            else:
+                self.blocked.add((name, target))
+            return
+        down = target in self.failed or not ev.usable(target, failed) or (
+            comp.kind is Kind.DNS and not self.serves(target))
+        self._classify(name, target, "down" if down else "blocked", out)
+
+    def _job(self, name: str, out: list[str]) -> None:
+        """A job's requirement needs no connection: each target that does not serve is a cause."""
+        for req in self.topology.requirements_of(name):
+            if req.optional or self.ev._job_requirement_met(req, self.failed_units, self.value):
+                continue
+            out.extend(t for t in req.targets if not self.serves(t) or (
+                t in self.clusters and not self.ev._cluster_recipients(req, t, self.failed_units)))
+
+    def _ports(self, name: str):
+        return self.components[name].service_ports
 
     def _verdict(self, source: str, target: str, ports) -> str | None:
         """A hop from ``source`` to ``target`` on ``ports``: ``blocked`` when it cannot be made,
@@ -163,8 +235,8 @@ class _Walk:
         comp = self.components[target]
         if source == INTERNET and not comp.public_addresses:
             return "blocked"
-        entries = self.evaluator.entry_points(target, ports)
-        allowed = [node for node, arriving in entries if self.evaluator.policy.connect(source, target, arriving)]
+        entries = self.ev.entry_points(target, ports)
+        allowed = [node for node, arriving in entries if self.ev.policy.connect(source, target, arriving)]
         if not allowed:
             return "blocked"
         if target not in self.failed and any(self.value.get(node, True) for node in allowed):
@@ -176,20 +248,6 @@ class _Walk:
             out.append(target)
         elif verdict == "blocked":
             self.blocked.add((source, target))
-
-    def _unavailable_as_down(self, target: str) -> bool:
-        """Whether a requirement target passed over was down (rather than out of reach)."""
-        cluster = self.topology.clusters.get(target)
-        if cluster is None:
-            return target in self.failed
-        return self._cluster_without_primary(target) or all(m in self.failed for m in cluster.members)
-
-    def _cluster_without_primary(self, name: str) -> bool:
-        cluster = self.topology.clusters.get(name)
-        if cluster is None:
-            return False
-        return self.evaluator.current_primary(name, self.failed_units) is None and any(
-            m in self.failed for m in cluster.members)
 
     # -- keeping what explains ------------------------------------------------------
 

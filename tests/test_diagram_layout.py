@@ -158,7 +158,7 @@ def test_every_model_and_counterexample_lays_out_without_overlaps(path: Path) ->
         assert geometry_problems(placed, d.graph) == [], (path.stem, number)
     # the page's one drawing holds every counterexample's hops at once
     graph = graph_of(topology, [h for c in diagram.choices(results)
-                                for h in diagram.highlight.extra_hops(c.counterexample)])
+                                for h in diagram.highlight.extra_hops(topology, c.counterexample)])
     assert geometry_problems(layout(graph), graph) == []
 
 
@@ -174,11 +174,14 @@ def unexplained(topology, results) -> list[tuple[int, object]]:
     """Stopped services of failure counterexamples that the causal path does not link to a
     failed component or a blocked hop, and hops of the path the drawing has no edge for."""
     out: list[tuple[int, object]] = []
-    drawn = {(e.source, e.target) for e in graph_of(topology).edges}
     for choice in diagram.choices(results):
         fields = choice.counterexample.fields
         if "stopped" not in fields:
             continue
+        d = diagram.drawing(topology, results, choice.number)
+        drawn = {(e.source, e.target) for e in d.graph.edges}
+        drawn |= {(e.target, e.source) for e in d.graph.edges if e.kind == "member"}
+        drawn |= {("internet", e.target) for e in d.graph.edges if d.graph.node(e.source).kind == "internet"}
         seen = scenario(topology, fields.get("failed", ()), fields["stopped"])
         out.extend((choice.number, hop) for hop in sorted(seen.cause | seen.blocked) if hop not in drawn)
         needs: dict[str, list[str]] = {}
@@ -379,3 +382,120 @@ def test_the_kinds_of_language_version_2_have_tiers_shapes_and_edge_styles() -> 
     assert {"clients", "job", "external"} <= set(KINDS) and {"served-by", "egress"} <= set(EDGES)
     entries = [e.key for e in diagram.legend_entries(graph, ())]
     assert entries == ["entry", "answer", "served-by", "forward", "requirement", "egress"]
+
+
+VERSION_2 = """\
+topology "version 2: clients, jobs, name servers, egress, quorum"
+
+zone az-a region seoul egress nat-a
+zone az-b region seoul egress nat-b
+
+internet users
+clients office address 192.168.10.0/24
+
+service ns1 zone az-a address 10.0.0.53 address 203.0.113.53 listen udp/53
+service ns2 zone az-b address 10.0.1.53 address 198.51.100.53 listen udp/53
+
+dns www.example.com { served-by ns1, ns2; answer lb1 }
+dns admin.example.com { managed; answer lb1; clients office }
+
+lb lb1 { managed; address 203.0.113.10; address 10.0.0.10; listen tcp/443 -> app1, app2 tcp/8080 need 2 }
+
+web app1 zone az-a address 10.0.2.11 listen tcp/8080
+web app2 zone az-b address 10.0.3.11 listen tcp/8080
+
+gateway pgbouncer1 { zone az-a; address 10.0.5.10; listen tcp/6432 -> primary of orders tcp/5432 }
+lb reads1 { managed; address 10.0.5.20; listen tcp/5432 -> replicas of orders }
+
+gateway nat-a { zone az-a; address 203.0.113.50; address 10.0.0.5 }
+gateway nat-b { zone az-b; address 198.51.100.60; address 10.0.1.5 }
+external payments { address 198.51.100.0/24; listen tcp/443 }
+
+cluster orders {
+  failover auto
+  db db1 { zone az-a  address 10.0.4.10  listen tcp/5432  primary }
+  db db2 { zone az-b  address 10.0.4.11  listen tcp/5432  replica }
+}
+
+cluster sessions {
+  failover auto
+  quorum
+  service redis1 { zone az-a; address 10.0.6.11; listen tcp/6379; primary }
+  service redis2 { zone az-b; address 10.0.6.12; listen tcp/6379; replica }
+  service redis3 { zone az-b; address 10.0.6.13; listen tcp/6379; replica }
+}
+
+job order-pipeline
+service worker1 zone az-a address 10.0.7.11
+service worker2 zone az-b address 10.0.7.12
+
+app1, app2 writes pgbouncer1
+app1, app2 reads reads1
+app1, app2 uses sessions
+app1, app2 uses payments
+order-pipeline uses worker1, worker2
+worker1, worker2 reads reads1
+
+allow internet -> lb1 tcp/443
+allow internet, office -> ns1, ns2 udp/53
+allow office -> lb1 tcp/443
+allow lb1 -> app1, app2 tcp/8080
+allow app1, app2 -> pgbouncer1 tcp/6432
+allow app1, app2, worker1, worker2 -> reads1 tcp/5432
+allow pgbouncer1, reads1 -> orders tcp/5432
+allow app1, app2 -> sessions tcp/6379
+allow app1, app2 -> nat-a, nat-b tcp/443
+allow app1, app2 -> payments tcp/443
+allow orders -> orders tcp/5432
+allow sessions -> sessions tcp/6379
+"""
+
+
+def test_version_2_constructs_are_drawn() -> None:
+    topology = load(VERSION_2)
+    results = list(check_text(VERSION_2, "v2.topo").results)
+    placed, d = diagram.layout_of(topology, results, None)
+    assert geometry_problems(placed, d.graph) == []
+    edges = {(e.source, e.target): (e.kind, e.label) for e in d.graph.edges}
+    assert edges[("users", "www.example.com")] == ("entry", "resolves")
+    assert edges[("office", "admin.example.com")] == ("entry", "resolves")  # its client group, not the internet
+    assert ("users", "admin.example.com") not in edges
+    assert edges[("www.example.com", "ns1")] == edges[("www.example.com", "ns2")] == ("served-by", "served by")
+    assert edges[("lb1", "app1")] == ("forward", "tcp/443 -> tcp/8080 need 2")
+    assert edges[("pgbouncer1", "orders")] == ("forward", "primary of orders: tcp/6432 -> tcp/5432")
+    assert edges[("reads1", "orders")] == ("forward", "replicas of orders: tcp/5432")
+    assert edges[("app1", "nat-a")] == edges[("app2", "nat-b")] == ("egress", "egress")  # the zone's gateway
+    assert edges[("nat-a", "payments")] == edges[("nat-b", "payments")] == ("egress", "egress")
+    assert edges[("app1", "payments")] == ("requirement", "uses")
+    assert edges[("order-pipeline", "worker1")] == ("requirement", "uses")  # a job takes any: no order
+    assert d.graph.node("sessions").lines == ("sessions", "cluster, failover auto", "quorum: 2 of 3 live")
+    for name in ("users", "office", "www.example.com", "order-pipeline", "payments", "lb1"):
+        assert d.graph.node(name).box is None, name
+    top = {name: node.rect.y for name, node in placed.nodes.items()}
+    assert top["users"] == top["office"] < top["www.example.com"] == top["order-pipeline"] < top["lb1"]
+    assert top["payments"] > top["app1"] and top["nat-a"] > top["app1"]
+    assert placed.nodes["order-pipeline"].shape == "octagon" and placed.nodes["payments"].shape == "cloud"
+
+
+def test_version_2_causal_paths_go_through_egress_and_quorum() -> None:
+    topology = load(VERSION_2)
+    results = list(check_text(VERSION_2, "v2.topo").results)
+    assert unexplained(topology, results) == []
+    found = {c.summary.split(": ", 1)[1]: c.number for c in diagram.choices(results)}
+    nat = diagram.drawing(topology, results, found["failed nat-a -> stops admin.example.com, www.example.com"])
+
+    def marked(d, mark):
+        return {(e.source, e.target) for e in d.graph.edges if d.marks.edges.get(e.id) == mark}
+
+    assert nat.marks.nodes == {"nat-a": "failed", "admin.example.com": "stopped", "www.example.com": "stopped",
+                               "lb1": "down", "app1": "down"}
+    assert marked(nat, "cause") == {("www.example.com", "lb1"), ("admin.example.com", "lb1"), ("lb1", "app1"),
+                                    ("app1", "nat-a")}  # app1 needs payments through its zone's gateway
+    zone = diagram.drawing(topology, results, found["failed zone:az-b -> stops admin.example.com, www.example.com"])
+    assert zone.marks.boxes == {"zone:az-b": "failed"}
+    assert zone.marks.nodes["sessions"] == "down" and zone.marks.nodes["redis1"] == "down"  # no majority
+    assert {("app1", "sessions"), ("sessions", "redis1"), ("sessions", "redis2"), ("sessions", "redis3")} <= marked(
+        zone, "cause")
+    for number in found.values():
+        placed, d = diagram.layout_of(topology, results, number)
+        assert geometry_problems(placed, d.graph) == []

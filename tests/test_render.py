@@ -368,3 +368,17 @@ def test_screenshots_of_the_seed_stages(tmp_path: Path) -> None:
         browse(out, tmp_path, "", f"--screenshot={shot}")
         data = shot.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+@needs_chromium
+def test_version_2_page_has_no_overlapping_labels_in_the_browser(tmp_path: Path) -> None:
+    from tests.test_diagram_layout import VERSION_2
+
+    topology = load_text(VERSION_2, "v2.topo").topology
+    results = list(check_text(VERSION_2, "v2.topo").results)
+    page = diagram.to_html(topology, results, "v2.topo")
+    for number in ["0", *[str(c.number) for c in diagram.choices(results)]]:
+        seen = probe(page, tmp_path, f"#cx={number}")
+        assert seen["chosen"] == number and seen["texts"]
+        assert overlaps(seen["texts"]) == []
+    assert ["node-nat-b", "hl-failed"] in seen["marked"]  # the last: zone az-b

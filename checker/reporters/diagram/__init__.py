@@ -76,7 +76,7 @@ def drawing(topology: Topology, results: Sequence[Result] = (), counterexample: 
     """The graph with the chosen counterexample's hops, and its marks."""
     choice, total = pick(results, counterexample if highlight else None)
     cx = choice.counterexample if choice else None
-    graph = graph_of(topology, extra_hops(cx) if cx else ())
+    graph = graph_of(topology, extra_hops(topology, cx) if cx else ())
     return Drawing(graph, choice, marks_of(topology, graph, cx), total)
 
 
@@ -147,7 +147,7 @@ def to_html(topology: Topology, results: Sequence[Result], path: str, counterexa
 
     chosen, _ = pick(results, counterexample)
     found = choices(results)
-    hops = [hop for choice in found for hop in extra_hops(choice.counterexample)]
+    hops = [hop for choice in found for hop in extra_hops(topology, choice.counterexample)]
     graph = graph_of(topology, hops)
     kinds = {e.id: e.kind for e in graph.edges}
     picks = []

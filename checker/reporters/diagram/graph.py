@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from ...model import UNZONED, Kind, Role, Topology
+from ...model import UNZONED, Cluster, Kind, Role, Topology
 
 INTERNET_NODE = "internet"
 
@@ -132,7 +132,7 @@ def graph_of(topology: Topology, extras: Iterable[ExtraHop] = ()) -> Graph:
         if cluster.implicit:
             continue
         boxes_of_members = {_box_of(topology, m, box_ids) for m in cluster.members}
-        nodes.append(Node(name, "cluster", (name, f"cluster, failover {cluster.failover.value}"),
+        nodes.append(Node(name, "cluster", cluster_lines(cluster),
                           _common_box(boxes_of_members, {b.id: b for b in boxes})))
     names = {n.id for n in nodes}
 
@@ -164,10 +164,21 @@ EdgeRow = tuple[str, str, str, str]
 
 
 def _entries(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
-    if internet is not None:
-        for name, comp in topology.components.items():
-            if comp.kind is Kind.DNS:
-                yield internet, name, "entry", "resolves"
+    """Who resolves each name: its client groups, else the internet (when drawn)."""
+    for name, comp in topology.components.items():
+        if comp.kind is not Kind.DNS:
+            continue
+        if comp.clients:
+            for group in comp.clients:
+                yield group, name, "entry", "resolves"
+        elif internet is not None:
+            yield internet, name, "entry", "resolves"
+
+
+def _name_servers(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    for name, comp in topology.components.items():
+        for server in comp.served_by:
+            yield name, server, "served-by", "served by"
 
 
 def _answers(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
@@ -177,21 +188,28 @@ def _answers(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
 
 
 def _forwards(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    """A listener's forwards, labelled with its ports, ``need N``, and a cluster role
+    (``primary of``, ``replicas of``) where one is written."""
     for name, comp in topology.components.items():
         for listener in comp.listeners:
-            ports = str(listener.ports)
-            label = f"{ports} -> {listener.target_ports}" if listener.target_ports is not None else ports
-            for target in listener.targets:
-                yield name, target, "forward", label
+            label = str(listener.ports)
+            if listener.target_ports is not None:
+                label += f" -> {listener.target_ports}"
+            if listener.need > 1:
+                label += f" need {listener.need}"
+            for index, target in enumerate(listener.targets):
+                selector = listener.selector(index)
+                yield name, target, "forward", f"{selector} of {target}: {label}" if selector else label
 
 
 def _requirements(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
     """One edge per source, target and kind; its label lists the verbs (with the target's
-    place among the alternatives when there are several)."""
+    place among the alternatives when there are several and their order matters)."""
     merged: dict[tuple[str, str, str], list[str]] = {}
     for req in topology.requirements:
+        ordered = len(req.targets) > 1 and topology.components[req.source].kind is not Kind.JOB  # a job takes any
         for index, target in enumerate(req.targets):
-            order = f" #{index + 1}" if len(req.targets) > 1 else ""
+            order = f" #{index + 1}" if ordered else ""
             kind = "optional" if req.optional else "requirement"
             text = req.verb.value + order + (" (optional)" if req.optional else "")
             merged.setdefault((req.source, target, kind), []).append(text)
@@ -211,9 +229,38 @@ def _clusters(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
                 yield name, member, "member", ""
 
 
+def _egress(topology: Topology, internet: str | None) -> Iterator[EdgeRow]:
+    """How components without a public address reach the external targets they need:
+    to each gateway of their egress list (in order), and from the gateway on."""
+    onward: dict[tuple[str, str], None] = {}
+    for name, comp in topology.components.items():
+        externals = [t for req in topology.requirements_of(name) for t in req.targets
+                     if t in topology.components and topology.components[t].kind is Kind.EXTERNAL]
+        if not externals or comp.public_addresses:
+            continue
+        gateways = topology.egress_of(name)
+        for index, gateway in enumerate(gateways):
+            yield name, gateway, "egress", "egress" + (f" #{index + 1}" if len(gateways) > 1 else "")
+            for external in externals:
+                onward.setdefault((gateway, external), None)
+    for gateway, external in onward:
+        yield gateway, external, "egress", "egress"
+
+
 EDGE_BUILDERS: tuple[Callable[[Topology, str | None], Iterator[EdgeRow]], ...] = (
-    _entries, _answers, _forwards, _requirements, _clusters,
+    _entries, _name_servers, _answers, _forwards, _requirements, _egress, _clusters,
 )
+
+
+def cluster_lines(cluster: Cluster) -> tuple[str, ...]:
+    """A cluster's label: its name, failover policy (if it has roles), and quorum."""
+    detail = ["cluster"]
+    if cluster.has_roles:
+        detail.append(f"failover {cluster.failover.value}")
+    lines = [cluster.name, ", ".join(detail)]
+    if cluster.quorum:
+        lines.append(f"quorum: {cluster.majority} of {len(cluster.members)} live")
+    return tuple(lines)
 
 
 def component_lines(topology: Topology, name: str) -> tuple[str, ...]:
@@ -260,20 +307,19 @@ def _boxes(topology: Topology) -> list[Box]:
 
 
 def _unzoned(topology: Topology, name: str) -> bool:
-    comp = topology.components[name]
-    return comp.kind is not Kind.INTERNET and not comp.managed and topology.zone_of(name) == UNZONED
+    return bool(topology.units_of(name)) and topology.zone_of(name) == UNZONED
 
 
 def _box_of(topology: Topology, name: str, box_ids: set[str]) -> str | None:
-    comp = topology.components[name]
-    if comp.kind is Kind.INTERNET:
+    """The innermost box of a component; none for what fails with nothing (the internet,
+    client groups, jobs, external targets, managed components without a zone, a name
+    served by name servers)."""
+    if not topology.units_of(name):
         return None
+    comp = topology.components[name]
     if comp.host is not None and f"host:{comp.host}" in box_ids:
         return f"host:{comp.host}"
-    zone = topology.zone_of(name)
-    if zone == UNZONED and comp.managed:
-        return None
-    box = f"zone:{zone}"
+    box = f"zone:{topology.zone_of(name)}"
     return box if box in box_ids else None
 
 

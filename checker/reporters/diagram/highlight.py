@@ -81,9 +81,15 @@ def gist(cx: Counterexample) -> str:
     return ", ".join(f"{k}={v}" for k, v in f.items())
 
 
-def extra_hops(cx: Counterexample) -> list[ExtraHop]:
+def extra_hops(topology: Topology, cx: Counterexample) -> list[ExtraHop]:
     """Hops this counterexample draws; those the model has no edge for are added to the drawing."""
     f = cx.fields
+    if "stopped" in f:  # a name whose own name server its clients cannot reach on udp/53
+        from ...scenario import scenario
+
+        seen = scenario(topology, [str(u) for u in f.get("failed", ())], [str(s) for s in f["stopped"]])
+        return [ExtraHop(INTERNET_NODE, name, "connection", "udp/53") for source, name in sorted(seen.blocked)
+                if source == INTERNET_NODE]
     path = [str(p) for p in f.get("path", ())]
     if "packet" in f:
         p = f["packet"]
@@ -206,5 +212,7 @@ def _mark_path(graph: Graph, path: Sequence[str], mark: str, marks: Marks) -> No
                    and graph.edges_between(c.id, b)]
             if via:
                 edges = graph.edges_between(a, via[0].id) + graph.edges_between(via[0].id, b)
+        if not edges:  # a member that needs its cluster's majority: the membership drawn the other way
+            edges = [e for e in graph.edges_between(b, a) if e.kind == "member"]
         for edge in edges:
             marks.mark_edge(edge.id, mark)
