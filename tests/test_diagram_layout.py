@@ -499,3 +499,36 @@ def test_version_2_causal_paths_go_through_egress_and_quorum() -> None:
     for number in found.values():
         placed, d = diagram.layout_of(topology, results, number)
         assert geometry_problems(placed, d.graph) == []
+
+
+def test_version_2_every_failure_of_up_to_two_units_is_explained() -> None:
+    """Every set of at most two hosts, zones or regions: each service it stops is linked by
+    the causal path to a failed component or a blocked hop (the evaluator decides what stops)."""
+    from itertools import combinations
+
+    from checker.evaluator import Evaluator
+
+    topology = load(VERSION_2)
+    evaluator = Evaluator(topology)
+    units = [*topology.host_units, *topology.zone_units, *topology.region_units]
+    checked = 0
+    for size in (1, 2):
+        for failed in combinations(units, size):
+            stopped = evaluator.stopped(failed)
+            if not stopped:
+                continue
+            seen = scenario(topology, [u.label for u in failed], stopped, evaluator)
+            needs: dict[str, set[str]] = {}
+            for a, b in seen.cause:
+                needs.setdefault(a, set()).add(b)
+            ends = set(seen.failed) | {a for a, _ in seen.blocked}
+            for service in seen.stopped:
+                reached, frontier = set(), [service]
+                while frontier:
+                    name = frontier.pop()
+                    if name not in reached:
+                        reached.add(name)
+                        frontier.extend(needs.get(name, ()))
+                assert reached & ends, ([u.label for u in failed], service)
+                checked += 1
+    assert checked > 50
