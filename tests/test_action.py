@@ -296,7 +296,7 @@ def test_a_pull_request_run_updates_its_comment_and_uploads_sarif(pull_request) 
                                     f"({pr['base']} → the working tree)")
     assert "| ❌ worse | models/shop.topo:53 | `no-spof` | www.example.com | new single point of failure: " \
            "'web1' stops 'www.example.com' |" in body
-    assert "```mermaid\nflowchart LR\n" in body
+    assert "```mermaid\nflowchart TB\n" in body
     assert Path(pr["env"]["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8") == body[len(MARKER) + 1:]
     # the upload step runs, always, on the SARIF the check wrote
     assert record["uses"] == [{"uses": "github/codeql-action/upload-sarif@v3",

@@ -417,7 +417,8 @@ def test_seed_stages_in_every_format(capsys) -> None:
     assert mermaid_problems(mermaid) == []
     assert "classDef improved fill:#dcedc8,stroke:#2e7d32,stroke-width:3px,color:#000" in mermaid
     improved = [line for line in mermaid.splitlines() if line.endswith(" improved") and "class " in line]
-    assert improved == ["  class n5,z0 improved"]  # db1, and zone az-a
+    assert improved == ["  class n3,n5 improved"]  # web1 and db1, in zone az-a
+    assert "  class b1 improvedBox" in mermaid.splitlines()  # zone az-a itself
     assert re.search(r'n5\[\("db1<br/>', mermaid)
 
 
