@@ -37,6 +37,11 @@ from .results import FileReport, Result, Severity, Status
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "markdown", "github")
 RENDER_FORMATS = ("dot", "mermaid", "svg", "html")
+RENDER_ENGINES = ("builtin", "dot")
+# the file extensions each diagram format is written to
+RENDER_EXTENSIONS = {".svg": "svg", ".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot",
+                     ".mmd": "mermaid", ".mermaid": "mermaid"}
+_NAMED = {"svg": "an SVG", "html": "an HTML", "dot": "a DOT", "mermaid": "a Mermaid"}
 
 
 class UsageError(Exception):
@@ -89,12 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-v", "--verbose", action="store_true",
                        help="say on standard error which configuration file applies to each file")
 
-    render = commands.add_parser("render", help="draw a topology, its failed units and offending paths highlighted")
+    render = commands.add_parser("render", help="draw a topology with one counterexample highlighted")
     render.add_argument("file", metavar="FILE")
-    render.add_argument("--format", choices=RENDER_FORMATS, default="svg")
+    render.add_argument("--format", choices=RENDER_FORMATS, default=None,
+                        help="what to write (default: from --output's extension, else svg)")
     render.add_argument("--output", "-o", metavar="FILE", help="write the diagram here instead of standard output")
+    render.add_argument("--counterexample", "-c", type=int, default=None, metavar="N",
+                        help="highlight the N-th counterexample (numbered over the refuted checks in report order, "
+                             "as --list-counterexamples shows; default 1); for html, the one shown first")
+    render.add_argument("--list-counterexamples", action="store_true",
+                        help="print the numbered counterexamples and exit")
+    render.add_argument("--engine", choices=RENDER_ENGINES, default="builtin",
+                        help="lay out svg and html with the built-in renderer (default) or Graphviz's dot")
     render.add_argument("--highlight", dest="highlight", action="store_true", default=True,
-                        help="colour the failed units and offending paths of refuted checks (the default)")
+                        help="colour the chosen counterexample (the default)")
     render.add_argument("--no-highlight", dest="highlight", action="store_false", help="draw the topology only")
     render.add_argument("--allow-outside-symlinks", action="store_true", help=_OUTSIDE_HELP)
 
@@ -531,16 +544,40 @@ def _explain(check_id: str | None, out: TextIO) -> int:
     raise UsageError(f"unknown check '{check_id}'{hint} (known: {', '.join(checks)})")
 
 
+def render_format(fmt: str | None, output: str | None) -> str:
+    """The diagram format: ``--format``, else the output's extension, else svg; an extension
+    that contradicts ``--format``, or that no format writes, is a usage error."""
+    suffix = Path(output).suffix.lower() if output else ""
+    implied = RENDER_EXTENSIONS.get(suffix)
+    if suffix and implied is None:
+        known = ", ".join(sorted(RENDER_EXTENSIONS))
+        raise UsageError(f"cannot write a diagram to '{output}': topocheck render writes svg, html, dot or mermaid, "
+                         f"and '{suffix}' is none of them (use one of {known}; for a picture, open the .svg or "
+                         "convert it, e.g. 'rsvg-convert -o x.png x.svg')")
+    if fmt is not None and implied is not None and implied != fmt:
+        wanted = " or ".join(s for s, f in RENDER_EXTENSIONS.items() if f == fmt)
+        raise UsageError(f"'--format {fmt}' contradicts the output '{output}', which names {_NAMED[implied]} file "
+                         f"(write {_NAMED[fmt]} diagram to a {wanted} file, or leave out --format)")
+    return fmt or implied or "svg"
+
+
 def _render_diagram(args: argparse.Namespace) -> int:
-    """``topocheck render``: the diagram of one file, with the refuted checks drawn on it."""
+    """``topocheck render``: the diagram of one file, with one counterexample drawn on it."""
     from .api import load_text
     from .reporters import diagram
 
     path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"no such file: '{args.file}'")
     if args.output:
         _refuse_overwriting(Path(args.output), [path], "is the file being drawn")
+    fmt = render_format(args.format, args.output)
+    if args.engine != "builtin" and fmt not in ("svg", "html"):
+        raise UsageError(f"'--engine' chooses how svg and html are laid out; '--format {fmt}' has no engine")
+    if args.counterexample is not None and args.counterexample < 1:
+        raise UsageError("counterexamples are numbered from 1 ('--no-highlight' draws none)")
+    if args.counterexample is not None and not args.highlight:
+        raise UsageError("'--counterexample' and '--no-highlight' contradict each other")
+    if not path.is_file():
+        raise UsageError(f"no such file: '{args.file}'")
     text, problem = read_source(path, None if args.allow_outside_symlinks else path.parent)
     if problem is not None:
         raise UsageError(problem.message)
@@ -552,20 +589,31 @@ def _render_diagram(args: argparse.Namespace) -> int:
         print(f"topocheck: error: cannot draw '{visible(str(path))}': the file has errors", file=sys.stderr)
         return EXIT_FAILED
     results: list[Result] = []
-    if args.highlight:
+    if args.highlight or args.list_counterexamples:
         settings = _configs(argparse.Namespace(config=None)).settings_for(path)
         options = Options(timeout=settings.timeout or Options().timeout, default_k=settings.k or Options().default_k)
         results = list(check_text(text, str(path), options, settings.select, settings.ignore).results)
-    if args.format == "mermaid":
-        rendered = diagram.to_mermaid(loaded.topology, results, highlight=args.highlight)
-    else:
-        rendered = diagram.to_dot(loaded.topology, results, highlight=args.highlight)
-        if args.format in ("svg", "html"):
-            try:
-                rendered = diagram.to_svg(rendered)
-            except diagram.GraphvizMissing as exc:
-                raise UsageError(str(exc)) from None
-            if args.format == "html":
-                rendered = diagram.to_html(loaded.topology, results, rendered, str(path))
+    if args.list_counterexamples:
+        found = diagram.choices(results)
+        lines = [f"{c.number:>3}  {c.summary}" for c in found] or ["no counterexamples: no check was refuted"]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return EXIT_OK
+    number = args.counterexample if args.counterexample is not None else 1
+    try:
+        if fmt == "mermaid":
+            rendered = diagram.to_mermaid(loaded.topology, results, args.highlight, number)
+        elif fmt == "dot":
+            rendered = diagram.to_dot(loaded.topology, results, args.highlight, number)
+        elif fmt == "html":
+            rendered = diagram.to_html(loaded.topology, results if args.highlight else [], str(path),
+                                       number if args.highlight else None, engine=args.engine)
+        elif args.engine == "dot":
+            rendered = diagram.to_svg_with_dot(loaded.topology, results, args.highlight, number)
+        else:
+            rendered = diagram.to_svg(loaded.topology, results, args.highlight, number)
+    except diagram.CounterexampleChoiceError as exc:
+        raise UsageError(str(exc)) from None
+    except diagram.GraphvizMissing as exc:
+        raise UsageError(str(exc)) from None
     _emit(rendered, args.output)
     return EXIT_OK

@@ -590,9 +590,7 @@ class Evaluator:
                 if not resolving:
                     walk.resolution(service, group, who, [service])
                     continue
-            for answer in comp.answers:
-                target = self.components[answer]
-                walk.hop(group, answer, target.service_ports, [service, answer])
+            walk.answers(service, group, who, self._resolution_free(comp))
         return walk.run()
 
     # -- writes ------------------------------------------------------------------
@@ -718,6 +716,19 @@ class _Walk:
 
     def node(self, node: Node, chain: list[str]) -> None:
         self.tasks.append(("node", node, chain, frozenset(), "", None))
+
+    def answers(self, dns: str, group: str, who: str, resolution_free: bool) -> None:
+        """Why no answer of ``dns`` serves ``group``; for a name resolved over the network,
+        when each answer is fine on its own, that no resolving address reaches one."""
+        components = self.ev.components
+        children = [("hop", group, a, components[a].service_ports, [dns, a], frozenset(), "", None)
+                    for a in components[dns].answers]
+        if resolution_free:
+            self.tasks.extend(children)
+            return
+        self.tasks.extend(self.guarded(
+            children, f"{dns}: {who} that resolve {dns} reach no answer that serves from the address they "
+                      "resolved it from (a client resolves and connects from one address)", None))
 
     def resolution(self, dns: str, group: str, who: str, chain: list[str]) -> None:
         comp = self.ev.components[dns]

@@ -15,12 +15,13 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require_program
 
 yaml = pytest.importorskip("yaml")
 
@@ -231,8 +232,8 @@ def _git(repo: Path, *args: str) -> str:
 def pull_request(tmp_path: Path) -> dict:
     """A repository with a base commit (seed stage 4) and a head commit that drops a web server,
     a pull-request event, a fake gh and a topocheck shim on PATH."""
-    if shutil.which("git") is None or shutil.which("bash") is None:
-        pytest.skip("needs git and bash")
+    require_program("git", "git")
+    require_program("bash", "bash")
     repo = tmp_path / "work" / "repo"
     (repo / "models").mkdir(parents=True)
     _git(repo, "init", "-q", "-b", "main")
@@ -296,7 +297,7 @@ def test_a_pull_request_run_updates_its_comment_and_uploads_sarif(pull_request) 
                                     f"({pr['base']} → the working tree)")
     assert "| ❌ worse | models/shop.topo:53 | `no-spof` | www.example.com | new single point of failure: " \
            "'web1' stops 'www.example.com' |" in body
-    assert "```mermaid\nflowchart LR\n" in body
+    assert "```mermaid\nflowchart TB\n" in body
     assert Path(pr["env"]["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8") == body[len(MARKER) + 1:]
     # the upload step runs, always, on the SARIF the check wrote
     assert record["uses"] == [{"uses": "github/codeql-action/upload-sarif@v3",

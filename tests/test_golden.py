@@ -124,8 +124,8 @@ def mermaid_problems(source: str) -> list[str]:
     make; this covers what our generator can get wrong.)"""
     problems = []
     lines = source.rstrip("\n").split("\n")
-    if lines[0] != "flowchart LR":
-        problems.append("first line must be 'flowchart LR'")
+    if lines[0] != "flowchart TB":
+        problems.append("first line must be 'flowchart TB'")
     depth, nodes, clusters, edges = 0, set(), set(), 0
     node = re.compile(r'^\s*(n\d+)(\(\(|\(\[|\{\{|\[/|\[\[|\[\(|\[)"[^"]*"(\)\)|\]\)|\}\}|\\\]|/\]|\]\]|\)\]|\])$')
     edge = re.compile(r'^\s*(n\d+) (-->|-\.->|---|==>)(\|"[^"]*"\|)? (n\d+)$')
@@ -170,9 +170,10 @@ def test_golden_mermaid_is_well_formed(model: str) -> None:
 
 
 def test_mermaid_structure_check_catches_mistakes() -> None:
-    assert mermaid_problems('flowchart LR\n  n0["a"]\n  n0 --> n1\n')
-    assert mermaid_problems('flowchart LR\n  subgraph z0["zone"]\n  n0["a"]\n')
-    assert mermaid_problems('flowchart LR\n  n0["a"]\n  n1["b"]\n  n0 --> n1\n  linkStyle 1 stroke:red\n')
+    assert mermaid_problems('flowchart TB\n  n0["a"]\n  n0 --> n1\n')
+    assert mermaid_problems('flowchart TB\n  subgraph z0["zone"]\n  n0["a"]\n')
+    assert mermaid_problems('flowchart TB\n  n0["a"]\n  n1["b"]\n  n0 --> n1\n  linkStyle 1 stroke:red\n')
+    assert mermaid_problems('flowchart LR\n  n0["a"]\n')
 
 
 if __name__ == "__main__":

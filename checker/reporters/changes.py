@@ -180,16 +180,14 @@ def _diagram(file: FileDiff) -> str | None:
     """The new version's Mermaid diagram: the evidence of worse changes red, of better ones green."""
     if not _drawable(file):
         return None
-    from .diagram import Highlight, highlight_of, to_mermaid
+    from .diagram import to_mermaid_changes
 
     topology = file.topology
     assert topology is not None
     worse = [r for c in file.changes if c.effect == WORSE for r in [_evidence_result(c, c.new)] if r is not None]
     better = [r for c in file.changes if c.effect == BETTER
               for r in [_evidence_result(c, c.old if c.new is None else c.new)] if r is not None]
-    mark = highlight_of(topology, better)
-    improved = Highlight(nodes=mark.nodes, zones=mark.zones, regions=mark.regions)
-    return to_mermaid(topology, worse, improved=improved)
+    return to_mermaid_changes(topology, worse, better)
 
 
 # -- SARIF ------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Per file: a table of the checks that ran and their verdicts, each counterexample
 in words, the suppressed findings with their reasons, and a Mermaid flowchart of
-the topology with failed units and offending paths styled (GitHub renders
-Mermaid code blocks). A file with nothing refuted keeps its diagram folded.
+the topology with its first counterexample drawn (GitHub renders Mermaid code
+blocks). A file with nothing refuted keeps its diagram folded.
 
 The report is posted where anyone can read it, and its text comes from a pull
 request: every piece of it (paths, messages, reasons, tokens) goes through
@@ -105,8 +105,14 @@ def _file_section(report: FileReport) -> list[str]:
                 f"({MAX_DIAGRAM_CHARACTERS:,})._", ""]
         mermaid = None
     if mermaid:
+        from .diagram import choices
+
+        found = choices(report.results)
         refuted = any(r.status is Status.REFUTED for r in report.results)
-        summary = "Topology diagram" + (" (failed units and offending paths in red)" if refuted else "")
+        summary = "Topology diagram"
+        if found:
+            summary += (f": counterexample 1 of {len(found)} drawn, {_escape_summary(found[0].summary)} "
+                        f"(topocheck render --counterexample N draws another)")
         out += [f"<details{' open' if refuted else ''}><summary>{summary}</summary>", "", "```mermaid"]
         out.append(mermaid.rstrip("\n"))
         out += ["```", "", "</details>", ""]
@@ -135,3 +141,8 @@ def _diagram(report: FileReport) -> str | None:
     if loaded.topology is None:
         return None
     return to_mermaid(loaded.topology, report.results)
+
+
+def _escape_summary(value: str) -> str:
+    """Text inside the HTML ``<summary>``: :func:`text`'s rules, ``>`` as an entity too."""
+    return text(value).replace(">", "&gt;")
