@@ -121,9 +121,15 @@ class Display:
             now = time.monotonic()
             if now - self.started < self.after:
                 continue
-            width = shutil.get_terminal_size((80, 24)).columns
-            self._write(_CLEAR + self.line(now)[: max(10, width - 1)])
+            self._write(_CLEAR + self.line(now)[: max(10, self.width() - 1)])
             self.shown = True
+
+    def width(self) -> int:
+        """The columns of the terminal drawn on (the line never wraps)."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (AttributeError, OSError, ValueError):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def _write(self, text: str) -> None:
         try:

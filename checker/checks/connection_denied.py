@@ -48,9 +48,12 @@ Connections with no near miss are grouped by the `deny` that decides them
 (reported at it), or, when no rule matches them, by the rule to add (sources
 that need the same targets on the same port share one rule; targets that make
 up a declared cluster are written as the cluster), reported at the first
-statement that needs it. Each counterexample lists the denied connections, the
-lines that need them, the rule (`rule`, `near_miss`) and the `fix` in the
-language's syntax. `available`, `no-spof` and `zone-redundancy` cite these
+statement that needs it. A connection whose ends cannot reach each other at all
+(no address family in common) is a finding of its own: no rule can allow it.
+Each counterexample has `denied` (the connections, each
+`{"source", "target", "ports"}`), `needed_by` (the lines that need them),
+`rule` and `near_miss` (the rule and how it nearly matches; null when none)
+and `fix` (the rule to write, in the language's syntax). `available`, `no-spof` and `zone-redundancy` cite these
 findings ("see connection-denied at line 23") instead of repeating them.
 
 **A failing example.**

@@ -106,6 +106,13 @@ class Finding:
             return None
         return self.blocker if self.kind == "shadowed" else self.rule
 
+    def connections(self) -> list[dict[str, str]]:
+        """The denied connections, each once: ``{"source", "target", "ports"}``."""
+        seen: dict[tuple[str, str, str], None] = {}
+        for d in self.denied:
+            seen.setdefault((d.who, d.target, str(d.arriving)), None)
+        return [{"source": s, "target": t, "ports": p} for s, t, p in seen]
+
     @property
     def needed_by(self) -> list[int]:
         return sorted({d.span.line for d in self.denied})
@@ -114,7 +121,7 @@ class Finding:
         fields = {
             "near_miss": self.kind if self.kind in NEAR_MISS_KINDS else None,
             "rule": self.rule.line if self.rule else None,
-            "denied": _unique(str(d) for d in self.denied),
+            "denied": self.connections(),
             "needed_by": self.needed_by,
             "fix": "; ".join(self.fix) or None,
         }

@@ -132,6 +132,8 @@ def describe_fields(fields: dict[str, Any]) -> list[str]:
             out.append(
                 f"packet: {value['src']} -> {value['dst']} {value['protocol']}/{value['port']}"
             )
+        elif key == "denied" and isinstance(value, list):  # connections: {"source", "target", "ports"}
+            out.append("denied: " + ", ".join(f"{c['source']} -> {c['target']} {c['ports']}" for c in value))
         elif key == "rules":
             out.append("admitted by rules at lines: " + ", ".join(str(v) for v in value) if value else "admitted by: the open network (no rules)")
         elif isinstance(value, list):
