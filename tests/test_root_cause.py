@@ -21,36 +21,10 @@ from checker.cli import main
 from checker.context import Context
 from checker.engines.root_cause import findings
 from checker.reporters import text
+from tests.conftest import REPLICATED
 from tests.strategies import topologies
 
-BASE = """\
-topology "web tier behind a load balancer, replicated database"
-zone az-a region seoul
-zone az-b region seoul
-dns www.example.com { managed; answer lb1 }
-lb lb1 {
-  managed
-  address 203.0.113.10
-  address 10.0.0.10
-  listen tcp/443 -> web1, web2 tcp/8080
-}
-web web1 zone az-a address 10.0.1.11 listen tcp/8080
-web web2 zone az-b address 10.0.2.11 listen tcp/8080
-cluster orders {
-  failover auto
-  db db1 { zone az-a; address 10.0.3.10; listen tcp/5432; primary }
-  db db2 { zone az-b; address 10.0.4.10; listen tcp/5432; replica }
-  db db3 { zone az-b; address 10.0.4.11; listen tcp/5432; replica of db2 }
-}
-web1, web2 writes orders
-web1, web2 reads orders
-allow internet -> lb1 tcp/443
-allow lb1 -> web1, web2 tcp/8080
-allow web1, web2 -> orders tcp/5432
-allow orders -> orders tcp/5432
-check no-spof
-check zone-redundancy
-"""
+BASE = REPLICATED
 RULE = "allow web1, web2 -> orders tcp/5432\n"
 
 DOWN = """\

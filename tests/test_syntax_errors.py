@@ -10,31 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.parser import parse
+from tests.conftest import REPLICATED
 from tests.strategies import topologies
 
-# The contract's example (LANGUAGE.md section 1), its members in blocks.
-SEED = """\
-topology "web tier behind a load balancer, replicated database"
-zone az-a region seoul
-zone az-b region seoul
-dns www.example.com { managed; answer lb1 }
-lb lb1 {
-  managed
-  address 203.0.113.10
-  listen tcp/443 -> web1, web2 tcp/8080
-}
-web web1 zone az-a address 10.0.1.11 listen tcp/8080
-web web2 zone az-b address 10.0.2.11 listen tcp/8080
-cluster orders {
-  failover auto
-  db db1 { zone az-a  address 10.0.3.10  listen tcp/5432  primary }
-  db db2 { zone az-b  address 10.0.4.10  listen tcp/5432  replica }
-  db db3 { zone az-b  address 10.0.4.11  listen tcp/5432  replica of db2 }
-}
-web1, web2 writes orders
-web1, web2 reads orders
-allow internet -> lb1 tcp/443
-"""
+SEED = REPLICATED
 _PLAIN = re.compile(r'"(?:[^"\\\n]|\\["\\])*"|#[^\n]*')
 
 
