@@ -53,7 +53,7 @@ def test_refuted_error_exits_one_with_counterexample(tree, capsys):
     assert code == 1
     result = next(r for r in doc["files"][0]["results"] if r["id"] == "available")
     assert result["status"] == "refuted"
-    assert result["location"]["line"] == 4
+    assert result["location"]["line"] == 1  # the service: what is wrong is connection-denied's, at line 4
     (cx,) = result["counterexamples"]
     assert cx == {  # the denial is connection-denied's finding: cited, not repeated
         "failed": [],
@@ -129,8 +129,8 @@ def test_text_output_is_compiler_style(tree, capsys):
     main(["check", str(tree / "sub" / "bad.topo")])
     out = capsys.readouterr().out.splitlines()
     path = str(tree / "sub" / "bad.topo")
-    assert out[0].startswith(f"{path}:4:1: error[available] 'www' is down with nothing failed")
-    assert out[1].strip().startswith("4 | w writes d")
+    assert out[0].startswith(f"{path}:1:5: error[available] 'www' is down with nothing failed")
+    assert out[1].strip().startswith("1 | dns www { managed; answer w }")
     assert out[-1].startswith(f"{path}: ")
     assert "refuted" in out[-1]
 

@@ -28,30 +28,30 @@ BASE = REPLICATED
 RULE = "allow web1, web2 -> orders tcp/5432\n"
 
 DOWN = """\
-m.topo:19:1: error[available] 'www.example.com' is down with nothing failed: www.example.com needs connections the policy denies (see connection-denied at line {line})
-    19 | web1, web2 writes orders
-       | ^^^^^^^^^^^^^^^^^^^^^^^^
+m.topo:4:5: error[available] 'www.example.com' is down with nothing failed: www.example.com needs connections the policy denies (see connection-denied at line {line})
+     4 | dns www.example.com {{ managed; answer lb1 }}
+       |     ^^^^^^^^^^^^^^^
        = hint: fix what connection-denied reports
     counterexample:
       failed: (none)
       stopped: www.example.com
       because www.example.com needs connections the policy denies (see connection-denied at line {line})
-m.topo:{spof}:1: error[no-spof] 'www.example.com' is already down with nothing failed (see available at line 19), so no failure was analysed
+m.topo:{spof}:1: error[no-spof] 'www.example.com' is already down with nothing failed (see available at line 4), so no failure was analysed
     {spof} | check no-spof
        | ^^^^^^^^^^^^^
        = hint: make the service available first
     counterexample:
       failed: (none)
       stopped: www.example.com
-      because www.example.com is already down with nothing failed (see available at line 19)
-m.topo:{zone}:1: error[zone-redundancy] 'www.example.com' is already down with nothing failed (see available at line 19), so no failure was analysed
+      because www.example.com is already down with nothing failed (see available at line 4)
+m.topo:{zone}:1: error[zone-redundancy] 'www.example.com' is already down with nothing failed (see available at line 4), so no failure was analysed
     {zone} | check zone-redundancy
        | ^^^^^^^^^^^^^^^^^^^^^
        = hint: make the service available first
     counterexample:
       failed: (none)
       stopped: www.example.com
-      because www.example.com is already down with nothing failed (see available at line 19)
+      because www.example.com is already down with nothing failed (see available at line 4)
 """
 ALL_SIX = ("web1 -> db1 tcp/5432, web1 -> db2 tcp/5432, web1 -> db3 tcp/5432, "
            "web2 -> db1 tcp/5432, web2 -> db2 tcp/5432, web2 -> db3 tcp/5432")

@@ -60,7 +60,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         yield Result(ID, Status.PROVED, SEVERITY, f"every service is up with nothing failed ({names})",
                      request.span, "evaluation")
         return
-    from ..engines.root_cause import citation, cited, fixed_evaluator
+    from ..engines.root_cause import LOCATION_KEY, citation, cited, fixed_evaluator
 
     # Denied connections are cited, not repeated (connection-denied reports each mistake
     # once); what is still down with them allowed is down for another reason, said here.
@@ -70,13 +70,12 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     first_requirement = None
     for service in stopped:
         denials = cited(context, service)
-        reasons = evaluator.explain(service, ())
-        first_requirement = first_requirement or next((r.requirement for r in reasons if r.requirement), None)
-        if denials:
-            reasons = fixed.explain(service, ()) if service in still_down else []
-        for reason in reasons:
-            text = reason.text if reason.text.startswith(service) else f"{service}: {reason.text}"
-            explanation.append(text)
+        if not denials or service in still_down:
+            reasons = (fixed if denials else evaluator).explain(service, ())
+            first_requirement = first_requirement or next((r.requirement for r in reasons if r.requirement), None)
+            for reason in reasons:
+                text = reason.text if reason.text.startswith(service) else f"{service}: {reason.text}"
+                explanation.append(text)
         if denials:
             explanation.append(f"{service} needs connections the policy denies (see {citation(denials)})")
     related = tuple(Hop(s, topology.span_of(s)) for s in stopped if topology.span_of(s))
@@ -88,6 +87,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     span = (first_requirement.span if first_requirement else None) or request.span or (
         related[0].span if related else None
     )
+    context.cache[LOCATION_KEY] = span  # where the failure checks point to
     hint = "add the missing rule, listener, answer or public address the explanation names"
     if all(s not in still_down for s in stopped):
         hint = "fix what connection-denied reports"

@@ -52,7 +52,8 @@ from ..results import Counterexample, Hop
 
 CACHE_KEY = "root_cause.findings"
 RUNNING_KEY = "checks.running"  # the ids of the checks this run reports (set by checker.api)
-NEAR_MISS_BUDGET = 2_000_000
+LOCATION_KEY = "available.location"  # where available reported services down (set by available)
+NEAR_MISS_BUDGET = 500_000  # endpoint tests; about a second of work
 
 #: The ways a rule can nearly allow a connection, most telling first.
 NEAR_MISS_KINDS = ("shadowed", "port", "source", "destination")
@@ -545,8 +546,11 @@ def fixed_evaluator(context) -> Evaluator:
 
 
 def available_location(context, stopped: list[str]) -> Span | None:
-    """Where ``available`` reports services that are down with nothing failed: the first
-    unmet requirement on their paths, else its own ``check`` line, else the first service."""
+    """Where ``available`` reported services that are down with nothing failed (it runs
+    first and says so in ``context.cache``); else where it would: the first unmet
+    requirement on their paths, else its own ``check`` line, else the first service."""
+    if LOCATION_KEY in context.cache:
+        return context.cache[LOCATION_KEY]
     for service in stopped:
         for reason in context.evaluator.explain(service, ()):
             if reason.requirement is not None:
