@@ -15,8 +15,11 @@ only `--ignore available` drops it).
 reports the denials on a service's paths, the refutation cites those findings
 ("www needs connections the policy denies (see connection-denied at line 23)")
 instead of restating each denied hop; what would still be down with every
-denied connection allowed is explained here in full. When `connection-denied`
-does not run (`--ignore`, `--select`), the denials are explained here.
+denied connection allowed is explained here in full. The refutation points at
+the first unmet requirement it explains, else at the service (when denials
+alone explain it, the mistake's own location is connection-denied's). When
+`connection-denied` does not run (`--ignore`, `--select`), the denials are
+explained here.
 
 **A failing example.**
 
