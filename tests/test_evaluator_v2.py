@@ -309,7 +309,8 @@ def test_egress_takes_the_first_live_gateway() -> None:
     assert stopped(e) == []
     assert stopped(e, host("nat-a")) == []  # nat-b takes over
     assert stopped(e, host("nat-a"), host("nat-b")) == ["checkout"]
-    assert "every egress gateway of app1 is down (nat-a, nat-b)" in why(e, "checkout", host("nat-a"), host("nat-b"))
+    assert ("every egress gateway of app1 is down: nat-a is down (failed: nat-a); nat-b is down (failed: nat-b)"
+            in why(e, "checkout", host("nat-a"), host("nat-b")))
 
 
 def test_egress_needs_the_policy_to_allow_the_gateway_and_the_target() -> None:
