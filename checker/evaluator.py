@@ -462,7 +462,8 @@ class Evaluator:
                     f"target {external.name}")
         gateway = self.egress_gateway(source, failed)
         if gateway is None:
-            return f"every egress gateway of {source} is down ({', '.join(gateways)})"
+            downs = "; ".join(self.down_text(g, failed) for g in gateways)
+            return f"every egress gateway of {source} is down: {downs}"
         decision = self.policy.connect(source, gateway, ports)
         if not decision:
             return f"egress through {gateway}: {denial_text(source, gateway, ports, decision)}"

@@ -424,6 +424,11 @@ class Topology:
         cluster = self._member_clusters.get(name)
         return self.clusters[cluster] if cluster is not None else None
 
+    @property
+    def cluster_members(self) -> frozenset[str]:
+        """Every component that is a member of some cluster."""
+        return frozenset(self._member_clusters)
+
     @cached_property
     def _member_clusters(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -309,7 +309,8 @@ def test_egress_takes_the_first_live_gateway() -> None:
     assert stopped(e) == []
     assert stopped(e, host("nat-a")) == []  # nat-b takes over
     assert stopped(e, host("nat-a"), host("nat-b")) == ["checkout"]
-    assert "every egress gateway of app1 is down (nat-a, nat-b)" in why(e, "checkout", host("nat-a"), host("nat-b"))
+    assert ("every egress gateway of app1 is down: nat-a is down (failed: nat-a); nat-b is down (failed: nat-b)"
+            in why(e, "checkout", host("nat-a"), host("nat-b")))
 
 
 def test_egress_needs_the_policy_to_allow_the_gateway_and_the_target() -> None:
@@ -328,3 +329,43 @@ def test_no_public_address_and_no_egress_reaches_no_external_target() -> None:
     e = ev(EGRESS.replace("address 10.0.1.11", "address 203.0.113.11")
            .replace("dns www.example.com { managed; answer app1 }", "job checkout\ncheckout uses app1"))
     assert stopped(e, host("nat-a"), host("nat-b")) == []  # a public address goes direct
+
+
+# -- readings the contract writes down (issue 10) ----------------------------------------------
+
+def test_any_matches_a_component_without_an_address() -> None:
+    e = ev("""
+dns www.example.com { managed; answer lb1 }
+lb lb1 { managed; address 203.0.113.10; listen tcp/443 -> web1 }
+web web1
+allow internet -> lb1 tcp/443
+allow any -> any
+""")
+    assert stopped(e) == []  # `allow any -> any` covers the hop to web1, which has no address
+    e = ev("""
+dns www.example.com { managed; answer lb1 }
+lb lb1 { managed; address 203.0.113.10; listen tcp/443 -> web1 }
+web web1
+allow internet -> lb1 tcp/443
+allow 0.0.0.0/0 -> 0.0.0.0/0
+""")
+    assert stopped(e) == ["www.example.com"]  # networks cover addresses only
+
+
+def test_one_zone_is_refuted_and_managed_components_without_a_zone_survive_it() -> None:
+    from checker.api import check_text
+
+    text = """
+zone az-a
+dns www.example.com { managed; answer lb1 }
+lb lb1 { managed; address 203.0.113.10; listen tcp/443 -> web1, web2 }
+web web1 zone az-a address 10.0.1.1
+web web2 zone az-a address 10.0.1.2
+check zone-redundancy
+"""
+    (result,) = [r for r in check_text(text, "z.topo").results if r.id == "zone-redundancy"]
+    assert result.status.value == "refuted"
+    assert [c.fields["failed"] for c in result.counterexamples] == [["zone:az-a"]]
+    survives = text.replace("web web1 zone az-a address 10.0.1.1", "web web1 managed address 10.0.1.1")
+    (result,) = [r for r in check_text(survives, "z.topo").results if r.id == "zone-redundancy"]
+    assert result.status.value == "proved"

@@ -1,7 +1,7 @@
 """No set of at most k failed hosts stops a service (`k=1` by default).
 
 **What it proves.** For every set F of at most k hosts (a component without
-`host` is its own host; `managed` components never fail), every service stays
+`host` is its own host; `managed` components never fail as hosts), every service stays
 up: each `dns` name still resolves to an answer that serves, through the
 policy, with failover promotion and ordered alternatives applied as
 LANGUAGE.md section 4 says. With `k=1` a refutation lists **every** single
@@ -11,7 +11,7 @@ set when it is at most k+1, else null. A service that is already down with
 nothing failed has the empty set as its smallest stopping set: the check is
 refuted with margin 0 (never proved: a service that is down tolerates
 nothing), its one counterexample fails nothing, and it refers to `available`
-("already down with nothing failed (see available at line 19), so no failure
+("already down with nothing failed (see available at line 4), so no failure
 was analysed") instead of repeating why; fix that and run again. Where an
 explanation crosses a connection that `connection-denied` reports, it cites
 that finding instead of restating the denial.

@@ -4,12 +4,13 @@
 service up. Components with no `zone` share one unnamed zone, reported as
 `zone:(unzoned)`, so a file whose components all sit in one (implicit) zone
 is refuted. With `level=region`, every region fails in turn instead (zones
-without a region share `region:(unregioned)`). `managed` components never
-fail. A refutation lists one counterexample per zone (region) whose loss stops
+without a region share `region:(unregioned)`). `managed` components with no
+zone never fail; a managed component that names a zone fails with it (and its
+region). A refutation lists one counterexample per zone (region) whose loss stops
 a service, sorted by name. A service that is already down with nothing failed
 is refuted (never proved) with a single counterexample that fails nothing and
 refers to `available` instead of repeating why ("already down with nothing
-failed (see available at line 19), so no failure was analysed"). Where an
+failed (see available at line 4), so no failure was analysed"). Where an
 explanation crosses a connection that `connection-denied` reports, it cites
 that finding instead of restating the denial.
 
