@@ -10,6 +10,8 @@ from typing import Iterable
 from .build import build
 from .checks import CheckInfo, known_params, registry
 from .context import Context, InternalError, Options
+from . import progress
+from .engines.root_cause import RUNNING_KEY
 from .limits import (DEFAULT_LIMITS, LIMIT_ID, MAX_RESOLUTION_ERRORS, CheckTimeout, Limits, count_results, deadline,
                      expired_reason, file_time_reason, run_limit_result, run_time_reason, text_size_result, time_left)
 from .model import CheckRequest, Span, Topology
@@ -74,11 +76,13 @@ def check_topology(
     context = Context(topology, options)
     selected = set(select) if select else None
     ignored = set(ignore)
+    runs = [(info, request) for info, request in requested_checks(topology)
+            if (selected is None or info.id in selected) and info.id not in ignored]
+    context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
     results: list[Result] = []
     with file_deadline(options):
-        for info, request in requested_checks(topology):
-            if (selected is not None and info.id not in selected) or info.id in ignored:
-                continue
+        for info, request in runs:
+            progress.check_started(info.id)
             left = time_left()
             if left is not None and left <= 0:
                 results.append(run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this "

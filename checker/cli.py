@@ -3,7 +3,7 @@
 Exit status: 0 when no result of severity ``error`` is refuted or unknown;
 1 when one is (a file that does not parse or resolve included; ``--unknown-ok``
 lets ``unknown`` pass); 2 for a usage or configuration error, an unreadable
-path, or an internal error. ``topocheck fmt --check`` exits 1 when a file would
+path, paths that hold no ``*.topo`` file, or an internal error. ``topocheck fmt --check`` exits 1 when a file would
 change. spec/LIMITS.md documents the limits and the exit codes.
 
 The tree being checked may come from anyone (a pull request in CI): files are
@@ -26,6 +26,7 @@ from . import __version__, limits
 from .api import OUT_OF_MEMORY, check_text, file_deadline, unchecked
 from .config import ConfigCache, ConfigError
 from .context import Options
+from . import progress
 from .display import visible
 from .files import NotRegular, TooLarge, leaves, read_regular, same_file, walk, write_atomically
 from .limits import (DEFAULT_LIMITS, DEFAULT_MEMORY_MB, LIMIT_ID, MIN_MEMORY_MB, CheckTimeout, apply_memory_limit,
@@ -122,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_diff_parser(commands)
 
     explain = commands.add_parser("explain", help="what a check proves, a failing example and the fix")
-    explain.add_argument("id", metavar="ID")
+    explain.add_argument("id", metavar="ID", nargs="?", help="a check id; none: list every check")
     return parser
 
 
@@ -175,8 +176,20 @@ def _split_ids(value: str | None) -> list[str] | None:
     known = set(registry()) | {"syntax", "undefined-name", "duplicate-name", "invalid-attribute"}
     for check_id in ids:
         if check_id not in known:
-            raise UsageError(f"unknown check '{check_id}' (known: {', '.join(sorted(known))})")
+            import difflib
+
+            close = difflib.get_close_matches(check_id, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise UsageError(f"unknown check '{check_id}'{hint} (known: {', '.join(sorted(known))})")
     return ids
+
+
+def _require_files(files: Sequence, problems: list[str], paths: Sequence[str]) -> None:
+    """Nothing to check is a usage error (exit status 2), as ESLint and mypy have it: a
+    CI step pointed at the wrong folder must not pass by checking nothing."""
+    if not files and not problems:
+        where = ", ".join(f"'{p}'" for p in paths)
+        raise UsageError(f"no *.topo files found in {where}: nothing to check")
 
 
 def collect_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
@@ -249,6 +262,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
     found, problems = gather(args.paths)
+    _require_files(found, problems, args.paths)
     if args.output:
         _refuse_overwriting(Path(args.output), [path for path, _ in found], "is a file being checked")
     configs = _configs(args)
@@ -258,7 +272,8 @@ def _check(args: argparse.Namespace) -> int:
         job = job_for(path, configs, args.timeout, select, ignore, deadline=run_deadline,
                       total_timeout=args.total_timeout, verbose=args.verbose)
         jobs.append(job + (None if args.allow_outside_symlinks else folder,))
-    reports = check_files(jobs, args.jobs)
+    with progress.showing(sys.stderr, [visible(str(job[0])) for job in jobs]):
+        reports = check_files(jobs, args.jobs)
     from .review.command import baseline_step
 
     reports = baseline_step(args, reports)
@@ -307,6 +322,8 @@ def job_for(path: Path, configs: ConfigCache, timeout: float | None, select: lis
         total_timeout=total_timeout,
     )
     chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
+    if chosen is not None and "available" not in chosen:
+        chosen = [*chosen, "available"]  # it always runs (README); --ignore available drops it
     skip = list(dict.fromkeys([*settings.ignore, *ignore]))
     return (path, options, chosen, skip)
 
@@ -403,7 +420,12 @@ def check_files(jobs: Sequence[FileJob], processes: int | None = None) -> list[F
     from . import pool
 
     if not jobs or (workers <= 1 and cap is None) or not pool.available():
-        return [check_file(job) for job in jobs]
+        reports = []
+        for index, job in enumerate(jobs):
+            progress.file_started(index)
+            reports.append(check_file(job))
+            progress.file_done(index)
+        return reports
     deadline = next((job[1].deadline for job in jobs if job[1].deadline is not None), None)
     return pool.run(jobs, _work, workers, memory_mb=cap, time_limit=_time_limit, lost=_lost, deadline=deadline,
                     not_started=not_started)
@@ -416,6 +438,7 @@ def _fmt(args: argparse.Namespace) -> int:
     from .fmt import format_text
 
     found, problems = gather(args.paths)
+    _require_files(found, problems, args.paths)
     usage = bool(problems)
     failed = False
     for problem in problems:
@@ -497,12 +520,17 @@ def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> str:
     return text.render(reports, colour=colour)
 
 
-def _explain(check_id: str, out: TextIO) -> int:
+def _explain(check_id: str | None, out: TextIO) -> int:
     from .checks import registry
     from .docs import explain_text
     from .reporters.sarif import BUILTIN_RULES
 
     checks = registry()
+    if check_id is None:
+        from .docs import check_list
+
+        out.write(check_list(BUILTIN_RULES))
+        return EXIT_OK
     if check_id in checks:
         out.write(explain_text(checks[check_id]))
         return EXIT_OK

@@ -161,6 +161,10 @@ def load_config(path: Path, known_ids: Iterable[str]) -> Config:
     else:
         table = data
         prefix = ""
+        if isinstance(data.get("tool"), dict) and "topocheck" in data["tool"]:
+            raise ConfigError(f"{where}: '[tool.topocheck]' is the pyproject.toml form; in topocheck.toml the "
+                              "keys go at the top level: delete the '[tool.topocheck]' line (and write "
+                              "'[[overrides]]' for '[[tool.topocheck.overrides]]')")
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     known = set(known_ids)

@@ -33,6 +33,24 @@ def explain_text(info) -> str:
     return f"{info.id}: {facts(info).replace('`', '')}\n\n{info.doc}\n"
 
 
+def check_list(builtin: dict[str, str]) -> str:
+    """What ``topocheck explain`` prints with no id: every check with when it runs and
+    its one-line summary, then the ids topocheck reports itself (``builtin``)."""
+    from .checks import registry
+
+    checks = registry()
+    width = max(len(i) for i in [*checks, *builtin])
+    out = ["the checks, in report order (topocheck explain ID for one):"]
+    for info in checks.values():
+        runs = "always" if info.always else ("default" if info.default else "named")
+        out.append(f"  {info.id:<{width}}  {runs:<7}  {info.severity.value:<7}  {info.summary.replace('`', '')}")
+    out += ["", "reported by topocheck itself:"]
+    out += [f"  {rule:<{width}}  {text}" for rule, text in builtin.items()]
+    out += ["", "always: runs on every file; default: when the file names no check; named: when a "
+            "'check' line names it"]
+    return "\n".join(out) + "\n"
+
+
 def render() -> str:
     from .checks import registry
 

@@ -22,7 +22,13 @@ One way to write every topology, so diffs show meaning and not layout:
   trailing blank lines go;
 * comments stay where they are: a comment on a line of its own stays before
   the statement (or attribute) that follows it, a comment after code stays at
-  the end of the line of the statement or attribute it followed.
+  the end of the line of the statement or attribute it followed; one after the
+  opening line of a component or cluster block stays on that line;
+* a suppression comment (``# topocheck: ignore[...]``) accepts the findings on
+  one line, so it never changes what it accepts: when the canonical layout would
+  take a statement the comment accepts off its line, or bring another onto it,
+  the top-level statement keeps its layout as written (see
+  :func:`_suppression_moves`).
 
 Formatting never changes the model (tests compare the resolved models,
 ignoring source positions) and is idempotent. Only files without syntax errors
@@ -76,7 +82,13 @@ def format_text(text: str, path: str = "<text>") -> FormatOutcome:
     parsed = parse_tree(text, path)
     if parsed.tree is None:
         return FormatOutcome(None, parsed.errors)
-    return FormatOutcome(_Formatter(text).run(parsed.tree))
+    pinned: set[int] = set()
+    while True:
+        formatted = _Formatter(text, frozenset(pinned)).run(parsed.tree)
+        moved = _suppression_moves(text, parsed.tree, formatted, path) - pinned
+        if not moved:
+            return FormatOutcome(formatted)
+        pinned |= moved
 
 
 # ---------------------------------------------------------------------------
@@ -133,8 +145,9 @@ def _line_range(node: Tree | Token) -> tuple[int, int]:
 
 
 class _Formatter:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, pinned: frozenset[int] = frozenset()) -> None:
         self.lines = text.split("\n")
+        self.pinned = pinned  # indices of top-level statements written as they are
         self.comments: dict[int, tuple[str, bool]] = {}
         for number, line in enumerate(self.lines, 1):
             found = _comment_of(line)
@@ -181,14 +194,35 @@ class _Formatter:
                 left.append((number, comment))
         return items, left
 
+    def header_line_comments(self, items: list[_Item], left: list[tuple[int, str]],
+                             header: int) -> list[tuple[int, str]]:
+        """A comment after code on a block's opening line belongs to the opening line (where
+        the block's name is), not to an attribute or member that also ends there."""
+        for inner in items:
+            if inner.trailing is not None and inner.last == header and inner.node.data != "component":
+                left = [(header, inner.trailing), *left]
+                inner.trailing = None
+        return left
+
     # -- top level -----------------------------------------------------------
 
     def run(self, tree: Tree) -> str:
         statements = [c for c in tree.children if isinstance(c, Tree)]
+        index_of = {id(node): index for index, node in enumerate(statements)}
         items, left = self.items(statements, 1, len(self.lines))
         out: list[str] = []
         previous_end: int | None = None
         for item in items:
+            if index_of[id(item.node)] in self.pinned:
+                if previous_end is not None and item.first <= previous_end:
+                    continue  # shares its line with the statement before: already written
+                if previous_end is not None and self.blank_between(previous_end, self.first_leading_line(item)):
+                    out.append("")
+                out.extend(self.leading(item, "", keep_blanks=True))
+                last = max(i.last for i in items if i.first <= item.last and i.last >= item.first)
+                out.extend(line.rstrip() for line in self.lines[item.first - 1:last])
+                previous_end = last
+                continue
             if previous_end is not None and self.blank_between(previous_end, self.first_leading_line(item)):
                 out.append("")
             out.extend(self.leading(item, "", keep_blanks=True))
@@ -241,6 +275,7 @@ class _Formatter:
             else:
                 attributes.append(child)
         attr_items, left = self.items(attributes, item.first, item.last)
+        left = self.header_line_comments(attr_items, left, item.first)
         header_comment = None
         closing: list[str] = []
         for number, comment in left:
@@ -283,6 +318,7 @@ class _Formatter:
         attributes += [c for c in block.children if isinstance(c, Tree) and c.data != "component"]
         members = [c for c in block.children if isinstance(c, Tree) and c.data == "component"]
         attr_items, left = self.items(attributes + members, item.first, item.last)
+        left = self.header_line_comments(attr_items, left, item.first)
         header_comment = None
         closing: list[str] = []
         for number, comment in left:
@@ -410,3 +446,107 @@ def _attribute(node: Tree) -> str:
     if kind == "failover_attr":
         return f"failover {_token(children[0])}"
     raise ValueError(f"unknown attribute '{kind}'")  # pragma: no cover - the grammar has no other
+
+
+# ---------------------------------------------------------------------------
+# Suppression comments keep what they accept
+# ---------------------------------------------------------------------------
+
+# Attributes no check cites (no span of the model points at them): moving one on or off
+# a suppressed line changes nothing that comment accepts. Every other attribute (a
+# host's first use, a listener, and any added later) counts.
+_UNCITED_ATTRIBUTES = frozenset({"zone_attr", "address_attr", "managed_attr", "role_attr", "failover_attr",
+                                 "answer_attr"})
+
+
+def _suppression_moves(source: str, tree: Tree, formatted: str, path: str) -> set[int]:
+    """The top-level statements whose layout must stay as written so that every
+    suppression comment accepts the same findings in ``formatted`` as in ``source``.
+
+    A comment accepts the findings located on its target line (suppress.py); a finding
+    is located at a statement, a component or cluster name, or a cited attribute. So
+    each comment's target line must hold the same of those, identified independently
+    of position, before and after. Comments are matched by their text, in order.
+    """
+    from .suppress import parse_suppressions
+
+    before, _ = parse_suppressions(source, path)
+    if not before:
+        return set()
+    after_tree = parse_tree(formatted, path).tree
+    after, _ = parse_suppressions(formatted, path)
+    if after_tree is None:  # cannot happen for a formatter that keeps the model; be safe
+        return set(range(len([c for c in tree.children if isinstance(c, Tree)])))
+    anchors_before, ranges = _anchors(tree)
+    anchors_after, _ = _anchors(after_tree)
+    source_lines, formatted_lines = source.split("\n"), formatted.split("\n")
+
+    def text_of(lines: list[str], sup) -> str:
+        return lines[sup.comment.line - 1][sup.comment.column - 1:].rstrip()
+
+    later: dict[str, list] = {}
+    for sup in after:
+        later.setdefault(text_of(formatted_lines, sup), []).append(sup)
+    moved: set[int] = set()
+    for sup in before:
+        candidates = later.get(text_of(source_lines, sup), [])
+        match = candidates.pop(0) if candidates else None
+        if match is not None and anchors_before.get(sup.target_line, set()) == \
+                anchors_after.get(match.target_line, set()):
+            continue
+        touched = {sup.target_line, sup.comment.line}
+        moved.update(i for i, (first, last) in enumerate(ranges) if any(first <= n <= last for n in touched))
+    # statements that share a line with a moved one are written as they are with it
+    grew = True
+    while grew:
+        grew = False
+        for i, (first, last) in enumerate(ranges):
+            if i not in moved and any(first <= ranges[m][1] and last >= ranges[m][0] for m in moved):
+                moved.add(i)
+                grew = True
+    return moved
+
+
+def _anchors(tree: Tree) -> tuple[dict[int, set[tuple]], list[tuple[int, int]]]:
+    """The things a finding can be located at, by line (statements by position in the
+    file, members by name, attributes by kind and rank among their kind), and each
+    top-level statement's line range."""
+    by_line: dict[int, set[tuple]] = {}
+    ranges: list[tuple[int, int]] = []
+
+    def add(node: Tree, key: tuple) -> None:
+        by_line.setdefault(node.meta.line, set()).add(key)
+
+    def attributes(nodes: list, key: tuple) -> None:
+        seen: dict[str, int] = {}
+        for node in nodes:
+            if not isinstance(node, Tree) or node.data in ("component", "block", "cluster_block"):
+                continue
+            rank = seen[node.data] = seen.get(node.data, -1) + 1
+            if node.data not in _UNCITED_ATTRIBUTES:
+                add(node, (*key, node.data, rank))
+
+    def component(node: Tree, key: tuple) -> None:
+        add(node, key)
+        children = list(node.children[2:])
+        for child in node.children[2:]:
+            if isinstance(child, Tree) and child.data == "block":
+                children.extend(child.children)
+        attributes(children, key)
+
+    statements = [c for c in tree.children if isinstance(c, Tree)]
+    for index, node in enumerate(statements):
+        ranges.append((node.meta.line, node.meta.end_line))
+        key = ("statement", index)
+        if node.data == "component":
+            component(node, key)
+        elif node.data == "cluster":
+            add(node, key)
+            block = node.children[-1]
+            attributes([*node.children[1:-1], *block.children], key)
+            for member in block.children:
+                if isinstance(member, Tree) and member.data == "component":
+                    component(member, (*key, "member", str(member.children[1])))
+        else:
+            add(node, key)
+    return by_line, ranges

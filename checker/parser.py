@@ -619,7 +619,7 @@ def _parse_with(parser: Lark, text: str, path: str) -> tuple[object, tuple[Resul
         try:
             built = parser.parse(current)
         except UnexpectedInput as exc:
-            result = _syntax_result(exc, current, path)
+            result = _unclosed_brace(exc, current, path) or _syntax_result(exc, current, path)
             key = (exc.line, exc.column)
             if key in seen:
                 break
@@ -694,6 +694,85 @@ def _syntax_result(exc: UnexpectedInput, text: str, path: str) -> Result:
     hint = _hint(exc, text)
     span = Span(path, line, column, line, column + width)
     return Result("syntax", Status.REFUTED, Severity.ERROR, message, span, "parser", hint=hint)
+
+
+_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\["\\])*"|#[^\n]*')
+
+
+@dataclass(frozen=True)
+class _Brace:
+    line: int
+    column: int
+    indent: int
+    owner: str  # the words before it on its line: "db db3"
+    seen_open_at: int | None = None  # the line whose indentation shows the block had ended
+
+
+def _unclosed_brace(exc: UnexpectedInput, text: str, path: str) -> Result | None:
+    """A syntax error inside a block of a file with more '{' than '}', reported once at
+    the brace that was not closed rather than at the lines after it.
+
+    Which brace is read from the layout: a block's lines are indented deeper than the
+    line that opens it and its '}' starts a line at that line's indentation, or ends a
+    line of its own. A brace is taken as unclosed when a later line that is not deeper
+    (or a '}' less indented) shows its block had ended. Of those, the last one before
+    the error that opens at or after the outermost block still open where the parser
+    stopped is the one reported; with none (a file without indentation, say) the error
+    is reported where the parser stopped, as any other. A brace left open only at the
+    end of the file is the one reported only when the parser stopped there.
+    """
+    if exc.line in (None, -1):
+        stop = (text.count("\n") + 2, 0)
+    else:
+        stop = (exc.line, exc.column)
+    lines = [_STRING_OR_COMMENT.sub(lambda m: " " * len(m.group()), line) for line in text.split("\n")]
+    if sum(line.count("{") for line in lines) <= sum(line.count("}") for line in lines):
+        return None
+    plain: list[tuple[int, int]] = []  # braces open where the parser stopped, matched plainly
+    laid: list[_Brace] = []  # braces open by the layout
+    unclosed: list[_Brace] = []
+    for number, raw in enumerate(lines, 1):
+        code = raw.expandtabs(8)
+        content = code.lstrip()
+        if not content.strip():
+            continue
+        indent = len(code) - len(content)
+        if content[0] != "}":
+            while laid and laid[-1].line < number and laid[-1].indent >= indent:
+                unclosed.append(_seen_at(laid.pop(), number))
+        for offset, char in enumerate(raw, 1):
+            before_stop = (number, offset) < stop
+            if char == "{":
+                if before_stop:
+                    plain.append((number, offset))
+                owner = " ".join(raw[: offset - 1].split()[:2])
+                laid.append(_Brace(number, offset, indent, owner))
+            elif char == "}":
+                if before_stop and plain:
+                    plain.pop()
+                if raw[: offset - 1].strip() == "":  # a '}' that starts its line
+                    while laid and laid[-1].indent > indent:
+                        unclosed.append(_seen_at(laid.pop(), number))
+                if laid:
+                    laid.pop()
+    unclosed.extend(laid)  # still open at the end of the file
+    if not plain:
+        return None  # the parser did not stop inside a block
+    at_end = isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
+    candidates = [b for b in unclosed if plain[0] <= (b.line, b.column) < stop
+                  and (b.seen_open_at <= stop[0] if b.seen_open_at else at_end)]
+    if not candidates:
+        return None
+    brace = max(candidates, key=lambda b: (b.line, b.column))
+    where = f", by the indentation before line {brace.seen_open_at}" if brace.seen_open_at else ""
+    owner = f" of '{brace.owner}'" if brace.owner else ""
+    return Result("syntax", Status.REFUTED, Severity.ERROR, f"{_UNCLOSED}; the '{{'{owner} is never closed",
+                  Span(path, brace.line, brace.column, brace.line, brace.column + 1), "parser",
+                  hint=f"add '}}' where its block ends{where}")
+
+
+def _seen_at(brace: _Brace, line: int) -> _Brace:
+    return _Brace(brace.line, brace.column, brace.indent, brace.owner, line)
 
 
 def _unclosed_block(exc: UnexpectedInput) -> str | None:

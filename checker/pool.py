@@ -15,7 +15,9 @@ and nothing else:
   ``lost(job, kind, detail)`` builds, and a new worker takes the next file;
 * a worker still busy ``limits.KILL_GRACE`` seconds after its file's time ran
   out is ended;
-* past the run's deadline no file is started (``not_started(job)``).
+* past the run's deadline no file is started (``not_started(job)``);
+* while the main process draws progress on a terminal (:mod:`checker.progress`),
+  a worker names each check it starts, over its result pipe, before the result.
 
 Workers are forked (POSIX), and talk to the main process over two pipes each:
 jobs one way, results the other, each a length-prefixed pickle of our own
@@ -37,7 +39,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from . import limits
+from . import limits, progress
 
 #: A worker's exit status when it ran out of memory outside a file's work.
 _OUT_OF_MEMORY_EXIT = 75
@@ -49,6 +51,14 @@ _LENGTH = struct.Struct("!Q")
 def available() -> bool:
     """Whether this system can run workers (it has ``fork``)."""
     return hasattr(os, "fork")
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """A worker's word on its current job (:mod:`checker.progress`), sent before its result."""
+
+    event: str
+    payload: str | None
 
 
 @dataclass
@@ -115,6 +125,7 @@ def run(
                     workers.append(_start(work, each_mb, workers))
                     continue
                 worker.job, worker.started = following, now
+                progress.file_started(following)
                 worker.limit, worker.reason = time_limit(jobs[following]) or (None, "")
                 following += 1
             busy = [w for w in workers if w.job is not None]
@@ -132,9 +143,14 @@ def run(
             for worker in busy:
                 if worker.results in ready:
                     answer = _receive(worker.results)
+                    if isinstance(answer, _Progress):  # not the result yet: which check runs
+                        if answer.event == "check" and answer.payload is not None:
+                            progress.check_started(answer.payload, worker.job)
+                        continue
                     if answer is not None:
                         index, result = answer
                         results[index] = result
+                        progress.file_done(index)
                         worker.job = None
                         continue
                 elif worker.limit is None or time.monotonic() < worker.started + worker.limit + limits.KILL_GRACE:
@@ -145,6 +161,7 @@ def run(
                 _end(worker)
                 kind, detail = _ending(worker)
                 results[worker.job] = lost(jobs[worker.job], kind, detail)
+                progress.file_done(worker.job)
                 worker.job = None
                 _retire(worker, workers)
                 if following < len(jobs):
@@ -193,6 +210,8 @@ def _serve(jobs: int, results: int, work: Callable[[Any], Any], memory_mb: int |
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
         if memory_mb is not None:
             limits.set_memory_cap(memory_mb)
+        if progress.active():  # the main process draws progress: tell it which check runs
+            progress.forward_to(lambda event, payload: _send(results, _Progress(event, payload)))
         while True:
             message = _receive(jobs)
             if message is None:

@@ -15,12 +15,13 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require_program
 
 yaml = pytest.importorskip("yaml")
 
@@ -231,8 +232,8 @@ def _git(repo: Path, *args: str) -> str:
 def pull_request(tmp_path: Path) -> dict:
     """A repository with a base commit (seed stage 4) and a head commit that drops a web server,
     a pull-request event, a fake gh and a topocheck shim on PATH."""
-    if shutil.which("git") is None or shutil.which("bash") is None:
-        pytest.skip("needs git and bash")
+    require_program("git", "git")
+    require_program("bash", "bash")
     repo = tmp_path / "work" / "repo"
     (repo / "models").mkdir(parents=True)
     _git(repo, "init", "-q", "-b", "main")

@@ -53,14 +53,26 @@ def test_refuted_error_exits_one_with_counterexample(tree, capsys):
     assert code == 1
     result = next(r for r in doc["files"][0]["results"] if r["id"] == "available")
     assert result["status"] == "refuted"
-    assert result["location"]["line"] == 4
+    assert result["location"]["line"] == 1  # the service: what is wrong is connection-denied's, at line 4
     (cx,) = result["counterexamples"]
-    assert cx == {
+    assert cx == {  # the denial is connection-denied's finding: cited, not repeated
         "failed": [],
         "stopped": ["www"],
-        "explanation": ["www -> w: w writes d (line 4): no rule allows w -> d tcp/5432"],
+        "explanation": ["www needs connections the policy denies (see connection-denied at line 4)"],
     }
+    denied = next(r for r in doc["files"][0]["results"] if r["id"] == "connection-denied")
+    assert (denied["status"], denied["location"]["line"]) == ("refuted", 4)
+    assert denied["message"].startswith("no rule allows w -> d tcp/5432; add 'allow w -> d tcp/5432'")
     assert doc["summary"]["refuted"] >= 1
+
+
+def test_available_explains_a_denial_itself_when_connection_denied_does_not_run(tree, capsys):
+    code, doc = run_json(capsys, "--ignore", "connection-denied", str(tree / "sub" / "bad.topo"))
+    assert code == 1
+    result = next(r for r in doc["files"][0]["results"] if r["id"] == "available")
+    assert result["counterexamples"][0]["explanation"] == [
+        "www -> w: w writes d (line 4): no rule allows w -> d tcp/5432"]
+    assert "connection-denied" not in {r["id"] for r in doc["files"][0]["results"]}
 
 
 def test_folders_are_searched_for_topo_files_in_order(tree, capsys):
@@ -117,8 +129,8 @@ def test_text_output_is_compiler_style(tree, capsys):
     main(["check", str(tree / "sub" / "bad.topo")])
     out = capsys.readouterr().out.splitlines()
     path = str(tree / "sub" / "bad.topo")
-    assert out[0].startswith(f"{path}:4:1: error[available] 'www' is down with nothing failed")
-    assert out[1].strip().startswith("4 | w writes d")
+    assert out[0].startswith(f"{path}:1:5: error[available] 'www' is down with nothing failed")
+    assert out[1].strip().startswith("1 | dns www { managed; answer w }")
     assert out[-1].startswith(f"{path}: ")
     assert "refuted" in out[-1]
 
@@ -152,3 +164,49 @@ def test_python_dash_m_works(tree):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"][0]["path"].endswith("good.topo")
+
+
+# -- the first hour -----------------------------------------------------------
+
+
+def test_select_keeps_available(tree, capsys):
+    code, doc = run_json(capsys, "--select", "private-db", str(tree / "good.topo"))
+    assert [r["id"] for r in doc["files"][0]["results"]] == ["available", "private-db"]
+    code, doc = run_json(capsys, "--select", "private-db", "--ignore", "available", str(tree / "good.topo"))
+    assert [r["id"] for r in doc["files"][0]["results"]] == ["private-db"]
+
+
+def test_a_misspelt_check_id_gets_did_you_mean(tree, capsys):
+    assert main(["check", "--select", "nospof", str(tree)]) == 2
+    assert capsys.readouterr().err.startswith(
+        "topocheck: error: unknown check 'nospof'; did you mean 'no-spof'? (known: ")
+
+
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_a_folder_without_topology_files_is_nothing_to_check(tmp_path, capsys, command):
+    (tmp_path / "notes.txt").write_text("not a topology")
+    assert main([command, str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"topocheck: error: no *.topo files found in '{tmp_path}': nothing to check\n"
+
+
+def test_a_file_that_does_not_parse_says_no_check_ran(tmp_path, capsys):
+    bad = tmp_path / "bad.topo"
+    bad.write_text("web w {\n  zone a\nallow internet -> w\n")
+    assert main(["check", str(bad)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{bad}:1:7: error[syntax] unclosed '{{'")
+    assert lines[-1] == f"{bad}: 1 syntax error (the file has errors, so no check ran)"
+
+
+def test_explain_without_an_id_lists_every_check(capsys):
+    from checker.checks import registry
+
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("the checks, in report order (topocheck explain ID for one):\n")
+    for info in registry().values():
+        assert any(line.split()[:1] == [info.id] and line.rstrip().endswith(info.summary.replace("`", ""))
+                   for line in out.splitlines()), info.id
+    assert "\n  syntax " in out and "\nreported by topocheck itself:\n" in out

@@ -69,6 +69,9 @@ def test_pyproject_tool_table_and_the_nearest_config_wins(tmp_path: Path) -> Non
     ("timeout = -1\n", "'timeout' must be a number of seconds greater than 0 and at most 86,400, not -1"),
     ("select = [\n", "is not valid TOML"),
     ('[[overrides]]\nignore = ["no-spof"]\n', "'overrides[0].paths' must be a non-empty list"),
+    ('[tool.topocheck]\nselect = ["available"]\n', "'[tool.topocheck]' is the pyproject.toml form; in "
+     "topocheck.toml the keys go at the top level: delete the '[tool.topocheck]' line (and write "
+     "'[[overrides]]' for '[[tool.topocheck.overrides]]')"),
 ])
 def test_bad_config_is_a_clear_error_with_exit_2(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "topocheck.toml").write_text(content, encoding="utf-8")

@@ -18,6 +18,7 @@ import pytest
 
 from checker.cli import main
 from checker.results import Counterexample, FileReport, Result, Severity, Status
+from tests.conftest import missing, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "models" / "seed"
@@ -221,18 +222,19 @@ def test_a_write_that_takes_fewer_failures(tmp_path, capsys) -> None:
 def test_service_down_with_nothing_failed(tmp_path, capsys) -> None:
     code, doc = run_diff(tmp_path, BASE, DOWN, capsys=capsys)
     assert code == 1
-    assert changes_of(doc)[:4] == [
-        ("worse", "available", "down",
-         "'www' is now down with nothing failed: www -> lb1 -> web1: no rule allows lb1 -> web1 tcp/8080"),
+    assert changes_of(doc) == [  # one missing rule: one connection-denied finding, the others cite it
+        ("worse", "available", "down", "'www' is now down with nothing failed: www needs connections the policy "
+         "denies (see connection-denied at line 4)"),
         ("worse", "no-spof", "margin", "margin 2 -> 0: a service is down with nothing failed"),
         ("worse", "no-spof", "down", "'www' is now down with nothing failed"),
         ("worse", "zone-redundancy", "down", "'www' is now down with nothing failed"),
+        ("worse", "connection-denied", "finding", "new: no rule allows lb1 -> web1, web2 tcp/8080: 2 connections "
+         "the model needs are denied (line 4)"),
     ]
-    assert [c[:3] for c in changes_of(doc)[4:]] == [("worse", "connection-denied", "finding")] * 2
     code, doc = run_diff(tmp_path, DOWN, BASE, capsys=capsys)
     assert changes_of(doc)[0] == ("better", "available", "down", "'www' is no longer down with nothing failed")
-    assert changes_of(doc)[4][3] == ("fixed: no rule allows lb1 -> web1 tcp/8080; add 'allow lb1 -> web1 tcp/8080' "
-                                     "(the listener tcp/443 of lb1 needs it)")
+    assert changes_of(doc)[4][3] == ("fixed: no rule allows lb1 -> web1, web2 tcp/8080: 2 connections the model "
+                                     "needs are denied (line 4)")
 
 
 def test_moved_lines_and_reordered_declarations_are_no_change(tmp_path, capsys) -> None:
@@ -425,7 +427,7 @@ def test_seed_stages_in_every_format(capsys) -> None:
 def test_sarif_of_a_diff_is_valid_and_maps_effects(capsys) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     if not SCHEMA.exists():
-        pytest.skip("the SARIF schema (../shared/schemas) is not here")
+        missing("needs ../shared/schemas/sarif-schema-2.1.0.json beside the repository (CI has it)")
     code, out = _seed_diff("03-load-balancer.topo", "04-replication.topo", capsys, "sarif")
     document = json.loads(out)
     jsonschema.validate(document, json.loads(SCHEMA.read_text(encoding="utf-8")))
@@ -570,8 +572,7 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+    require_program("git", "git")
     repo = tmp_path / "repo"
     (repo / "models").mkdir(parents=True)
     _git(repo, "init", "-q", "-b", "main")
@@ -666,8 +667,7 @@ def test_readme_shows_the_real_diff_of_stage_three_to_four(capsys, monkeypatch) 
 
 
 def test_readme_shows_the_real_diff_of_dropping_a_web_server(tmp_path, capsys, monkeypatch) -> None:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+    require_program("git", "git")
     repo = tmp_path / "clone"
     shutil.copytree(SEED, repo / "models" / "seed")
     _git(repo, "init", "-q", "-b", "main")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from enum import Enum
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from checker.api import load_text
+from checker.api import check_text, load_text
 from checker.cli import main
+from checker.context import Options
 from checker.fmt import format_text
 from checker.model import Span
 from tests.conftest import MODELS
@@ -161,3 +164,104 @@ def test_cli_check_write_and_diff(tmp_path: Path) -> None:
     assert code == 1 and f"{broken}:1:5: error[syntax]" in err
     assert broken.read_text() == "web {\n"
     assert run(["fmt", str(tmp_path / "missing.topo")])[0] == 2
+
+
+# -- suppression comments keep what they accept ----------------------------------------
+
+
+def test_a_suppression_on_a_cluster_line_stays_on_the_cluster_line() -> None:
+    source = (
+        "zone az-a\n"
+        "cluster orders { failover auto  # topocheck: ignore[replicas-colocated] one zone on purpose\n"
+        "  db db1 zone az-a address 10.0.3.10 listen tcp/5432 primary\n"
+        "  db db2 zone az-a address 10.0.3.11 listen tcp/5432 replica\n"
+        "}\n"
+    )
+    formatted = format_text(source).text
+    assert formatted == (
+        "zone az-a\n"
+        "cluster orders {  # topocheck: ignore[replicas-colocated] one zone on purpose\n"
+        "  failover auto\n"
+        "  db db1 zone az-a address 10.0.3.10 listen tcp/5432 primary\n"
+        "  db db2 zone az-a address 10.0.3.11 listen tcp/5432 replica\n"
+        "}\n"
+    )
+    assert suppressed(formatted) == suppressed(source) != []
+
+
+def test_a_statement_a_suppression_would_lose_keeps_its_layout() -> None:
+    # Splitting the line would leave the rule at line 1 outside the comment's line.
+    source = "web w address 203.0.113.5 listen tcp/80; allow internet -> w tcp/80  # topocheck: ignore[private-web] demo\n"
+    assert format_text(source).text == source
+    other = "web w  address 10.0.0.1\n"  # and the rest of the file is still formatted
+    assert format_text(other + source).text == "web w address 10.0.0.1\n" + source
+
+
+_LINE_FIELDS = ("rule", "rules", "needed_by", "shadowed_by", "line")
+_LINES = re.compile(r"\blines? \d+(?:, \d+)*")
+
+
+def _masked(value: object) -> object:
+    """A counterexample's fields without line numbers (formatting moves lines)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _masked(v)) for k, v in value.items() if k not in _LINE_FIELDS))
+    if isinstance(value, list):
+        return tuple(_masked(v) for v in value)
+    if isinstance(value, str):
+        return _LINES.sub("line #", value)
+    return value
+
+
+def suppressed(text: str) -> list[tuple]:
+    """Every accepted finding (check, reason, counterexample), and every unused or invalid
+    suppression (check, message without its line), sorted."""
+    report = check_text(text, "m.topo", Options(timeout=20))
+    out = []
+    for result in report.results:
+        for entry in result.extra.get("suppressed", ()):
+            out.append((result.id, entry["reason"], _masked(entry["counterexample"])))
+        if result.id in ("unused-suppression", "invalid-suppression"):
+            out.append((result.id, _LINES.sub("line #", result.message)))
+    return sorted(out, key=repr)
+
+
+@st.composite
+def _with_suppressions(draw: st.DrawFn) -> str:
+    """A generated topology with suppression comments on random statement lines: some for
+    checks that find something on that line, some for others; after the code, or on a
+    line of their own before it."""
+    text = draw(topologies(max_hosts=4, with_policy=True))
+    lines = text.split("\n")
+    report = check_text(text, "m.topo", Options(timeout=20))
+    found: dict[int, set[str]] = {}
+    for result in report.results:
+        if result.status.value != "refuted":
+            continue
+        spans = [result.span] + [h.span for c in result.counterexamples for h in c.related + c.flow]
+        for span in spans:
+            if span is not None:
+                found.setdefault(span.line, set()).add(result.id)
+    code = [n for n, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")
+            and "#" not in line]
+    if not code:
+        return text
+    chosen = draw(st.lists(st.sampled_from(code), min_size=1, max_size=4, unique=True))
+    for rank, number in enumerate(sorted(chosen, reverse=True)):
+        ids = sorted(found.get(number, ())) or ["no-spof"]
+        check_id = draw(st.sampled_from(ids + ["zone-redundancy"]))
+        comment = f"# topocheck: ignore[{check_id}] reason {rank}"
+        if draw(st.booleans()):
+            lines[number - 1] += "  " + comment
+        else:
+            indent = lines[number - 1][: len(lines[number - 1]) - len(lines[number - 1].lstrip())]
+            lines.insert(number - 1, indent + comment)
+    return "\n".join(lines)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_with_suppressions())
+def test_fmt_keeps_what_every_suppression_accepts(text: str) -> None:
+    formatted = format_text(text).text
+    assert formatted is not None
+    assert suppressed(formatted) == suppressed(text), formatted
+    assert format_text(formatted).text == formatted

@@ -16,16 +16,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_program, require_shared
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
-SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA = "schemas/sarif-schema-2.1.0.json"  # under ../shared
 MODELS = sorted((ROOT / "models" / "seed").glob("*.topo"))
 FORMATS = ("text", "json", "sarif", "markdown", "github", "dot", "mermaid")
 
@@ -90,9 +91,14 @@ def test_output_matches_golden(rendered, model: str, fmt: str) -> None:
 def test_golden_sarif_is_schema_valid(model: str) -> None:
     import jsonschema
 
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    schema = json.loads(require_shared(SCHEMA).read_text(encoding="utf-8"))
     document = json.loads((GOLDEN / f"{model}.sarif").read_text(encoding="utf-8"))
     jsonschema.validate(document, schema)
+
+
+@pytest.mark.parametrize("model", [m.stem for m in MODELS])
+def test_golden_sarif_has_one_rule_per_check(model: str) -> None:
+    document = json.loads((GOLDEN / f"{model}.sarif").read_text(encoding="utf-8"))
     run = document["runs"][0]
     rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
     result_ids = [r["ruleId"] for r in run["results"]]
@@ -104,8 +110,7 @@ def test_golden_sarif_is_schema_valid(model: str) -> None:
 
 @pytest.mark.parametrize("model", [m.stem for m in MODELS])
 def test_golden_dot_is_accepted_by_graphviz(model: str) -> None:
-    dot = shutil.which("dot")
-    assert dot, "Graphviz's 'dot' is needed (apt-get install graphviz; .ci/run installs it)"
+    dot = require_program("dot", "graphviz")
     done = subprocess.run([dot, "-Tsvg"], input=(GOLDEN / f"{model}.dot").read_bytes(), capture_output=True,
                           timeout=60)
     assert done.returncode == 0 and not done.stderr, done.stderr.decode()

@@ -2,7 +2,8 @@
 
 pre-commit builds the hook's environment by installing this repository with pip
 (from PyPI or the configured index), so the test needs pip to reach an index; it
-is skipped, saying so, only when that installation fails for lack of network.
+is skipped, saying so, only when that installation fails for lack of network
+(and fails under .ci/run, which has the network).
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+
+from tests.conftest import missing, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "models" / "seed"
 
 
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+    subprocess.run([require_program("git", "git"), *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
 def test_hook_file_declares_the_topocheck_hook() -> None:
@@ -31,7 +33,9 @@ def test_hook_file_declares_the_topocheck_hook() -> None:
 def test_try_repo_passes_good_files_and_fails_bad_ones(tmp_path: Path) -> None:
     pre_commit = shutil.which("pre-commit")
     assert pre_commit, "pre-commit is in the test extra: pip install -e '.[test]'"
-    assert (ROOT / ".git").exists(), "try-repo needs this repository to be a git repository"
+    require_program("git", "git")  # pre-commit clones this repository with git
+    if not (ROOT / ".git").exists():
+        missing("needs this repository as a git clone: pre-commit try-repo clones it")
     repo = tmp_path / "project"
     repo.mkdir()
     git(repo, "init", "-q")
@@ -49,7 +53,8 @@ def test_try_repo_passes_good_files_and_fails_bad_ones(tmp_path: Path) -> None:
                           cwd=repo, env=env, capture_output=True, text=True, timeout=600)
     output = done.stdout + done.stderr
     if done.returncode not in (0, 1) or ("Could not find a version" in output or "Network is unreachable" in output):
-        pytest.skip(f"pre-commit could not install the hook here (no package index reachable?): {output[-400:]}")
+        last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "")
+        missing(f"pre-commit could not install the hook here (no package index reachable?): {last[:200]}")
     assert done.returncode == 1, output
     assert "topocheck" in output and "Failed" in output
     assert "bad.topo:33:5: error[private-web]" in output

@@ -12,7 +12,18 @@ that serves. A file with neither `dns` nor `job` has the public service: some
 component with a public address that clients reach.
 
 **Why it matters.** A topology that does not work with nothing broken makes
-every other verdict meaningless; this check always runs.
+every other verdict meaningless; this check always runs (`--select` keeps it;
+only `--ignore available` drops it).
+
+**Denied connections are cited, not repeated.** When `connection-denied`
+reports the denials on a service's paths, the refutation cites those findings
+("www needs connections the policy denies (see connection-denied at line 23)")
+instead of restating each denied hop; what would still be down with every
+denied connection allowed is explained here in full. The refutation points at
+the first unmet requirement it explains, else at the service (when denials
+alone explain it, the mistake's own location is connection-denied's). When
+`connection-denied` does not run (`--ignore`, `--select`), the denials are
+explained here.
 
 **A failing example.**
 
@@ -56,13 +67,24 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         yield Result(ID, Status.PROVED, SEVERITY, f"every service is up with nothing failed ({names})",
                      request.span, "evaluation")
         return
+    from ..engines.root_cause import LOCATION_KEY, citation, cited, fixed_evaluator
+
+    # Denied connections are cited, not repeated (connection-denied reports each mistake
+    # once); what is still down with them allowed is down for another reason, said here.
+    fixed = fixed_evaluator(context)
+    still_down = set(fixed.stopped(())) if fixed is not evaluator else set(stopped)
     explanation: list[str] = []
     first_requirement = None
     for service in stopped:
-        for reason in evaluator.explain(service, ()):
-            text = reason.text if reason.text.startswith(service) else f"{service}: {reason.text}"
-            explanation.append(text)
-            first_requirement = first_requirement or reason.requirement
+        denials = cited(context, service)
+        if not denials or service in still_down:
+            reasons = (fixed if denials else evaluator).explain(service, ())
+            first_requirement = first_requirement or next((r.requirement for r in reasons if r.requirement), None)
+            for reason in reasons:
+                text = reason.text if reason.text.startswith(service) else f"{service}: {reason.text}"
+                explanation.append(text)
+        if denials:
+            explanation.append(f"{service} needs connections the policy denies (see {citation(denials)})")
     related = tuple(Hop(s, topology.span_of(s)) for s in stopped if topology.span_of(s))
     counterexample = Counterexample(
         {"failed": [], "stopped": stopped, "explanation": explanation}, related=related
@@ -72,8 +94,11 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     span = (first_requirement.span if first_requirement else None) or request.span or (
         related[0].span if related else None
     )
-    yield Result(ID, Status.REFUTED, SEVERITY, message, span, "evaluation", (counterexample,),
-                 hint="add the missing rule, listener, answer or public address the explanation names")
+    context.cache[LOCATION_KEY] = span  # where the failure checks point to
+    hint = "add the missing rule, listener, answer or public address the explanation names"
+    if all(s not in still_down for s in stopped):
+        hint = "fix what connection-denied reports"
+    yield Result(ID, Status.REFUTED, SEVERITY, message, span, "evaluation", (counterexample,), hint=hint)
 
 
 def _quote_list(names: list[str]) -> str:

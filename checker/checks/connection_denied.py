@@ -22,23 +22,59 @@ source to some address of the target, on the target's port):
 **Why it matters.** A denied connection is a dead hop: a pool member that never
 gets traffic, an alternative that silently never works, a failover that fails
 when it is needed. `available` only notices the first one on the path it
-follows; this lint lists every one, with the rule to add.
+follows; this lint finds every one.
+
+**One finding per mistake.** One wrong rule usually denies many connections
+(a wrong port on the rule from the web tier to a cluster denies every web
+server to every member), so the denied connections are grouped by the one
+change to the rules that allows them, and each group is one finding, at the
+place to edit. Each connection's *near miss* is looked for first, an `allow`
+that would admit it but for one thing (the earliest such rule of the first
+kind that applies):
+
+* `shadowed`: it matches entirely, but a `deny` decides first; reported at the
+  deny, the fix goes above it;
+* `port`: before any deciding deny, it matches both ends (the destination
+  named, not `any`) but not the port the target listens on ("the rule at line
+  23 allows tcp/5433; db1, db2 and db3 listen on tcp/5432"); reported at the
+  rule, the fix changes its port (or, when the rule admits other needed
+  connections as it is, adds one above it);
+* `source` / `destination`: before any deciding deny, it matches the port and
+  one end, and its other end names components of the same kind as the one left
+  out (or a network): "allows web1 -> orders tcp/5432 but not from web2";
+  reported at the rule, the fix adds the missing names.
+
+Connections with no near miss are grouped by the `deny` that decides them
+(reported at it), or, when no rule matches them, by the rule to add (sources
+that need the same targets on the same port share one rule; targets that make
+up a declared cluster are written as the cluster), reported at the first
+statement that needs it. A connection whose ends cannot reach each other at all
+(no address family in common) is a finding of its own: no rule can allow it.
+Each counterexample has `denied` (the connections, each
+`{"source", "target", "ports"}`), `needed_by` (the lines that need them),
+`rule` and `near_miss` (the rule and how it nearly matches; null when none)
+and `fix` (the rule to write, in the language's syntax). `available`, `no-spof` and `zone-redundancy` cite these
+findings ("see connection-denied at line 23") instead of repeating them.
 
 **A failing example.**
 
     web web1 address 10.0.1.11 listen tcp/8080
+    web web2 address 10.0.1.12 listen tcp/8080
     db db1 address 10.0.3.10 listen tcp/5432 primary
-    web1 writes db1
-    allow internet -> web1 tcp/8080
+    web1, web2 writes db1
+    allow internet -> web1, web2 tcp/8080
+    allow web1, web2 -> db1 tcp/5433
 
-refuted: no rule allows web1 -> db1 tcp/5432; add 'allow web1 -> db1 tcp/5432'.
+refuted (one finding, at line 6): the rule at line 6 allows tcp/5433; db1
+listens on tcp/5432: 2 connections the model needs are denied (line 4).
 
-**The fix.** Add the rule the message spells out, above any `deny` that blocks
-the connection; or remove the forward, answer or alternative that is not meant
-to be used.
+**The fix.** The one the finding spells out: change the near-miss rule, or add
+the rule it names (above the `deny` that blocks the connections); or remove the
+forward, answer or alternative that is not meant to be used.
 
 **Method.** `policy`: each connection is decided exactly by the indexed
-first-match policy (the same decisions as the reference evaluator's).
+first-match policy (the same decisions as the reference evaluator's); near
+misses are found by the policy's own endpoint matching, rule by rule.
 """
 
 from __future__ import annotations
@@ -46,11 +82,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..context import Context
-from ..model import CheckRequest, Failover, Kind, Span, Topology, Verb
+from ..model import CheckRequest, Failover, Kind, Topology, Verb
 from ..net import ANY_PORT, MAX_PORT, PortSet
 from ..evaluator import DNS_PORT
 from ..policy import INTERNET, Decision
-from ..results import Counterexample, Hop, Result, Severity, Status
+from ..results import Counterexample, Result, Severity, Status
 
 ID = "connection-denied"
 SEVERITY = Severity.ERROR
@@ -61,8 +97,9 @@ PARAMS: dict = {}
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
+    from ..engines.root_cause import findings
+
     found = 0
-    checked = 0
     for req, target in _stranded(topology):
         found += 1
         text = (f"{req.source} has no public address and no egress gateway, so it cannot reach the external "
@@ -71,13 +108,12 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                      (Counterexample({"source": req.source, "target": target, "ports": None,
                                       "missing": f"egress GATEWAY on {req.source} or its zone", "rule": None}),),
                      hint=f"name a NAT gateway: 'egress GW' on {req.source}, or 'zone Z egress GW' for its zone")
-    for (source, target, ports, span, why), decision in decided_connections(context):
-        checked += 1
-        if decision.allowed:
-            continue
+    for finding in findings(context):
         found += 1
-        yield _denied(source, target, ports, span, why, decision)
+        yield Result(ID, Status.REFUTED, SEVERITY, finding.message, finding.span, "policy",
+                     (finding.counterexample(),), hint=finding.hint)
     if not found:
+        checked = len(decided_connections(context))
         yield Result(ID, Status.PROVED, SEVERITY,
                      f"the policy allows every connection the model needs ({checked})", request.span, "policy")
 
@@ -171,14 +207,7 @@ def _requirement_members(topology: Topology, verb: Verb, target: str) -> tuple[s
 def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decision:
     """As the evaluator decides a hop: an lb/gateway is entered on its listeners whose
     ports overlap, anything else on the ports it listens on."""
-    comp = context.topology.components[target]
-    if comp.kind.forwards:
-        arriving = [_meet(ports, listener.ports) for listener in comp.listeners]
-    elif comp.kind.by_networks or (comp.kind is Kind.DNS and ports == DNS_PORT):
-        arriving = [ports]
-    else:
-        arriving = [_meet(ports, comp.listen) if comp.listen is not None else ports]
-    arriving = [a for a in arriving if a]
+    arriving = arriving_ports(context.topology, target, ports)
     if not arriving:
         return Decision(True)  # nothing listens there: a model mismatch, not a policy denial
     blocker = None
@@ -190,17 +219,24 @@ def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decis
     return Decision(False, None, blocker)
 
 
+def arriving_ports(topology: Topology, target: str, ports: PortSet) -> list[PortSet]:
+    """The ports a connection to ``target`` on ``ports`` arrives on, one set per way in:
+    each overlapping listener of an lb/gateway, else the ports the target listens on."""
+    comp = topology.components[target]
+    if comp.kind.forwards:
+        arriving = [_meet(ports, listener.ports) for listener in comp.listeners]
+    elif comp.kind.by_networks or (comp.kind is Kind.DNS and ports == DNS_PORT):
+        arriving = [ports]
+    else:
+        arriving = [_meet(ports, comp.listen) if comp.listen is not None else ports]
+    return [a for a in arriving if a]
+
+
 def _meet(ports: PortSet, listen: PortSet) -> PortSet:
     """``ports & listen``, without building a new set when one contains the other."""
     if ports is listen or ports == listen:
         return ports
     return ports & listen
-
-
-def rule_text(source: str, target: str, ports: PortSet | None) -> str:
-    """The rule that would allow the connection, in the language's syntax."""
-    who = "internet" if source == INTERNET else source
-    return f"allow {who} -> {target} {port_text(ports)}"
 
 
 def port_text(ports: PortSet) -> str:
@@ -213,18 +249,3 @@ def port_text(ports: PortSet) -> str:
     if first.low == 0 and first.high == MAX_PORT:
         return f"{first.protocol}/0-{MAX_PORT}"
     return f"{first.protocol}/{first.low}-{first.high}"
-
-
-def _denied(source: str, target: str, ports: PortSet, span: Span, why: str, decision: Decision) -> Result:
-    who = "internet" if source == INTERNET else source
-    wanted = rule_text(source, target, ports)
-    if decision.rule is not None:
-        text = (f"the rule at line {decision.rule.line} denies {who} -> {target} {ports}; "
-                f"add '{wanted}' before it ({why} needs it)")
-    else:
-        text = f"no rule allows {who} -> {target} {ports}; add '{wanted}' ({why} needs it)"
-    fields = {"source": who, "target": target, "ports": str(ports), "missing": wanted,
-              "rule": decision.rule.line if decision.rule else None}
-    related = (Hop(f"line {decision.rule.line} denies it", decision.rule.span),) if decision.rule else ()
-    return Result(ID, Status.REFUTED, SEVERITY, text, span, "policy", (Counterexample(fields, related=related),),
-                  hint=f"add '{wanted}'")

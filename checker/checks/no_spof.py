@@ -8,7 +8,13 @@ LANGUAGE.md section 4 says. With `k=1` a refutation lists **every** single
 point of failure, one counterexample per host; with `k>1` it shows one smallest
 stopping set. Every result carries `margin`: the size of the smallest stopping
 set when it is at most k+1, else null. A service that is already down with
-nothing failed has the empty set as its smallest stopping set (margin 0).
+nothing failed has the empty set as its smallest stopping set: the check is
+refuted with margin 0 (never proved: a service that is down tolerates
+nothing), its one counterexample fails nothing, and it refers to `available`
+("already down with nothing failed (see available at line 4), so no failure
+was analysed") instead of repeating why; fix that and run again. Where an
+explanation crosses a connection that `connection-denied` reports, it cites
+that finding instead of restating the denial.
 
 **Why it matters.** One machine burning out should not take the service down;
 the seed's first stages (web and database on one server, one database behind a
@@ -64,6 +70,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     from ..engines.failure import circuit_for, smallest_stopping_sets
     from ..engines.failure_replay import replay_evaluator
     from ..engines.failure_report import quote, stopping_counterexample, unit_location
+    from ..engines.root_cause import already_down, cite_in
 
     k_text = request.param("k")
     k = int(k_text) if k_text is not None else context.options.default_k
@@ -73,11 +80,14 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     hosts = f"{k} host" if k == 1 else f"{k} hosts"
 
     if circuit.services_down(circuit.baseline[0]):
-        example = stopping_counterexample(topology, evaluator, (), ID)
+        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID))  # replayed
         stopped = example.fields["stopped"]
-        yield Result(ID, Status.REFUTED, SEVERITY,
-                     f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
-                     "(see available)", request.span, "graph", (example,), margin=0,
+        message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
+                   "(see available)")
+        referred = already_down(context, stopped)
+        if referred is not None:  # available explains it once; this check refers to it
+            message, example = referred
+        yield Result(ID, Status.REFUTED, SEVERITY, message, request.span, "graph", (example,), margin=0,
                      hint="make the service available first", extra=extra)
         return
 
@@ -99,7 +109,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         return
 
     reported = found.sets if k == 1 else found.sets[:1]  # every single point; else one smallest set
-    examples = tuple(stopping_counterexample(topology, evaluator, units, ID) for units in reported)
+    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, units, ID)) for units in reported)
     first = examples[0]
     if k == 1:
         points = [c.fields["failed"][0] for c in examples]

@@ -7,8 +7,12 @@ is refuted. With `level=region`, every region fails in turn instead (zones
 without a region share `region:(unregioned)`). `managed` components with no
 zone never fail; a managed component that names a zone fails with it (and its
 region). A refutation lists one counterexample per zone (region) whose loss stops
-a service, sorted by name; a service that is already down with nothing failed
-gives a single counterexample with nothing failed.
+a service, sorted by name. A service that is already down with nothing failed
+is refuted (never proved) with a single counterexample that fails nothing and
+refers to `available` instead of repeating why ("already down with nothing
+failed (see available at line 4), so no failure was analysed"). Where an
+explanation crosses a connection that `connection-denied` reports, it cites
+that finding instead of restating the denial.
 
 **Why it matters.** A data center burns down (the seed's Kakao fire) or a
 cloud zone goes dark: the service must survive losing one place, which needs
@@ -59,6 +63,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     from ..engines.failure import circuit_for
     from ..engines.failure_replay import replay_evaluator
     from ..engines.failure_report import quote, stopping_counterexample, unit_location
+    from ..engines.root_cause import already_down, cite_in
 
     level = request.param("level") or "zone"
     extra = {"params": dict(request.params)} if request.params else {}
@@ -66,11 +71,14 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     evaluator = replay_evaluator(context)
 
     if circuit.services_down(circuit.baseline[0]):
-        example = stopping_counterexample(topology, evaluator, (), ID)
+        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID))  # replayed
         stopped = example.fields["stopped"]
-        yield Result(ID, Status.REFUTED, SEVERITY,
-                     f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
-                     "(see available)", request.span, "enumeration", (example,),
+        message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
+                   "(see available)")
+        referred = already_down(context, stopped)
+        if referred is not None:  # available explains it once; this check refers to it
+            message, example = referred
+        yield Result(ID, Status.REFUTED, SEVERITY, message, request.span, "enumeration", (example,),
                      hint="make the service available first", extra=extra)
         return
 
@@ -81,7 +89,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                      f"no single {level} failure stops a service ({len(units)} {level}s tried)",
                      request.span, "enumeration", extra=extra)
         return
-    examples = tuple(stopping_counterexample(topology, evaluator, (u,), ID) for u in stopping)
+    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, (u,), ID)) for u in stopping)
     message = f"losing one {level} stops a service: " + "; ".join(
         f"'{c.fields['failed'][0]}' stops {quote(c.fields['stopped'])}" for c in examples
     )

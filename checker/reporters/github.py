@@ -20,7 +20,7 @@ from typing import Sequence
 from ..baseline import baseline_counts, baseline_state
 from ..display import visible
 from ..results import FileReport, Result, Severity, Status
-from .text import describe_fields
+from .text import describe_fields, not_checked
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
@@ -46,7 +46,9 @@ def render(reports: Sequence[FileReport]) -> str:
         known = baseline_counts([report])
         if known is not None:
             tail += f"; baseline: {known['new']} new, {known['unchanged']} known, {known['absent']} fixed"
-        out.append(f"topocheck: {visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, "
+        stopped = not_checked(report)
+        out.append(f"topocheck: {visible(report.path)}: {stopped}" if stopped else
+                   f"topocheck: {visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, "
                    f"{counts['unknown']} unknown{tail}")
     return "\n".join(out) + "\n"
 

@@ -132,6 +132,8 @@ def describe_fields(fields: dict[str, Any]) -> list[str]:
             out.append(
                 f"packet: {value['src']} -> {value['dst']} {value['protocol']}/{value['port']}"
             )
+        elif key == "denied" and isinstance(value, list):  # connections: {"source", "target", "ports"}
+            out.append("denied: " + ", ".join(f"{c['source']} -> {c['target']} {c['ports']}" for c in value))
         elif key == "rules":
             out.append("admitted by rules at lines: " + ", ".join(str(v) for v in value) if value else "admitted by: the open network (no rules)")
         elif isinstance(value, list):
@@ -141,7 +143,28 @@ def describe_fields(fields: dict[str, Any]) -> list[str]:
     return out
 
 
+_PROBLEM_NAMES = {"syntax": "syntax error", "io-error": "read error", "limit": "input over a limit"}
+
+
+def not_checked(report: FileReport) -> str | None:
+    """For a file that could not be loaded, what stopped it instead of verdict counts:
+    "1 syntax error (the file has errors, so no check ran)"."""
+    if not report.skipped or not report.results or any(r.status is not Status.REFUTED for r in report.results):
+        return None  # a file stopped by a run limit keeps its counts: its result is unknown
+    counts: dict[str, int] = {}
+    for result in report.results:
+        counts[result.id] = counts.get(result.id, 0) + 1
+    parts = []
+    for check_id, count in counts.items():
+        name = _PROBLEM_NAMES.get(check_id, check_id.replace("-", " "))
+        parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return f"{', '.join(parts)} ({report.skipped})"
+
+
 def _summary(report: FileReport, colour: bool) -> str:
+    stopped = not_checked(report)
+    if stopped is not None:
+        return f"{visible(report.path)}: {stopped}"
     counts = report.counts()
     text = f"{visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, {counts['unknown']} unknown"
     proved = []
@@ -157,8 +180,6 @@ def _summary(report: FileReport, colour: bool) -> str:
     suppressed = _suppressed_count(report)
     if suppressed:
         text += f"; {suppressed} suppressed"
-    if report.skipped:
-        text += f" ({report.skipped})"
     from ..baseline import baseline_counts
 
     counts = baseline_counts([report])

@@ -68,6 +68,8 @@ def gist(cx: Counterexample) -> str:
         return f"{f['component']} has the public address {f['address']}"
     if "missing" in f:
         return f"{f['source']} -> {f['target']} {f['ports']} is denied"
+    if "denied" in f:  # connection-denied: every connection one mistake denies
+        return "denied: " + ", ".join(f"{c['source']} -> {c['target']} {c['ports']}" for c in f["denied"])
     if "cycle" in f:
         return "replication cycle " + " -> ".join(f["cycle"])
     if "chain" in f:
@@ -100,7 +102,14 @@ def extra_hops(topology: Topology, cx: Counterexample) -> list[ExtraHop]:
     if "missing" in f:
         source = INTERNET_NODE if f["source"] == "internet" else str(f["source"])
         return [ExtraHop(source, str(f["target"]), "connection", str(f["ports"]))]
+    if "denied" in f:
+        return [ExtraHop(_end(c["source"]), str(c["target"]), "connection", str(c["ports"])) for c in f["denied"]]
     return []
+
+
+def _end(name: str) -> str:
+    """A connection's source as the drawing names it."""
+    return INTERNET_NODE if name == "internet" else str(name)
 
 
 @dataclass
@@ -170,6 +179,8 @@ def marks_of(topology: Topology, graph: Graph, cx: Counterexample | None) -> Mar
     if "missing" in f:
         source = INTERNET_NODE if f["source"] == "internet" else str(f["source"])
         _mark_path(graph, [source, str(f["target"])], "blocked", marks)
+    for connection in f.get("denied", ()) if isinstance(f.get("denied"), list) else ():
+        _mark_path(graph, [_end(connection["source"]), str(connection["target"])], "blocked", marks)
     if "replica" in f and "source" in f:
         _mark_path(graph, [str(f["source"]), str(f["replica"])], "blocked", marks)
     for key in ("chain", "cycle"):
