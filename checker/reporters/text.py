@@ -132,6 +132,11 @@ def describe_fields(fields: dict[str, Any]) -> list[str]:
             out.append(
                 f"packet: {value['src']} -> {value['dst']} {value['protocol']}/{value['port']}"
             )
+        elif key == "probability" and isinstance(value, float):
+            out.append(f"probability: {value:.6g} (every unit above down and a service down)")
+        elif key == "share":
+            if value is not None:
+                out.append(f"share of the unavailability: {value * 100:.4g}%")
         elif key == "rules":
             out.append("admitted by rules at lines: " + ", ".join(str(v) for v in value) if value else "admitted by: the open network (no rules)")
         elif isinstance(value, list):
