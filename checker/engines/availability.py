@@ -382,6 +382,8 @@ class AvailabilityModel:
 
     def build(self) -> None:
         """Every service's function: the greatest fixed point of the serving equations."""
+        if time.monotonic() > self.deadline:
+            raise OutOfTime()
         c = self.circuit
         order = c.service_cone()
         position = {n: i for i, n in enumerate(order)}
