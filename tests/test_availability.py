@@ -547,3 +547,53 @@ def test_diff_shows_an_availability_change(tmp_path, capsys) -> None:
                         "(target 99.95%): now meets the target")]
     assert main(["diff", str(new), str(old)]) == 1  # back again: worse, and availability fails
     assert "worse[availability] availability" in capsys.readouterr().out
+
+
+# -- the README's table of the seed stages is real output -------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+STAGES = ("01-single-server", "02-separate-database", "03-load-balancer", "04-replication", "05-multi-datacenter")
+STAGE_NAMES = ("one server", "a separate database", "a load balancer, two webs", "a replicated database",
+               "two regions")
+MINUTES_A_YEAR = Fraction(36525 * 24 * 60, 100)
+
+
+def _downtime(unavailability: Fraction) -> str:
+    """Expected downtime a year, rounded up (never in the user's favour)."""
+    minutes = unavailability * MINUTES_A_YEAR
+    for unit, size in (("h", Fraction(60)), ("min", Fraction(1)), ("s", Fraction(1, 60))):
+        if minutes >= size or unit == "s":
+            value = minutes / size
+            tenths = math.ceil(value * 10)
+            return f"{tenths // 10}.{tenths % 10} {unit}"
+    raise AssertionError
+
+
+def seed_table() -> str:
+    """The README's table: each seed stage under the default rates, target 99.95 %."""
+    rows = ["| stage | availability | downtime a year | costliest scenario (share of the unavailability) "
+            "| target 99.95% |", "|---|---|---|---|---|"]
+    for number, (stage, name) in enumerate(zip(STAGES, STAGE_NAMES), 1):
+        text = (ROOT / "models" / "seed" / f"{stage}.topo").read_text(encoding="utf-8")
+        text += "\ncheck availability target=99.95\n"
+        topology = _topology(text)
+        result = _result(text)
+        outcome = _outcome(text)
+        assert outcome.exact and result.extra["availability"] == json_availability(outcome.lower, Fraction(9995, 10000))
+        first = result.extra["scenarios"][0]
+        costliest = f"{', '.join(first['failed'])} ({first['share'] * 100:.3g}%)"
+        rows.append(f"| {number}. {name} | {percent(outcome.lower, Fraction(9995, 10000))} | "
+                    f"{_downtime(1 - outcome.lower)} | {costliest} | {result.status.value} |")
+        assert topology.path == "m.topo"
+    return "\n".join(rows) + "\n"
+
+
+def test_readme_table_of_the_seed_stages_is_real_output() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = seed_table()
+    start = readme.index("| stage | availability |")
+    assert readme[start:readme.index("\n\n", start) + 1] == table, "regenerate with: python -m tests.test_availability"
+
+
+if __name__ == "__main__":
+    print(seed_table(), end="")

@@ -262,6 +262,8 @@ class AvailabilityModel:
         self._live: dict[int, object] = {}
         self._conds: dict[tuple, object] = {}
         self._p: dict[int, tuple[object, int, int]] = {}
+        self._supports: dict[int, tuple[object, set[str]]] = {}
+        self._groups: list | None = None
         self.service_functions: list[tuple[str, object]] = []
         self.built = False
         self._ticks = 0
@@ -487,9 +489,18 @@ class AvailabilityModel:
         _, numerator, exponent = memo[int(root)]
         return numerator, exponent
 
+    def support(self, f) -> set[str]:
+        """The variables ``f`` depends on (memoised; the entry keeps ``f`` alive)."""
+        hit = self._supports.get(int(f))
+        if hit is None:
+            hit = self._supports[int(f)] = (f, self.bdd.support(f))
+        return hit[1]
+
     def groups(self) -> list:
         """The conjunctions of services that share a variable other than the
         conditioned zones and regions (union-find over supports)."""
+        if self._groups is not None:
+            return self._groups
         parent = list(range(len(self.service_functions)))
 
         def find(i: int) -> int:
@@ -500,7 +511,7 @@ class AvailabilityModel:
 
         owner: dict[str, int] = {}
         for i, (_, f) in enumerate(self.service_functions):
-            for var in self.bdd.support(f):
+            for var in self.support(f):
                 if self.index[var] < self.conditioned:
                     continue
                 j = owner.setdefault(var, i)
@@ -511,7 +522,8 @@ class AvailabilityModel:
         for i, (_, f) in enumerate(self.service_functions):
             members.setdefault(find(i), []).append(f)
             self._tick()
-        return [self.conjoin(fs) for _, fs in sorted(members.items())]
+        self._groups = [self.conjoin(fs) for _, fs in sorted(members.items())]
+        return self._groups
 
     def all_up(self, groups: Sequence, fixed: dict[str, bool] | None = None) -> Fraction:
         """P(every group holds [given the units in ``fixed``]), exactly.
@@ -524,7 +536,7 @@ class AvailabilityModel:
         one denominator, ``base^(conditioned + sum E)``.
         """
         if fixed:
-            groups = [self.bdd.let(fixed, g) for g in groups]
+            groups = [self.bdd.let(fixed, g) if not fixed.keys().isdisjoint(self.support(g)) else g for g in groups]
         if any(g == self.false for g in groups):
             return ZERO
         groups = [g for g in groups if g != self.true]
@@ -532,7 +544,7 @@ class AvailabilityModel:
             return ONE
         base = self.base
         count = self.conditioned
-        exponents = [sum(1 for var in self.bdd.support(g) if self.index[var] >= count) for g in groups]
+        exponents = [sum(1 for var in self.support(g) if self.index[var] >= count) for g in groups]
         memo: dict[tuple, int] = {}
 
         def leaf(state: tuple) -> int:
@@ -649,12 +661,15 @@ class AvailabilityModel:
                 heapq.heappush(heap, (-found[0], len(found[1]), found[1], s))
         groups = self.groups() if (exact is not None and not monotone) else None
         out = []
-        for chosen in accepted:
+        for chosen in accepted:  # each costs a conditional probability on non-monotone structures
             all_down = _product_fractions([1 - self.up[i] for i in chosen]) if chosen else ONE
             if monotone or groups is None:
                 joint = all_down
             else:
-                up_given = self.all_up(groups, {self.names[i]: False for i in chosen})
+                try:
+                    up_given = self.all_up(groups, {self.names[i]: False for i in chosen})
+                except OutOfTime:
+                    break  # the scenarios found so far, each with its exact probability
                 joint = all_down * (1 - up_given)
             units = tuple(sorted((self.units[i] for i in chosen), key=lambda u: u.label))
             names = tuple(self.service_functions[s][0] for s in by_set[chosen])
