@@ -151,7 +151,8 @@ class Outcome:
 
 
 def compute(circuit: ServingCircuit, availability: dict[FailureUnit, Fraction], monotone: bool,
-            deadline: float, scenario_deadline: float, scenarios: int = SCENARIOS) -> Outcome:
+            deadline: float, scenario_deadline: float, scenarios: int = SCENARIOS,
+            backend: str | None = None) -> Outcome:
     """The probability that every service of ``circuit`` is up, and what costs the most.
 
     ``availability`` gives each unit's probability of being up; ``monotone`` is
@@ -167,7 +168,7 @@ def compute(circuit: ServingCircuit, availability: dict[FailureUnit, Fraction], 
     positively correlated: Harris-FKG); with a group missing, the lower bound
     is 0.
     """
-    model = AvailabilityModel(circuit, availability, deadline)
+    model = AvailabilityModel(circuit, availability, deadline, backend)
     outcome = Outcome(ZERO, ONE, False, backend=model.backend)
     try:
         model.build()
@@ -197,6 +198,7 @@ def compute(circuit: ServingCircuit, availability: dict[FailureUnit, Fraction], 
     except (OutOfTime, RecursionError):
         pass
     outcome.nodes = model.size()
+    model.close()
     return outcome
 
 
@@ -214,11 +216,14 @@ def _product(values: Sequence[int]) -> int:
     return values[0]
 
 
-def _manager():
+def _manager(backend: str | None = None):
     """A decision-diagram manager: CUDD through ``dd.cudd`` where its wheel is
-    installed, else ``dd.autoref`` (pure Python). Reordering stays off, so the
-    variable order is the one chosen here."""
+    installed, else ``dd.autoref`` (pure Python); ``backend`` ("cudd",
+    "autoref") forces one. Reordering stays off, so the variable order is the
+    one chosen here, and results do not depend on the backend."""
     try:
+        if backend == "autoref":
+            raise ImportError("pure Python asked for")
         from dd import cudd
 
         from ..limits import memory_cap_mb
@@ -242,10 +247,11 @@ def _manager():
 class AvailabilityModel:
     """The serving functions of a circuit as decision diagrams over unit variables."""
 
-    def __init__(self, circuit: ServingCircuit, availability: dict[FailureUnit, Fraction], deadline: float) -> None:
+    def __init__(self, circuit: ServingCircuit, availability: dict[FailureUnit, Fraction], deadline: float,
+                 backend: str | None = None) -> None:
         self.circuit = circuit
         self.deadline = deadline
-        self.bdd, self.backend = _manager()
+        self.bdd, self.backend = _manager(backend)
         order = self._unit_order()
         self.units: list[FailureUnit] = [unit for _, unit in order]
         self.names = [f"u{i}" for i in range(len(order))]
@@ -436,6 +442,16 @@ class AvailabilityModel:
     def size(self) -> int:
         return len(self.bdd)
 
+    def close(self) -> None:
+        """Drop every diagram before the manager (a manager must outlive its nodes)."""
+        self._live.clear()
+        self._conds.clear()
+        self._p.clear()
+        self._supports.clear()
+        self._groups = None
+        self.service_functions = []
+        self.true = self.false = None
+
     # -- probabilities ------------------------------------------------------------------------
 
     def _children(self, u):
@@ -579,7 +595,10 @@ class AvailabilityModel:
             memo[key] = result
             return result
 
-        numerator = value(0, tuple(groups))
+        try:
+            numerator = value(0, tuple(groups))
+        finally:
+            value = None  # type: ignore[assignment]  # the recursive closure is a cycle: break it
         return Fraction(numerator, base ** (count + sum(exponents)))
 
     # -- the scenarios that cost the most ---------------------------------------------------------

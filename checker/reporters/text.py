@@ -133,7 +133,7 @@ def describe_fields(fields: dict[str, Any]) -> list[str]:
                 f"packet: {value['src']} -> {value['dst']} {value['protocol']}/{value['port']}"
             )
         elif key == "probability" and isinstance(value, float):
-            out.append(f"probability: {value:.6g} (every unit above down and a service down)")
+            out.append(f"probability: {value:.6g} (the failed units all down and a service down)")
         elif key == "share":
             if value is not None:
                 out.append(f"share of the unavailability: {value * 100:.4g}%")
