@@ -17,6 +17,7 @@ import json
 import math
 import os
 import random
+import textwrap
 import time
 from fractions import Fraction
 
@@ -237,15 +238,14 @@ def test_already_down_costs_everything() -> None:
 
 # -- the check's result ---------------------------------------------------------------------------
 
-EXAMPLE = """\
-dns www { managed; answer lb1 }
-lb lb1 { managed; address 203.0.113.10; listen tcp/443 -> web1, web2 tcp/8080 }
-web web1 address 10.0.1.11 listen tcp/8080
-web web2 address 10.0.1.12 listen tcp/8080
-db db1 address 10.0.3.10 listen tcp/5432
-web1, web2 writes db1
-check availability target=99.95
-"""
+def _documented_example() -> str:
+    """The failing example of the check's documentation, as a file."""
+    doc = check.__doc__
+    block = doc[doc.index("**A failing example.**"):doc.index("refuted:")]
+    return textwrap.dedent(block.split("\n", 2)[2]).strip() + "\n"
+
+
+EXAMPLE = _documented_example()
 
 
 def test_refuted_example_from_the_documentation() -> None:

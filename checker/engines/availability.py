@@ -267,7 +267,7 @@ class AvailabilityModel:
         self.true, self.false = self.bdd.true, self.bdd.false
         self._live: dict[int, object] = {}
         self._conds: dict[tuple, object] = {}
-        self._p: dict[int, tuple[object, int, int]] = {}
+        self._p: dict[int, tuple[object, tuple[int, int]]] = {}
         self._supports: dict[int, tuple[object, set[str]]] = {}
         self._groups: list | None = None
         self.service_functions: list[tuple[str, object]] = []
@@ -472,9 +472,25 @@ class AvailabilityModel:
         ``weight / base`` for the common denominator ``base``, so no step reduces a
         fraction: ``N(u) = w N(high) base^(e - e_high) + (base - w) N(low) base^(e - e_low)``
         with ``e = 1 + max(e_high, e_low)``."""
-        memo = self._p
-        true, false = self.true, self.false
         base, weights = self.base, self.weights
+
+        def node(i: int, low: tuple[int, int], high: tuple[int, int]) -> tuple[int, int]:
+            (n_low, e_low), (n_high, e_high) = low, high
+            e = max(e_high, e_low)
+            if e_high < e:
+                n_high *= base ** (e - e_high)
+            if e_low < e:
+                n_low *= base ** (e - e_low)
+            return weights[i] * n_high + (base - weights[i]) * n_low, e + 1
+
+        return self._fold(root, self._p, lambda holds: (1 if holds else 0, 0), node)
+
+    def _fold(self, root, memo: dict, leaf: Callable, node: Callable):
+        """A value per node of ``root``'s diagram, bottom-up (iteratively: diagrams can
+        be deep): ``leaf(holds)`` at the terminals, ``node(i, low, high)`` from the
+        children's values at a node of variable ``i``. ``memo`` maps ``int(u)`` to
+        ``(u, value)``, keeping ``u`` alive so that its number is not reused."""
+        true, false = self.true, self.false
         stack = [root]
         while stack:
             u = stack[-1]
@@ -483,7 +499,7 @@ class AvailabilityModel:
                 stack.pop()
                 continue
             if u == true or u == false:
-                memo[key] = (u, 1 if u == true else 0, 0)
+                memo[key] = (u, leaf(u == true))
                 stack.pop()
                 continue
             low, high = self._children(u)
@@ -491,19 +507,10 @@ class AvailabilityModel:
             if pending:
                 stack.extend(pending)
                 continue
-            w = weights[self.index[u.var]]
-            _, n_high, e_high = memo[int(high)]
-            _, n_low, e_low = memo[int(low)]
-            e = max(e_high, e_low)
-            if e_high < e:
-                n_high *= base ** (e - e_high)
-            if e_low < e:
-                n_low *= base ** (e - e_low)
-            memo[key] = (u, w * n_high + (base - w) * n_low, e + 1)
+            memo[key] = (u, node(self.index[u.var], memo[int(low)][1], memo[int(high)][1]))
             stack.pop()
             self._tick()
-        _, numerator, exponent = memo[int(root)]
-        return numerator, exponent
+        return memo[int(root)][1]
 
     def support(self, f) -> set[str]:
         """The variables ``f`` depends on (memoised; the entry keeps ``f`` alive)."""
@@ -609,38 +616,13 @@ class AvailabilityModel:
         units, then by the smaller sorted tuple of variable indices. None when
         ``root`` is FALSE."""
         # a candidate is (N, F): weight N / base^len(F), N the product of (base - weight)
-        best: dict[int, tuple[int, tuple[int, ...]] | None] = {}
-        true, false = self.true, self.false
         base, weights = self.base, self.weights
-        stack = [root]
-        while stack:
-            u = stack[-1]
-            key = int(u)
-            if key in best:
-                stack.pop()
-                continue
-            if u == true:
-                best[key] = (1, ())
-                stack.pop()
-                continue
-            if u == false:
-                best[key] = None
-                stack.pop()
-                continue
-            low, high = self._children(u)
-            pending = [w for w in (low, high) if int(w) not in best]
-            if pending:
-                stack.extend(pending)
-                continue
-            i = self.index[u.var]
-            up = best[int(high)]
-            down = best[int(low)]
-            if down is not None:
-                down = ((base - weights[i]) * down[0], (i,) + down[1])
-            best[key] = _better(up, down, base)
-            stack.pop()
-            self._tick()
-        found = best[int(root)]
+
+        def node(i: int, low, high):
+            down = None if low is None else ((base - weights[i]) * low[0], (i,) + low[1])
+            return _better(high, down, base)
+
+        found = self._fold(root, {}, lambda holds: (1, ()) if holds else None, node)
         if found is None:
             return None
         return Fraction(found[0], base ** len(found[1])), found[1]
