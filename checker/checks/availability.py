@@ -16,7 +16,8 @@ self-hosted DNS, egress), and compares it exactly with the target. Each
 result carries the availability (printed with at least four significant
 digits of the unavailability, rounded down and never across the target),
 the target, the independence assumption, each service's own availability,
-and the minimal stopping sets that cost the most: the sets of units whose
+and the (at most five) minimal stopping sets that cost the most, proved or
+not (a refutation also gives them as its counterexamples): the sets of units whose
 failure stops a service, no subset of which does, ranked by the probability
 that all their units are down, each with the probability that they are all
 down *and* a service is down, and that probability's share of the
@@ -60,11 +61,13 @@ host are combined per assignment of the zones and regions (method `bdd`).
 The most probable minimal stopping sets are the heaviest paths of each
 service's "down" diagram, found one at a time by excluding the supersets of
 those already found. When the exact value cannot be computed in the check's
-time, the result gives proven bounds: `P(all up) <= P(G up)` for each group
-G of services computed, `P(all up) >= 1 - sum(P(G down))` when every group
+time, the result gives proven bounds: `P(all up) <= P(S up)` for each service,
+and each group S of services, whose probability was computed, `P(all up) >= 1 - sum(P(G down))` when every group
 was, and on monotone structures `P(all up) >= prod(P(G up))` (Harris-FKG);
 `proved` or `refuted` when the interval decides, else `unknown` (method
-`bdd-bounds`). A time limit never gives `proved` on its own.
+`bdd-bounds`); scenarios then carry no share, and on non-monotone structures
+their probability is that of all their units being down. A time limit never
+gives `proved` on its own.
 """
 
 from __future__ import annotations

@@ -160,8 +160,9 @@ def compute(circuit: ServingCircuit, availability: dict[FailureUnit, Fraction], 
     The exact computation stops at ``deadline`` (``time.monotonic()``), the
     search for scenarios at ``scenario_deadline``.
 
-    Bounds when the exact value is not reached in time: each group of services
-    whose probability was computed exactly gives ``P(all up) <= P(group up)``;
+    Bounds when the exact value is not reached in time: each service, and each
+    group of services, whose probability was computed exactly gives
+    ``P(all up) <= P(it is up)``;
     with every group computed, ``P(all up) >= 1 - sum(P(group down))`` (the
     union bound) and, on monotone structures, ``P(all up) >= prod(P(group up))``
     (the groups being up are increasing events of independent units, which are
@@ -174,6 +175,7 @@ def compute(circuit: ServingCircuit, availability: dict[FailureUnit, Fraction], 
         model.build()
         for name, function in model.service_functions:
             outcome.services[name] = model.probability(function)
+            outcome.upper = min(outcome.upper, outcome.services[name])
         groups = model.groups()
         group_probabilities = [model.probability(g) for g in groups]
         if group_probabilities:
