@@ -490,11 +490,18 @@ def test_bounds_decide_when_they_can(monkeypatch) -> None:
     assert undecided.message.startswith("could not decide whether the target 99.79% is met: availability between")
 
 
-def test_a_tiny_timeout_gives_unknown_or_the_exact_answer() -> None:
-    report = check_text(EXAMPLE, "m.topo", Options(timeout=0.001), select=["availability"])
-    statuses = {r.id: r.status for r in report.results}
-    assert statuses.get("availability", Status.UNKNOWN) in (Status.UNKNOWN, Status.REFUTED)
-    assert all(r.status is not Status.PROVED for r in report.results if r.id in ("availability", "limit"))
+def test_no_time_gives_unknown_never_proved() -> None:
+    """A file that is proved with time to spare is ``unknown`` without it: the bounds
+    of nothing computed are 0 and 1."""
+    topology = _topology(EXAMPLE.replace("target=99.95", "target=90"))
+    request = CheckRequest("availability", (("target", "90"),), None)
+    [enough] = check.run(topology, request, Context(topology, Options(timeout=60)))
+    assert enough.status is Status.PROVED
+    [none] = check.run(topology, request, Context(topology, Options(timeout=1e-9)))
+    assert (none.status, none.method) == (Status.UNKNOWN, "bdd-bounds")
+    assert none.message == ("could not decide whether the target 90% is met: availability between 0% and 100% "
+                            "(the exact computation did not finish in the time left)")
+    assert none.extra["bounds"] == {"lower": 0.0, "upper": 1.0} and none.extra["scenarios"] == []
 
 
 # -- output in every format -----------------------------------------------------------------------
