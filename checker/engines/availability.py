@@ -647,15 +647,16 @@ class AvailabilityModel:
         heapq.heapify(heap)
         accepted: list[tuple[int, ...]] = []
         by_set: dict[tuple[int, ...], list[int]] = {}
-        pops = 0
-        while heap and len(accepted) < count and pops < 50 * count + len(self.service_functions):
+        skipped = 0  # supersets of accepted sets (a service's next set that is not minimal)
+        while heap and len(accepted) < count and skipped < 50 * count:
             negative, _, chosen, s = heapq.heappop(heap)
-            pops += 1
-            if chosen in by_set:
+            if chosen in by_set:  # the same set, found for another service
                 by_set[chosen].append(s)
             elif not any(set(a) <= set(chosen) for a in accepted):
                 accepted.append(chosen)
                 by_set[chosen] = [s]
+            else:
+                skipped += 1
             # exclude every superset of ``chosen`` from this service's family
             some_up = self.disjoin([self.bdd.var(self.names[i]) for i in chosen])
             down[s] = down[s] & some_up
