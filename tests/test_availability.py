@@ -287,13 +287,17 @@ def test_proved_keeps_its_figures_and_no_counterexamples() -> None:
 
 
 def test_target_is_required_and_validated() -> None:
-    report = check_text(EXAMPLE.replace("target=99.95", "host=99.9"), "m.topo")
-    assert [(r.id, r.message) for r in report.results if r.status is Status.REFUTED][:1] == [
-        (report.results[0].id, report.results[0].message)]
-    messages = " ".join(r.message for r in report.results)
-    assert "target" in messages
-    report = check_text(EXAMPLE.replace("target=99.95", "target=100"), "m.topo")
-    assert any("100 is not a percentage strictly between 0 and 100" in r.message for r in report.results)
+    def errors(text: str) -> list[tuple]:
+        report = check_text(text, "m.topo")
+        return [(r.id, r.span.line, r.span.column, r.message) for r in report.results]
+
+    assert errors(EXAMPLE.replace("target=99.95", "host=99.9")) == [
+        ("invalid-attribute", 7, 1, "check 'availability' needs target=")]
+    assert errors(EXAMPLE.replace("target=99.95", "target=100")) == [
+        ("invalid-attribute", 7, 27, "check 'availability' target=100: 100 is not a percentage strictly between "
+                                     "0 and 100")]
+    assert errors(EXAMPLE.replace("target=99.95", "target=99.95 zone=x")) == [
+        ("invalid-attribute", 7, 38, "check 'availability' zone=x: 'x' is not a number")]
 
 
 def test_not_in_the_default_set() -> None:
