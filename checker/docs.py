@@ -24,7 +24,9 @@ Every check proves a property of a topology or refutes it with a counterexample
 def facts(info) -> str:
     """One line of facts about a check: severity, when it runs, its parameters."""
     runs = "always" if info.always else ("by default and when named" if info.default else "when named")
-    params = ", ".join(f"`{key}`" for key in info.params) or "none"
+    required = info.params.get("_required", ())
+    params = ", ".join(f"`{key}`" + (" (required)" if key in required else "")
+                       for key in info.params if not key.startswith("_")) or "none"
     return f"severity `{info.severity.value}` · runs {runs} · parameters: {params}"
 
 

@@ -83,8 +83,6 @@ def known_params() -> dict[str, Mapping[str, Validator]]:
         "private-service": {},
         "private-db": {},
         "write-to-primary": {"k": positive_int},
-        "availability": {"target": percentage, "host": percentage, "zone": percentage, "region": percentage,
-                         "_required": ("target",)},
     }
     params.update({cid: info.params for cid, info in registry().items()})
     return params

@@ -20,8 +20,10 @@ ALREADY_DOWN = "already down with nothing failed (see available)"
 
 
 def stopping_counterexample(topology: Topology, evaluator: Evaluator, units: Iterable[FailureUnit],
-                            check_id: str) -> Counterexample:
-    """The contract's ``{"failed", "stopped", "explanation"}`` for one stopping set."""
+                            check_id: str, explain_at_most: int | None = None) -> Counterexample:
+    """The contract's ``{"failed", "stopped", "explanation"}`` for one stopping set;
+    with ``explain_at_most``, only that many stopped services are explained (a line
+    says how many more there are)."""
     ordered = sorted(set(units), key=lambda u: u.label)
     failed = frozenset(ordered)
     stopped = evaluator.stopped(failed)
@@ -31,7 +33,8 @@ def stopping_counterexample(topology: Topology, evaluator: Evaluator, units: Ite
     labels = [u.label for u in ordered]
     lead = f"failing {', '.join(labels)}" if labels else ALREADY_DOWN
     explanation: list[str] = []
-    for service in stopped:
+    explained = stopped if explain_at_most is None else stopped[:explain_at_most]
+    for service in explained:
         reasons = evaluator.explain(service, failed)
         if not reasons:
             explanation.append(f"{lead} stops {service}" if labels else f"{service} is {lead}")
@@ -40,6 +43,9 @@ def stopping_counterexample(topology: Topology, evaluator: Evaluator, units: Ite
                 explanation.append(f"{lead} stops {service}: {reason.text}")
             else:
                 explanation.append(f"{service} is {lead}: {reason.text}")
+    if len(explained) < len(stopped):
+        more = len(stopped) - len(explained)
+        explanation.append(f"{lead} stops {more} more service{'s' if more > 1 else ''} (not explained here)")
     related = tuple(Hop(u.label, topology.unit_span(u)) for u in ordered)
     return Counterexample({"failed": labels, "stopped": stopped, "explanation": explanation}, related=related)
 

@@ -83,9 +83,11 @@ def _file_section(report: FileReport) -> list[str]:
     out.append("")
     out.extend(_absent(report))
     for r in report.results:
-        if r.counterexamples:
+        figures = _figures(r)
+        if r.counterexamples or figures:
             where = f" (line {r.span.line})" if r.span else ""
             out += [f"**`{r.id}`**{where}: {text(r.message)}", ""]
+        out.extend(figures)
         for index, cx in enumerate(r.counterexamples, 1):
             if len(r.counterexamples) > 1:
                 out.append(f"- counterexample {index}:")
@@ -116,6 +118,39 @@ def _file_section(report: FileReport) -> list[str]:
         out += [f"<details{' open' if refuted else ''}><summary>{summary}</summary>", "", "```mermaid"]
         out.append(mermaid.rstrip("\n"))
         out += ["```", "", "</details>", ""]
+    return out
+
+
+#: Stopped services named per scenario in the figures table (the others are counted).
+_SCENARIO_SERVICES = 3
+
+
+def _figures(result: Result) -> list[str]:
+    """An availability result's figures as tables: each service's availability, and
+    the scenarios that cost the most with their probabilities (numbers from the
+    result; percentages rounded down, never up)."""
+    from fractions import Fraction
+
+    from ..nines import percent
+
+    services = result.extra.get("services")
+    if not isinstance(result.extra.get("availability"), float) or not isinstance(services, list):
+        return []
+    out = ["| service | availability |", "|---|---|"]
+    out += [f"| {text(str(s['service']))} | {percent(Fraction(s['availability']))} |" for s in services]
+    out.append("")
+    scenarios = result.extra.get("scenarios") or []
+    if scenarios:
+        out += ["| scenario | stops | probability | share of the unavailability |", "|---|---|---|---|"]
+        for s in scenarios:
+            failed = ", ".join(s["failed"]) or "nothing failed"
+            stopped = list(s["stopped"])
+            stops = ", ".join(stopped[:_SCENARIO_SERVICES])
+            if len(stopped) > _SCENARIO_SERVICES:
+                stops += f" and {len(stopped) - _SCENARIO_SERVICES} more"
+            share = "" if s.get("share") is None else f"{s['share'] * 100:.4g}%"
+            out.append(f"| {text(failed)} | {text(stops)} | {s['probability']:.6g} | {share} |")
+        out.append("")
     return out
 
 

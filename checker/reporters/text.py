@@ -134,6 +134,11 @@ def describe_fields(fields: dict[str, Any]) -> list[str]:
             )
         elif key == "denied" and isinstance(value, list):  # connections: {"source", "target", "ports"}
             out.append("denied: " + ", ".join(f"{c['source']} -> {c['target']} {c['ports']}" for c in value))
+        elif key == "probability" and isinstance(value, float):
+            out.append(f"probability: {value:.6g} (the failed units all down and a service down)")
+        elif key == "share":
+            if value is not None:
+                out.append(f"share of the unavailability: {value * 100:.4g}%")
         elif key == "rules":
             out.append("admitted by rules at lines: " + ", ".join(str(v) for v in value) if value else "admitted by: the open network (no rules)")
         elif isinstance(value, list):
