@@ -144,9 +144,10 @@ class _Compose:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def expand(self, node: Node | None, what: str) -> str | None:
-        """A scalar with ``${VAR:-default}`` taken at its default; None (and a note) when a
-        variable has none."""
+    def expand(self, node: Node | None, what: str, unknown: str | None = None) -> str | None:
+        """A scalar with ``${VAR:-default}`` and ``${VAR-default}`` taken at their default.
+        A variable with none is unknown here: with ``unknown`` it becomes that text, else the
+        value is left out (None) with a note."""
         if node is None:
             return None
         text = node.text()
@@ -158,14 +159,15 @@ class _Compose:
             if match.group("dollar"):
                 return "$"
             body = match.group("braced") if match.group("braced") is not None else match.group("plain")
-            for separator in (":-", "-", ":?", "?"):
-                if separator in body and separator in (":-", "-"):
-                    return body.split(separator, 1)[1]
-            missing.append(body.split(":", 1)[0].split("?", 1)[0])
-            return ""
+            name = re.match(r"[A-Za-z_][A-Za-z0-9_]*", body)
+            rest = body[name.end():] if name else body
+            if rest.startswith((":-", "-")):
+                return rest.split("-", 1)[1]
+            missing.append(name.group() if name else body)
+            return unknown if unknown is not None else ""
 
         expanded = _VARIABLE.sub(value, text)
-        if missing:
+        if missing and unknown is None:
             self.note(f"{what} '{text}' depends on ${missing[0]}, which has no default here; left out", node.span)
             return None
         return expanded
@@ -284,20 +286,23 @@ class _Compose:
                 continue
             service.listen = service.listen | published.back
             if published.host_ip in ("127.0.0.1", "::1", "localhost"):
-                service.comments.append(f"port {quoted(item.text() or '')} is published on the loopback address "
-                                        f"only ({self.where(item.span)}): not reachable from elsewhere")
+                service.comments.append(f"port {_shown(published)} is published on the loopback address only "
+                                        f"({self.where(item.span)}): not reachable from elsewhere")
                 continue
             service.published.append(published)
 
     def read_port(self, item: Node, service: Service) -> Published | None:
+        """One ``ports`` entry, short or long syntax. A host port that depends on a variable
+        without a default may be any port: the mapping stays, on every port (worst case)."""
+        unknown = "\0"
         if item.is_map:
-            target = self.expand(item.get("target"), "port target")
-            published = self.expand(item.get("published"), "published port")
-            host_ip = self.expand(item.get("host_ip"), "host_ip") or ""
+            target = self.expand(item.get("target"), "port target", unknown)
+            published = self.expand(item.get("published"), "published port", unknown)
+            host_ip = self.expand(item.get("host_ip"), "host_ip", unknown) or ""
             protocol = (self.expand(item.get("protocol"), "protocol") or "tcp").lower()
             spec = f"{published}:{target}" if published else str(target or "")
         else:
-            text = self.expand(item, "port")
+            text = self.expand(item, "port", unknown)
             if text is None:
                 return None
             spec, _, protocol = text.partition("/")
@@ -308,16 +313,25 @@ class _Compose:
                 host_ip, spec = match.group("v6"), match.group("rest")
             elif spec.count(":") == 2:
                 host_ip, spec = spec.split(":", 1)
+        shown = item.text() or spec.replace(unknown, "?")
         if protocol not in ("tcp", "udp"):
             self.note(f"service '{service.name}': protocol '{protocol}' is not modelled (only tcp and udp); "
                       "the port is left out", item.span)
             return None
         front_text, _, back_text = spec.rpartition(":")
+        if unknown in back_text or unknown in host_ip:
+            self.note(f"service '{service.name}': port '{shown}' depends on a variable without a default here; "
+                      "left out", item.span)
+            return None
         back = _port_range(back_text, protocol)
-        front = _port_range(front_text, protocol) if front_text else PortSet.single(protocol, *EPHEMERAL)
+        if unknown in front_text:
+            front = PortSet.single(protocol, 1, 65535)
+            self.note(f"service '{service.name}': port '{shown}' is published on a host port a variable without a "
+                      "default here chooses; taken as any port", item.span)
+        else:
+            front = _port_range(front_text, protocol) if front_text else PortSet.single(protocol, *EPHEMERAL)
         if back is None or front is None:
-            self.note(f"service '{service.name}': port '{item.text() or spec}' is not a port mapping; left out",
-                      item.span)
+            self.note(f"service '{service.name}': port '{shown}' is not a port mapping; left out", item.span)
             return None
         if host_ip in ("0.0.0.0", "::"):
             host_ip = ""
