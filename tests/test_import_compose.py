@@ -24,8 +24,12 @@ WORDPRESS = """services:
 @rows.cover("C1", "C4", "C6", "C8", "C13", "C15")
 def test_a_project_runs_on_one_host_behind_its_published_front_door() -> None:
     imported = compose(WORDPRESS)
-    assert lines(imported, r"^(db|web|lb|dns|wordpress)") == [
-        "db db-1 host proj address 172.18.0.2 listen tcp/3306",
+    assert imported.text.split("\n")[1:9] == [
+        "# service db (compose.yaml:2): 1 container of mariadb on the project's host proj; db (a data store image)",
+        "db db-1 {", "  # the project's one Docker host", "  host proj", "  address 172.18.0.2", "  listen tcp/3306",
+        "}", "# service wordpress (compose.yaml:5): 1 container of wordpress on the project's host proj; web (its ports "
+        "are published)"]
+    assert lines(imported, r"^(web|lb|dns|wordpress)") == [
         "web wordpress-1 host proj address 172.18.0.3 listen tcp/80",
         "lb wordpress-ports {",
         "dns wordpress.published {",
@@ -35,7 +39,7 @@ def test_a_project_runs_on_one_host_behind_its_published_front_door() -> None:
     results = check(imported)
     (spof,) = refuted(results, "no-spof")
     assert spof.message == "single point of failure: 'host:proj' stops 'wordpress.published'"
-    assert (spof.span.path, spof.span.line, spof.span.column) == ("proj/compose.yaml", 2, 3)
+    assert (spof.span.path, spof.span.line, spof.span.column) == ("proj/compose.yaml", 1, 1)  # services:
     for check_id in ("available", "private-web", "private-db"):
         assert verdict(results, check_id) == "proved", check_id
     named = compose("name: Blog\n" + WORDPRESS)
@@ -85,7 +89,8 @@ def test_a_proxy_forwards_and_a_backend_published_beside_it_is_a_side_door() -> 
     ports: ["9091:9091"]
 """
     imported = compose(project)
-    assert "lb proxy-1 {\n  host proj\n  address 172.18.0.2\n  listen tcp/80 -> app-1 tcp/9091\n}" in imported.text
+    assert lines(imported, r"^  listen") == ["  listen tcp/80 -> app-1 tcp/9091", "  listen tcp/80 -> proxy-1 tcp/80",
+                                             "  listen tcp/9091 -> app-1 tcp/9091"]
     assert "gateway app-ports {" in imported.text
     results = check(imported)
     (leak,) = refuted(results, "private-web")
@@ -235,7 +240,7 @@ def test_a_service_nothing_uses_gets_a_job() -> None:
 def test_variables_take_their_defaults() -> None:
     imported = compose("services:\n  a:\n    image: ${IMAGE:-postgres}\n    ports: ['${P-5432}:5432']\n"
                        "    environment: {X: $$HOME}\n  b:\n    image: ${B_IMAGE}\n")
-    assert lines(imported, r"^db a-1") == ["db a-1 host proj address 172.18.0.2 listen tcp/5432"]
+    assert lines(imported, r"^db a-1|^  listen") == ["db a-1 {", "  listen tcp/5432", "  listen tcp/5432 -> a-1 tcp/5432"]
     assert "image '${B_IMAGE}' depends on $B_IMAGE, which has no default here; left out" in notes(imported)
 
 
@@ -244,7 +249,7 @@ def test_network_mode_is_noted() -> None:
     imported = compose("services:\n  a:\n    image: x\n    network_mode: host\n")
     assert notes(imported)[0] == ("service 'a' uses network_mode 'host': its addresses are not its own, and are not "
                                   "modelled")
-    assert lines(imported, r"^service a-1") == ["service a-1 host proj"]
+    assert lines(imported, r"^service a-1|^  address") == ["service a-1 {"]
 
 
 @rows.cover("C19")

@@ -234,6 +234,22 @@ def test_the_group_placement_gives_the_verdicts_of_one_node_for_everything() -> 
         assert verdict(grouped, check_id) == verdict(single, check_id)
 
 
+@rows.cover("K16")
+def test_what_alternatives_depend_on_shares_their_group() -> None:
+    """a and b are alternatives behind one Service; a needs x, b needs y: losing x and y together
+    stops the service, so one node of the model must hold both (as a real node may)."""
+    text = docs(deployment("a", labels="{tier: front, n: a}", env="[{name: X_HOST, value: x}]"),
+                deployment("b", labels="{tier: front, n: b}", env="[{name: Y_HOST, value: y}]"),
+                service("front", selector="{tier: front}", extra="  type: NodePort\n"),
+                deployment("x", image="redis", extra=ANTI_AFFINITY.replace("web", "x")), service("x"),
+                deployment("y", image="redis"), service("y"))
+    imported = k8s(text)
+    nodes = {line.split()[1]: line.split()[3] for line in lines(imported, r"-0 host")}
+    assert nodes == {"a-0": "node-a", "b-0": "node-a", "x-0": "node-a", "y-0": "node-a"}
+    (spof,) = refuted(check(imported), "no-spof")
+    assert spof.message == "single point of failure: 'host:node-a' stops 'front.nodeport'"
+
+
 @rows.cover("K17")
 def test_a_consensus_statefulset_is_a_quorum_cluster() -> None:
     imported = k8s(deployment("etcd", 3, image="quay.io/coreos/etcd:v3.5", kind="StatefulSet",

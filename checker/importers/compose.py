@@ -118,6 +118,8 @@ class _Compose:
             self.note("no 'services' mapping: not a Compose project", doc.span)
             return Imported("compose", "", (), tuple(self.notes), dict(self.sources.texts), self.path)
         self.project = project_name(self.path, doc)
+        services = doc.get("services")
+        self.services_span = services.key_span or services.span
         self.host = valid_name(self.project)
         for key, node in doc.items():
             if key not in _KNOWN_TOP and not key.startswith("x-"):
@@ -464,7 +466,10 @@ class _Compose:
         for service in self.services:
             for index, name in enumerate(service.containers):
                 comp = Component(service.role, name, service.origin)
-                comp.attr("host", f"host {self.host}")
+                if not out and not index:  # the host's first mention: where the failure of the host is reported
+                    comp.attr("host", f"host {self.host}", self.services_span, "the project's one Docker host")
+                else:
+                    comp.attr("host", f"host {self.host}")
                 for network in service.networks:
                     subnet = self.subnets[network]
                     position = counts.get(network, 0)

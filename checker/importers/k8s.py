@@ -164,6 +164,7 @@ class _K8s:
         self.jobs: list[Statement] = []
         self.service_names: dict[tuple[str, str], str] = {}
         self.adopted: set[int] = set()
+        self.total = 0  # objects in the input, mapped or not
         self.zone_first: dict[str, Span] = {}
 
     def where(self, span: Span) -> str:
@@ -183,6 +184,7 @@ class _K8s:
         self.read_services()
         self.read_ingresses()
         self.decide_kinds()
+        self.schedule()
         self.infer_requirements()
         workloads = self.place_and_write_workloads()
         self.write_services()
@@ -197,7 +199,7 @@ class _K8s:
         if first is not None:
             files = len(self.sources.texts)
             first[0].comments[:0] = [
-                f"Kubernetes manifests imported by topocheck: {len(self.objects)} objects from {files} "
+                f"Kubernetes manifests imported by topocheck: {self.total} objects from {files} "
                 f"file{'s' if files != 1 else ''}; regenerate rather than edit (topocheck import k8s)"]
         emitted = emit(sections)
         return Imported("k8s", emitted.text, emitted.origins, tuple(self.notes), dict(self.sources.texts),
@@ -248,6 +250,7 @@ class _K8s:
         namespace = (namespace_node.text() if namespace_node is not None else None) or "default"
         api = (doc.get("apiVersion") or Node("", doc.span)).text() or ""
         obj = Obj(kind, name, namespace, doc, api)
+        self.total += 1
         if kind in WORKLOAD_KINDS or kind in _READ:
             return obj
         why = _WHY_NOT.get(kind)
@@ -649,12 +652,13 @@ class _K8s:
                       workload.origin)
         return zones
 
-    def place_and_write_workloads(self) -> list[Statement]:
-        plans = []
+    def schedule(self) -> None:
+        """How many replicas fit and in which zones, before anything refers to them."""
+        self.plans = []
         for workload in self.workloads:
             host_cap, host_skew, host_why = self.spread(workload, (HOSTNAME,))
             per_node = host_cap if host_cap is not None else host_skew
-            zones_of = [None] * len(workload.pods)
+            zones_of: list[str | None] = [None] * len(workload.pods)
             zone_why = None
             if self.zones:
                 zone_cap, zone_skew, zone_why = self.spread(workload, ZONE_KEYS)
@@ -666,7 +670,10 @@ class _K8s:
                               "they are left out", workload.origin)
                     workload.pods = [p for p, z in zip(workload.pods, zones_of) if z is not None]
                     zones_of = [z for z in zones_of if z is not None]
-            plans.append((workload, zones_of, per_node, host_why, zone_why))
+            self.plans.append((workload, zones_of, per_node, host_why, zone_why))
+
+    def place_and_write_workloads(self) -> list[Statement]:
+        plans = self.plans
         alternatives = [[w.name for w in svc.workloads] for svc in self.services]
         pod_owner = {p: w.name for w in self.workloads for p in w.pods}
         svc_owner = {svc.component: [w.name for w in svc.workloads] for svc in self.services if svc.component}
