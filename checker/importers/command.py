@@ -180,8 +180,10 @@ def run_import(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace, select, ignore) -> tuple[list[FileReport], bool]:
     """``check --from``: the reports of every imported system (and unreadable files), and
     whether a path could not be read."""
+    from ..api import file_deadline, unchecked
     from ..cli import UsageError, read_source
     from ..context import Options
+    from ..limits import CheckTimeout
     from .overlay import read_overlay
     from .run import check_imported
 
@@ -213,6 +215,13 @@ def run_check(args: argparse.Namespace, select, ignore) -> tuple[list[FileReport
                           default_k=settings.k or Options().default_k)
         chosen = select if select is not None else (list(settings.select) if settings.select is not None else None)
         skip = list(dict.fromkeys([*settings.ignore, *ignore]))
-        imported = import_system(args.from_, files, zones, overlay)
+        try:
+            with file_deadline(options):  # reading hostile YAML counts against the time of the check
+                imported = import_system(args.from_, files, zones, overlay)
+        except CheckTimeout as exc:
+            reports.append(FileReport(files[0][0], (unchecked(files[0][0], f"could not finish: {exc} ran out while the "
+                                                             "manifests were imported"),), None,
+                                      skipped="the input could not be imported"))
+            continue
         reports.extend(check_imported(imported, overlay, options, chosen, skip))
     return reports, bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)

@@ -134,6 +134,8 @@ class _Compose:
         self.write_doors()
         self.write_jobs()
         self.write_network_rules()
+        if not containers:  # nothing to check: the notes say why
+            return Imported("compose", "", (), tuple(self.notes), dict(self.sources.texts), self.path)
         sections: list[list[Statement]] = [containers, self.doors, self.jobs, self.requirements, self.rules]
         first = next((s for s in sections if s), None)
         if first is not None:

@@ -165,6 +165,7 @@ class _K8s:
         self.service_names: dict[tuple[str, str], str] = {}
         self.adopted: set[int] = set()
         self.total = 0  # objects in the input, mapped or not
+        self.mixed_said: set[tuple[str, str]] = set()
         self.zone_first: dict[str, Span] = {}
 
     def where(self, span: Span) -> str:
@@ -177,7 +178,7 @@ class _K8s:
 
     def run(self) -> Imported:
         self.collect()
-        multi = len({o.namespace for o in self.objects}) > 1
+        multi = len({o.namespace for o in self.objects if o.kind != "Namespace"}) > 1
         self.qualify = (lambda name, ns: f"{name}.{ns}") if multi else (lambda name, ns: name)
         self.read_context()
         self.read_workloads()
@@ -195,6 +196,8 @@ class _K8s:
                                   for z in self.new_zones]
         sections: list[list[Statement]] = [zones, workloads, self.lbs, self.entries, self.jobs,
                                            self.requirements, rules]
+        if not (workloads or self.lbs or self.entries):  # nothing to check: the notes say why
+            return Imported("k8s", "", (), tuple(self.notes), dict(self.sources.texts), self.sources.anchor)
         first = next((section for section in sections if section), None)
         if first is not None:
             files = len(self.sources.texts)
@@ -1046,8 +1049,8 @@ class _K8s:
     def mixed(self, lb: str, key: str, parts, by_key) -> None:
         """A note when a Service's pods admit a client's connections differently."""
         verdicts = {bool(adm.pods[key][0] & back) for adm, back, _ in parts}
-        if len(verdicts) > 1 and (lb, key) not in getattr(self, "_mixed", set()):
-            self._mixed = getattr(self, "_mixed", set()) | {(lb, key)}
+        if len(verdicts) > 1 and (lb, key) not in self.mixed_said:
+            self.mixed_said.add((lb, key))
             source = by_key[key]
             self.note(f"'{lb}' forwards to pods whose NetworkPolicies treat {source.members[0]} differently: some "
                       "admit it and some do not; the model lets it use the Service (some of its connections fail "

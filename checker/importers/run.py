@@ -118,25 +118,24 @@ def check_imported(imported: Imported, overlay: Overlay | None = None, options: 
                    select: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> list[FileReport]:
     """Check an import (with its overlay) and report the results by the file they are located in."""
     options = options or Options()
+    selected, ignored = (set(select) if select else None), set(ignore)
+    notes = [n for n in imported.notes if (selected is None or n.id in selected) and n.id not in ignored]
     if imported.errors or (overlay is not None and overlay.errors):
         errors = list(imported.errors) + list(overlay.errors if overlay else ())
         return _reports(imported, overlay, errors, skipped="the input has errors, so nothing was imported")
     if not imported.text:
-        return _reports(imported, overlay, list(imported.notes), skipped="nothing in the input was imported")
+        return _reports(imported, overlay, notes, skipped="nothing in the input was imported")
     try:
         with file_deadline(options):
             loaded, remap, amend_errors = load_imported(imported, overlay)
             if loaded.topology is None or amend_errors:
                 results = [remap.result(r) for r in loaded.results] + amend_errors
-                return _reports(imported, overlay, results + list(imported.notes),
-                                skipped="the import has errors, so no check ran")
+                return _reports(imported, overlay, results + notes, skipped="the import has errors, so no check ran")
             results = check_topology(loaded.topology, options, select, ignore)
     except CheckTimeout as exc:
         stopped = Result("limit", Status.UNKNOWN, Severity.ERROR, f"could not finish: {exc} ran out before the "
                          "import was checked", Span.start_of(imported.anchor), "limit")
         return _reports(imported, overlay, [stopped], skipped="the import could not be checked")
-    selected = set(select) if select else None
-    notes = [n for n in imported.notes if (selected is None or n.id in selected) and n.id not in set(ignore)]
     return _reports(imported, overlay, [remap.result(r) for r in results] + notes)
 
 
