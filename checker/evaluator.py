@@ -462,7 +462,8 @@ class Evaluator:
                     f"target {external.name}")
         gateway = self.egress_gateway(source, failed)
         if gateway is None:
-            return f"every egress gateway of {source} is down ({', '.join(gateways)})"
+            downs = "; ".join(self.down_text(g, failed) for g in gateways)
+            return f"every egress gateway of {source} is down: {downs}"
         decision = self.policy.connect(source, gateway, ports)
         if not decision:
             return f"egress through {gateway}: {denial_text(source, gateway, ports, decision)}"
@@ -886,10 +887,13 @@ class _Walk:
         return True
 
     def _job_requirement(self, req, chain, seen, prefix, requirement) -> None:
+        """A job's unmet requirement: the walk into each target that is up but does not
+        serve; when every target is down, why each one is."""
         ev = self.ev
         head = f"{_chain(chain)}: {req.source} {req.verb.value} {', '.join(req.targets)} (line {req.span.line})"
         requirement = requirement or req
         reasons = []
+        children = []
         for target in req.targets:
             if target in ev.topology.clusters:
                 if not ev.has_majority(target, self.failed):
@@ -900,12 +904,15 @@ class _Walk:
                     reasons.append(f"no member of {target} serves")
                 continue
             comp = ev.components[target]
-            if comp.kind is not Kind.JOB and not comp.kind.forwards and not ev.usable(target, self.failed):
+            live = ev.live(target, self.failed) if comp.kind.forwards else ev.usable(target, self.failed)
+            if not live:
                 reasons.append(ev.down_text(target, self.failed))
-            elif comp.kind.forwards and not ev.live(target, self.failed):
-                reasons.append(ev.down_text(target, self.failed))
-            else:
-                reasons.append(f"{target} does not serve")
+                continue
+            for entry in ev._entries_of(target):
+                children.append(("node", entry, [target], seen, f"{prefix}{head} -> ", requirement))
+        if children:
+            self.push_children(children)
+            return
         self.add(f"{head}: no target serves: {'; '.join(reasons)}", prefix, requirement)
 
 

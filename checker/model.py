@@ -396,16 +396,10 @@ class Topology:
     @cached_property
     def services(self) -> tuple[str, ...]:
         """Every dns name and every job is a service, in declaration order (LANGUAGE.md
-        sections 4 and 7.3). With no dns name, the implicit public service is one too,
-        unless the file has jobs and nothing with a public address (a back end whose
-        work is its jobs has no public face to check)."""
+        sections 4 and 7.3). A file with neither has one implicit service, the public
+        one: up when some component with a public address serves clients."""
         names = tuple(c.name for c in self.components.values() if c.kind in (Kind.DNS, Kind.JOB))
-        if any(c.kind is Kind.DNS for c in self.components.values()):
-            return names
-        if names and not any(c.public_addresses for c in self.components.values()
-                             if c.kind not in (Kind.DNS, Kind.INTERNET)):
-            return names
-        return names + (PUBLIC_SERVICE,)
+        return names or (PUBLIC_SERVICE,)
 
     @cached_property
     def has_public_service(self) -> bool:
@@ -429,6 +423,11 @@ class Topology:
         primary included), or None."""
         cluster = self._member_clusters.get(name)
         return self.clusters[cluster] if cluster is not None else None
+
+    @property
+    def cluster_members(self) -> frozenset[str]:
+        """Every component that is a member of some cluster."""
+        return frozenset(self._member_clusters)
 
     @cached_property
     def _member_clusters(self) -> dict[str, str]:

@@ -88,13 +88,31 @@ def small_networks(draw) -> str:
         attrs = " ".join(f"address {a}" for a in addresses)
         lines.append(f"{kind} {name} {attrs} listen {listen}")
         names.append(name)
+    role_targets: list[str] = []
+    if draw(st.booleans()):  # a cluster of services: private-db covers its members
+        roles = draw(st.booleans())
+        members = [f"redis{i}" for i in range(2)]
+        body = ["quorum"] if not roles or draw(st.booleans()) else []
+        for i, member in enumerate(members):
+            addresses = _addresses(draw, draw(st.integers(0, 7)) == 0, mixed)
+            role = ("primary" if i == 0 else "replica") if roles else ""
+            body.append(f"service {member} {{ {' '.join(f'address {a}' for a in addresses)} "
+                        f"listen {draw(st.sampled_from(PORTS))} {role} }}")
+        lines.append("cluster sessions {\n  " + "\n  ".join(body) + "\n}")
+        names.extend(members)
+        targets.extend(members + ["sessions"])
+        if roles:
+            role_targets = ["primary of sessions", "replicas of sessions"]
+    if "service" in leaves and draw(st.integers(0, 3)) == 0:  # a name server: not private-service's business
+        ns = targets[leaves.index("service")]
+        lines.append(f"dns www.example.com {{ served-by {ns}; answer {targets[0]} }}")
     for name, kind in zip(forwarders, kinds):
         addresses = _addresses(draw, draw(st.integers(0, 3)) > 0, mixed)
         if draw(st.booleans()):
             addresses += _addresses(draw, False, mixed)
         body = [f"address {a}" for a in addresses]
         for _ in range(draw(st.integers(1, 2))):
-            pool = [t for t in targets + forwarders if t != name]
+            pool = [t for t in targets + forwarders + role_targets if t != name]
             chosen = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
             # a port-forward to a port of its own choosing (sshd on tcp/22 behind tcp/2222...)
             target_port = draw(st.sampled_from([None] * 3 + list(PORTS)))
@@ -175,8 +193,10 @@ def _admitted(policy: Policy, topology, srcs, dsts, ports, arriving: PortSet) ->
     return False
 
 
-def _oracle_exposed(topology) -> tuple[set[str], set[str]]:
-    """(webs reachable without an lb, dbs reachable at all) by enumeration."""
+def _oracle_exposed(topology) -> tuple[set[str], set[str], set[str]]:
+    """(webs and services reachable without an lb, dbs and cluster members reachable at
+    all) by enumeration. A forward to a cluster, or to a role of one, may reach every
+    member (which one is primary depends on what failed)."""
     policy = Policy(topology)
     ports = _ports_of(topology)
     public_sources = [p for p in _universe(topology) if p.address is not None and _public(p.address)]
@@ -189,7 +209,8 @@ def _oracle_exposed(topology) -> tuple[set[str], set[str]]:
         for i, listener in enumerate(comp.listeners):
             if _admitted(policy, topology, public_sources, entries, ports, listener.ports):
                 start.append(((comp.name, i), comp.kind is Kind.LB))
-    webs, dbs = set(), set()
+    webs, services, dbs = set(), set(), set()
+    members = {m for c in topology.clusters.values() for m in c.members}
     seen = set(start)
     queue = deque(start)
     while queue:
@@ -213,9 +234,11 @@ def _oracle_exposed(topology) -> tuple[set[str], set[str]]:
                 if _admitted(policy, topology, *hop, ports, fwd):
                     if comp.kind is Kind.WEB and not through_lb:
                         webs.add(member)
-                    if comp.kind is Kind.DB:
+                    if comp.kind is Kind.SERVICE and not through_lb:
+                        services.add(member)
+                    if comp.kind is Kind.DB or member in members:
                         dbs.add(member)
-    return webs, dbs
+    return webs, services, dbs
 
 
 def _result(report, check_id):
@@ -229,12 +252,20 @@ def test_private_web_and_db_match_enumeration(text: str) -> None:
     loaded = load_text(text, "gen.topo")
     assert loaded.topology is not None, [r.message for r in loaded.results]
     topology = loaded.topology
-    webs, dbs = _oracle_exposed(topology)
-    report = check_text(text + "check private-web\ncheck private-db\n", "gen.topo")
-    for check_id, kind, exposed in (("private-web", Kind.WEB, webs), ("private-db", Kind.DB, dbs)):
+    webs, services, dbs = _oracle_exposed(topology)
+    report = check_text(text + "check private-web\ncheck private-service\ncheck private-db\n", "gen.topo")
+    members = {m for c in topology.clusters.values() for m in c.members}
+    name_servers = {ns for c in topology.components.values() for ns in c.served_by}
+    goals = {
+        "private-web": {c.name for c in topology.components.values() if c.kind is Kind.WEB},
+        "private-service": {c.name for c in topology.components.values() if c.kind is Kind.SERVICE}
+                           - members - name_servers,
+        "private-db": {c.name for c in topology.components.values() if c.kind is Kind.DB} | members,
+    }
+    for check_id, exposed in (("private-web", webs), ("private-service", services), ("private-db", dbs)):
         public = {c.name for c in topology.components.values()
-                  if c.kind is kind and any(_public(a) for a in c.addresses)}
-        expected = public | exposed
+                  if c.name in goals[check_id] and any(_public(a) for a in c.addresses)}
+        expected = public | (exposed & goals[check_id])
         result = _result(report, check_id)
         got = {c.fields["component"] for c in result.counterexamples}
         assert got == expected, (check_id, got, expected, text)
@@ -252,7 +283,7 @@ def test_private_web_and_db_match_enumeration(text: str) -> None:
             )
             assert decision.allowed or not topology.has_policy
             assert fields["rules"] == ([decision.rule.line] if topology.has_policy else []) + fields["rules"][1:]
-            if check_id == "private-web":
+            if check_id in ("private-web", "private-service"):
                 assert not any(topology.components[h].kind is Kind.LB for h in fields["path"][1:])
 
 

@@ -1,11 +1,15 @@
 """Every service is up when nothing has failed.
 
-**What it proves.** With no host, zone or region failed, every service (each
-`dns` name; with no `dns`, the public service: some component with a public
-address that clients reach) resolves to an answer clients on the internet can
-reach, and everything behind that answer serves: each load balancer has a live,
-reachable target that serves, and each web server and service has every
-requirement met, through the policy, on the right ports.
+**What it proves.** With no host, zone or region failed, every service is up:
+each `dns` name resolves, for each of its client groups (the internet unless
+`clients` names others; through its name servers when it is `served-by` them),
+to an answer the group can reach, and everything behind that answer serves:
+each load balancer has enough live, reachable targets that serve (`need N`),
+each web server and service has every requirement met, through the policy, on
+the right ports (external targets through their egress gateways), and quorum
+clusters have their majority. Each `job` has, for each requirement, a target
+that serves. A file with neither `dns` nor `job` has the public service: some
+component with a public address that clients reach.
 
 **Why it matters.** A topology that does not work with nothing broken makes
 every other verdict meaningless; this check always runs.

@@ -1,7 +1,7 @@
 """No set of at most k failed hosts stops a service (`k=1` by default).
 
 **What it proves.** For every set F of at most k hosts (a component without
-`host` is its own host; `managed` components never fail), every service stays
+`host` is its own host; `managed` components never fail as hosts), every service stays
 up: each `dns` name still resolves to an answer that serves, through the
 policy, with failover promotion and ordered alternatives applied as
 LANGUAGE.md section 4 says. With `k=1` a refutation lists **every** single

@@ -55,8 +55,7 @@ PARAMS: dict = {}
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
     from ._exposure import exposure_result
 
-    members = {m for cluster in topology.clusters.values() for m in cluster.members}
-    goals = [c.name for c in topology.components.values() if c.kind is Kind.DB or c.name in members]
+    goals = [c.name for c in topology.components.values() if c.kind is Kind.DB or c.name in topology.cluster_members]
     yield from exposure_result(
         ID, SEVERITY, request, context, goals, through_lb_allowed=False,
         proved="every database and cluster member ({count}) has only private addresses and no internet path "

@@ -49,9 +49,8 @@ PARAMS: dict = {}
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
     from ._exposure import exposure_result
 
-    members = {m for cluster in topology.clusters.values() for m in cluster.members}
-    goals = [c.name for c in topology.components.values()
-             if c.kind is Kind.SERVICE and c.name not in members and c.name not in topology.name_servers]
+    goals = [c.name for c in topology.components.values() if c.kind is Kind.SERVICE
+             and c.name not in topology.cluster_members and c.name not in topology.name_servers]
     yield from exposure_result(
         ID, SEVERITY, request, context, goals, through_lb_allowed=True,
         proved="every service ({count}) outside clusters and name servers has only private addresses and is "

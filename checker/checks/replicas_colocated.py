@@ -2,8 +2,10 @@
 
 **What it proves.** No cluster of two or more members has all of them on one
 host, or all of them in one zone (components without a zone share the
-unnamed zone `(unzoned)`). Clusters with a `managed` member are left out: a
-provider's database does not fail in this model.
+unnamed zone `(unzoned)`). A `managed` member never fails as a host, so a
+cluster with one is not "on one host"; one with no zone never fails at all,
+so a cluster with such a member is left out; a managed member that names a
+zone fails with it, and counts for "in one zone" (LANGUAGE.md section 7.7).
 
 **Why it matters.** Replicas exist to survive the loss of the primary's
 machine or data center. Replicas on the primary's host die with it; replicas
@@ -44,11 +46,12 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     found = False
     for cluster in topology.clusters.values():
         members = cluster.members
-        if len(members) < 2 or any(topology.components[m].managed for m in members):
-            continue
-        hosts = {topology.host_unit(m) for m in members}
+        placements = [topology.placement(m) for m in members]
+        if len(members) < 2 or any(zone is None for _, zone, _ in placements):
+            continue  # a member that never fails
+        hosts = {host for host, _, _ in placements}
         zones = {topology.zone_of(m) for m in members}
-        if len(hosts) == 1:
+        if len(hosts) == 1 and None not in hosts:
             place = next(iter(hosts)).label
             what = f"on one host ({place})"
         elif len(zones) == 1:

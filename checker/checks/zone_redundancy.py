@@ -4,8 +4,9 @@
 service up. Components with no `zone` share one unnamed zone, reported as
 `zone:(unzoned)`, so a file whose components all sit in one (implicit) zone
 is refuted. With `level=region`, every region fails in turn instead (zones
-without a region share `region:(unregioned)`). `managed` components never
-fail. A refutation lists one counterexample per zone (region) whose loss stops
+without a region share `region:(unregioned)`). `managed` components with no
+zone never fail; a managed component that names a zone fails with it (and its
+region). A refutation lists one counterexample per zone (region) whose loss stops
 a service, sorted by name; a service that is already down with nothing failed
 gives a single counterexample with nothing failed.
 

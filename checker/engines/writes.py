@@ -200,8 +200,9 @@ class WriteFlow:
                     continue
                 seen_reqs.add(id(req))
                 if topo.components[req.source].kind is Kind.JOB and any(
-                        t not in topo.clusters and topo.components[t].kind is not Kind.DB for t in req.targets):
-                    serving_dependent = True
+                        topo.components[topo.clusters[t].members[0] if t in topo.clusters else t].kind
+                        not in (Kind.DB, Kind.EXTERNAL) for t in req.targets):
+                    serving_dependent = True  # a job writes to every target that serves
                 for target in req.targets:
                     stack.append(target)
                     if target in topo.components:
@@ -399,11 +400,39 @@ class _Encoder:
             return False
         return True
 
+    def _job_serves(self, req: Requirement, target: str):
+        """A job's target serves (network aside), where that depends on liveness only
+        (a database, a cluster endpoint, an external target); None elsewhere."""
+        z3 = self.z3
+        topo = self.flow.topology
+        cluster = topo.clusters.get(target)
+        if cluster is not None:
+            if topo.components[cluster.members[0]].kind is not Kind.DB:
+                return None
+            if req.verb is Verb.WRITES and cluster.has_roles:
+                return z3.Or([self.is_primary(cluster, m) for m in cluster.members])
+            return z3.And(self.majority(cluster), z3.Or([self.live(m) for m in cluster.members]))
+        comp = topo.components[target]
+        if comp.kind is Kind.EXTERNAL:
+            return z3.BoolVal(True)
+        if comp.kind is not Kind.DB:
+            return None
+        member_of = topo.cluster_of(target)
+        return z3.And(self.live(target), self.majority(member_of) if member_of is not None else z3.BoolVal(True))
+
     def _walk(self, req: Requirement, guard, seen: frozenset[str], bads: list) -> bool:
         z3 = self.z3
         if self.flow.topology.components[req.source].kind is Kind.JOB:
-            self.gave_up = f"{req.source} is a job: where its writes go depends on what its targets serve"
-            return False
+            # every target that serves takes the job's write
+            for target in req.targets:
+                serves = self._job_serves(req, target)
+                if serves is None:
+                    self.gave_up = (f"{req.source} is a job that writes {target}, whose serving Z3 does not model "
+                                    "(where a job's write goes depends on what its targets serve)")
+                    return False
+                if not self._deliver(target, req.source, z3.And(guard, serves), seen, bads):
+                    return False
+            return True
         none_before: list = []
         for target in req.targets:
             avail = self.available(req, target)
