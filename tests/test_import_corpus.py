@@ -118,7 +118,7 @@ def test_the_corpus_is_all_here() -> None:
 def test_every_file_imports_alone_without_an_internal_error(path: Path) -> None:
     source = "compose" if "compose" in path.relative_to(CORPUS).parts[0] else "k8s"
     imported, results = _results(source, path)
-    assert imported.text
+    assert imported.text or imported.notes  # nothing to check is said in a note
     assert not [r for r in results if r.id in ("internal-error", "syntax", "undefined-name", "invalid-attribute",
                                                "duplicate-name")]
     for result in results:  # located in the user's file, never in generated text
