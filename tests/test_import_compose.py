@@ -27,8 +27,9 @@ def test_a_project_runs_on_one_host_behind_its_published_front_door() -> None:
     assert imported.text.split("\n")[1:9] == [
         "# service db (compose.yaml:2): 1 container of mariadb on the project's host proj; db (a data store image)",
         "db db-1 {", "  # the project's one Docker host", "  host proj", "  address 172.18.0.2", "  listen tcp/3306",
-        "}", "# service wordpress (compose.yaml:5): 1 container of wordpress on the project's host proj; web (its ports "
-        "are published)"]
+        "}",
+        "# service wordpress (compose.yaml:5): 1 container of wordpress on the project's host proj; web (its ports are "
+        "published)"]
     assert lines(imported, r"^(web|lb|dns|wordpress)") == [
         "web wordpress-1 host proj address 172.18.0.3 listen tcp/80",
         "lb wordpress-ports {",
@@ -240,7 +241,8 @@ def test_a_service_nothing_uses_gets_a_job() -> None:
 def test_variables_take_their_defaults() -> None:
     imported = compose("services:\n  a:\n    image: ${IMAGE:-postgres}\n    ports: ['${P-5432}:5432']\n"
                        "    environment: {X: $$HOME}\n  b:\n    image: ${B_IMAGE}\n")
-    assert lines(imported, r"^db a-1|^  listen") == ["db a-1 {", "  listen tcp/5432", "  listen tcp/5432 -> a-1 tcp/5432"]
+    assert lines(imported, r"^db a-1|^  listen") == ["db a-1 {", "  listen tcp/5432",
+                                                     "  listen tcp/5432 -> a-1 tcp/5432"]
     assert "image '${B_IMAGE}' depends on $B_IMAGE, which has no default here; left out" in notes(imported)
 
 

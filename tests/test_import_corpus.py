@@ -36,7 +36,7 @@ EXPECTED = {
         "refuted": {"no-spof", "zone-redundancy"},
         "spof": {"host:node-frontend": ["frontend.nodeport"], "host:node-redis-master": ["redis-master.clients"],
                  "host:node-redis-replica": ["redis-replica.clients"]},
-        "notes": [("guestbook-all-in-one.yaml", 72, "Deployment 'redis-replica': its 2 replicas may all run on one node"),
+        "notes": [("guestbook-all-in-one.yaml", 72, "Deployment 'redis-replica': its 2 replicas may all run on one"),
                   ("guestbook-all-in-one.yaml", 126, "Deployment 'frontend': its 3 replicas may all run on one node"),
                   ("guestbook-all-in-one.yaml", 4, "nothing in the manifests is seen to use Service 'redis-master'"),
                   ("guestbook-all-in-one.yaml", 49, "nothing in the manifests is seen to use Service 'redis-replica'")],
@@ -76,7 +76,8 @@ EXPECTED = {
         "spof": {"host:node-redis-master": ["redis-sentinel.clients"]},
         "notes": [("redis-controller.yaml", 6, "ReplicationController 'redis' selects Pod 'redis-master' too, and "
                    "counts it among its 1 replica: it runs 0 pods of its own"),
-                  ("redis-sentinel-service.yaml", 7, "nothing in the manifests is seen to use Service 'redis-sentinel'")],
+                  ("redis-sentinel-service.yaml", 7, "nothing in the manifests is seen to use Service "
+                   "'redis-sentinel'")],
     },
 }
 COMPOSE_EXPECTED = {
@@ -232,7 +233,8 @@ def test_import_prints_canonical_text_and_notes_on_standard_error(monkeypatch, t
                                    "note[import] PodDisruptionBudget 'cockroachdb-budget' is not mapped: it limits "
                                    "voluntary evictions (drains), not failures")
     target = tmp_path / "c.topo"
-    assert run(["import", "compose", "../shared/corpus/compose/wordpress-mysql/compose.yaml", "-o", str(target)])[0] == 0
+    wordpress = "../shared/corpus/compose/wordpress-mysql/compose.yaml"
+    assert run(["import", "compose", wordpress, "-o", str(target)])[0] == 0
     code, out, _ = run(["check", str(target)])
     assert code == 1 and "single point of failure: 'host:wordpress-mysql' stops 'wordpress.published'" in out
 

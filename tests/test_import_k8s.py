@@ -382,7 +382,8 @@ def test_network_policies_become_rules_and_no_policy_allows_everything() -> None
               "  podSelector: {matchLabels: {app: db}}\n  ingress:\n  - from: [{podSelector: {matchLabels: "
               "{app: api}}}]\n    ports: [{port: 5432}]\n")
     base = [deployment("db", image="postgres", ports="[{containerPort: 5432}]"), service("db", ports="[{port: 5432}]"),
-            deployment("api", env="[{name: DB_HOST, value: db}]"), deployment("web", env="[{name: DB_HOST, value: db}]")]
+            deployment("api", env="[{name: DB_HOST, value: db}]"),
+            deployment("web", env="[{name: DB_HOST, value: db}]")]
     open_network = k8s(docs(*base))
     assert lines(open_network, r"^(allow|deny)") == ["allow db -> db-0 tcp/5432", "allow any -> any"]
     closed = k8s(docs(*base, policy))

@@ -131,20 +131,30 @@ def import_system(source: str, files: list[tuple[str, str]], zones: Sequence[str
     return import_compose(path, text, info)
 
 
-def run_import(args: argparse.Namespace) -> int:
-    """``topocheck import``: the topology on standard output (or ``--output``), notes and
-    errors on standard error."""
-    from ..cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, _emit, _report_to_stderr
+def _inputs(args: argparse.Namespace, source: str):
+    """The zones asked for, the systems to import, reports of unreadable files, and path
+    problems (said on standard error)."""
+    from ..cli import UsageError
+    from ..display import visible
 
     try:
         zones = _zones(args.zones)
     except ImportUsage as exc:
         raise UsageError(str(exc)) from None
-    if zones and args.source == "compose":
+    if zones and source == "compose":
         raise UsageError("--zones is for Kubernetes; a Compose project runs on one host (an overlay may place it)")
-    systems, unreadable, problems = read_inputs(args.source, args.paths, args.allow_outside_symlinks)
+    systems, unreadable, problems = read_inputs(source, args.paths, args.allow_outside_symlinks)
     for problem in problems:
-        print(f"topocheck: error: {problem}", file=sys.stderr)
+        print(f"topocheck: error: {visible(problem)}", file=sys.stderr)
+    return zones, systems, unreadable, problems
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """``topocheck import``: the topology on standard output (or ``--output``), notes and
+    errors on standard error."""
+    from ..cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, _emit, _report_to_stderr
+
+    zones, systems, unreadable, problems = _inputs(args, args.source)
     for report in unreadable:
         _report_to_stderr(report)
     if problems or unreadable:
@@ -187,15 +197,7 @@ def run_check(args: argparse.Namespace, select, ignore) -> tuple[list[FileReport
     from .overlay import read_overlay
     from .run import check_imported
 
-    try:
-        zones = _zones(args.zones)
-    except ImportUsage as exc:
-        raise UsageError(str(exc)) from None
-    if zones and args.from_ == "compose":
-        raise UsageError("--zones is for Kubernetes; a Compose project runs on one host (an overlay may place it)")
-    systems, reports, problems = read_inputs(args.from_, args.paths, args.allow_outside_symlinks)
-    for problem in problems:
-        print(f"topocheck: error: {problem}", file=sys.stderr)
+    zones, systems, reports, problems = _inputs(args, args.from_)
     overlay = None
     if args.overlay:
         if len(systems) > 1:

@@ -165,7 +165,8 @@ class Placement:
     zone: str | None
 
 
-def place(workloads: Sequence[tuple[str, list[str | None], int | None]], groups: Groups) -> dict[tuple[str, int], Placement]:
+def place(workloads: Sequence[tuple[str, list[str | None], int | None]],
+          groups: Groups) -> dict[tuple[str, int], Placement]:
     """Nodes for replicas: ``(workload, zone of each replica, replicas per node or None)``.
 
     In each group and zone, node *i* holds the *i*-th replica of every workload that may

@@ -17,15 +17,14 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from ..model import Span
 from ..net import NO_PORT, PortSet
 from ..results import Result
 from .common import NO_OVERLAY, Addresses, OverlayInfo, Sources
 from .emitter import (Attr, Component, Imported, Names, Plain, Statement, declared_kinds, emit, note, quoted,
-                      valid_name)
-from .evidence import argument_references, image_name, image_role, references
+                      stand_in_job, valid_name)
+from .evidence import command_references, image_name, image_role, references
 from .yamlnodes import Node
 
 PUBLIC_STAND_IN = "192.0.2.0/24"
@@ -384,13 +383,8 @@ class _Compose:
             self.note(f"service '{service.name}': env_file is not read, so the services it may name are not seen",
                       node.get("env_file").span)
         for field_name in ("command", "entrypoint"):
-            item = node.get(field_name)
-            if item is None:
-                continue
-            parts = item.seq() if item.is_seq else [item]
-            texts = [p.text() or "" for p in parts]
-            for index, ref in argument_references(texts):
-                out.append((field_name, f"{field_name} {quoted(texts[index])}", parts[index], ref.host, ref.port))
+            for said, arg, ref in command_references(node.get(field_name), field_name):
+                out.append((field_name, said, arg, ref.host, ref.port))
         return out
 
     def decide_kinds(self) -> None:
@@ -560,11 +554,9 @@ class _Compose:
             if service.used or not service.containers or any(c in self.overlay.used for c in service.containers):
                 continue
             name = self.names.claim(f"{service.name}.running")
-            job = Component("job", name, service.span)
-            job.comments.append(f"nothing in the project is seen to use {service.name} and it publishes no port: this "
-                                "job stands for its work (or its clients elsewhere)")
-            self.jobs.append(job)
-            self.requirements.append(Plain(f"{name} uses {', '.join(service.containers)}", service.span))
+            stand_in_job(self.jobs, self.requirements, name, service.containers, service.span,
+                         f"nothing in the project is seen to use {service.name} and it publishes no "
+                         "port: this job stands for its work (or its clients elsewhere)")
             self.note(f"nothing in the project is seen to use service '{service.name}', and it publishes no port; "
                       f"the job '{name}' stands for its work", service.span,
                       f"say who uses it in an overlay (e.g. 'app-1 uses {service.containers[0]}')")

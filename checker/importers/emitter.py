@@ -240,6 +240,13 @@ def declared_kinds(sections: Sequence[Sequence[Statement]]) -> dict[str, str]:
     return out
 
 
+def stand_in_job(jobs: list, requirements: list, name: str, targets: Sequence[str], origin: Span, why: str) -> None:
+    """A job standing for the clients (or the work) of what nothing is seen to use, and its
+    requirement (added to ``jobs`` and ``requirements``): so its failures still stop a service."""
+    jobs.append(Component("job", name, origin, comments=[why]))
+    requirements.append(Plain(f"{name} uses {', '.join(targets)}", origin))
+
+
 def note(message: str, span: Span, hint: str | None = None) -> Result:
     """A located note: something the importer could not map, or an assumption it made."""
     return Result(NOTE_ID, Status.REFUTED, Severity.NOTE, message, span, "import", hint=hint)

@@ -168,3 +168,15 @@ def argument_references(args: list[str]) -> list[tuple[int, Reference]]:
                     out.append((index, found))
             previous_flag = None
     return out
+
+
+def command_references(node, field_name: str) -> list[tuple[str, object, Reference]]:
+    """(what it says, the argument's node, reference) for each host a ``command``/``args``
+    (or ``entrypoint``) field names, given as a list or as one string."""
+    if node is None:
+        return []
+    items = node.seq() if node.is_seq else [node]
+    texts = [item.text() or "" for item in items]
+    from .emitter import quoted
+
+    return [(f"{field_name} {quoted(texts[index])}", items[index], ref) for index, ref in argument_references(texts)]

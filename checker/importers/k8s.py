@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from ..model import Span
-from ..net import ANY_PORT, NO_PORT, PortSet
+from ..net import NO_PORT, PortSet
 from ..results import Result
 from .common import NO_OVERLAY, Addresses, OverlayInfo, Sources, alternative_groups, place, zone_spread
 from .emitter import (Attr, Cluster, Component, Imported, Names, Plain, Statement, declared_kinds, emit, note, quoted,
-                      valid_name)
-from .evidence import Reference, argument_references, image_name, image_role, is_consensus, references
+                      stand_in_job, valid_name)
+from .evidence import Reference, command_references, image_name, image_role, is_consensus, references
 from .networkpolicy import (EGRESS, INGRESS, Admission, NetworkPolicy, PodClass, PolicySet, RuleWriter, merge,
                             pod_admission, read_policy, read_selector, translate_pods, describe_policies)
 from .yamlnodes import Node
@@ -407,7 +407,8 @@ class _K8s:
                 target_node = item.get("targetPort")
                 target: int | str = port
                 if target_node is not None and target_node.value is not None:
-                    target = target_node.integer() if target_node.integer() is not None else (target_node.text() or port)
+                    number = target_node.integer()
+                    target = number if number is not None else (target_node.text() or port)
                 node_port_node = item.get("nodePort")
                 node_port = node_port_node.integer() if node_port_node is not None else None
                 name_node = item.get("name")
@@ -521,13 +522,8 @@ class _K8s:
                         out.append(("env", f"env {key}={quoted(found.text())} from ConfigMap {name}", found,
                                     references(found.text(), key)))
             for field_name in ("command", "args"):
-                node = container.get(field_name)
-                if node is None:
-                    continue
-                items = node.seq() if node.is_seq else [node]
-                texts = [i.text() or "" for i in items]
-                for index, ref in argument_references(texts):
-                    out.append((field_name, f"{field_name} {quoted(texts[index])}", items[index], [ref]))
+                for said, node, ref in command_references(container.get(field_name), field_name):
+                    out.append((field_name, said, node, [ref]))
         return out
 
     def lookup(self, ref: Reference, namespace: str) -> tuple[Svc, str | None] | None:
@@ -914,7 +910,8 @@ class _K8s:
                 entrance = NO_PORT
                 for port in ports:
                     entrance = entrance | PortSet.single("tcp", int(port[4:]))
-                self.entrances.append((name, entrance, ingress.name_span, f"the internet reaches Ingress {ingress.name}"))
+                self.entrances.append((name, entrance, ingress.name_span,
+                                       f"the internet reaches Ingress {ingress.name}"))
                 if targets:
                     self.hops.append((name, targets, None, ingress.name_span,
                                       "the ingress controller forwards to the Services"))
@@ -955,11 +952,9 @@ class _K8s:
                 continue  # a StatefulSet's governing Service: pod names, not an entry of its own
             targets = self.targets_of(svc, None)
             name = self.names.claim(f"{valid_name(self.qualify(svc.obj.name, svc.obj.namespace))}.clients")
-            job = Component("job", name, svc.obj.name_span)
-            job.comments.append(f"nothing in the manifests is seen to use Service {svc.obj.name}: this job stands for "
-                                "its clients (an overlay that names who uses it replaces it)")
-            self.jobs.append(job)
-            self.requirements.append(Plain(f"{name} uses {', '.join(targets)}", svc.obj.name_span))
+            stand_in_job(self.jobs, self.requirements, name, targets, svc.obj.name_span,
+                         f"nothing in the manifests is seen to use Service {svc.obj.name}: this job "
+                         "stands for its clients (an overlay that names who uses it replaces it)")
             for workload in svc.workloads:
                 used_workloads.add(workload.name)
             self.note(f"nothing in the manifests is seen to use Service '{svc.obj.name}'; the job '{name}' stands for "
@@ -973,11 +968,9 @@ class _K8s:
             if any(workload in svc.workloads for svc in self.services):
                 continue
             name = self.names.claim(f"{workload.name}.running")
-            job = Component("job", name, workload.origin)
-            job.comments.append(f"no Service selects {workload.obj.kind} {workload.obj.name} and nothing is seen to "
-                                "use it: this job stands for its work")
-            self.jobs.append(job)
-            self.requirements.append(Plain(f"{name} uses {', '.join(workload.pods)}", workload.origin))
+            stand_in_job(self.jobs, self.requirements, name, workload.pods, workload.origin,
+                         f"no Service selects {workload.obj.kind} {workload.obj.name} and nothing "
+                         "is seen to use it: this job stands for its work")
 
     # -- the network policy -------------------------------------------------------------------
 
