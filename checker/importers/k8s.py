@@ -205,7 +205,8 @@ class _K8s:
                 f"Kubernetes manifests imported by topocheck: {self.total} objects from {files} "
                 f"file{'s' if files != 1 else ''}; regenerate rather than edit (topocheck import k8s)"]
         emitted = emit(sections)
-        return Imported("k8s", emitted.text, emitted.origins, tuple(self.notes), dict(self.sources.texts),
+        notes = tuple({(n.message, n.span): n for n in self.notes}.values())  # a selector is read once per key
+        return Imported("k8s", emitted.text, emitted.origins, notes, dict(self.sources.texts),
                         self.sources.anchor, components=declared_kinds(sections))
 
     @property
