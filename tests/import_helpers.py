@@ -52,9 +52,10 @@ def notes(imported: Imported) -> list[str]:
 
 
 def lines(imported: Imported, pattern: str) -> list[str]:
-    """The statement lines of the import matching a regular expression (comments left out)."""
-    return [line for line in imported.text.splitlines() if not line.lstrip().startswith("#")
-            and re.search(pattern, line)]
+    """The statement lines of the import matching a regular expression (comments left out, the
+    place-naming comment at the end of a line too)."""
+    found = [line.split("  # ", 1)[0] for line in imported.text.splitlines() if not line.lstrip().startswith("#")]
+    return [line for line in found if re.search(pattern, line)]
 
 
 class Rows:

@@ -20,6 +20,7 @@ from checker.importers.run import check_imported
 from checker.results import Status
 
 from .conftest import ROOT, SHARED
+from .test_import_properties import assert_every_statement_names_its_place
 
 CORPUS = SHARED / "corpus"
 KUBERNETES = CORPUS / "kubernetes"
@@ -120,6 +121,7 @@ def test_every_file_imports_alone_without_an_internal_error(path: Path) -> None:
     source = "compose" if "compose" in path.relative_to(CORPUS).parts[0] else "k8s"
     imported, results = _results(source, path)
     assert imported.text or imported.notes  # nothing to check is said in a note
+    assert_every_statement_names_its_place(imported.text)
     assert not [r for r in results if r.id in ("internal-error", "syntax", "undefined-name", "invalid-attribute",
                                                "duplicate-name")]
     for result in results:  # located in the user's file, never in generated text

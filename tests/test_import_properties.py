@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -102,8 +103,23 @@ def _printed(source: str, path: Path) -> str:
     return out.getvalue()
 
 
+def assert_every_statement_names_its_place(text: str) -> None:
+    """Each statement has a comment (above it, or at the end of its line) naming a file and line."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        if not line or line[0] in "# }":
+            continue
+        above = []
+        for previous in reversed(lines[:number]):
+            if not previous.startswith("#"):
+                break
+            above.append(previous)
+        assert re.search(r"\.ya?ml:\d+", " ".join(above) + line), line
+
+
 def _check_round_trip(imported, printed: str, overlay=None) -> None:
     assert format_text(printed).text == printed  # canonical
+    assert_every_statement_names_its_place(printed)
     loaded, remap, errors = load_imported(imported, overlay)
     assert loaded.topology is not None and not errors, [r.message for r in loaded.results]
     if overlay is None:

@@ -141,7 +141,7 @@ class _Compose:
             first[0].comments[:0] = [f"Compose project {self.project} imported by topocheck from "
                                      f"{self.sources.short[self.path]}; regenerate rather than edit "
                                      "(topocheck import compose)"]
-        emitted = emit(sections)
+        emitted = emit(sections, self.where)
         return Imported("compose", emitted.text, emitted.origins, tuple(self.notes), dict(self.sources.texts),
                         self.path, components=declared_kinds(sections))
 
@@ -539,13 +539,15 @@ class _Compose:
                        + ", ".join(p.name for p in self.services if any(t is service for t, _ in p.forwards))
                        if side else f"the front door of {service.name}")
                 stand = f"; {address} stands for the host's public address" if not host_ip else ""
-                comp.comments.append(f"Docker publishes {service.name}'s ports on the host ({kind}, {why}){stand}")
+                comp.comments.append(f"Docker publishes {service.name}'s ports on the host "
+                                     f"({self.where(entries[0].span)}; {kind}, {why}){stand}")
                 self.doors.append(comp)
                 if not side:
                     dns = Component("dns", self.names.claim(f"{service.name}.published"), entries[0].span)
                     dns.attr("managed", "managed")
                     dns.attr("answer", f"answer {name}")
-                    dns.comments.append(f"the clients of {service.name}'s published ports")
+                    dns.comments.append(f"the clients of {service.name}'s published ports "
+                                        f"({self.where(entries[0].span)})")
                     self.doors.append(dns)
                     service.used = True
 
@@ -555,7 +557,8 @@ class _Compose:
                 continue
             name = self.names.claim(f"{service.name}.running")
             stand_in_job(self.jobs, self.requirements, name, service.containers, service.span,
-                         f"nothing in the project is seen to use {service.name} and it publishes no "
+                         f"nothing in the project is seen to use {service.name} ({self.where(service.span)}) "
+                         "and it publishes no "
                          "port: this job stands for its work (or its clients elsewhere)")
             self.note(f"nothing in the project is seen to use service '{service.name}', and it publishes no port; "
                       f"the job '{name}' stands for its work", service.span,
@@ -569,8 +572,8 @@ class _Compose:
             span = self.network_spans.get(network, Span.start_of(self.path))
             internal = " (internal: no published port reaches it)" if network in self.internal else ""
             self.rules.append(Plain(f"allow {subnet} -> {subnet}", span,
-                                    [f"network {network}{internal}: {', '.join(members)} reach each other on every "
-                                     "port"]))
+                                    [f"network {network} ({self.where(span)}){internal}: {', '.join(members)} "
+                                     "reach each other on every port"]))
 
 
 def _traefik_enabled(service: Service) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence, Union
+from typing import Callable, Iterable, Sequence, Union
 
 from ..fmt import INDENT, LINE_WIDTH
 from ..model import Span
@@ -90,8 +90,10 @@ class Emitted:
     origins: tuple[Span, ...]
 
 
-def emit(sections: Sequence[Sequence[Statement]]) -> Emitted:
-    """Write the sections, one blank line between non-empty ones, in canonical form."""
+def emit(sections: Sequence[Sequence[Statement]], where: Callable[[Span], str] | None = None) -> Emitted:
+    """Write the sections, one blank line between non-empty ones, in canonical form. With
+    ``where``, a statement without a comment of its own gets one naming its place
+    (``# m.yaml:12``): at the end of its line, or above it when it is a block."""
     lines: list[str] = []
     origins: list[Span] = []
     for section in sections:
@@ -101,36 +103,38 @@ def emit(sections: Sequence[Sequence[Statement]]) -> Emitted:
             lines.append("")
             origins.append(origins[-1])
         for statement in section:
-            for text, origin in _statement(statement):
+            for text, origin in _statement(statement, where):
                 lines.append(text)
                 origins.append(origin)
     return Emitted("\n".join(lines) + "\n" if lines else "", tuple(origins))
 
 
-def _statement(statement: Statement) -> list[tuple[str, Span]]:
+def _statement(statement: Statement, where: Callable[[Span], str] | None) -> list[tuple[str, Span]]:
     out = [(comment(c), statement.origin) for c in statement.comments]
+    place = where(statement.origin) if where is not None and not statement.comments else None
     if isinstance(statement, Plain):
-        return out + [(statement.text, statement.origin)]
+        return out + [(statement.text + (f"  {comment(place)}" if place else ""), statement.origin)]
     if isinstance(statement, Component):
-        return out + _component(statement, "")
+        return out + _component(statement, "", place)
     out.append((f"cluster {statement.name} {{", statement.origin))
     for attr in sorted(statement.attrs, key=lambda a: _ORDER[a.word]):
         out.append((INDENT + attr.text, attr.origin or statement.origin))
     for member in statement.members:
         out.extend((INDENT + comment(c), member.origin) for c in member.comments)
-        out.extend(_component(member, INDENT))
+        out.extend(_component(member, INDENT, where(member.origin) if where and not member.comments else None))
     out.append(("}", statement.origin))
     return out
 
 
-def _component(comp: Component, indent: str) -> list[tuple[str, Span]]:
+def _component(comp: Component, indent: str, place: str | None = None) -> list[tuple[str, Span]]:
     attrs = sorted(comp.attrs, key=lambda a: _ORDER[a.word])
     head = f"{comp.kind} {comp.name}"
     inline = " ".join([head, *(a.text for a in attrs)])
     if (not any(a.word in _LISTED for a in attrs) and not any(a.note for a in attrs)
             and len(indent) + len(inline) <= LINE_WIDTH):
-        return [(indent + inline, comp.origin)]
-    out = [(f"{indent}{head} {{", comp.origin)]
+        return [(indent + inline + (f"  {comment(place)}" if place else ""), comp.origin)]
+    out = [(indent + comment(place), comp.origin)] if place else []
+    out.append((f"{indent}{head} {{", comp.origin))
     for attr in attrs:
         origin = attr.origin or comp.origin
         if attr.note:

@@ -204,7 +204,7 @@ class _K8s:
             first[0].comments[:0] = [
                 f"Kubernetes manifests imported by topocheck: {self.total} objects from {files} "
                 f"file{'s' if files != 1 else ''}; regenerate rather than edit (topocheck import k8s)"]
-        emitted = emit(sections)
+        emitted = emit(sections, self.where)
         notes = tuple({(n.message, n.span): n for n in self.notes}.values())  # a selector is read once per key
         return Imported("k8s", emitted.text, emitted.origins, notes, dict(self.sources.texts),
                         self.sources.anchor, components=declared_kinds(sections))
@@ -831,7 +831,7 @@ class _K8s:
                     nets.append(ipaddress.ip_network(item.text() or "", strict=False))
                 except ValueError:
                     self.note(f"loadBalancerSourceRanges '{item.text()}' is not a network; left out", item.span)
-            sources = tuple(nets)
+            sources = (tuple(nets), ranges.entry_span)
         routes = []
         for text, front, targets, back, admitted, span in self.service_listeners(svc, public=True):
             comp.attr("forward", text, span)
@@ -844,7 +844,7 @@ class _K8s:
         dns = Component("dns", self.names.claim(f"{svc.component}.{kind}"), obj.name_span)
         dns.attr("managed", "managed")
         dns.attr("answer", f"answer {name}")
-        dns.comments.append(f"the clients of {svc.type} Service {obj.name}")
+        dns.comments.append(f"the clients of {svc.type} Service {obj.name} ({self.where(obj.name_span)})")
         self.entries.append(dns)
         svc.used = True
 
@@ -929,7 +929,8 @@ class _K8s:
                 dns = Component("dns", dns_name, ingress.name_span)
                 dns.attr("managed", "managed")
                 dns.attr("answer", f"answer {name}")
-                dns.comments.append(f"clients of {shown} through Ingress {ingress.name}")
+                dns.comments.append(f"clients of {shown} through Ingress {ingress.name} "
+                                    f"({self.where(ingress.name_span)})")
                 self.entries.append(dns)
 
     def write_jobs(self) -> None:
@@ -954,7 +955,8 @@ class _K8s:
             targets = self.targets_of(svc, None)
             name = self.names.claim(f"{valid_name(self.qualify(svc.obj.name, svc.obj.namespace))}.clients")
             stand_in_job(self.jobs, self.requirements, name, targets, svc.obj.name_span,
-                         f"nothing in the manifests is seen to use Service {svc.obj.name}: this job "
+                         f"nothing in the manifests is seen to use Service {svc.obj.name} "
+                         f"({self.where(svc.obj.name_span)}): this job "
                          "stands for its clients (an overlay that names who uses it replaces it)")
             for workload in svc.workloads:
                 used_workloads.add(workload.name)
@@ -970,7 +972,8 @@ class _K8s:
                 continue
             name = self.names.claim(f"{workload.name}.running")
             stand_in_job(self.jobs, self.requirements, name, workload.pods, workload.origin,
-                         f"no Service selects {workload.obj.kind} {workload.obj.name} and nothing "
+                         f"no Service selects {workload.obj.kind} {workload.obj.name} "
+                         f"({self.where(workload.origin)}) and nothing "
                          "is seen to use it: this job stands for its work")
 
     # -- the network policy -------------------------------------------------------------------
@@ -1001,7 +1004,7 @@ class _K8s:
         who may connect to each pod, where egress-isolated pods may go, and what is left."""
         classes, owner = self.pod_classes()
         policy_set = PolicySet(self.policies, self.namespace_labels)
-        writer = RuleWriter({c.key: c.members for c in classes})
+        writer = RuleWriter({c.key: c.members for c in classes}, where=self.where)
         by_key = {c.key: c for c in classes}
         any_egress = any(policy_set.isolated(c, EGRESS) for c in classes)
         for name, ports, span, why in self.entrances:
@@ -1016,8 +1019,9 @@ class _K8s:
             for key in admission.pods:
                 self.mixed(lb, key, parts, by_key)
             if sources is not None:
-                admission = Admission(admission.pods, [(_within(nets, sources), ports, origin)
-                                                       for nets, ports, origin in admission.addresses],
+                ranges, ranges_span = sources
+                admission = Admission(admission.pods, [(_within(nets, ranges), ports, ranges_span)
+                                                       for nets, ports, _ in admission.addresses],
                                       admission.scope)
             elif admission.everything() and not any_egress:
                 if lb in self.public_lbs:  # said once, so an exposure names the Service
@@ -1028,7 +1032,7 @@ class _K8s:
                 continue  # the final rule allows it
             isolating = [p.span for w, _, _ in routes for p in policy_set.selecting(by_key[owner[w.name]], INGRESS)]
             writer.admission(admission, [lb], isolating[0] if isolating else span, why)
-        describe = lambda pod, direction: describe_policies(policy_set, pod, direction, self.where)  # noqa: E731
+        describe = lambda pod, direction: describe_policies(policy_set, pod, direction)  # noqa: E731
         translate_pods(policy_set, classes, writer, describe, skip_open=not any_egress)
         origin = self.objects[0].name_span if self.objects else self.anchor_span
         writer.add("allow", ["any"], ["any"], None, origin,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ..model import Span
 from ..net import ANY_PORT, NO_PORT, IPAddress, IPNetwork, PortRange, PortSet
@@ -481,6 +481,7 @@ class RuleWriter:
 
     members: Mapping[str, tuple[str, ...]]  # pod class key -> component names
     statements: list[Plain] = field(default_factory=list)
+    where: Callable[[Span], str] | None = None  # how a comment names the place a rule comes from
 
     def add(self, action: str, sources: Sequence[str], destinations: Sequence[str], ports: PortSet | None,
             origin: Span, why: str | None = None) -> None:
@@ -488,7 +489,8 @@ class RuleWriter:
         first = True
         for token in tokens:
             text = f"{action} {', '.join(sources)} -> {', '.join(destinations)}" + (f" {token}" if token else "")
-            self.statements.append(Plain(text, origin, [why] if why and first else []))
+            said = f"{why} ({self.where(origin)})" if why and self.where is not None else why
+            self.statements.append(Plain(text, origin, [said] if said and first else []))
             first = False
 
     def admission(self, admission: Admission, destinations: Sequence[str], origin: Span, why: str | None) -> None:
@@ -550,7 +552,9 @@ def translate_pods(policies: PolicySet, classes: Sequence[PodClass], writer: Rul
         admission = pod_admission(policies, classes, destination)
         if skip_open and admission.everything():
             continue  # the final rule allows it
-        writer.admission(admission, destination.members, destination.origin, describe(destination, INGRESS))
+        isolating = policies.selecting(destination, INGRESS)
+        writer.admission(admission, destination.members, isolating[0].span if isolating else destination.origin,
+                         describe(destination, INGRESS))
     for source in classes:
         if not policies.isolated(source, EGRESS):
             continue
@@ -560,14 +564,14 @@ def translate_pods(policies: PolicySet, classes: Sequence[PodClass], writer: Rul
                 writer.add("allow", source.members, [_networks_text(networks)], ports, origin,
                            describe(source, EGRESS) if first else None)
                 first = False
-        writer.add("deny", source.members, ["any"], None, source.origin,
+        writer.add("deny", source.members, ["any"], None, policies.selecting(source, EGRESS)[0].span,
                    describe(source, EGRESS) if first else None)
 
 
-def describe_policies(policies: PolicySet, pod: PodClass, direction: str, shown) -> str:
+def describe_policies(policies: PolicySet, pod: PodClass, direction: str) -> str:
     """A comment on what isolates a pod class: the policies that select it."""
     selecting = policies.selecting(pod, direction)
-    names = ", ".join(f"{p.name} ({shown(p.span)})" for p in selecting[:3])
+    names = ", ".join(p.name for p in selecting[:3])
     more = f" and {len(selecting) - 3} more" if len(selecting) > 3 else ""
     word = "to" if direction == INGRESS else "from"
     pods = pod.members[0] if len(pod.members) == 1 else f"{pod.members[0]} .. {pod.members[-1]}"
