@@ -26,7 +26,7 @@ def test_a_project_runs_on_one_host_behind_its_published_front_door() -> None:
     imported = compose(WORDPRESS)
     assert imported.text.split("\n")[1:9] == [
         "# service db (compose.yaml:2): 1 container of mariadb on the project's host proj; db (a data store image)",
-        "db db-1 {", "  # the project's one Docker host", "  host proj", "  address 172.18.0.2", "  listen tcp/3306",
+        "db db-1 {", "  # the project's one Docker host (compose.yaml:1)", "  host proj", "  address 172.18.0.2", "  listen tcp/3306",
         "}",
         "# service wordpress (compose.yaml:5): 1 container of wordpress on the project's host proj; web (its ports are "
         "published)"]

@@ -463,7 +463,8 @@ class _Compose:
             for index, name in enumerate(service.containers):
                 comp = Component(service.role, name, service.origin)
                 if not out and not index:  # the host's first mention: where the failure of the host is reported
-                    comp.attr("host", f"host {self.host}", self.services_span, "the project's one Docker host")
+                    comp.attr("host", f"host {self.host}", self.services_span,
+                              f"the project's one Docker host ({self.where(self.services_span)})")
                 else:
                     comp.attr("host", f"host {self.host}")
                 for network in service.networks:
