@@ -117,10 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
     fmt.add_argument("--allow-outside-symlinks", action="store_true", help=_OUTSIDE_HELP)
 
+    from .importers.command import add_check_options, add_import_parser
     from .review.command import add_baseline_options, add_diff_parser
 
     add_baseline_options(check)
+    add_check_options(check)
     add_diff_parser(commands)
+    add_import_parser(commands)
 
     explain = commands.add_parser("explain", help="what a check proves, a failing example and the fix")
     explain.add_argument("id", metavar="ID", nargs="?", help="a check id; none: list every check")
@@ -146,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 return run_diff(args)
             return _check(args)
+        if args.command == "import":
+            from .importers.command import run_import
+
+            return run_import(args)
         if args.command == "fmt":
             return _fmt(args)
         if args.command == "explain":
@@ -173,7 +180,7 @@ def _split_ids(value: str | None) -> list[str] | None:
     ids = [part.strip() for part in value.split(",") if part.strip()]
     from .checks import registry
 
-    known = set(registry()) | {"syntax", "undefined-name", "duplicate-name", "invalid-attribute"}
+    known = set(registry()) | {"syntax", "undefined-name", "duplicate-name", "invalid-attribute", "import"}
     for check_id in ids:
         if check_id not in known:
             import difflib
@@ -261,23 +268,31 @@ def _check(args: argparse.Namespace) -> int:
     ignore = _split_ids(args.ignore) or []
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
-    found, problems = gather(args.paths)
-    _require_files(found, problems, args.paths)
-    if args.output:
-        _refuse_overwriting(Path(args.output), [path for path, _ in found], "is a file being checked")
-    configs = _configs(args)
-    run_deadline = None if args.total_timeout is None else time.monotonic() + args.total_timeout
-    jobs: list[FileJob] = []
-    for path, folder in found:
-        job = job_for(path, configs, args.timeout, select, ignore, deadline=run_deadline,
-                      total_timeout=args.total_timeout, verbose=args.verbose)
-        jobs.append(job + (None if args.allow_outside_symlinks else folder,))
-    with progress.showing(sys.stderr, [visible(str(job[0])) for job in jobs]):
-        reports = check_files(jobs, args.jobs)
+    if args.from_ is not None:  # manifests: checker.importers reads, imports and checks them
+        from .importers.command import run_check
+
+        reports, io_failure = run_check(args, select, ignore)
+        problems: list[str] = []
+    elif args.overlay or args.zones:
+        raise UsageError(f"'{'--overlay' if args.overlay else '--zones'}' goes with '--from k8s|compose'")
+    else:
+        found, problems = gather(args.paths)
+        _require_files(found, problems, args.paths)
+        if args.output:
+            _refuse_overwriting(Path(args.output), [path for path, _ in found], "is a file being checked")
+        configs = _configs(args)
+        run_deadline = None if args.total_timeout is None else time.monotonic() + args.total_timeout
+        jobs: list[FileJob] = []
+        for path, folder in found:
+            job = job_for(path, configs, args.timeout, select, ignore, deadline=run_deadline,
+                          total_timeout=args.total_timeout, verbose=args.verbose)
+            jobs.append(job + (None if args.allow_outside_symlinks else folder,))
+        with progress.showing(sys.stderr, [visible(str(job[0])) for job in jobs]):
+            reports = check_files(jobs, args.jobs)
+        io_failure = bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)
     from .review.command import baseline_step
 
     reports = baseline_step(args, reports)
-    io_failure = bool(problems) or any(r.id == "io-error" for rep in reports for r in rep.results)
     for problem in problems:
         print(f"topocheck: error: {visible(problem)}", file=sys.stderr)
     rendered = _render(reports, args.format, args.output is None)

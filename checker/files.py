@@ -38,10 +38,10 @@ class TooLarge(Exception):
         self.size = size
 
 
-def walk(folder: Path, problem: Callable[[str], None]) -> list[Path]:
-    """Every ``*.topo`` file below ``folder``, sorted folder by folder; hidden folders
-    and links to folders are skipped, and a folder reached twice is read once.
-    Iterative, so any depth the file system allows works."""
+def walk(folder: Path, problem: Callable[[str], None], suffixes: tuple[str, ...] = (".topo",)) -> list[Path]:
+    """Every file below ``folder`` whose name ends in one of ``suffixes`` (``*.topo``),
+    sorted folder by folder; hidden folders and links to folders are skipped, and a
+    folder reached twice is read once. Iterative, so any depth the file system allows works."""
     found: list[Path] = []
     seen: set[tuple[int, int]] = set()
     pending = [str(folder)]
@@ -66,7 +66,7 @@ def walk(folder: Path, problem: Callable[[str], None]) -> list[Path]:
             if is_folder:
                 if not entry.name.startswith("."):
                     folders.append(entry.path)
-            elif entry.name.endswith(".topo"):
+            elif entry.name.endswith(suffixes):
                 found.append(Path(entry.path))
         pending.extend(reversed(folders))  # depth first, in name order
     return sorted(found, key=lambda path: path.parts)

@@ -120,13 +120,14 @@ def _names(ids: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in ids)
 
 
-def _lines_of(result: Result, counterexample: Counterexample | None, first: bool) -> set[int]:
+def _lines_of(result: Result, counterexample: Counterexample | None, first: bool, path: str) -> set[int]:
+    """The lines of ``path`` a finding is on (an imported system's findings span several files)."""
     lines: set[int] = set()
-    if result.span is not None and (first or counterexample is None):
+    if result.span is not None and (first or counterexample is None) and result.span.path == path:
         lines.add(result.span.line)
     if counterexample is not None:
         for hop in counterexample.related + counterexample.flow:
-            if hop.span is not None:
+            if hop.span is not None and hop.span.path == path:
                 lines.add(hop.span.line)
     return lines
 
@@ -160,7 +161,7 @@ def apply_suppressions(
         accepted: list[SuppressedEntry] = list(result.extra.get("suppressed", ()))
         candidates: Sequence[Counterexample | None] = result.counterexamples or (None,)
         for index, cx in enumerate(candidates):
-            lines = _lines_of(result, cx, index == 0)
+            lines = _lines_of(result, cx, index == 0, path)
             hit = next((s for s in matching if s.target_line in lines), None)
             if hit is None:
                 if cx is not None:

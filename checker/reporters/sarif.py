@@ -51,6 +51,8 @@ BUILTIN_RULES = {
     "internal-error": "topocheck failed on this file; please report it.",
     "unused-suppression": "A '# topocheck: ignore[...]' comment accepted no finding.",
     "invalid-suppression": "A '# topocheck: ignore[...]' comment is malformed or has no reason.",
+    "import": "A part of the manifests an importer could not map, or an assumption it made (spec/IMPORT-K8S.md, "
+              "spec/IMPORT-COMPOSE.md).",
 }
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}

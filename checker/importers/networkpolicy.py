@@ -1,0 +1,584 @@
+"""Kubernetes NetworkPolicy: its semantics, and its translation into ordered allow/deny rules.
+
+The semantics (:class:`PolicySet.allowed`) are the Kubernetes API's, read plainly:
+
+* a pod no policy selects for ``Ingress`` accepts every connection; a pod some policy
+  selects accepts exactly what the union of those policies' ``ingress`` rules allows;
+  likewise for ``Egress`` on the source side; a connection between two pods needs both;
+* ``policyTypes`` defaults to ``Ingress``, plus ``Egress`` when the policy has ``egress``;
+* a rule without ``from``/``to`` (or with an empty list) matches every peer, one without
+  ``ports`` every port; a peer is a ``podSelector`` (pods of the policy's namespace), a
+  ``namespaceSelector`` (every pod of the namespaces it selects, by their labels, which
+  always include ``kubernetes.io/metadata.name``), both (the pods of those namespaces the
+  pod selector selects), or an ``ipBlock`` (its ``cidr`` minus its ``except``\\ s);
+* a port is a number (with ``endPort``, a range) or the name of a container port of the
+  destination pod; a name matches nothing on a destination that is not a pod;
+  ``protocol`` defaults to TCP (SCTP never matches the TCP and UDP the model knows).
+
+One choice the API leaves to the network plugin: an ``ipBlock`` matches addresses that
+are not pods' (as Cilium does). Pod addresses in the model are the importer's own, so no
+block written by the user could mean them.
+
+:func:`translate` turns the policies into ``allow``/``deny`` rules over the model's pod
+components and address networks whose first match gives exactly
+:meth:`PolicySet.allowed` for every source and destination; ``tests/test_import_networkpolicy.py``
+compares the two on generated policies and packets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+from ..model import Span
+from ..net import ANY_PORT, NO_PORT, IPAddress, IPNetwork, PortRange, PortSet
+from .emitter import Plain, comment, note
+from .yamlnodes import Node
+
+INGRESS, EGRESS = "Ingress", "Egress"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
+
+
+# -- the policy model ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A label selector: ``matchLabels`` and ``matchExpressions`` (In, NotIn, Exists, DoesNotExist)."""
+
+    labels: tuple[tuple[str, str], ...] = ()
+    expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if any(labels.get(key) != value for key, value in self.labels):
+            return False
+        for key, operator, values in self.expressions:
+            present = key in labels
+            if operator == "In" and not (present and labels[key] in values):
+                return False
+            if operator == "NotIn" and present and labels[key] in values:
+                return False
+            if operator == "Exists" and not present:
+                return False
+            if operator == "DoesNotExist" and present:
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.labels]
+        parts += [f"{k} {op.lower()} ({', '.join(vs)})" if vs else f"{k} {op.lower()}"
+                  for k, op, vs in self.expressions]
+        return ", ".join(parts) or "every pod"
+
+
+EVERY = Selector()
+
+
+@dataclass(frozen=True)
+class Peer:
+    """One ``from``/``to`` entry: pods by selectors, or an address block."""
+
+    pods: Selector | None = None
+    namespaces: Selector | None = None
+    block: tuple[IPNetwork, ...] | None = None  # cidr minus except, as networks
+
+    @property
+    def is_block(self) -> bool:
+        return self.block is not None
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    protocol: str  # tcp | udp | sctp
+    port: int | str | None  # None: every port of the protocol
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One ``ingress`` or ``egress`` item; None for peers or ports: every one."""
+
+    peers: tuple[Peer, ...] | None
+    ports: tuple[PortSpec, ...] | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    name: str
+    namespace: str
+    selector: Selector
+    types: frozenset[str]
+    ingress: tuple[PolicyRule, ...]
+    egress: tuple[PolicyRule, ...]
+    span: Span  # its spec.podSelector (else its name)
+
+
+@dataclass(frozen=True)
+class PodClass:
+    """Pods the policies cannot tell apart: one namespace, the same labels and port names.
+
+    ``members`` are the model's component names of its pods; ``ports`` maps a container
+    port's name to its protocol and number.
+    """
+
+    key: str
+    namespace: str
+    labels: Mapping[str, str]
+    ports: Mapping[str, tuple[str, int]]
+    members: tuple[str, ...]
+    origin: Span
+
+
+Endpoint = "PodClass | IPAddress"
+
+
+# -- reading policies from YAML ----------------------------------------------------------------
+
+
+def read_selector(node: Node | None, notes: list, what: str) -> Selector | None:
+    """A label selector, or None when ``node`` is absent (or null)."""
+    if node is None or node.value is None:
+        return None
+    if not node.is_map:
+        notes.append(note(f"{what} is not a label selector; read as selecting nothing", node.span))
+        return Selector((("", "\0never"),))
+    labels = tuple(sorted((node.get("matchLabels") or Node({}, node.span)).string_map().items()))
+    expressions = []
+    for expr in (node.get("matchExpressions") or Node([], node.span)).seq():
+        key = (expr.get("key") or Node(None, expr.span)).text() or ""
+        operator = (expr.get("operator") or Node(None, expr.span)).text() or ""
+        values = tuple(v.text() or "" for v in (expr.get("values") or Node([], expr.span)).seq())
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            notes.append(note(f"{what}: operator '{operator}' is not a label selector operator; "
+                              "read as selecting nothing", expr.span))
+            return Selector((("", "\0never"),))
+        expressions.append((key, operator, values))
+    return Selector(labels, tuple(expressions))
+
+
+def _block(node: Node, notes: list) -> tuple[IPNetwork, ...] | None:
+    cidr_node = node.get("cidr")
+    cidr = cidr_node.text() if cidr_node is not None else None
+    try:
+        network = ipaddress.ip_network(cidr or "", strict=False)
+    except ValueError:
+        notes.append(note(f"ipBlock cidr '{cidr}' is not a network; the peer matches nothing",
+                          (cidr_node or node).span))
+        return ()
+    excepts = []
+    for item in (node.get("except") or Node([], node.span)).seq():
+        try:
+            excepts.append(ipaddress.ip_network(item.text() or "", strict=False))
+        except ValueError:
+            notes.append(note(f"ipBlock except '{item.text()}' is not a network; left out", item.span))
+    return exclude((network,), excepts)
+
+
+def exclude(networks: Iterable[IPNetwork], holes: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
+    """The addresses of ``networks`` outside every hole, as few networks as possible."""
+    current = list(networks)
+    for hole in holes:
+        nxt: list[IPNetwork] = []
+        for net in current:
+            if net.version != hole.version or not net.overlaps(hole):
+                nxt.append(net)
+            elif hole.supernet_of(net):
+                continue
+            else:
+                nxt.extend(net.address_exclude(hole))
+        current = nxt
+    out: list[IPNetwork] = []
+    for version in (4, 6):
+        out.extend(ipaddress.collapse_addresses([n for n in current if n.version == version]))
+    return tuple(out)
+
+
+def _ports(node: Node | None, notes: list) -> tuple[PortSpec, ...] | None:
+    if node is None or node.value is None or (node.is_seq and not node.value):
+        return None
+    out = []
+    for item in node.seq():
+        protocol_text = (item.get("protocol") or Node("TCP", item.span)).text() or "TCP"
+        protocol = _PROTOCOLS.get(protocol_text.upper())
+        if protocol is None:
+            notes.append(note(f"protocol '{protocol_text}' is not TCP, UDP or SCTP; the port matches nothing",
+                              item.span))
+            continue
+        if protocol == "sctp":
+            notes.append(note("SCTP is not modelled (only TCP and UDP); this port matches no connection of the model",
+                              item.span))
+        port_node = item.get("port")
+        port: int | str | None = None
+        if port_node is not None and port_node.value is not None:
+            port = port_node.integer()
+            if port is None:
+                port = port_node.text()
+        end_node = item.get("endPort")
+        end = end_node.integer() if end_node is not None else None
+        out.append(PortSpec(protocol, port, end if isinstance(port, int) else None))
+    return tuple(out)
+
+
+def _rules(node: Node | None, direction: str, notes: list) -> tuple[PolicyRule, ...]:
+    out = []
+    peers_key = "from" if direction == INGRESS else "to"
+    for item in (node.seq() if node is not None else []):
+        if not item.is_map:
+            if item.value is None or item.value == {}:
+                out.append(PolicyRule(None, None, item.span))
+            continue
+        peers_node = item.get(peers_key)
+        peers: tuple[Peer, ...] | None = None
+        if peers_node is not None and peers_node.is_seq and peers_node.value:
+            found = []
+            for peer in peers_node.seq():
+                block = peer.get("ipBlock")
+                if block is not None:
+                    found.append(Peer(block=_block(block, notes)))
+                    continue
+                pods = read_selector(peer.get("podSelector"), notes, "podSelector")
+                namespaces = read_selector(peer.get("namespaceSelector"), notes, "namespaceSelector")
+                if pods is None and namespaces is None:
+                    notes.append(note("a peer with no podSelector, namespaceSelector or ipBlock matches nothing",
+                                      peer.span))
+                    continue
+                found.append(Peer(pods=pods, namespaces=namespaces))
+            peers = tuple(found)
+        out.append(PolicyRule(peers, _ports(item.get("ports"), notes), item.span))
+    return tuple(out)
+
+
+def read_policy(doc: Node, name: str, namespace: str, notes: list) -> NetworkPolicy:
+    spec = doc.get("spec") or Node({}, doc.span)
+    selector_node = spec.get("podSelector")
+    selector = read_selector(selector_node, notes, "podSelector") or EVERY
+    types_node = spec.get("policyTypes")
+    if types_node is not None and types_node.is_seq:
+        types = frozenset(t.text() or "" for t in types_node.seq()) & {INGRESS, EGRESS}
+    else:
+        types = frozenset({INGRESS} | ({EGRESS} if spec.get("egress") is not None else set()))
+    span = selector_node.span if selector_node is not None else (doc.path("metadata", "name") or doc).span
+    return NetworkPolicy(name, namespace, selector, types, _rules(spec.get("ingress"), INGRESS, notes),
+                         _rules(spec.get("egress"), EGRESS, notes), span)
+
+
+# -- the semantics ------------------------------------------------------------------------------
+
+
+def _resolve(spec: PortSpec, destination: "PodClass | None") -> PortSet:
+    """The ports a port spec means on a destination (a pod class, or None: not a pod)."""
+    if spec.protocol not in ("tcp", "udp"):
+        return NO_PORT
+    if spec.port is None:
+        return PortSet.single(spec.protocol, 0, 65535)
+    if isinstance(spec.port, int):
+        high = spec.end if spec.end is not None and spec.end >= spec.port else spec.port
+        if not 0 <= spec.port <= 65535:
+            return NO_PORT
+        return PortSet.single(spec.protocol, spec.port, min(high, 65535))
+    if destination is None:
+        return NO_PORT
+    named = destination.ports.get(spec.port)
+    if named is None or named[0] != spec.protocol:
+        return NO_PORT
+    return PortSet.single(named[0], named[1])
+
+
+def _rule_ports(rule: PolicyRule, destination: "PodClass | None") -> PortSet:
+    if rule.ports is None:
+        return ANY_PORT
+    out = NO_PORT
+    for spec in rule.ports:
+        out = out | _resolve(spec, destination)
+    return out
+
+
+@dataclass
+class PolicySet:
+    """The policies of the input and the namespaces' labels."""
+
+    policies: Sequence[NetworkPolicy]
+    namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def labels_of_namespace(self, namespace: str) -> dict[str, str]:
+        labels = dict(self.namespace_labels.get(namespace, {}))
+        labels[NAMESPACE_NAME_LABEL] = namespace
+        return labels
+
+    def selecting(self, pod: PodClass, direction: str) -> list[NetworkPolicy]:
+        return [p for p in self.policies
+                if direction in p.types and p.namespace == pod.namespace and p.selector.matches(pod.labels)]
+
+    def peer_matches(self, peer: Peer, policy: NetworkPolicy, other: "PodClass | IPAddress") -> bool:
+        if peer.is_block:
+            return not isinstance(other, PodClass) and any(
+                other.version == net.version and other in net for net in peer.block or ())
+        if not isinstance(other, PodClass):
+            return False
+        if peer.namespaces is None:
+            if other.namespace != policy.namespace:
+                return False
+        elif not peer.namespaces.matches(self.labels_of_namespace(other.namespace)):
+            return False
+        return peer.pods is None or peer.pods.matches(other.labels)
+
+    def _side(self, pod: PodClass, direction: str, other: "PodClass | IPAddress",
+              destination: "PodClass | None", protocol: str, port: int) -> bool:
+        policies = self.selecting(pod, direction)
+        if not policies:
+            return True
+        for policy in policies:
+            for rule in policy.ingress if direction == INGRESS else policy.egress:
+                if rule.peers is not None and not any(self.peer_matches(p, policy, other) for p in rule.peers):
+                    continue
+                if _rule_ports(rule, destination).contains(protocol, port):
+                    return True
+        return False
+
+    def allowed(self, source: "PodClass | IPAddress", destination: "PodClass | IPAddress",
+                protocol: str, port: int) -> bool:
+        """Whether the policies let ``source`` open a connection to ``destination`` on the port."""
+        to_pod = destination if isinstance(destination, PodClass) else None
+        if isinstance(destination, PodClass) and not self._side(destination, INGRESS, source, to_pod, protocol, port):
+            return False
+        if isinstance(source, PodClass) and not self._side(source, EGRESS, destination, to_pod, protocol, port):
+            return False
+        return True
+
+    # -- the same, as sets: who may reach a pod, on which ports ---------------------------------
+
+    def isolated(self, pod: PodClass, direction: str) -> bool:
+        return bool(self.selecting(pod, direction))
+
+    def ingress_from_pod(self, source: PodClass, destination: PodClass) -> tuple[PortSet, Span | None]:
+        return self._side_ports(destination, INGRESS, source, destination)
+
+    def egress_to_pod(self, source: PodClass, destination: PodClass) -> tuple[PortSet, Span | None]:
+        return self._side_ports(source, EGRESS, destination, destination)
+
+    def _side_ports(self, pod: PodClass, direction: str, other: PodClass,
+                    destination: PodClass) -> tuple[PortSet, Span | None]:
+        policies = self.selecting(pod, direction)
+        if not policies:
+            return ANY_PORT, None
+        out, origin = NO_PORT, None
+        for policy in policies:
+            for rule in policy.ingress if direction == INGRESS else policy.egress:
+                if rule.peers is not None and not any(self.peer_matches(p, policy, other) for p in rule.peers):
+                    continue
+                ports = _rule_ports(rule, destination)
+                if ports and origin is None:
+                    origin = rule.span
+                out = out | ports
+        return out, origin or policies[0].span
+
+    def address_entries(self, pod: PodClass, direction: str,
+                        destination: "PodClass | None") -> list[tuple[tuple[IPNetwork, ...] | None, PortSet, Span]]:
+        """For addresses that are not pods: the (networks, ports) pairs the pod's policies
+        admit in ``direction`` (their union); None as networks is every address. A pod no
+        policy isolates admits every address on every port."""
+        policies = self.selecting(pod, direction)
+        if not policies:
+            return [(None, ANY_PORT, pod.origin)]
+        out = []
+        for policy in policies:
+            for rule in policy.ingress if direction == INGRESS else policy.egress:
+                ports = _rule_ports(rule, destination)
+                if not ports:
+                    continue
+                if rule.peers is None:
+                    out.append((None, ports, rule.span))
+                    continue
+                for peer in rule.peers:
+                    if peer.is_block and peer.block:
+                        out.append((peer.block, ports, rule.span))
+        return out
+
+
+# -- translation --------------------------------------------------------------------------------
+
+
+def port_tokens(ports: PortSet) -> list[str | None]:
+    """How a rule writes a port set: None for every port, else one token per range."""
+    if ports == ANY_PORT:
+        return [None]
+    return [_range_token(r) for r in ports]
+
+
+def _range_token(r: PortRange) -> str:
+    return f"{r.protocol}/{r.low}" if r.low == r.high else f"{r.protocol}/{r.low}-{r.high}"
+
+
+def _networks_text(networks: tuple[IPNetwork, ...] | None) -> str:
+    return "any" if networks is None else ", ".join(str(n) for n in networks)
+
+
+@dataclass
+class Admission:
+    """Who may open a connection to a destination, on which of its ports.
+
+    ``pods`` gives, for every pod class (by key), the ports; ``addresses`` the
+    (networks, ports) pairs for addresses that are not pods (a union; networks None:
+    every address); each with the YAML that says so. Only ports in ``scope`` are
+    decided: a load balancer's admission says nothing of ports it does not forward.
+    """
+
+    pods: dict[str, tuple[PortSet, Span | None]]
+    addresses: list[tuple[tuple[IPNetwork, ...] | None, PortSet, Span | None]]
+    scope: PortSet = ANY_PORT
+
+    def everything(self) -> bool:
+        return (all(not (self.scope - p) for p, _ in self.pods.values())
+                and any(n is None and not (self.scope - p) for n, p, _ in self.addresses))
+
+
+def pod_admission(policies: PolicySet, classes: Sequence[PodClass], destination: PodClass) -> Admission:
+    """Who may reach the pods of ``destination``, on their own ports."""
+    pods = {}
+    for source in classes:
+        into, origin_in = policies.ingress_from_pod(source, destination)
+        out_of, origin_out = policies.egress_to_pod(source, destination)
+        ports = into & out_of
+        origin = origin_in if into != ANY_PORT else origin_out
+        pods[source.key] = (ports, origin)
+    return Admission(pods, policies.address_entries(destination, INGRESS, destination))
+
+
+def merge(admissions: Sequence[tuple[Admission, PortSet, PortSet]]) -> Admission:
+    """The admission of a load balancer: for each (backend admission, backend port, the
+    balancer's port), a source that may reach the backend on the backend port may reach the
+    balancer on the balancer's port; a union over backends. It decides the balancer's ports
+    only: a connection to another port reaches nothing, so no rule need say anything of it."""
+    scope = NO_PORT
+    for _, _, front in admissions:
+        scope = scope | front
+    pods: dict[str, tuple[PortSet, Span | None]] = {}
+    addresses: list = []
+    for admission, backend_port, front_port in admissions:
+        for key, (ports, origin) in admission.pods.items():
+            current, first = pods.get(key, (NO_PORT, None))
+            pods[key] = (current | front_port if ports & backend_port else current, first or origin)
+        for networks, ports, origin in admission.addresses:
+            if ports & backend_port:
+                addresses.append((networks, front_port, origin))
+    everywhere = NO_PORT
+    for networks, ports, _ in addresses:
+        if networks is None:
+            everywhere = everywhere | ports
+    merged: list = []
+    if everywhere:
+        merged.append((None, everywhere, next(o for n, _, o in addresses if n is None)))
+    merged += [(n, p - everywhere, o) for n, p, o in addresses if n is not None and p - everywhere]
+    return Admission(pods, merged, scope)
+
+
+@dataclass
+class RuleWriter:
+    """Collects the translated rules as statements, in order."""
+
+    members: Mapping[str, tuple[str, ...]]  # pod class key -> component names
+    statements: list[Plain] = field(default_factory=list)
+    where: Callable[[Span], str] | None = None  # how a comment names the place a rule comes from
+
+    def add(self, action: str, sources: Sequence[str], destinations: Sequence[str], ports: PortSet | None,
+            origin: Span, why: str | None = None) -> None:
+        tokens = [None] if ports is None else port_tokens(ports)
+        first = True
+        for token in tokens:
+            text = f"{action} {', '.join(sources)} -> {', '.join(destinations)}" + (f" {token}" if token else "")
+            said = f"{why} ({self.where(origin)})" if why and self.where is not None else why
+            self.statements.append(Plain(text, origin, [said] if said and first else []))
+            first = False
+
+    def admission(self, admission: Admission, destinations: Sequence[str], origin: Span, why: str | None) -> None:
+        """Rules giving exactly ``admission`` for connections to ``destinations`` on the
+        ports of its scope: each pod class's ports, then the addresses' (a union), every
+        other connection on those ports denied."""
+        scope = admission.scope
+        whole = None if scope == ANY_PORT else scope
+        if admission.everything():
+            self.add("allow", ["any"], destinations, whole, origin, why)
+            return
+        said = False
+
+        def reason() -> str | None:
+            nonlocal said
+            if said:
+                return None
+            said = True
+            return why
+
+        by_ports: dict[PortSet, list[str]] = {}
+        origins: dict[PortSet, Span] = {}
+        limited: list[str] = []
+        for key, (ports, pod_origin) in admission.pods.items():
+            ports = ports & scope
+            by_ports.setdefault(ports, []).extend(self.members[key])
+            origins.setdefault(ports, pod_origin or origin)
+            if ports != scope:
+                limited.extend(self.members[key])
+        for ports, sources in by_ports.items():
+            if ports and ports != scope:
+                self.add("allow", sources, destinations, ports, origins[ports], reason())
+        if scope in by_ports:
+            self.add("allow", by_ports[scope], destinations, whole, origins[scope], reason())
+        if limited:
+            self.add("deny", limited, destinations, whole, origin, reason())
+        if any(n is None and not (scope - p) for n, p, _ in admission.addresses):
+            self.add("allow", ["any"], destinations, whole, origin, reason())
+            return
+        seen = set()
+        for networks, ports, entry_origin in admission.addresses:
+            ports = ports & scope
+            key = (networks, ports)
+            if key in seen or not ports:
+                continue
+            seen.add(key)
+            self.add("allow", [_networks_text(networks)], destinations, ports, entry_origin or origin, reason())
+        self.add("deny", ["any"], destinations, whole, origin, reason())
+
+
+def translate_pods(policies: PolicySet, classes: Sequence[PodClass], writer: RuleWriter,
+                   describe, skip_open: bool = True) -> None:
+    """Rules for every connection to a pod (per class), then for every connection from an
+    egress-isolated pod to an address that is not a pod; what follows in the rule list may
+    allow the rest (nothing restricts it). With ``skip_open``, a pod class anyone may reach
+    on any port gets no rules of its own (the final ``allow any -> any`` admits it); only
+    right when no pod is isolated for egress, whose final ``deny`` would come first."""
+    for destination in classes:
+        admission = pod_admission(policies, classes, destination)
+        if skip_open and admission.everything():
+            continue  # the final rule allows it
+        isolating = policies.selecting(destination, INGRESS)
+        writer.admission(admission, destination.members, isolating[0].span if isolating else destination.origin,
+                         describe(destination, INGRESS))
+    for source in classes:
+        if not policies.isolated(source, EGRESS):
+            continue
+        first = True
+        for networks, ports, origin in policies.address_entries(source, EGRESS, None):
+            if ports:
+                writer.add("allow", source.members, [_networks_text(networks)], ports, origin,
+                           describe(source, EGRESS) if first else None)
+                first = False
+        writer.add("deny", source.members, ["any"], None, policies.selecting(source, EGRESS)[0].span,
+                   describe(source, EGRESS) if first else None)
+
+
+def describe_policies(policies: PolicySet, pod: PodClass, direction: str) -> str:
+    """A comment on what isolates a pod class: the policies that select it."""
+    selecting = policies.selecting(pod, direction)
+    names = ", ".join(p.name for p in selecting[:3])
+    more = f" and {len(selecting) - 3} more" if len(selecting) > 3 else ""
+    word = "to" if direction == INGRESS else "from"
+    pods = pod.members[0] if len(pod.members) == 1 else f"{pod.members[0]} .. {pod.members[-1]}"
+    return (f"connections {word} {pods}: NetworkPolicy {names}{more} select{'s' if len(selecting) == 1 else ''} "
+            f"{'it' if len(pod.members) == 1 else 'them'} for {direction}")
+
+
+__all__ = ["Admission", "EVERY", "INGRESS", "EGRESS", "NetworkPolicy", "PodClass", "PolicySet", "RuleWriter",
+           "Selector", "comment", "exclude", "merge", "pod_admission", "port_tokens", "read_policy",
+           "translate_pods"]
