@@ -22,13 +22,14 @@ class SolverVerdict:
     reason: str | None = None  # why the verdict is UNKNOWN
 
 
-def search_counterexample(solver: Any, timeout: float) -> SolverVerdict:
+def search_counterexample(solver: Any, timeout: float, assumptions: tuple = ()) -> SolverVerdict:
     """Run ``solver`` (a ``z3.Solver`` or ``z3.Optimize`` holding the negated
-    property) for at most ``timeout`` seconds and map its answer to a verdict."""
+    property, under ``assumptions`` when given) for at most ``timeout`` seconds and map its
+    answer to a verdict."""
     import z3
 
     solver.set("timeout", max(1, int(timeout * 1000)))
-    answer = solver.check()
+    answer = solver.check(*assumptions)
     if answer == z3.sat:
         return SolverVerdict(Status.REFUTED, solver.model())
     if answer == z3.unsat:

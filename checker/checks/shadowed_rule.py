@@ -21,8 +21,11 @@ delete it if it is redundant.
 **Method.** `z3`: a packet of each rule is first tried concretely against the
 indexed policy (most rules are the first match of their own corner packet);
 for the rest, Z3 searches for a packet the rule matches and none of the
-earlier rules that may overlap it match. `unsat` proves the rule shadowed, and
-the unsat core names the earlier rules that cover it.
+earlier rules that may overlap it match. `unsat` proves the rule shadowed. The
+earlier rules named as covering it are a minimal set fixed by the file alone: the
+shortest prefix of the overlapping earlier rules that covers it, then each of its
+rules dropped, latest first, when the rest still cover (an unsat core would name
+a different set from run to run).
 """
 
 from __future__ import annotations
@@ -393,6 +396,9 @@ def _ports_cover(big: PortSet, small: PortSet) -> bool:
 
 
 def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]):
+    """Whether the earlier rules together cover ``rule``; when they do, the cover reported
+    is a minimal one fixed by the rule order alone (never by which unsat core the solver
+    happens to find: the same file gives the same message every run)."""
     import z3
 
     from ..engines.packets import PacketSpace
@@ -403,18 +409,37 @@ def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]
         space = context.cache["packets.space"] = PacketSpace(topology)
     packet = space.packet("shadow")
     solver = z3.Solver()
-    solver.set("unsat_core", True)
     solver.add(space.well_formed_packet(packet))
     solver.add(space.matches(packet, rule))
-    marks = {}
+    marks = []
     for r in earlier:
         mark = z3.Bool(f"rule_{r.index}")
-        marks[str(mark)] = r
-        solver.assert_and_track(z3.Not(space.matches(packet, r)), mark)
-    verdict = search_counterexample(solver, context.options.timeout)
-    if verdict.status is Status.PROVED:  # unsat: no packet reaches the rule
-        core = sorted((marks[str(m)] for m in solver.unsat_core()), key=lambda r: r.index)
-        return Status.REFUTED, core, None
+        marks.append(mark)
+        solver.add(z3.Implies(mark, z3.Not(space.matches(packet, r))))
+    timeout = context.options.timeout
+    verdict = search_counterexample(solver, timeout, tuple(marks))
     if verdict.status is Status.REFUTED:
         return Status.PROVED, [], None
-    return Status.UNKNOWN, [], verdict.reason
+    if verdict.status is not Status.PROVED:
+        return Status.UNKNOWN, [], verdict.reason
+
+    def covers(chosen: list[int]) -> bool:
+        # a query the solver cannot finish keeps the rules it was asked about: the set
+        # reported still covers the rule, it may just not be the smallest
+        return search_counterexample(solver, timeout, tuple(marks[i] for i in chosen)).status is Status.PROVED
+
+    # the shortest prefix of the earlier rules that covers the rule (its last rule is needed) ...
+    low, high = 0, len(earlier)
+    while low < high:
+        middle = (low + high) // 2
+        if covers(list(range(middle))):
+            high = middle
+        else:
+            low = middle + 1
+    chosen = list(range(low))
+    # ... then every other rule of it dropped when the rest still cover, latest first
+    for i in range(low - 2, -1, -1):
+        rest = [j for j in chosen if j != i]
+        if covers(rest):
+            chosen = rest
+    return Status.REFUTED, [earlier[i] for i in chosen], None
