@@ -13,6 +13,7 @@ from .context import Context, InternalError, Options
 from .limits import (DEFAULT_LIMITS, LIMIT_ID, MAX_RESOLUTION_ERRORS, CheckTimeout, Limits, count_results, deadline,
                      expired_reason, file_time_reason, run_limit_result, run_time_reason, text_size_result, time_left)
 from .model import CheckRequest, Span, Topology
+from .fastparse import paused_gc
 from .parser import parse
 from .results import FileReport, Result, Severity, Status
 
@@ -32,6 +33,11 @@ def load_text(text: str, path: str = "<text>", limits: Limits = DEFAULT_LIMITS) 
     too_big = text_size_result(text, path, limits)
     if too_big is not None:
         return LoadOutcome(None, (too_big,))
+    with paused_gc():  # millions of objects that all live on: see checker.fastparse.paused_gc
+        return _load(text, path, limits)
+
+
+def _load(text: str, path: str, limits: Limits) -> LoadOutcome:
     parsed = parse(text, path)
     if parsed.statements is None:
         return LoadOutcome(None, parsed.errors)
