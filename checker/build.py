@@ -137,6 +137,8 @@ class _Builder:
         self.check_stmts: list[tuple] = []
         self.ports: dict[str, PortSet | str] = {}  # text -> port set, or the error message
         self.networks: dict[str, object] = {}  # text -> network, or the error message
+        self.endpoints: dict[tuple[str, str], Endpoint] = {}  # (token type, text) -> the shared endpoint
+        self.sides: dict[tuple, tuple] = {}  # the sides of rules, shared when equal
 
     # -- reporting ----------------------------------------------------------
 
@@ -902,7 +904,8 @@ class _Builder:
                         ok = False
                     else:
                         side.append(resolved)
-                sides.append(tuple(side))
+                side = tuple(side)
+                sides.append(self.sides.setdefault(side, side))  # shared: rules repeat their sides
             ports = ANY_PORT
             if port_tok is not None:
                 port = self._port(port_tok)
@@ -914,7 +917,17 @@ class _Builder:
         return out
 
     def _endpoint(self, token: Token, comps: dict[str, Component], names: list[str]) -> Endpoint | None:
-        span = self.span(token)
+        """The endpoint a token names (one shared object per distinct endpoint), or None
+        after reporting why it names none."""
+        key = (token.type, str(token))
+        known = self.endpoints.get(key)
+        if known is None:
+            known = self._new_endpoint(token, comps, names)
+            if known is not None:
+                self.endpoints[key] = known
+        return known
+
+    def _new_endpoint(self, token: Token, comps: dict[str, Component], names: list[str]) -> Endpoint | None:
         kind = token.type
         if kind == "NAME":
             name = str(token)
@@ -927,12 +940,12 @@ class _Builder:
                                f"'{name}' is a job: it has no address, so no rule can match its packets", token,
                                "name the components that do the job's work")
                     return None
-                return Endpoint("component", name, span)
-            return Endpoint("cluster", name, span)
+                return Endpoint("component", name)
+            return Endpoint("cluster", name)
         if kind == "INTERNET":
-            return Endpoint("internet", None, span)
+            return Endpoint("internet", None)
         if kind == "ANY":
-            return Endpoint("any", None, span)
+            return Endpoint("any", None)
         text = str(token)
         value = self.networks.get(text)
         if value is None:
@@ -946,7 +959,7 @@ class _Builder:
         if value.__class__ is str:
             self.error("syntax", value, token)
             return None
-        return Endpoint("network", value, span)
+        return Endpoint("network", value)
 
     def _resolve_checks(self) -> list[CheckRequest]:
         out = []
