@@ -81,7 +81,7 @@ def check_topology(
     selected = set(select) if select else None
     ignored = set(ignore)
     results: list[Result] = []
-    with file_deadline(options):
+    with file_deadline(options), paused_gc():  # engines build millions of objects that all live on
         for info, request in requested_checks(topology):
             if (selected is not None and info.id not in selected) or info.id in ignored:
                 continue
@@ -145,7 +145,7 @@ def check_text(
     options = options or Options()
     stopped = None
     try:
-        with file_deadline(options):
+        with file_deadline(options), paused_gc():  # see checker.fastparse.paused_gc
             loaded = load_text(text, path, limits)
             if loaded.topology is None:
                 skipped = "the file has errors, so no check ran"

@@ -55,10 +55,11 @@ __all__ = ["Record", "Tok", "parse_fast", "paused_gc"]
 def paused_gc():
     """The cyclic garbage collector off for the block (and back as it was after).
 
-    Parsing and building a large model allocate millions of small objects that all
-    live on; each full collection walks every one of them, which costs about a third
-    of the time for nothing (the objects made here form no garbage cycles: what
-    dies is freed by reference counting)."""
+    Parsing, building the model and the engines' indexes allocate millions of small
+    objects that all live until the file is done; every full collection walks each
+    of them, which cost a third of the checking time for nothing. What a file's
+    work leaves behind is freed by reference counting: it makes no garbage cycles
+    (``tests/test_fastparse.py`` checks a whole run of every check)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
