@@ -350,7 +350,7 @@ class Evaluator:
             if not value[node]:
                 continue
             if point is None:
-                if self.policy.connect(source, target, arriving):
+                if self.policy.allowed(source, target, arriving):
                     return True
             elif self.policy.connect_from(point, source, target, arriving):
                 return True
@@ -471,10 +471,9 @@ class Evaluator:
 
     def _unreachable(self, source: str, target: str) -> str | None:
         ports = self.components[target].service_ports
-        decision = self.policy.connect(source, target, ports)
-        if decision:
+        if self.policy.allowed(source, target, ports):
             return None
-        return denial_text(source, target, ports, decision)
+        return denial_text(source, target, ports, self.policy.connect(source, target, ports))
 
     def requirement_met(self, req: Requirement, failed: frozenset[FailureUnit], value: dict[Node, bool]) -> bool:
         target, _ = self.requirement_choice(req, failed)

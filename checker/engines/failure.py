@@ -42,7 +42,8 @@ class BudgetExceeded(Exception):
     """The cut-set computation grew past its budget; use another method."""
 
 
-CUT_BUDGET = 400_000  # term unions before giving up on the term method
+CUT_BUDGET = 400_000  # term unions one node may take before giving up on the term method
+CUT_BUDGET_PER_NODE = 256  # and, for the whole circuit, CUT_BUDGET plus this many per node of the cone
 
 # A term (P, N) stands for "every host in P failed and every host in N live". The set of
 # scenarios in which a node is false is a union of terms; F = P realises a consistent
@@ -55,7 +56,7 @@ _EMPTY: Term = (frozenset(), frozenset())
 _NONE: frozenset[int] = frozenset()
 
 
-def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term]:
+def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Term]:
     """The minimal terms with at most ``limit`` failed hosts under which some service is
     down, sorted by the number of failed hosts.
 
@@ -69,13 +70,18 @@ def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term
     greatest-fixed-point serving semantics.
 
     Complexity: one pass per node on acyclic structures, each costing the product of its
-    children's family sizes, bounded by ``budget`` (:class:`BudgetExceeded` beyond).
+    children's family sizes, bounded by ``budget`` (:class:`BudgetExceeded` beyond): by
+    default :data:`CUT_BUDGET` plus :data:`CUT_BUDGET_PER_NODE` per node of the cone, so
+    the bound grows with the file, while one node's families may take at most
+    :data:`CUT_BUDGET` (a family that explodes stops the method wherever it is).
     References: minimal cut sets of fault trees (MOCUS; Vesely et al., *Fault Tree
     Handbook*, NUREG-0492), prime implicants for the non-coherent case.
     """
-    counter = [0]
     families: dict[int, list[Term]] = {}
     order = circuit.service_cone()
+    if budget is None:
+        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
+    counter = _Counter(budget)
     position = {n: i for i, n in enumerate(order)}
     dependents: dict[int, list[int]] = {n: [] for n in order}
     for n in order:
@@ -87,6 +93,7 @@ def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term
     while heap:
         n = order[heapq.heappop(heap)]
         queued.discard(position[n])
+        counter.node = 0
         new = _node_family(circuit, n, families, limit, counter, budget, terms)
         if new != families.get(n, []):
             families[n] = new
@@ -96,11 +103,28 @@ def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term
                     heapq.heappush(heap, position[d])
     result: list[Term] = []
     for _, entries in circuit.services:
+        counter.node = 0
         family = [_EMPTY]
         for m in entries:
             family = _product(family, families.get(m, []), limit, counter, budget)
         result = _minimize(result + family)
     return result
+
+
+class _Counter:
+    """Term unions made so far: in all, and for the node being computed."""
+
+    __slots__ = ("total", "node", "budget")
+
+    def __init__(self, budget: int) -> None:
+        self.total = self.node = 0
+        self.budget = budget
+
+    def add(self, unions: int) -> None:
+        self.total += unions
+        self.node += unions
+        if self.total > self.budget or self.node > CUT_BUDGET:
+            raise BudgetExceeded()
 
 
 def _false_family(families, nodes, need, limit, counter, budget) -> list[Term]:
@@ -236,9 +260,7 @@ def _product(left, right, limit, counter, budget) -> list[Term]:
     ``limit`` failed hosts."""
     if not left or not right:
         return []
-    counter[0] += len(left) * len(right)
-    if counter[0] > budget:
-        raise BudgetExceeded()
+    counter.add(len(left) * len(right))
     out = []
     for p1, n1 in left:
         for p2, n2 in right:

@@ -27,6 +27,9 @@ class _IndexedPolicy(Policy):
         self._index = index
         self._reference = reference
 
+    def allowed(self, source: str, destination: str, ports: PortSet) -> bool:
+        return self._index.allowed(source, destination, ports)
+
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if self._index.allowed(source, destination, ports):
             return Decision(True)

@@ -149,6 +149,7 @@ class FastPolicy(Policy):
         self._dst_keys: set[tuple] = set()
         self._point_keys: dict[tuple[Point, bool], tuple[tuple, ...]] = {}
         self._public_dst: dict[Point, list[int]] = {}
+        self._public_buckets: dict[tuple, list[int]] = {}
         self._public_sources: dict[int, bool] = {}
         self._keyed_points: dict[tuple[str, bool], list] = {}
         self._cells_of: dict[str, dict[int, list[int]]] = {}
@@ -364,9 +365,17 @@ class FastPolicy(Policy):
         public address (the only ones that can cut the public address space)."""
         hit = self._public_dst.get(dst)
         if hit is None:
-            hit = self._public_dst[dst] = sorted(
-                i for i in self.destinations.all_matching(dst) if self._public_source(i)
-            )
+            lists = [self._public_in_bucket(key) for key in self.destinations.buckets(dst)]
+            hit = self._public_dst[dst] = sorted(set().union(*lists)) if len(lists) != 1 else lists[0]
+        return hit
+
+    def _public_in_bucket(self, key: tuple) -> list[int]:
+        """The rules of one destination bucket whose sources may be public, sorted; once
+        per bucket (the ``any`` and ``internet`` buckets are every public destination's)."""
+        hit = self._public_buckets.get(key)
+        if hit is None:
+            hit = self._public_buckets[key] = sorted(i for i in self.destinations.bucket(key)
+                                                     if self._public_source(i))
         return hit
 
     def _public_source(self, index: int) -> bool:
