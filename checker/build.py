@@ -95,9 +95,19 @@ class _RawComponent:
     name: str
     span: Span
     name_span: Span
-    attributes: list  # attribute records (see checker.parser._Records)
+    statement: object  # its statement record (see checker.parser._Records), frozen or not
     cluster: str | None = None
     fields: dict = field(default_factory=dict)
+
+    @property
+    def attributes(self) -> list:
+        """The attribute records, thawed from the statement when read (a frozen record
+        keeps no tokens, so declaring 100k components holds none)."""
+        return self.statement[3]
+
+
+# What the passes after the components read of a component's fields.
+_LATER_FIELDS = ("replica_of_token", "listener_tokens")
 
 
 @dataclass(frozen=True)
@@ -278,7 +288,7 @@ class _Builder:
         return span
 
     def _declare_component(self, stmt: tuple, cluster: str | None = None) -> None:
-        _, kind_tok, name_tok, attributes, last = stmt
+        kind_tok, name_tok, last = stmt[1], stmt[2], stmt[4]
         kind = Kind(str(kind_tok))
         if cluster is not None and kind not in _MEMBER_KINDS:
             self.error(
@@ -291,7 +301,7 @@ class _Builder:
         if name_span is None:
             return
         name = str(name_tok)
-        self.raw[name] = _RawComponent(kind, name, self.spans(kind_tok, last), name_span, attributes, cluster)
+        self.raw[name] = _RawComponent(kind, name, self.spans(kind_tok, last), name_span, stmt, cluster)
         if cluster is not None:
             self.cluster_members[cluster].append(name)
 
@@ -351,6 +361,7 @@ class _Builder:
                 availability=availability,
             )
             self._check_kind_needs(raw, out[raw.name], fields)
+            raw.fields = {key: fields[key] for key in _LATER_FIELDS if key in fields}  # the rest is in the model
         self._check_references(out)
         return out
 
@@ -591,7 +602,7 @@ class _Builder:
                             elif str(token) not in self.declared_at:
                                 self.undefined("cluster", token, list(self.cluster_members))
                         self._check_need(raw, attr, comps)
-            for attr in raw.attributes:
+            for attr in raw.attributes if comp.egress else ():
                 if attr[0] == "egress":
                     for token in attr[3]:
                         self._check_kind_of(token, names, comps, "egress gateway", (Kind.GATEWAY,),

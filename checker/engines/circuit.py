@@ -112,7 +112,7 @@ def cond_components(cond: Cond) -> set[int]:
     return set()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Alternative:
     """One target of a requirement, compiled: when it is available, and what must serve."""
 
@@ -122,14 +122,14 @@ class Alternative:
     implies_serving: bool  # available => serves (statically)
 
 
-@dataclass
+@dataclass(slots=True)
 class RequirementGroup:
     node: int  # the node it belongs to
     alternatives: list[Alternative]
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class StaticGroup:
     node: int
     members: tuple[int, ...]
@@ -187,6 +187,10 @@ class ServingCircuit:
         self._hops: dict[tuple, tuple[int, ...]] = {}
         self._liveness: dict[int, int] = {}
         self._aux: dict[object, int] = {}
+        self._live_conds: dict[int, Cond] = {}
+        self._singles: dict[int, tuple[int]] = {}
+        self._alternatives: dict[Alternative, Alternative] = {}
+        self._alternative_lists: dict[tuple, list[Alternative]] = {}
         self.evaluator = Evaluator(topology, self.policy)  # its item and candidate helpers
 
         for comp in comps.values():
@@ -292,7 +296,10 @@ class ServingCircuit:
 
     def _live(self, name: str) -> Cond:
         c = self.comp_index[name]
-        return TRUE if not any(self.topology.placement(name)) else ("live", c)
+        hit = self._live_conds.get(c)
+        if hit is None:
+            hit = self._live_conds[c] = TRUE if not any(self.topology.placement(name)) else ("live", c)
+        return hit
 
     def _quorum(self, cluster: str) -> Cond:
         c = self.topology.clusters[cluster]
@@ -336,8 +343,11 @@ class ServingCircuit:
             for req in self.topology.requirements_of(key):
                 if req.optional:
                     continue
-                alternatives = [a for a in (self._alternative(req, t) for t in req.targets) if a is not None]
-                self._requirement(n, alternatives, req.span.line)
+                alternatives = tuple(a for a in (self._alternative(req, t) for t in req.targets) if a is not None)
+                shared = self._alternative_lists.get(alternatives)
+                if shared is None:  # read-only: equal lists are one object
+                    shared = self._alternative_lists[alternatives] = list(alternatives)
+                self._requirement(n, shared, req.span.line)
 
     def _listener(self, n: int, owner: str, listener: Listener) -> None:
         ev = self.evaluator
@@ -410,12 +420,31 @@ class ServingCircuit:
             return self._external_alternative(source, comp)
         if comp.kind is Kind.DNS:
             return self._dns_alternative(source, comp)
-        if not self.allowed(source, target, comp.service_ports):
+        ports = comp.service_ports
+        if not self.allowed(source, target, ports):
             return None
-        serve = self.hop(source, target, comp.service_ports)
-        member_of_quorum = topology.cluster_of(target) is not None and topology.cluster_of(target).quorum
-        implies = (comp.kind is Kind.DB and not member_of_quorum and serve == (self.node_index[target],))
-        return Alternative(target, self._live(target), serve, implies)
+        node = self.node_index.get(target)
+        if node is not None and (comp.listen is None or ports is comp.listen):
+            serve = self._single(node)  # it arrives on the ports asked about: the hop is the question above
+        else:
+            serve = self.hop(source, target, ports)
+        implies = False
+        if comp.kind is Kind.DB and node is not None and serve == (node,):
+            cluster = topology.cluster_of(target)
+            implies = cluster is None or not cluster.quorum
+        return self._shared(Alternative(target, self._live(target), serve, implies))
+
+    def _single(self, node: int) -> tuple[int]:
+        """The one-node tuple of ``node``, one object per node."""
+        hit = self._singles.get(node)
+        if hit is None:
+            hit = self._singles[node] = (node,)
+        return hit
+
+    def _shared(self, alternative: Alternative) -> Alternative:
+        """One object for equal alternatives (every source of a requirement statement
+        that reaches its targets alike compiles the same ones)."""
+        return self._alternatives.setdefault(alternative, alternative)
 
     def _cluster_alternative(self, req, cluster: str, source: str | None) -> Alternative | None:
         """A cluster endpoint; ``source`` None for a job (no network)."""

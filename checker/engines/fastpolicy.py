@@ -155,6 +155,8 @@ class FastPolicy(Policy):
         self._cells_of: dict[str, dict[int, list[int]]] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         self._allowed: dict[tuple[str, str, PortSet], bool] = {}
+        self._src_ends: dict[str, list[tuple]] = {}
+        self._dst_ends: dict[str, list[tuple]] = {}
         self.rule_keys: list[tuple[list[tuple], list[tuple]]] = []  # per rule: (source keys, destination keys)
         interned: dict[tuple, tuple] = {}
         side_keys: dict[int, list[tuple]] = {}  # id of a (shared) rule side -> its keys
@@ -539,14 +541,25 @@ class FastPolicy(Policy):
         if not ports or self.open or self.by_networks(source):
             return bool(self.connect(source, destination, ports))
         rules = self.rules
-        matching = self._matching
-        for src, s_keys in self._keyed(source, True):
-            src_family = src.address.version if src.address is not None else 0
-            for dst, d_keys in self._keyed(destination, False):
-                if src_family and dst.address is not None and dst.address.version != src_family:
+        for src_family, rows, s_set, src in self._source_ends(source):
+            for dst_family, d_keys, wide, dst in self._destination_ends(destination):
+                if src_family and dst_family and dst_family != src_family:
                     continue
+                if rows is None or d_keys is None:  # a nameless end of a component with addresses
+                    candidates = self._matching(src, dst)
+                else:
+                    lists = [pair for row in rows for key in d_keys if (pair := row.get(key)) is not None]
+                    for index, keys in wide:
+                        if not s_set.isdisjoint(keys):
+                            lists.append((index,))
+                    if len(lists) == 1:
+                        candidates = lists[0]
+                    elif lists:
+                        candidates = sorted(set().union(*lists))
+                    else:
+                        continue
                 remaining = ports
-                for index in matching(src, dst, s_keys, d_keys):
+                for index in candidates:
                     rule = rules[index]
                     rule_ports = rule.ports
                     if rule_ports is not remaining and not _overlaps(remaining, rule_ports):
@@ -557,6 +570,33 @@ class FastPolicy(Policy):
                         break
                     remaining = remaining - (remaining & rule_ports)
         return False
+
+    def _source_ends(self, name: str) -> list[tuple]:
+        """(address family or 0, the index rows of its keys, its keys as a set, point) of
+        each packet end of a component as a source (rows None: only the bucket index
+        can match the end); once per component."""
+        hit = self._src_ends.get(name)
+        if hit is None:
+            by_pair = self._by_pair
+            hit = self._src_ends[name] = [
+                (point.address.version if point.address is not None else 0,
+                 None if keys is None else tuple(by_pair[k] for k in keys if k in by_pair),
+                 frozenset(keys or ()), point)
+                for point, keys in self._keyed(name, True)]
+        return hit
+
+    def _destination_ends(self, name: str) -> list[tuple]:
+        """(address family or 0, its keys, the "wide" rules filed under them with their
+        source keys, point) of each packet end of a component as a destination."""
+        hit = self._dst_ends.get(name)
+        if hit is None:
+            hit = self._dst_ends[name] = [
+                (point.address.version if point.address is not None else 0, keys,
+                 [] if keys is None else [(i, self._wide_sources[i])
+                                          for i in sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})],
+                 point)
+                for point, keys in self._keyed(name, False)]
+        return hit
 
     def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
         """A component's own points, each with its index keys (cached per component)."""
