@@ -134,12 +134,13 @@ class Evaluator:
         self.topology = topology
         self.policy = policy or Policy(topology)
         self.components = topology.components
+        self._entry_points: dict[tuple[str, PortSet], list[tuple[Node, PortSet]]] = {}
 
     # -- liveness --------------------------------------------------------------
 
     def live(self, name: str, failed: frozenset[FailureUnit]) -> bool:
         """A component is live when none of the units it runs on has failed."""
-        return not any(unit in failed for unit in self.topology.units_of(name))
+        return not failed or not any(unit in failed for unit in self.topology.units_of(name))
 
     def cluster_of(self, name: str) -> str | None:
         cluster = self.topology.cluster_of(name)
@@ -332,7 +333,15 @@ class Evaluator:
 
     def entry_points(self, target: str, ports: PortSet) -> list[tuple[Node, PortSet]]:
         """The nodes a connection to ``target`` on ``ports`` may be served by, with the
-        ports it arrives on: a listener whose ports overlap, or the component itself."""
+        ports it arrives on: a listener whose ports overlap, or the component itself
+        (a function of the model alone: computed once per target and ports)."""
+        key = (target, ports)
+        hit = self._entry_points.get(key)
+        if hit is None:
+            hit = self._entry_points[key] = self._entry_points_of(target, ports)
+        return hit
+
+    def _entry_points_of(self, target: str, ports: PortSet) -> list[tuple[Node, PortSet]]:
         comp = self.components[target]
         if comp.kind.forwards:
             return [

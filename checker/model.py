@@ -94,12 +94,12 @@ UNZONED = "(unzoned)"
 UNREGIONED = "(unregioned)"
 
 
-@dataclass(frozen=True, slots=True)
-class FailureUnit:
+class FailureUnit(NamedTuple):
     """Something that can fail: a host, a zone or a region.
 
     ``label`` is the name used in output: a component's own name for its
-    implicit host, ``host:H``, ``zone:Z`` and ``region:R``.
+    implicit host, ``host:H``, ``zone:Z`` and ``region:R``. A named tuple: units
+    are hashed in every liveness test, and a tuple hashes in C.
     """
 
     kind: str  # "host" | "zone" | "region"
