@@ -722,9 +722,11 @@ class _Walk:
 
     def run(self) -> list[Explanation]:
         self.tasks.reverse()  # tasks queued at top level run in the order they were queued
-        while self.tasks and len(self.lines) < MAX_EXPLANATION_LINES:
-            task = self.tasks.pop()
-            getattr(self, f"_{task[0]}")(*task[1:])
+        steps = {name: getattr(self, f"_{name}") for name in ("hop", "node", "line", "mark", "unless", "leave")}
+        tasks, lines = self.tasks, self.lines
+        while tasks and len(lines) < MAX_EXPLANATION_LINES:
+            task = tasks.pop()
+            steps[task[0]](*task[1:])
         return _dedupe(self.lines)
 
     def hop(self, source: str, target: str, ports: PortSet, chain: list[str]) -> None:

@@ -26,14 +26,15 @@ class _IndexedPolicy(Policy):
         super().__init__(topology)
         self._index = index
         self._reference = reference
-
-    def allowed(self, source: str, destination: str, ports: PortSet) -> bool:
-        return self._index.allowed(source, destination, ports)
+        self.allowed = index.allowed  # type: ignore[method-assign]
 
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if self._index.allowed(source, destination, ports):
-            return Decision(True)
+            return _ALLOWED
         return self._reference.connect(source, destination, ports)
+
+
+_ALLOWED = Decision(True)
 
 
 class ReplayEvaluator(Evaluator):
@@ -69,6 +70,58 @@ class ReplayEvaluator(Evaluator):
         self._baseline: dict | None = None
         self._readers: dict[str, list] | None = None
         self._by_unit: dict | None = None
+        self._dead_key: object = None  # the scenario self._dead is for
+        self._dead: set[str] = set()
+        self._chooses: dict = {}  # id of a requirement -> the components its choice reads
+        self._choices: dict = {}  # id of a requirement -> its choice with nothing failed
+
+    def live(self, name: str, failed) -> bool:
+        """As the reference's, from the scenario's set of dead components (made once)."""
+        if not failed:
+            return True
+        if failed is not self._dead_key:
+            self._dead_key, self._dead = failed, self._dead_components(frozenset(failed))
+        return name not in self._dead
+
+    def _dead_components(self, failed: frozenset) -> set[str]:
+        by_unit = self._units_index()
+        return {name for unit in failed for name in by_unit.get(unit, ())}
+
+    def _units_index(self) -> dict:
+        """Failure unit -> the components it takes down."""
+        if self._by_unit is None:
+            self._by_unit = {}
+            for name in self.components:
+                for unit in self.topology.units_of(name):
+                    self._by_unit.setdefault(unit, []).append(name)
+        return self._by_unit
+
+    def requirement_choice(self, req, failed):
+        """As the reference's; when no component the choice reads is dead (see
+        :meth:`_mentions`), the choice with nothing failed (computed once)."""
+        if failed:
+            mentioned = self._chooses.get(id(req))
+            if mentioned is None:
+                mentioned = self._chooses[id(req)] = frozenset(self._choice_mentions(req))
+            if failed is not self._dead_key:
+                self.live("", failed)
+            if not mentioned.isdisjoint(self._dead):
+                return super().requirement_choice(req, failed)
+        hit = self._choices.get(id(req))
+        if hit is None:
+            hit = self._choices[id(req)] = super().requirement_choice(req, frozenset())
+        return hit
+
+    def _choice_mentions(self, req) -> set[str]:
+        """Every component whose liveness the choice of a requirement's target reads."""
+        out = set(self.topology.egress_of(req.source))
+        for target in req.targets:
+            out |= self._named(target)
+            if target in self.components:
+                comp = self.components[target]
+                for name in (*comp.answers, *comp.served_by):
+                    out |= self._named(name)
+        return out
 
     def serving(self, failed):
         key = frozenset(failed)
@@ -86,11 +139,7 @@ class ReplayEvaluator(Evaluator):
 
     def _incremental(self, failed: frozenset) -> dict:
         base = self._nothing_failed()
-        if self._by_unit is None:
-            self._by_unit = {}
-            for name in self.components:
-                for unit in self.topology.units_of(name):
-                    self._by_unit.setdefault(unit, []).append(name)
+        self._units_index()
         readers = self._readers_of()
         dependents = self._dependents()
         affected: set = set()
