@@ -15,6 +15,7 @@ from .engines.root_cause import RUNNING_KEY
 from .limits import (DEFAULT_LIMITS, LIMIT_ID, MAX_RESOLUTION_ERRORS, CheckTimeout, Limits, count_results, deadline,
                      expired_reason, file_time_reason, run_limit_result, run_time_reason, text_size_result, time_left)
 from .model import CheckRequest, Span, Topology
+from .fastparse import paused_gc
 from .parser import parse
 from .results import FileReport, Result, Severity, Status
 
@@ -34,6 +35,11 @@ def load_text(text: str, path: str = "<text>", limits: Limits = DEFAULT_LIMITS) 
     too_big = text_size_result(text, path, limits)
     if too_big is not None:
         return LoadOutcome(None, (too_big,))
+    with paused_gc():  # millions of objects that all live on: see checker.fastparse.paused_gc
+        return _load(text, path, limits)
+
+
+def _load(text: str, path: str, limits: Limits) -> LoadOutcome:
     parsed = parse(text, path)
     if parsed.statements is None:
         return LoadOutcome(None, parsed.errors)
@@ -80,7 +86,7 @@ def check_topology(
             if (selected is None or info.id in selected) and info.id not in ignored]
     context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
     results: list[Result] = []
-    with file_deadline(options):
+    with file_deadline(options), paused_gc():  # engines build millions of objects that all live on
         for info, request in runs:
             progress.check_started(info.id)
             left = time_left()
@@ -143,7 +149,7 @@ def check_text(
     options = options or Options()
     stopped = None
     try:
-        with file_deadline(options):
+        with file_deadline(options), paused_gc():  # see checker.fastparse.paused_gc
             loaded = load_text(text, path, limits)
             if loaded.topology is None:
                 skipped = "the file has errors, so no check ran"

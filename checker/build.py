@@ -95,9 +95,19 @@ class _RawComponent:
     name: str
     span: Span
     name_span: Span
-    attributes: list  # attribute records (see checker.parser._Records)
+    statement: object  # its statement record (see checker.parser._Records), frozen or not
     cluster: str | None = None
     fields: dict = field(default_factory=dict)
+
+    @property
+    def attributes(self) -> list:
+        """The attribute records, thawed from the statement when read (a frozen record
+        keeps no tokens, so declaring 100k components holds none)."""
+        return self.statement[3]
+
+
+# What the passes after the components read of a component's fields.
+_LATER_FIELDS = ("replica_of_token", "listener_tokens")
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,8 @@ class _Builder:
         self.check_stmts: list[tuple] = []
         self.ports: dict[str, PortSet | str] = {}  # text -> port set, or the error message
         self.networks: dict[str, object] = {}  # text -> network, or the error message
+        self.endpoints: dict[tuple[str, str], Endpoint] = {}  # (token type, text) -> the shared endpoint
+        self.sides: dict[tuple, tuple] = {}  # the sides of rules, shared when equal
 
     # -- reporting ----------------------------------------------------------
 
@@ -276,7 +288,7 @@ class _Builder:
         return span
 
     def _declare_component(self, stmt: tuple, cluster: str | None = None) -> None:
-        _, kind_tok, name_tok, attributes, last = stmt
+        kind_tok, name_tok, last = stmt[1], stmt[2], stmt[4]
         kind = Kind(str(kind_tok))
         if cluster is not None and kind not in _MEMBER_KINDS:
             self.error(
@@ -289,7 +301,7 @@ class _Builder:
         if name_span is None:
             return
         name = str(name_tok)
-        self.raw[name] = _RawComponent(kind, name, self.spans(kind_tok, last), name_span, attributes, cluster)
+        self.raw[name] = _RawComponent(kind, name, self.spans(kind_tok, last), name_span, stmt, cluster)
         if cluster is not None:
             self.cluster_members[cluster].append(name)
 
@@ -349,6 +361,7 @@ class _Builder:
                 availability=availability,
             )
             self._check_kind_needs(raw, out[raw.name], fields)
+            raw.fields = {key: fields[key] for key in _LATER_FIELDS if key in fields}  # the rest is in the model
         self._check_references(out)
         return out
 
@@ -589,7 +602,7 @@ class _Builder:
                             elif str(token) not in self.declared_at:
                                 self.undefined("cluster", token, list(self.cluster_members))
                         self._check_need(raw, attr, comps)
-            for attr in raw.attributes:
+            for attr in raw.attributes if comp.egress else ():
                 if attr[0] == "egress":
                     for token in attr[3]:
                         self._check_kind_of(token, names, comps, "egress gateway", (Kind.GATEWAY,),
@@ -902,7 +915,8 @@ class _Builder:
                         ok = False
                     else:
                         side.append(resolved)
-                sides.append(tuple(side))
+                side = tuple(side)
+                sides.append(self.sides.setdefault(side, side))  # shared: rules repeat their sides
             ports = ANY_PORT
             if port_tok is not None:
                 port = self._port(port_tok)
@@ -914,7 +928,17 @@ class _Builder:
         return out
 
     def _endpoint(self, token: Token, comps: dict[str, Component], names: list[str]) -> Endpoint | None:
-        span = self.span(token)
+        """The endpoint a token names (one shared object per distinct endpoint), or None
+        after reporting why it names none."""
+        key = (token.type, str(token))
+        known = self.endpoints.get(key)
+        if known is None:
+            known = self._new_endpoint(token, comps, names)
+            if known is not None:
+                self.endpoints[key] = known
+        return known
+
+    def _new_endpoint(self, token: Token, comps: dict[str, Component], names: list[str]) -> Endpoint | None:
         kind = token.type
         if kind == "NAME":
             name = str(token)
@@ -927,12 +951,12 @@ class _Builder:
                                f"'{name}' is a job: it has no address, so no rule can match its packets", token,
                                "name the components that do the job's work")
                     return None
-                return Endpoint("component", name, span)
-            return Endpoint("cluster", name, span)
+                return Endpoint("component", name)
+            return Endpoint("cluster", name)
         if kind == "INTERNET":
-            return Endpoint("internet", None, span)
+            return Endpoint("internet", None)
         if kind == "ANY":
-            return Endpoint("any", None, span)
+            return Endpoint("any", None)
         text = str(token)
         value = self.networks.get(text)
         if value is None:
@@ -946,7 +970,7 @@ class _Builder:
         if value.__class__ is str:
             self.error("syntax", value, token)
             return None
-        return Endpoint("network", value, span)
+        return Endpoint("network", value)
 
     def _resolve_checks(self) -> list[CheckRequest]:
         out = []

@@ -134,12 +134,13 @@ class Evaluator:
         self.topology = topology
         self.policy = policy or Policy(topology)
         self.components = topology.components
+        self._entry_points: dict[tuple[str, PortSet], list[tuple[Node, PortSet]]] = {}
 
     # -- liveness --------------------------------------------------------------
 
     def live(self, name: str, failed: frozenset[FailureUnit]) -> bool:
         """A component is live when none of the units it runs on has failed."""
-        return not any(unit in failed for unit in self.topology.units_of(name))
+        return not failed or not any(unit in failed for unit in self.topology.units_of(name))
 
     def cluster_of(self, name: str) -> str | None:
         cluster = self.topology.cluster_of(name)
@@ -332,7 +333,15 @@ class Evaluator:
 
     def entry_points(self, target: str, ports: PortSet) -> list[tuple[Node, PortSet]]:
         """The nodes a connection to ``target`` on ``ports`` may be served by, with the
-        ports it arrives on: a listener whose ports overlap, or the component itself."""
+        ports it arrives on: a listener whose ports overlap, or the component itself
+        (a function of the model alone: computed once per target and ports)."""
+        key = (target, ports)
+        hit = self._entry_points.get(key)
+        if hit is None:
+            hit = self._entry_points[key] = self._entry_points_of(target, ports)
+        return hit
+
+    def _entry_points_of(self, target: str, ports: PortSet) -> list[tuple[Node, PortSet]]:
         comp = self.components[target]
         if comp.kind.forwards:
             return [
@@ -350,7 +359,7 @@ class Evaluator:
             if not value[node]:
                 continue
             if point is None:
-                if self.policy.connect(source, target, arriving):
+                if self.policy.allowed(source, target, arriving):
                     return True
             elif self.policy.connect_from(point, source, target, arriving):
                 return True
@@ -471,10 +480,9 @@ class Evaluator:
 
     def _unreachable(self, source: str, target: str) -> str | None:
         ports = self.components[target].service_ports
-        decision = self.policy.connect(source, target, ports)
-        if decision:
+        if self.policy.allowed(source, target, ports):
             return None
-        return denial_text(source, target, ports, decision)
+        return denial_text(source, target, ports, self.policy.connect(source, target, ports))
 
     def requirement_met(self, req: Requirement, failed: frozenset[FailureUnit], value: dict[Node, bool]) -> bool:
         target, _ = self.requirement_choice(req, failed)
@@ -691,38 +699,47 @@ class Evaluator:
 class _Walk:
     """The explanation of a down service, as an explicit depth-first walk (no recursion,
     so a chain of any length is explained): the first unmet thing on each path, each
-    line prefixed by the hops and requirements that led to it."""
+    line prefixed by the hops and requirements that led to it.
+
+    Each step costs the same however deep the walk is: a prefix is a linked list of
+    its hops (:func:`_extend`), rendered only for a line that is added (the middle
+    elided past :data:`MAX_CHAIN_SHOWN` hops, like a chain), and the nodes on the
+    current path are one set, a node leaving it when its subtree is done."""
 
     def __init__(self, evaluator: Evaluator, failed: frozenset[FailureUnit], value: dict[Node, bool]):
         self.ev = evaluator
         self.failed = failed
         self.value = value
         self.lines: list[Explanation] = []
-        # a task: ("hop", source, target, ports, chain, seen, prefix, requirement)
-        #         ("node", node, chain, seen, prefix, requirement)
+        # a task: ("hop", source, target, ports, chain, prefix, requirement)
+        #         ("node", node, chain, prefix, requirement)
         #         ("line", text, requirement)
         #         ("mark", cell), ("unless", cell, text, requirement): add text if no line came
-        #         between the two
+        #         between the two (text: a string, or a prefix and the rest)
+        #         ("leave", node): the node's subtree is done
         self.tasks: list[tuple] = []
+        self.on_path: set = set()
 
     def run(self) -> list[Explanation]:
         self.tasks.reverse()  # tasks queued at top level run in the order they were queued
-        while self.tasks and len(self.lines) < MAX_EXPLANATION_LINES:
-            task = self.tasks.pop()
-            getattr(self, f"_{task[0]}")(*task[1:])
+        steps = {name: getattr(self, f"_{name}") for name in ("hop", "node", "line", "mark", "unless", "leave")}
+        tasks, lines = self.tasks, self.lines
+        while tasks and len(lines) < MAX_EXPLANATION_LINES:
+            task = tasks.pop()
+            steps[task[0]](*task[1:])
         return _dedupe(self.lines)
 
     def hop(self, source: str, target: str, ports: PortSet, chain: list[str]) -> None:
-        self.tasks.append(("hop", source, target, ports, chain, frozenset(), "", None))
+        self.tasks.append(("hop", source, target, ports, chain, "", None))
 
     def node(self, node: Node, chain: list[str]) -> None:
-        self.tasks.append(("node", node, chain, frozenset(), "", None))
+        self.tasks.append(("node", node, chain, "", None))
 
     def answers(self, dns: str, group: str, who: str, resolution_free: bool) -> None:
         """Why no answer of ``dns`` serves ``group``; for a name resolved over the network,
         when each answer is fine on its own, that no resolving address reaches one."""
         components = self.ev.components
-        children = [("hop", group, a, components[a].service_ports, [dns, a], frozenset(), "", None)
+        children = [("hop", group, a, components[a].service_ports, [dns, a], "", None)
                     for a in components[dns].answers]
         if resolution_free:
             self.tasks.extend(children)
@@ -734,7 +751,7 @@ class _Walk:
     def resolution(self, dns: str, group: str, who: str, chain: list[str]) -> None:
         comp = self.ev.components[dns]
         if comp.served_by:
-            children = [("hop", group, ns, self.ev.components[ns].service_ports, chain + [ns], frozenset(), "", None)
+            children = [("hop", group, ns, self.ev.components[ns].service_ports, chain + [ns], "", None)
                         for ns in comp.served_by]
             self.tasks.extend(self.guarded(children, f"{_chain(chain)}: {who} reach no name server of {dns} "
                                                      "that serves", None))
@@ -742,8 +759,8 @@ class _Walk:
             decision = self.ev.policy.connect(group, dns, DNS_PORT)
             self.tasks.append(("line", f"{_chain(chain)}: {denial_text(group, dns, DNS_PORT, decision)}", None))
 
-    def add(self, text: str, prefix: str, requirement: Requirement | None) -> None:
-        self.lines.append(Explanation(prefix + text, requirement))
+    def add(self, text: str, prefix, requirement: Requirement | None) -> None:
+        self.lines.append(Explanation(_render(prefix) + text, requirement))
 
     def push_children(self, tasks: list[tuple]) -> None:
         """Children run next, in the order given (the stack is last in, first out)."""
@@ -755,16 +772,21 @@ class _Walk:
     def _mark(self, cell: list) -> None:
         cell.append(len(self.lines))
 
-    def _unless(self, cell: list, text: str, requirement) -> None:
+    def _unless(self, cell: list, text, requirement) -> None:
         if len(self.lines) == cell[0]:
+            if text.__class__ is tuple:
+                text = _render(text[0]) + text[1]
             self.lines.append(Explanation(text, requirement))
+
+    def _leave(self, node) -> None:
+        self.on_path.discard(node)
 
     def guarded(self, children: list[tuple], text: str, requirement) -> list[tuple]:
         """``children``, then ``text`` when they added no line."""
         cell: list = []
         return [("mark", cell), *children, ("unless", cell, text, requirement)]
 
-    def _hop(self, source, target, ports, chain, seen, prefix, requirement) -> None:
+    def _hop(self, source, target, ports, chain, prefix, requirement) -> None:
         ev = self.ev
         head = _chain(chain)
         who = "clients on the internet" if source == INTERNET else (
@@ -785,10 +807,10 @@ class _Walk:
                 continue
             if self.value[node]:
                 continue
-            children.append(("node", node, chain, seen, prefix, requirement))
+            children.append(("node", node, chain, prefix, requirement))
         self.push_children(children)
 
-    def _node(self, node, chain, seen, prefix, requirement) -> None:
+    def _node(self, node, chain, prefix, requirement) -> None:
         ev = self.ev
         head = _chain(chain)
         name = node[0] if isinstance(node, tuple) else node
@@ -796,15 +818,16 @@ class _Walk:
         if comp.kind is not Kind.JOB and not ev.usable(name, self.failed):
             self.add(f"{head}: {ev.down_text(name, self.failed)}", prefix, requirement)
             return
-        if node in seen:
+        if node in self.on_path:
             self.add(f"{head}: requirement cycle through {name} is not met", prefix, requirement)
             return
-        seen = seen | {node}
+        self.on_path.add(node)
+        self.tasks.append(("leave", node))  # below the children this step pushes: runs after them
         if isinstance(node, tuple):
-            self._listener(node, chain, seen, prefix, requirement)
+            self._listener(node, chain, prefix, requirement)
             return
         if comp.kind is Kind.DNS:  # a dns name reached by a requirement: its answers
-            children = [("hop", name, a, ev.components[a].service_ports, chain + [a], seen, prefix, requirement)
+            children = [("hop", name, a, ev.components[a].service_ports, chain + [a], prefix, requirement)
                         for a in comp.answers]
             self.push_children(children)
             return
@@ -812,14 +835,14 @@ class _Walk:
             if comp.kind is Kind.JOB:
                 if req.optional or ev._job_requirement_met(req, self.failed, self.value):
                     continue
-                self._job_requirement(req, chain, seen, prefix, requirement)
+                self._job_requirement(req, chain, prefix, requirement)
                 return
             if req.optional or ev.requirement_met(req, self.failed, self.value):
                 continue
-            if self._requirement(name, req, chain, seen, prefix, requirement):
+            if self._requirement(name, req, chain, prefix, requirement):
                 return  # the first unmet requirement on this path that leads further
 
-    def _listener(self, node, chain, seen, prefix, requirement) -> None:
+    def _listener(self, node, chain, prefix, requirement) -> None:
         ev = self.ev
         name, index = node
         head = _chain(chain)
@@ -844,11 +867,11 @@ class _Walk:
                 self.add(f"{head} -> {item.label()}: {why}", prefix, requirement)
                 continue
             for target in candidates:
-                children.append(("hop", name, target, ev.forward_ports(item, target), chain + [target], seen,
+                children.append(("hop", name, target, ev.forward_ports(item, target), chain + [target],
                                  prefix, requirement))
         self.push_children(children)
 
-    def _requirement(self, name, req, chain, seen, prefix, requirement) -> bool:
+    def _requirement(self, name, req, chain, prefix, requirement) -> bool:
         """Explain one unmet requirement: a line when no target is available (False: the
         walk goes on to the next requirement), else the walk into the chosen target."""
         ev = self.ev
@@ -859,34 +882,34 @@ class _Walk:
             reasons = "; ".join(reason for _, reason in skipped)
             self.add(f"{head}: {reasons}", prefix, requirement)
             return False
-        inner = f"{prefix}{head} -> "
+        inner = _extend(prefix, head)
         if target in ev.topology.clusters:
             members = ev._cluster_recipients(req, target, self.failed)
-            children = [("hop", name, m, ev.components[m].service_ports, [m], seen, inner, requirement)
+            children = [("hop", name, m, ev.components[m].service_ports, [m], inner, requirement)
                         for m in members]
-            self.push_children(self.guarded(children, f"{prefix}{head}: {target} does not serve", requirement))
+            self.push_children(self.guarded(children, (prefix, f"{head}: {target} does not serve"), requirement))
             return True
         comp = ev.components[target]
         if comp.kind is Kind.DNS:
             if not ev._resolution_free(comp) and not any(
                     ev._resolves_from(comp, name, p, self.failed, self.value) for p in ev.policy.source_points(name)):
-                children = [("hop", name, ns, ev.components[ns].service_ports, [ns], seen, inner, requirement)
+                children = [("hop", name, ns, ev.components[ns].service_ports, [ns], inner, requirement)
                             for ns in comp.served_by]
-                self.push_children(self.guarded(children, f"{prefix}{head}: {name} cannot resolve {target}",
+                self.push_children(self.guarded(children, (prefix, f"{head}: {name} cannot resolve {target}"),
                                                 requirement))
                 return True
-            children = [("hop", name, a, ev.components[a].service_ports, [target, a], seen, inner, requirement)
+            children = [("hop", name, a, ev.components[a].service_ports, [target, a], inner, requirement)
                         for a in comp.answers if ev.live(a, self.failed)]
-            self.push_children(self.guarded(children, f"{prefix}{head}: {target} does not serve", requirement))
+            self.push_children(self.guarded(children, (prefix, f"{head}: {target} does not serve"), requirement))
             return True
         if comp.kind is Kind.EXTERNAL:
             self.add(f"{head}: {target} does not serve", prefix, requirement)
             return False
-        self.push_children(self.guarded([("hop", name, target, comp.service_ports, [target], seen, inner, requirement)],
-                                        f"{prefix}{head}: {target} does not serve", requirement))
+        self.push_children(self.guarded([("hop", name, target, comp.service_ports, [target], inner, requirement)],
+                                        (prefix, f"{head}: {target} does not serve"), requirement))
         return True
 
-    def _job_requirement(self, req, chain, seen, prefix, requirement) -> None:
+    def _job_requirement(self, req, chain, prefix, requirement) -> None:
         """A job's unmet requirement: the walk into each target that is up but does not
         serve; when every target is down, why each one is."""
         ev = self.ev
@@ -909,11 +932,33 @@ class _Walk:
                 reasons.append(ev.down_text(target, self.failed))
                 continue
             for entry in ev._entries_of(target):
-                children.append(("node", entry, [target], seen, f"{prefix}{head} -> ", requirement))
+                children.append(("node", entry, [target], _extend(prefix, head), requirement))
         if children:
             self.push_children(children)
             return
         self.add(f"{head}: no target serves: {'; '.join(reasons)}", prefix, requirement)
+
+
+def _extend(prefix, head: str) -> tuple:
+    """The prefix of an explanation line one requirement deeper: ``(parent, head, depth)``
+    (the root prefix is ``""``); shared by the walk's tasks, rendered by :func:`_render`."""
+    return (prefix, head, 1 if prefix == "" else prefix[2] + 1)
+
+
+def _render(prefix) -> str:
+    """``head -> head -> ``: the prefix as it starts a line, the middle elided when it is
+    very long (as :func:`_chain` elides a chain)."""
+    if prefix == "":
+        return ""
+    heads = []
+    while prefix != "":
+        heads.append(prefix[1])
+        prefix = prefix[0]
+    heads.reverse()
+    if len(heads) > MAX_CHAIN_SHOWN:
+        half = MAX_CHAIN_SHOWN // 2
+        heads = heads[:half] + [f"... ({len(heads) - 2 * half} more)"] + heads[-half:]
+    return "".join(head + " -> " for head in heads)
 
 
 def _chain(chain: list[str]) -> str:

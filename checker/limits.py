@@ -181,6 +181,15 @@ def count_results(statements: list, path: str, limits: Limits = DEFAULT_LIMITS) 
         "check": ("check lines", limits.max_checks),
     }
     counts = dict.fromkeys(caps, 0)
+    for stmt in statements:  # counted by tag first: spans are made only for a file over a limit
+        tag = stmt[0]
+        if tag in counts:
+            counts[tag] += 1
+            if tag == "cluster":
+                counts["component"] += len(stmt[4])
+    if all(counts[what] <= cap for what, (_, cap) in caps.items()):
+        return None
+    counts = dict.fromkeys(caps, 0)
     for what, span in declarations(statements, path):  # cluster members count as components
         counts[what] += 1
         label, cap = caps[what]

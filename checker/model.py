@@ -94,12 +94,12 @@ UNZONED = "(unzoned)"
 UNREGIONED = "(unregioned)"
 
 
-@dataclass(frozen=True)
-class FailureUnit:
+class FailureUnit(NamedTuple):
     """Something that can fail: a host, a zone or a region.
 
     ``label`` is the name used in output: a component's own name for its
-    implicit host, ``host:H``, ``zone:Z`` and ``region:R``.
+    implicit host, ``host:H``, ``zone:Z`` and ``region:R``. A named tuple: units
+    are hashed in every liveness test, and a tuple hashes in C.
     """
 
     kind: str  # "host" | "zone" | "region"
@@ -120,7 +120,7 @@ PRIMARY_OF = "primary"
 REPLICAS_OF = "replicas"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listener:
     """``listen PORTS -> TARGET, ... [TARGET_PORTS] [need N]`` on a load balancer or gateway.
 
@@ -147,7 +147,7 @@ class Listener:
         return f"{selector} of {name}" if selector else name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Component:
     kind: Kind
     name: str
@@ -184,7 +184,7 @@ class Component:
         return self.listen if self.listen is not None else ANY_PORT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cluster:
     """A primary and its replicas (``db`` or ``service`` members, all of one kind);
     ``implicit`` for one formed by a standalone primary. A ``quorum`` cluster is
@@ -209,7 +209,7 @@ class Cluster:
         return self.primary is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Zone:
     name: str
     region: str | None
@@ -218,7 +218,7 @@ class Zone:
     availability: Fraction | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Requirement:
     """One ``SOURCE verb TARGET, ...`` requirement of one source."""
 
@@ -233,19 +233,23 @@ class Requirement:
         return f"{self.source} {self.verb.value} {', '.join(self.targets)}{tail}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One side of a rule: a component, a cluster, a CIDR, ``internet`` or ``any``."""
+    """One side of a rule: a component, a cluster, a CIDR, ``internet`` or ``any``.
+
+    Endpoints are values, shared by the rules that name them (a large file cites
+    the same names hundreds of thousands of times): where one is written is its
+    rule's ``span``, and ``span`` here is None."""
 
     kind: str  # "component" | "cluster" | "network" | "internet" | "any"
     value: str | IPNetwork | None
-    span: Span
+    span: Span | None = None
 
     def __str__(self) -> str:
         return self.kind if self.value is None else str(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     action: str  # "allow" | "deny"
     sources: tuple[Endpoint, ...]
@@ -264,7 +268,7 @@ class Rule:
         return f"{self.action} {src} -> {dst} {self.ports}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckRequest:
     """A ``check ID key=value`` line, or an implicit one from the default set."""
 
@@ -328,6 +332,18 @@ class Topology:
         return FailureUnit("host", name, implicit=True)
 
     def placement(self, name: str) -> tuple[FailureUnit | None, FailureUnit | None, FailureUnit | None]:
+        """(host, zone, region) a component fails with, None where it does not (see
+        :meth:`_placement`; computed once per component)."""
+        hit = self._placements.get(name)
+        if hit is None:
+            hit = self._placements[name] = self._placement(name)
+        return hit
+
+    @cached_property
+    def _placements(self) -> dict[str, tuple[FailureUnit | None, FailureUnit | None, FailureUnit | None]]:
+        return {}
+
+    def _placement(self, name: str) -> tuple[FailureUnit | None, FailureUnit | None, FailureUnit | None]:
         """(host, zone, region) a component fails with, None where it does not.
 
         Client groups, jobs, external targets, the internet and a ``dns`` with
@@ -347,7 +363,14 @@ class Topology:
 
     def units_of(self, name: str) -> tuple[FailureUnit, ...]:
         """Every unit whose failure fails this component (none for what never fails)."""
-        return tuple(u for u in self.placement(name) if u is not None)
+        hit = self._units.get(name)
+        if hit is None:
+            hit = self._units[name] = tuple(u for u in self.placement(name) if u is not None)
+        return hit
+
+    @cached_property
+    def _units(self) -> dict[str, tuple[FailureUnit, ...]]:
+        return {}
 
     def _units_at(self, level: int) -> tuple[FailureUnit, ...]:
         seen: dict[FailureUnit, None] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Iterator, NamedTuple, Union
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -105,9 +105,9 @@ def public_representatives(networks: Iterable[IPNetwork], extra: Iterable[IPAddr
     return [p for p in cell_starts(networks, extra) if is_public(p)]
 
 
-@dataclass(frozen=True, order=True)
-class PortRange:
-    """Ports ``low``..``high`` (inclusive) of one protocol."""
+class PortRange(NamedTuple):
+    """Ports ``low``..``high`` (inclusive) of one protocol (a named tuple: compared,
+    ordered and hashed in C, as port sets are dictionary keys of every policy cache)."""
 
     protocol: str
     low: int

@@ -563,7 +563,15 @@ class TreeOutcome:
 
 def parse(text: str, path: str) -> ParseOutcome:
     """Parse ``text`` into statement records; on errors, report each one (up to a
-    limit) and give none."""
+    limit) and give none. A well-formed file takes the fast path
+    (:mod:`checker.fastparse`: the same records, as frozen :class:`~checker.fastparse.Record`
+    objects); anything else, Lark's parser, which words the errors."""
+    if _CONTROL.search(text) is None:
+        from .fastparse import parse_fast
+
+        fast = parse_fast(lark_parser(), text)
+        if fast is not None:
+            return ParseOutcome(fast, ())
     statements, errors = _parse_with(lark_parser(), text, path)
     return ParseOutcome(statements, errors)
 

@@ -180,6 +180,11 @@ class Policy:
         self._cache[key] = decision
         return decision
 
+    def allowed(self, source: str, destination: str, ports: PortSet) -> bool:
+        """Whether the connection exists (``bool(self.connect(...))``; an indexed policy
+        answers it without building the decision)."""
+        return self.connect(source, destination, ports).allowed
+
     def _connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if not ports:
             return Decision(False)

@@ -28,13 +28,16 @@ def _port_sets(topology):
 def _same_decisions(text: str) -> int:
     topology = load_text(text, "gen.topo").topology
     assert topology is not None
-    reference, fast = Policy(topology), FastPolicy(topology)
+    reference, fast, booleans = Policy(topology), FastPolicy(topology), FastPolicy(topology)
     sources = [INTERNET, *topology.components]
     compared = 0
     for ports in _port_sets(topology):
         for source in sources:
             for destination in topology.components:
-                assert fast.connect(source, destination, ports) == reference.connect(source, destination, ports), (
+                expected = reference.connect(source, destination, ports)
+                assert fast.connect(source, destination, ports) == expected, (source, destination, str(ports), text)
+                # the lean boolean path, on a policy that has not decided the connection before
+                assert booleans.allowed(source, destination, ports) == expected.allowed, (
                     source, destination, str(ports), text)
                 compared += 1
     assert fast.internet_points == reference.internet_points

@@ -135,7 +135,7 @@ def test_render_and_fmt_refuse_links_out_of_the_folder_too(tmp_path: Path) -> No
 
 def test_a_file_that_exhausts_memory_is_a_located_result_and_the_others_are_checked(tmp_path: Path) -> None:
     tree = repository(tmp_path / "tree")
-    (tree / "big.topo").write_text("web a\nallow " + "a, " * 300_000 + "a -> a\n")  # about 250 MB to parse
+    (tree / "big.topo").write_text("web a\nallow " + "a, " * 2_500_000 + "a -> a\n")  # over 300 MB to parse
     (tree / "ok.topo").write_text(GOOD)
     started = time.monotonic()
     done = run_process(["check", "--max-memory", "256", "--timeout", "60", str(tree)])  # a worker gets 192 MiB

@@ -83,7 +83,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         return
 
     units, members = circuit.members_of(level)
-    stopping = sorted((u for u, dead in zip(units, members) if circuit.stops(dead)), key=lambda u: u.label)
+    stopping = sorted((u for u, dead in zip(units, members) if circuit.stopped_by(dead)), key=lambda u: u.label)
     if not stopping:
         yield Result(ID, Status.PROVED, SEVERITY,
                      f"no single {level} failure stops a service ({len(units)} {level}s tried)",

@@ -112,7 +112,7 @@ def cond_components(cond: Cond) -> set[int]:
     return set()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Alternative:
     """One target of a requirement, compiled: when it is available, and what must serve."""
 
@@ -122,14 +122,14 @@ class Alternative:
     implies_serving: bool  # available => serves (statically)
 
 
-@dataclass
+@dataclass(slots=True)
 class RequirementGroup:
     node: int  # the node it belongs to
     alternatives: list[Alternative]
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class StaticGroup:
     node: int
     members: tuple[int, ...]
@@ -187,6 +187,11 @@ class ServingCircuit:
         self._hops: dict[tuple, tuple[int, ...]] = {}
         self._liveness: dict[int, int] = {}
         self._aux: dict[object, int] = {}
+        self._live_conds: dict[int, Cond] = {}
+        self._members: dict[str, tuple[list[FailureUnit], list[list[int]]]] = {}
+        self._singles: dict[int, tuple[int]] = {}
+        self._alternatives: dict[Alternative, Alternative] = {}
+        self._alternative_lists: dict[tuple, list[Alternative]] = {}
         self.evaluator = Evaluator(topology, self.policy)  # its item and candidate helpers
 
         for comp in comps.values():
@@ -292,7 +297,10 @@ class ServingCircuit:
 
     def _live(self, name: str) -> Cond:
         c = self.comp_index[name]
-        return TRUE if not any(self.topology.placement(name)) else ("live", c)
+        hit = self._live_conds.get(c)
+        if hit is None:
+            hit = self._live_conds[c] = TRUE if not any(self.topology.placement(name)) else ("live", c)
+        return hit
 
     def _quorum(self, cluster: str) -> Cond:
         c = self.topology.clusters[cluster]
@@ -336,8 +344,11 @@ class ServingCircuit:
             for req in self.topology.requirements_of(key):
                 if req.optional:
                     continue
-                alternatives = [a for a in (self._alternative(req, t) for t in req.targets) if a is not None]
-                self._requirement(n, alternatives, req.span.line)
+                alternatives = tuple(a for a in (self._alternative(req, t) for t in req.targets) if a is not None)
+                shared = self._alternative_lists.get(alternatives)
+                if shared is None:  # read-only: equal lists are one object
+                    shared = self._alternative_lists[alternatives] = list(alternatives)
+                self._requirement(n, shared, req.span.line)
 
     def _listener(self, n: int, owner: str, listener: Listener) -> None:
         ev = self.evaluator
@@ -410,12 +421,31 @@ class ServingCircuit:
             return self._external_alternative(source, comp)
         if comp.kind is Kind.DNS:
             return self._dns_alternative(source, comp)
-        if not self.allowed(source, target, comp.service_ports):
+        ports = comp.service_ports
+        if not self.allowed(source, target, ports):
             return None
-        serve = self.hop(source, target, comp.service_ports)
-        member_of_quorum = topology.cluster_of(target) is not None and topology.cluster_of(target).quorum
-        implies = (comp.kind is Kind.DB and not member_of_quorum and serve == (self.node_index[target],))
-        return Alternative(target, self._live(target), serve, implies)
+        node = self.node_index.get(target)
+        if node is not None and (comp.listen is None or ports is comp.listen):
+            serve = self._single(node)  # it arrives on the ports asked about: the hop is the question above
+        else:
+            serve = self.hop(source, target, ports)
+        implies = False
+        if comp.kind is Kind.DB and node is not None and serve == (node,):
+            cluster = topology.cluster_of(target)
+            implies = cluster is None or not cluster.quorum
+        return self._shared(Alternative(target, self._live(target), serve, implies))
+
+    def _single(self, node: int) -> tuple[int]:
+        """The one-node tuple of ``node``, one object per node."""
+        hit = self._singles.get(node)
+        if hit is None:
+            hit = self._singles[node] = (node,)
+        return hit
+
+    def _shared(self, alternative: Alternative) -> Alternative:
+        """One object for equal alternatives (every source of a requirement statement
+        that reaches its targets alike compiles the same ones)."""
+        return self._alternatives.setdefault(alternative, alternative)
 
     def _cluster_alternative(self, req, cluster: str, source: str | None) -> Alternative | None:
         """A cluster endpoint; ``source`` None for a job (no network)."""
@@ -733,17 +763,138 @@ class ServingCircuit:
 
     def members_of(self, kind: str) -> tuple[list[FailureUnit], list[list[int]]]:
         """Units of one kind and, for each, the components it takes down."""
-        units = {"host": self.hosts, "zone": self.zones, "region": self.regions}[kind]
-        table = {"host": self.host_of, "zone": self.zone_of, "region": self.region_of}[kind]
-        members: list[list[int]] = [[] for _ in units]
-        for c, uid in enumerate(table):
-            if uid >= 0:
-                members[uid].append(c)
-        return units, members
+        hit = self._members.get(kind)
+        if hit is None:
+            units = {"host": self.hosts, "zone": self.zones, "region": self.regions}[kind]
+            table = {"host": self.host_of, "zone": self.zone_of, "region": self.region_of}[kind]
+            members: list[list[int]] = [[] for _ in units]
+            for c, uid in enumerate(table):
+                if uid >= 0:
+                    members[uid].append(c)
+            hit = self._members[kind] = (units, members)
+        return hit
 
     def stops(self, dead: Sequence[int]) -> list[str]:
         value, _ = self.evaluate(dead)
         return self.services_down(value)
+
+    def stopped_by(self, dead_components: Iterable[int]) -> list[str]:
+        """The services down with ``dead_components`` failed, as :meth:`stops` finds them,
+        in time proportional to what the failure reaches: nothing of the size of the
+        whole circuit is copied (:meth:`evaluate` copies every value), so trying every
+        host of a large file one by one costs the sum of their cones."""
+        dead = _Dead(dead_components)
+        base_value, base_choices = self.baseline
+        groups, statics = self.requirement_groups, self.static_groups
+        static_rev, alt_rev = self.static_rev, self.alt_rev
+        choices: dict[int, int] = {}  # the requirements whose choice changes
+        seeds: list[int] = []
+        steered: set[int] = set()
+        for c in dead:
+            seeds.extend(self.nodes_of[c])
+            for r in self.steers[c]:
+                if r not in steered:
+                    steered.add(r)
+                    new = self.choice(r, dead)
+                    if new != base_choices[r]:
+                        choices[r] = new
+                        seeds.append(groups[r].node)
+        cone: set[int] = set()
+        while seeds:
+            n = seeds.pop()
+            if n not in cone:
+                cone.add(n)
+                seeds.extend(statics[g].node for g in static_rev[n])
+                seeds.extend(groups[r].node for r, _ in alt_rev[n])
+        owner = self.owner
+        value = {n: owner[n] not in dead for n in cone}  # the cone's values; the rest keep the baseline's
+        static_count: dict[int, int] = {}
+        req_count: dict[int, int] = {}
+        falling: list[int] = []
+        for n in cone:  # as _propagate: every node of the cone starts true unless its owner is dead
+            if not value[n]:
+                continue
+            falls = False
+            for g in self.node_static[n]:
+                group = statics[g]
+                count = 0
+                for m in group.members:
+                    if value[m] if m in value else base_value[m]:
+                        count += 1
+                static_count[g] = count
+                falls = falls or count < group.need
+            for r in self.node_requirements[n]:
+                a = choices.get(r, base_choices[r])
+                if a < 0:
+                    falls = True
+                    continue
+                serve = groups[r].alternatives[a].serve
+                if serve is None:
+                    continue
+                count = 0
+                for m in serve:
+                    if value[m] if m in value else base_value[m]:
+                        count += 1
+                req_count[r] = count
+                falls = falls or count == 0
+            if falls:
+                falling.append(n)
+        for n in falling:
+            value[n] = False
+        while falling:
+            m = falling.pop()
+            for g in static_rev[m]:
+                group = statics[g]
+                n = group.node
+                if n not in cone or not value[n]:
+                    continue
+                static_count[g] -= 1
+                if static_count[g] < group.need:
+                    value[n] = False
+                    falling.append(n)
+            for r, a in alt_rev[m]:
+                if choices.get(r, base_choices[r]) != a:
+                    continue
+                n = groups[r].node
+                if n not in cone or not value[n]:
+                    continue
+                req_count[r] -= 1
+                if req_count[r] == 0:
+                    value[n] = False
+                    falling.append(n)
+        at_entry = self._services_at_entry()
+        touched = {i for n in cone for i in at_entry.get(n, ())}
+        down = [name for i, (name, entries) in enumerate(self.services)
+                if (i in touched and not any(value[m] if m in value else base_value[m] for m in entries))
+                or (i not in touched and i in self._down_at_baseline())]
+        return sorted(down)
+
+    def _services_at_entry(self) -> dict[int, list[int]]:
+        """Entry node -> the indices of the services it is an entry of."""
+        hit = self.__dict__.get("_entry_services")
+        if hit is None:
+            hit = self._entry_services = {}
+            for i, (_, entries) in enumerate(self.services):
+                for m in entries:
+                    hit.setdefault(m, []).append(i)
+        return hit
+
+    def _down_at_baseline(self) -> set[int]:
+        hit = self.__dict__.get("_baseline_down")
+        if hit is None:
+            base = self.baseline[0]
+            hit = self._baseline_down = {i for i, (_, entries) in enumerate(self.services)
+                                         if not any(base[m] for m in entries)}
+        return hit
+
+
+class _Dead(set):
+    """A set of dead components that reads like the dead-component arrays (``dead[c]``)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, c: int) -> bool:
+        return c in self
 
 
 def _monotone_cond(cond: Cond) -> bool:

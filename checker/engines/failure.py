@@ -34,7 +34,8 @@ from .circuit import (
     circuit_for,
 )
 
-__all__ = ["CIRCUIT_KEY", "circuit_for", "minimal_cut_sets", "smallest_stopping_sets", "RelaxedCircuit",
+__all__ = ["CIRCUIT_KEY", "circuit_for", "minimal_cut_sets", "monotone_cut_sets", "smallest_stopping_sets",
+           "RelaxedCircuit",
            "ServingCircuit", "StoppingSets", "BudgetExceeded"]
 
 
@@ -42,7 +43,8 @@ class BudgetExceeded(Exception):
     """The cut-set computation grew past its budget; use another method."""
 
 
-CUT_BUDGET = 400_000  # term unions before giving up on the term method
+CUT_BUDGET = 400_000  # term unions one node may take before giving up on the term method
+CUT_BUDGET_PER_NODE = 256  # and, for the whole circuit, CUT_BUDGET plus this many per node of the cone
 
 # A term (P, N) stands for "every host in P failed and every host in N live". The set of
 # scenarios in which a node is false is a union of terms; F = P realises a consistent
@@ -55,7 +57,7 @@ _EMPTY: Term = (frozenset(), frozenset())
 _NONE: frozenset[int] = frozenset()
 
 
-def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term]:
+def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Term]:
     """The minimal terms with at most ``limit`` failed hosts under which some service is
     down, sorted by the number of failed hosts.
 
@@ -69,13 +71,18 @@ def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term
     greatest-fixed-point serving semantics.
 
     Complexity: one pass per node on acyclic structures, each costing the product of its
-    children's family sizes, bounded by ``budget`` (:class:`BudgetExceeded` beyond).
+    children's family sizes, bounded by ``budget`` (:class:`BudgetExceeded` beyond): by
+    default :data:`CUT_BUDGET` plus :data:`CUT_BUDGET_PER_NODE` per node of the cone, so
+    the bound grows with the file, while one node's families may take at most
+    :data:`CUT_BUDGET` (a family that explodes stops the method wherever it is).
     References: minimal cut sets of fault trees (MOCUS; Vesely et al., *Fault Tree
     Handbook*, NUREG-0492), prime implicants for the non-coherent case.
     """
-    counter = [0]
     families: dict[int, list[Term]] = {}
     order = circuit.service_cone()
+    if budget is None:
+        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
+    counter = _Counter(budget)
     position = {n: i for i, n in enumerate(order)}
     dependents: dict[int, list[int]] = {n: [] for n in order}
     for n in order:
@@ -87,6 +94,7 @@ def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term
     while heap:
         n = order[heapq.heappop(heap)]
         queued.discard(position[n])
+        counter.node = 0
         new = _node_family(circuit, n, families, limit, counter, budget, terms)
         if new != families.get(n, []):
             families[n] = new
@@ -96,11 +104,28 @@ def minimal_cut_sets(circuit, limit: int, budget: int = CUT_BUDGET) -> list[Term
                     heapq.heappush(heap, position[d])
     result: list[Term] = []
     for _, entries in circuit.services:
+        counter.node = 0
         family = [_EMPTY]
         for m in entries:
             family = _product(family, families.get(m, []), limit, counter, budget)
         result = _minimize(result + family)
     return result
+
+
+class _Counter:
+    """Term unions made so far: in all, and for the node being computed."""
+
+    __slots__ = ("total", "node", "budget")
+
+    def __init__(self, budget: int) -> None:
+        self.total = self.node = 0
+        self.budget = budget
+
+    def add(self, unions: int) -> None:
+        self.total += unions
+        self.node += unions
+        if self.total > self.budget or self.node > CUT_BUDGET:
+            raise BudgetExceeded()
 
 
 def _false_family(families, nodes, need, limit, counter, budget) -> list[Term]:
@@ -236,9 +261,12 @@ def _product(left, right, limit, counter, budget) -> list[Term]:
     ``limit`` failed hosts."""
     if not left or not right:
         return []
-    counter[0] += len(left) * len(right)
-    if counter[0] > budget:
-        raise BudgetExceeded()
+    if counter.__class__ is list:  # a bare count, bounded by ``budget``
+        counter[0] += len(left) * len(right)
+        if counter[0] > budget:
+            raise BudgetExceeded()
+    else:
+        counter.add(len(left) * len(right))
     out = []
     for p1, n1 in left:
         for p2, n2 in right:
@@ -262,6 +290,140 @@ def _minimize(family: list[Term]) -> list[Term]:
     return kept
 
 
+# -- the same on a circuit whose conditions only fall as hosts fail -------------------------
+
+def monotone_cut_sets(circuit, limit: int, budget: int | None = None) -> list[frozenset[int]]:
+    """:func:`minimal_cut_sets` of a circuit without live-first alternatives (every
+    requirement's alternatives serve whenever available, every condition monotone:
+    :class:`RelaxedCircuit`), whose terms need no hosts that stay live: each is a
+    plain set of failed hosts, and sets are unioned and compared in C.
+
+    Same fixed point, order, truncation and budget as :func:`minimal_cut_sets`; the
+    terms are its terms' failed parts (their live parts are all empty)."""
+    families: dict[int, list[frozenset[int]]] = {}
+    order = circuit.service_cone()
+    if budget is None:
+        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
+    counter = _Counter(budget)
+    position = {n: i for i, n in enumerate(order)}
+    dependents: dict[int, list[int]] = {n: [] for n in order}
+    for n in order:
+        for m in circuit.dependencies(n):
+            dependents[m].append(n)
+    heap = list(range(len(order)))
+    queued = set(heap)
+    downs: dict[Cond, list[frozenset[int]]] = {}
+    host_of, owner = circuit.host_of, circuit.owner
+    statics, groups = circuit.static_groups, circuit.requirement_groups
+    while heap:
+        n = order[heapq.heappop(heap)]
+        queued.discard(position[n])
+        counter.node = 0
+        host = host_of[owner[n]]
+        out: list[frozenset[int]] = [frozenset((host,))] if host >= 0 else []
+        for g in circuit.node_static[n]:
+            group = statics[g]
+            out.extend(_falling_sets(families, group.members, group.need, limit, counter))
+        for r in circuit.node_requirements[n]:
+            before = [_NONE]  # every alternative unavailable
+            for alt in groups[r].alternatives:
+                if alt.serve is not None:
+                    raise AssertionError("a monotone circuit's alternatives serve whenever available")
+                down = downs.get(alt.cond)
+                if down is None:
+                    down = downs[alt.cond] = _cond_down(alt.cond, host_of)
+                before = _set_product(before, down, limit, counter)
+                if not before:
+                    break
+            out.extend(before)
+        new = _minimal_sets(out)
+        if new != families.get(n, []):
+            families[n] = new
+            for d in dependents[n]:
+                if position[d] not in queued:
+                    queued.add(position[d])
+                    heapq.heappush(heap, position[d])
+    result: list[frozenset[int]] = []
+    for _, entries in circuit.services:
+        counter.node = 0
+        family = [_NONE]
+        for m in entries:
+            family = _set_product(family, families.get(m, []), limit, counter)
+        result = _minimal_sets(result + family)
+    return result
+
+
+def _falling_sets(families, nodes, need, limit, counter) -> list[frozenset[int]]:
+    """Sets under which fewer than ``need`` of ``nodes`` hold."""
+    nodes = list(nodes)
+    falling = len(nodes) - need + 1
+    if falling <= 0:
+        return [_NONE]
+    chosen = [nodes] if falling == len(nodes) else combinations(nodes, falling)
+    out: list[frozenset[int]] = []
+    for subset in chosen:
+        family = [_NONE]
+        for m in subset:
+            family = _set_product(family, families.get(m, []), limit, counter)
+            if not family:
+                break
+        out.extend(family)
+        counter.add(1)  # every subset tried counts, so a huge group cannot run unbounded
+    return _minimal_sets(out)
+
+
+def _cond_down(cond: Cond, host_of) -> list[frozenset[int]]:
+    """The minimal sets of failed hosts under which a monotone condition is false."""
+    op = cond[0]
+    if op == "true":
+        return []
+    if op == "live":
+        h = host_of[cond[1]]
+        return [frozenset((h,))] if h >= 0 else []
+    if op in ("any", "atleast"):
+        comps = cond[1]
+        k = 1 if op == "any" else cond[2]
+        hosts = [host_of[c] for c in comps]
+        # false when more than len - k are down; a component that never fails never falls
+        falling = len(comps) - k + 1
+        if falling <= 0:
+            return []
+        out: list[frozenset[int]] = []
+        for subset in combinations(range(len(comps)), falling):
+            chosen = [hosts[i] for i in subset]
+            if min(chosen) >= 0:
+                out.append(frozenset(chosen))
+        return _minimal_sets(out)
+    if op == "and":
+        out = []
+        for part in cond[1]:
+            out.extend(_cond_down(part, host_of))
+        return _minimal_sets(out)
+    raise AssertionError(f"not a monotone condition: {op}")
+
+
+def _set_product(left, right, limit, counter) -> list[frozenset[int]]:
+    """Minimal unions of one set from each family, of at most ``limit`` hosts."""
+    if not left or not right:
+        return []
+    counter.add(len(left) * len(right))
+    if len(left) == 1 and not left[0]:
+        return right if all(len(p) <= limit for p in right) else [p for p in right if len(p) <= limit]
+    return _minimal_sets([u for a in left for b in right if len(u := a | b) <= limit])
+
+
+def _minimal_sets(family: list[frozenset[int]]) -> list[frozenset[int]]:
+    """The sets no other set of the family is inside, without duplicates, in a stable order."""
+    if len(family) <= 1:
+        return family
+    unique = sorted(set(family), key=lambda p: (len(p), sorted(p)))
+    kept: list[frozenset[int]] = []
+    for p in unique:
+        if not any(k <= p for k in kept):
+            kept.append(p)
+    return kept
+
+
 # -- shared by the checks -------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -278,13 +440,21 @@ class StoppingSets:
 def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) -> StoppingSets:
     """Smallest sets of at most ``limit`` hosts that stop a service (baseline must be up).
 
-    First :func:`minimal_cut_sets` (method ``graph``): exact, every minimal term up to
-    ``limit`` failed hosts; on monotone circuits these are the classic minimal cut sets,
-    otherwise terms also carry the hosts that must stay live (a live first alternative
+    Single hosts are tried one by one on the circuit (:meth:`ServingCircuit.stopped_by`:
+    exact on any structure, each costing what its failure reaches), so every single
+    point is listed. Larger sets come from the term method (method ``graph``, from two
+    hosts up): on monotone circuits :func:`minimal_cut_sets`, the classic minimal cut
+    sets; on others the relaxed monotone circuit first (:func:`monotone_cut_sets`),
+    then terms that also carry the hosts that must stay live (a live first alternative
     that does not serve). When the term families exceed their budget, MaxSAT (method
-    ``z3``); when its optimum is a single host, every host is then tried alone on the
-    circuit, so all single points are listed.
+    ``z3``).
     """
+    units, members = circuit.members_of("host")
+    singles = [(units[h],) for h in range(len(units)) if circuit.stopped_by(members[h])]
+    if singles:
+        return StoppingSets("found", 1, _sorted_sets(singles), "graph")
+    if limit < 2:
+        return StoppingSets("none", None, (), "graph")
     if not circuit.monotone:
         relaxed = _relaxed_stopping_sets(circuit, limit)
         if relaxed is not None:
@@ -292,7 +462,7 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
     terms = None
     try:
         # iterative deepening: a small stopping set is found with small (cheap) families
-        for depth in range(1, limit + 1):
+        for depth in range(2, limit + 1):
             terms = minimal_cut_sets(circuit, depth)
             if terms:
                 break
@@ -313,33 +483,28 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
         return StoppingSets("unknown", None, (), "z3", outcome.reason)
     if outcome.status is Status.PROVED or len(outcome.hosts) > limit:
         return StoppingSets("none", None, (), "z3")
-    size = len(outcome.hosts)
-    if size == 1:
-        units, members = circuit.members_of("host")
-        singles = [(units[h],) for h in range(len(units)) if circuit.stops(members[h])]
-        return StoppingSets("found", 1, _sorted_sets(singles), "z3")
-    return StoppingSets("found", size, (tuple(circuit.hosts[h] for h in outcome.hosts),), "z3")
+    return StoppingSets("found", len(outcome.hosts), (tuple(circuit.hosts[h] for h in outcome.hosts),), "z3")
 
 
 def _relaxed_stopping_sets(circuit: ServingCircuit, limit: int) -> StoppingSets | None:
-    """The answer from :class:`RelaxedCircuit` when it settles the question: no
-    relaxed stopping set of at most ``limit`` hosts (then there is no real one), or
-    smallest relaxed sets of which some really stop a service (then they are the
-    smallest real ones; for singletons, the real ones among them are all of them).
-    None otherwise (a budget exceeded, or no smallest relaxed set really stops)."""
+    """The answer from :class:`RelaxedCircuit` when it settles the question, no single
+    host stopping a service: no relaxed stopping set of at most ``limit`` hosts (then
+    there is no real one), or smallest relaxed sets of which some really stop a
+    service (then they are the smallest real ones). None otherwise (a budget
+    exceeded, or no smallest relaxed set really stops)."""
     relaxed = RelaxedCircuit(circuit)
     try:
-        for depth in range(1, limit + 1):
-            terms = minimal_cut_sets(relaxed, depth)
+        for depth in range(2, limit + 1):  # no single host stops a service (tried first)
+            terms = monotone_cut_sets(relaxed, depth)
             if terms:
                 break
     except BudgetExceeded:
         return None
     if not terms:
         return StoppingSets("none", None, (), "graph")
-    size = min(len(p) for p, _ in terms)
+    size = min(len(p) for p in terms)
     _, members = circuit.members_of("host")
-    real = [p for p in {p for p, _ in terms if len(p) == size}
+    real = [p for p in {p for p in terms if len(p) == size}
             if circuit.stops([c for h in p for c in members[h]])]
     if not real:
         return None

@@ -26,28 +26,185 @@ class _IndexedPolicy(Policy):
         super().__init__(topology)
         self._index = index
         self._reference = reference
+        self.allowed = index.allowed  # type: ignore[method-assign]
 
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if self._index.allowed(source, destination, ports):
-            return Decision(True)
+            return _ALLOWED
         return self._reference.connect(source, destination, ports)
 
 
+_ALLOWED = Decision(True)
+
+
 class ReplayEvaluator(Evaluator):
-    """The reference evaluator with per-scenario memoised serving values."""
+    """The reference evaluator with memoised, incremental serving values.
+
+    ``serving(failed)`` is the reference's greatest fixed point, computed once with
+    nothing failed and then, per scenario, only where the failure can reach: a node
+    keeps its value from the scenario with nothing failed when its equation
+    mentions no failed component and reads no node that may change. Exactly:
+
+    * the equation of a node mentions only its own component and cluster, and the
+      names written in its listener, answers, name servers, egress gateways and
+      requirements (with their clusters' members, and a dns target's answers and
+      name servers) (:meth:`_mentions`);
+    * the *affected* nodes are those mentioning a failed component, closed under
+      "reads the value of" (the reference's own dependents); every other node's
+      equation is the same function of the same values as with nothing failed,
+      and none of them reads an affected node, so together they keep their values
+      (a self-contained part of the system has the same greatest fixed point
+      whatever the rest does);
+    * the affected nodes start from "serves" and are lowered by the reference's
+      own iteration, the others held at their values.
+
+    ``tests/test_replay.py`` compares it with the plain reference on random
+    topologies and scenarios.
+    """
+
+    _MEMO = 4  # scenarios kept (a serving map holds a value per node)
 
     def __init__(self, topology: Topology, policy: Policy):
         super().__init__(topology, policy)
         self._serving: dict = {}
+        self._baseline: dict | None = None
+        self._readers: dict[str, list] | None = None
+        self._by_unit: dict | None = None
+        self._dead_key: object = None  # the scenario self._dead is for
+        self._dead: set[str] = set()
+        self._chooses: dict = {}  # id of a requirement -> the components its choice reads
+        self._choices: dict = {}  # id of a requirement -> its choice with nothing failed
+
+    def live(self, name: str, failed) -> bool:
+        """As the reference's, from the scenario's set of dead components (made once)."""
+        if not failed:
+            return True
+        if failed is not self._dead_key:
+            self._dead_key, self._dead = failed, self._dead_components(frozenset(failed))
+        return name not in self._dead
+
+    def _dead_components(self, failed: frozenset) -> set[str]:
+        by_unit = self._units_index()
+        return {name for unit in failed for name in by_unit.get(unit, ())}
+
+    def _units_index(self) -> dict:
+        """Failure unit -> the components it takes down."""
+        if self._by_unit is None:
+            self._by_unit = {}
+            for name in self.components:
+                for unit in self.topology.units_of(name):
+                    self._by_unit.setdefault(unit, []).append(name)
+        return self._by_unit
+
+    def requirement_choice(self, req, failed):
+        """As the reference's; when no component the choice reads is dead (see
+        :meth:`_mentions`), the choice with nothing failed (computed once)."""
+        if failed:
+            mentioned = self._chooses.get(id(req))
+            if mentioned is None:
+                mentioned = self._chooses[id(req)] = frozenset(self._choice_mentions(req))
+            if failed is not self._dead_key:
+                self.live("", failed)
+            if not mentioned.isdisjoint(self._dead):
+                return super().requirement_choice(req, failed)
+        hit = self._choices.get(id(req))
+        if hit is None:
+            hit = self._choices[id(req)] = super().requirement_choice(req, frozenset())
+        return hit
+
+    def _choice_mentions(self, req) -> set[str]:
+        """Every component whose liveness the choice of a requirement's target reads."""
+        out = set(self.topology.egress_of(req.source))
+        for target in req.targets:
+            out |= self._named(target)
+            if target in self.components:
+                comp = self.components[target]
+                for name in (*comp.answers, *comp.served_by):
+                    out |= self._named(name)
+        return out
 
     def serving(self, failed):
         key = frozenset(failed)
         hit = self._serving.get(key)
         if hit is None:
-            if len(self._serving) > 64:
+            if len(self._serving) >= self._MEMO:
                 self._serving.clear()
-            hit = self._serving[key] = super().serving(key)
+            hit = self._serving[key] = self._incremental(key) if key else self._nothing_failed()
         return hit
+
+    def _nothing_failed(self) -> dict:
+        if self._baseline is None:
+            self._baseline = super().serving(frozenset())
+        return self._baseline
+
+    def _incremental(self, failed: frozenset) -> dict:
+        base = self._nothing_failed()
+        self._units_index()
+        readers = self._readers_of()
+        dependents = self._dependents()
+        affected: set = set()
+        stack = [node for unit in failed for name in self._by_unit.get(unit, ())
+                 for node in readers.get(name, ())]
+        while stack:
+            node = stack.pop()
+            if node not in affected:
+                affected.add(node)
+                stack.extend(dependents.get(node, ()))
+        value = dict(base)
+        for node in affected:
+            value[node] = True
+        pending = list(affected)
+        queued = set(pending)
+        while pending:  # the reference's iteration (Evaluator.serving), over the affected nodes
+            node = pending.pop()
+            queued.discard(node)
+            if value[node] and not self._node_value(node, failed, value):
+                value[node] = False
+                for dependent in dependents.get(node, ()):
+                    if value[dependent] and dependent not in queued:
+                        queued.add(dependent)
+                        pending.append(dependent)
+        return value
+
+    def _readers_of(self) -> dict[str, list]:
+        """For each component, the nodes whose equations mention it."""
+        if self._readers is None:
+            readers: dict[str, list] = {}
+            for node in self.nodes():
+                for name in self._mentions(node):
+                    readers.setdefault(name, []).append(node)
+            self._readers = readers
+        return self._readers
+
+    def _mentions(self, node) -> set[str]:
+        """Every component whose liveness the equation of ``node`` may read (see the class doc)."""
+        topology = self.topology
+        if isinstance(node, tuple):
+            name, index = node
+            out = {name}
+            for target in self.components[name].listeners[index].targets:
+                out |= self._named(target)
+            return out
+        comp = self.components[node]
+        out = self._named(node)
+        for name in (*comp.answers, *comp.served_by, *topology.egress_of(node)):
+            out |= self._named(name)
+        for req in topology.requirements_of(node):
+            for target in req.targets:
+                out |= self._named(target)
+                if target in self.components:
+                    target_comp = self.components[target]
+                    for name in (*target_comp.answers, *target_comp.served_by):
+                        out |= self._named(name)
+        return out
+
+    def _named(self, name: str) -> set[str]:
+        """A name's components: a cluster's members; a component and its cluster's members."""
+        clusters = self.topology.clusters
+        if name in clusters:
+            return set(clusters[name].members)
+        cluster = self.topology.cluster_of(name)
+        return {name, *cluster.members} if cluster is not None else {name}
 
 
 def replay_evaluator(context) -> ReplayEvaluator:

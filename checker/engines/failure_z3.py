@@ -72,21 +72,7 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float) -> MinimumOutc
     rank = {n: z3.Int(f"r{n}") for n in peers_of}
 
     def holds(cond):
-        op = cond[0]
-        if op == "true":
-            return z3.BoolVal(True)
-        if op == "live":
-            return z3.Not(dead(cond[1]))
-        if op == "any":
-            return z3.Or([z3.Not(dead(c)) for c in cond[1]])
-        if op == "atleast":
-            return z3.PbGe([(z3.Not(dead(c)), 1) for c in cond[1]], cond[2])
-        if op == "and":
-            return z3.And([holds(c) for c in cond[1]])
-        decided = z3.BoolVal(False)  # "first": the first live one decides
-        for c, ok in reversed(cond[1]):
-            decided = z3.If(z3.Not(dead(c)), z3.BoolVal(ok), decided)
-        return decided
+        return _holds(cond, dead)
 
     def group(members, need, value):
         if need <= 1:
@@ -134,6 +120,29 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float) -> MinimumOutc
     model = verdict.model
     hosts = tuple(sorted(h for h, var in failed.items() if z3.is_true(model.eval(var, model_completion=True))))
     return MinimumOutcome(Status.REFUTED, hosts)
+
+
+def _holds(cond, dead):
+    """A liveness condition (:data:`checker.engines.circuit.Cond`) as a Z3 formula, ``dead(c)``
+    giving component ``c``'s deadness (a module function, not a closure: a recursive closure
+    is a reference cycle that keeps the whole encoding alive until a collection)."""
+    import z3
+
+    op = cond[0]
+    if op == "true":
+        return z3.BoolVal(True)
+    if op == "live":
+        return z3.Not(dead(cond[1]))
+    if op == "any":
+        return z3.Or([z3.Not(dead(c)) for c in cond[1]])
+    if op == "atleast":
+        return z3.PbGe([(z3.Not(dead(c)), 1) for c in cond[1]], cond[2])
+    if op == "and":
+        return z3.And([_holds(c, dead) for c in cond[1]])
+    decided = z3.BoolVal(False)  # "first": the first live one decides
+    for c, ok in reversed(cond[1]):
+        decided = z3.If(z3.Not(dead(c)), z3.BoolVal(ok), decided)
+    return decided
 
 
 def _strong_components(nodes: list[int], circuit: ServingCircuit) -> list[list[int]]:

@@ -149,14 +149,24 @@ class FastPolicy(Policy):
         self._dst_keys: set[tuple] = set()
         self._point_keys: dict[tuple[Point, bool], tuple[tuple, ...]] = {}
         self._public_dst: dict[Point, list[int]] = {}
+        self._public_buckets: dict[tuple, list[int]] = {}
         self._public_sources: dict[int, bool] = {}
         self._keyed_points: dict[tuple[str, bool], list] = {}
         self._cells_of: dict[str, dict[int, list[int]]] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
+        self._allowed: dict[tuple[str, str, PortSet], bool] = {}
+        self._src_ends: dict[str, list[tuple]] = {}
+        self._dst_ends: dict[str, list[tuple]] = {}
         self.rule_keys: list[tuple[list[tuple], list[tuple]]] = []  # per rule: (source keys, destination keys)
+        interned: dict[tuple, tuple] = {}
+        side_keys: dict[int, list[tuple]] = {}  # id of a (shared) rule side -> its keys
         for index, rule in enumerate(self.rules):
-            src_keys = _rule_keys(rule.sources, topology)
-            dst_keys = _rule_keys(rule.destinations, topology)
+            src_keys = side_keys.get(id(rule.sources))
+            if src_keys is None:
+                src_keys = side_keys[id(rule.sources)] = _rule_keys(rule.sources, topology, interned)
+            dst_keys = side_keys.get(id(rule.destinations))
+            if dst_keys is None:
+                dst_keys = side_keys[id(rule.destinations)] = _rule_keys(rule.destinations, topology, interned)
             self.rule_keys.append((src_keys, dst_keys))
             for key in src_keys + dst_keys:
                 if key[0] == "prefix" and key[2] not in self._prefix_lengths[key[1]]:
@@ -357,9 +367,17 @@ class FastPolicy(Policy):
         public address (the only ones that can cut the public address space)."""
         hit = self._public_dst.get(dst)
         if hit is None:
-            hit = self._public_dst[dst] = sorted(
-                i for i in self.destinations.all_matching(dst) if self._public_source(i)
-            )
+            lists = [self._public_in_bucket(key) for key in self.destinations.buckets(dst)]
+            hit = self._public_dst[dst] = sorted(set().union(*lists)) if len(lists) != 1 else lists[0]
+        return hit
+
+    def _public_in_bucket(self, key: tuple) -> list[int]:
+        """The rules of one destination bucket whose sources may be public, sorted; once
+        per bucket (the ``any`` and ``internet`` buckets are every public destination's)."""
+        hit = self._public_buckets.get(key)
+        if hit is None:
+            hit = self._public_buckets[key] = sorted(i for i in self.destinations.bucket(key)
+                                                     if self._public_source(i))
         return hit
 
     def _public_source(self, index: int) -> bool:
@@ -506,6 +524,80 @@ class FastPolicy(Policy):
                 blocker = blocker or decision.rule
         return Decision(False, None, blocker)
 
+    def allowed(self, source: str, destination: str, ports: PortSet) -> bool:
+        """``bool(self.connect(source, destination, ports))``, without building the
+        decision (no witness packet, no deciding rule): what the serving equations
+        ask, hundreds of thousands of times in a large file. Cached."""
+        key = (source, destination, ports)
+        hit = self._allowed.get(key)
+        if hit is None:
+            hit = self._allowed[key] = self._allows(source, destination, ports)
+        return hit
+
+    def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
+        hit = self._cache.get((source, destination, ports))
+        if hit is not None:
+            return hit.allowed
+        if not ports or self.open or self.by_networks(source):
+            return bool(self.connect(source, destination, ports))
+        rules = self.rules
+        for src_family, rows, s_set, src in self._source_ends(source):
+            for dst_family, d_keys, wide, dst in self._destination_ends(destination):
+                if src_family and dst_family and dst_family != src_family:
+                    continue
+                if rows is None or d_keys is None:  # a nameless end of a component with addresses
+                    candidates = self._matching(src, dst)
+                else:
+                    lists = [pair for row in rows for key in d_keys if (pair := row.get(key)) is not None]
+                    for index, keys in wide:
+                        if not s_set.isdisjoint(keys):
+                            lists.append((index,))
+                    if len(lists) == 1:
+                        candidates = lists[0]
+                    elif lists:
+                        candidates = sorted(set().union(*lists))
+                    else:
+                        continue
+                remaining = ports
+                for index in candidates:
+                    rule = rules[index]
+                    rule_ports = rule.ports
+                    if rule_ports is not remaining and not _overlaps(remaining, rule_ports):
+                        continue
+                    if rule.action == "allow":
+                        return True
+                    if _covers(rule_ports, remaining):
+                        break
+                    remaining = remaining - (remaining & rule_ports)
+        return False
+
+    def _source_ends(self, name: str) -> list[tuple]:
+        """(address family or 0, the index rows of its keys, its keys as a set, point) of
+        each packet end of a component as a source (rows None: only the bucket index
+        can match the end); once per component."""
+        hit = self._src_ends.get(name)
+        if hit is None:
+            by_pair = self._by_pair
+            hit = self._src_ends[name] = [
+                (point.address.version if point.address is not None else 0,
+                 None if keys is None else tuple(by_pair[k] for k in keys if k in by_pair),
+                 frozenset(keys or ()), point)
+                for point, keys in self._keyed(name, True)]
+        return hit
+
+    def _destination_ends(self, name: str) -> list[tuple]:
+        """(address family or 0, its keys, the "wide" rules filed under them with their
+        source keys, point) of each packet end of a component as a destination."""
+        hit = self._dst_ends.get(name)
+        if hit is None:
+            hit = self._dst_ends[name] = [
+                (point.address.version if point.address is not None else 0, keys,
+                 [] if keys is None else [(i, self._wide_sources[i])
+                                          for i in sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})],
+                 point)
+                for point, keys in self._keyed(name, False)]
+        return hit
+
     def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
         """A component's own points, each with its index keys (cached per component)."""
         hit = self._keyed_points.get((name, source))
@@ -514,8 +606,9 @@ class FastPolicy(Policy):
         return hit
 
 
-def _rule_keys(endpoints, topology: Topology) -> list[tuple]:
-    """The index keys of one side of a rule (see :meth:`FastPolicy._keys`)."""
+def _rule_keys(endpoints, topology: Topology, interned: dict[tuple, tuple] | None = None) -> list[tuple]:
+    """The index keys of one side of a rule (see :meth:`FastPolicy._keys`), each the one
+    object ``interned`` holds for it."""
     keys: dict[tuple, None] = {}
     for endpoint in endpoints:
         if endpoint.kind in ("any", "internet"):
@@ -539,7 +632,9 @@ def _rule_keys(endpoints, topology: Topology) -> list[tuple]:
                 for net in comp.networks:
                     keys[("prefix", net.version, net.prefixlen,
                           int(net.network_address) >> (_BITS[net.version] - net.prefixlen))] = None
-    return list(keys)
+    if interned is None:
+        return list(keys)
+    return [interned.setdefault(key, key) for key in keys]
 
 
 def _overlaps(a: PortSet, b: PortSet) -> bool:

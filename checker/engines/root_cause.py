@@ -513,10 +513,13 @@ class AllowingPolicy:
 
     def __init__(self, policy, denied: Iterable[Denied]):
         self.policy = policy
-        self.allowed: dict[tuple[str, str], PortSet] = {}
+        self.extra: dict[tuple[str, str], PortSet] = {}
         for item in denied:
             key = (item.source, item.target)
-            self.allowed[key] = self.allowed.get(key, PortSet()) | item.ports
+            self.extra[key] = self.extra.get(key, PortSet()) | item.ports
+
+    def allowed(self, source: str, destination: str, ports: PortSet) -> bool:
+        return self._allows(source, destination, ports) or self.policy.allowed(source, destination, ports)
 
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if self._allows(source, destination, ports):
@@ -529,7 +532,7 @@ class AllowingPolicy:
         return self.policy.connect_from(src, source, destination, ports)
 
     def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
-        extra = self.allowed.get((source, destination))
+        extra = self.extra.get((source, destination))
         return extra is not None and bool(extra & ports)
 
     def __getattr__(self, name: str):  # everything else is the policy's own

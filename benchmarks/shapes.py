@@ -1,0 +1,154 @@
+"""Adversarial topologies: the input shapes that make a checker slow.
+
+Each function returns the source text of one deterministic topology, and each
+shape stresses one part of the engines:
+
+* :func:`all_down`: a generated file (:func:`benchmarks.generate.generate`) with
+  ``deny internet -> any`` on top, so every service is down with nothing failed
+  and every check that explains it explains all of them;
+* :func:`chain`: a requirement chain ``svc-0 uses svc-1 uses ... svc-(n-1)``
+  behind one load balancer, every link a single point of failure;
+* :func:`cycle`: the same closed into a requirement cycle (``svc-(n-1) uses svc-0``),
+  served by the greatest fixed point;
+* :func:`overlapping_rules`: ``n`` rules between the same networks whose port
+  ranges overlap, a third of them shadowed only by the union of several earlier
+  ones (no single earlier rule covers them), the rest first matches somewhere
+  strictly inside their range;
+* :func:`alternatives`: one requirement with ``n`` ordered alternatives, each a
+  service that may be live without serving (so failing more can restore it);
+* :func:`huge_cluster`: one quorum cluster of ``n`` members behind the web tier.
+
+``python benchmarks/shapes.py NAME N`` prints one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.generate import generate  # noqa: E402
+
+__all__ = ["SHAPES", "all_down", "alternatives", "chain", "cycle", "huge_cluster", "overlapping_rules"]
+
+
+def _address(i: int, base: int = 10) -> str:
+    return f"{base}.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+
+
+def _front(lines: list[str], first: str) -> None:
+    """A dns name, a load balancer and two web servers in two zones that use ``first``."""
+    lines += [
+        "zone az-1",
+        "zone az-2",
+        "internet users",
+        "dns www.example.com { managed  answer lb }",
+        "lb lb { managed  address 203.0.113.10  address 10.255.0.1  listen tcp/443 -> web-a, web-b tcp/8080 }",
+        "web web-a zone az-1 address 10.255.0.2 listen tcp/8080",
+        "web web-b zone az-2 address 10.255.0.3 listen tcp/8080",
+        f"web-a, web-b uses {first}",
+    ]
+
+
+def all_down(n: int) -> str:
+    """A generated file of ``n`` components in which no client reaches anything."""
+    text = generate(n)
+    head, _, policy = text.partition("\ndeny internet -> ")
+    return head + "\ndeny internet -> any\ndeny internet -> " + policy
+
+
+def chain(n: int) -> str:
+    """``n`` services, each using the next: every one a single point of failure."""
+    lines: list[str] = [f'topology "a requirement chain of {n}"']
+    _front(lines, "svc-0")
+    for i in range(n):
+        lines.append(f"service svc-{i} zone az-{1 + i % 2} address {_address(i + 1)} listen tcp/9000")
+    lines += [f"svc-{i} uses svc-{i + 1}" for i in range(n - 1)]
+    lines += ["allow internet -> lb tcp/443", "allow lb -> web-a, web-b tcp/8080",
+              "allow web-a, web-b -> 10.0.0.0/8 tcp/9000", "allow 10.0.0.0/8 -> 10.0.0.0/8 tcp/9000",
+              "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
+def cycle(n: int) -> str:
+    """:func:`chain` closed into a cycle: up while every service on it is."""
+    return chain(n).replace(f"svc-{n - 2} uses svc-{n - 1}\n",
+                            f"svc-{n - 2} uses svc-{n - 1}\nsvc-{n - 1} uses svc-0\n")
+
+
+def overlapping_rules(n: int) -> str:
+    """``n`` rules on one pair of networks with overlapping port ranges (see the module doc)."""
+    lines: list[str] = [f'topology "{n} overlapping rules"']
+    _front(lines, "api")
+    lines += ["service api zone az-1 address 10.1.0.1 listen tcp/9000",
+              "service api-2 zone az-2 address 10.1.0.2 listen tcp/9000",
+              "web-a, web-b uses api-2"]
+    lines += ["allow internet -> lb tcp/443", "allow lb -> web-a, web-b tcp/8080",
+              "allow web-a, web-b -> api, api-2 tcp/9000"]
+    for i in range(n):
+        low = 10_000 + 7 * (i // 3) * 3
+        if i % 3 == 0:
+            lines.append(f"allow 10.255.0.0/24 -> 10.1.0.0/24 tcp/{low}-{low + 20}")
+        elif i % 3 == 1:
+            lines.append(f"deny 10.255.0.0/16 -> 10.1.0.0/16 tcp/{low + 15}-{low + 40}")
+        else:  # covered by the two before it together, by neither alone
+            lines.append(f"deny 10.255.0.0/24 -> 10.1.0.0/24 tcp/{low + 5}-{low + 30}")
+    lines.append("deny any -> any")
+    return "\n".join(lines) + "\n"
+
+
+def alternatives(n: int) -> str:
+    """One requirement with ``n`` ordered alternatives, each needing a database of its own."""
+    lines: list[str] = [f'topology "one requirement with {n} alternatives"']
+    _front(lines, ", ".join(f"svc-{i}" for i in range(n)))
+    for i in range(n):
+        lines.append(f"service svc-{i} zone az-{1 + i % 2} address {_address(2 * i + 1)} listen tcp/9000")
+        lines.append(f"db db-{i} zone az-{1 + (i + 1) % 2} address {_address(2 * i + 2)} listen tcp/5432")
+        lines.append(f"svc-{i} reads db-{i}")
+    lines += ["allow internet -> lb tcp/443", "allow lb -> web-a, web-b tcp/8080",
+              "allow web-a, web-b -> 10.0.0.0/8 tcp/9000", "allow 10.0.0.0/8 -> 10.0.0.0/8 tcp/5432",
+              "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
+def huge_cluster(n: int) -> str:
+    """The web tier writes to one quorum cluster of ``n`` database members."""
+    lines: list[str] = [f'topology "one cluster of {n} members"']
+    _front(lines, "orders")
+    lines.append("web-a, web-b writes orders")
+    lines.append("cluster orders {")
+    lines.append("  failover auto")
+    lines.append("  quorum")
+    for i in range(n):
+        role = "primary" if i == 0 else "replica"
+        lines.append(f"  db db-{i} {{ zone az-{1 + i % 2}  address {_address(i + 1)}  listen tcp/5432  {role} }}")
+    lines.append("}")
+    lines += ["allow internet -> lb tcp/443", "allow lb -> web-a, web-b tcp/8080",
+              "allow web-a, web-b -> orders tcp/5432", "allow orders -> orders tcp/5432", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
+#: name -> (function, the size the benchmarks use)
+SHAPES = {
+    "all-down": (all_down, 10_000),
+    "chain": (chain, 600),
+    "cycle": (cycle, 400),
+    "overlapping-rules": (overlapping_rules, 5_000),
+    "alternatives": (alternatives, 3_000),
+    "huge-cluster": (huge_cluster, 1_001),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in SHAPES:
+        print(f"usage: python benchmarks/shapes.py {{{','.join(SHAPES)}}} [N]", file=sys.stderr)
+        return 2
+    function, size = SHAPES[args[0]]
+    sys.stdout.write(function(int(args[1]) if len(args) > 1 else size))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,442 @@
+"""The parser's fast path for well-formed files: Lark's tables, driven by one loop.
+
+:func:`checker.parser.parse` parses with Lark's LALR parser and contextual
+lexer. For a file with no syntax error, this module gives *the same records*
+(:class:`checker.parser._Records`) several times faster and in a fraction of
+the memory, from the very objects Lark compiled:
+
+* the lexer of each parser state is Lark's own compiled pattern for that
+  state (the terminals it accepts, in Lark's priority order), with Lark's
+  keyword re-typing (a ``NAME`` that spells a keyword the state accepts) and
+  its ignored terminals (``WS``, ``COMMENT``);
+* the shift/reduce decisions are Lark's parse table, and every reduction calls
+  Lark's own callback for the rule (its child filter, then the ``_Records``
+  method), so records are built by the same code;
+* only the loop is ours: lexing and parsing are fused, without the generator,
+  the line counter object and the per-token dictionary look-ups of the general
+  driver.
+
+Anything unusual (a character no terminal of the state matches, a token the
+table has no action for) abandons the fast path: :func:`parse_fast` returns
+``None`` and the caller parses with Lark, which reports the error exactly as
+always. The records are therefore identical whenever both succeed
+(``tests/test_fastparse.py`` compares them token by token on every model and
+on generated files).
+
+**Memory.** A large file has millions of tokens; Lark's tokens (a string
+subclass with eight attributes and their integers) cost about 200 bytes each,
+so the records of a 100k-component file alone would take gigabytes. Here each
+finished statement is *frozen* when the parser reduces it: its tokens go into
+three flat arrays of the file (value, start offset, type code; values are
+interned, so a name used a thousand times is stored once), and the statement
+keeps only its shape and the offset of its first token. Reading a record
+(:class:`Record`) thaws it into the usual nested tuples and lists of
+:class:`Tok` tokens, made on demand with the attributes of Lark's tokens
+(``type``, ``value``, ``line``, ``column``, ``end_line``, ``end_column``,
+``start_pos``, ``end_pos``); the line of an offset is found by bisection in
+the file's line starts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+from array import array
+from contextlib import contextmanager
+
+from lark import Lark
+from lark.lexer import PatternStr
+from lark.parsers.lalr_analysis import Shift
+
+__all__ = ["Record", "Tok", "parse_fast", "paused_gc"]
+
+
+@contextmanager
+def paused_gc():
+    """The cyclic garbage collector off for the block (and back as it was after).
+
+    Parsing, building the model and the engines' indexes allocate millions of small
+    objects that all live until the file is done; every full collection walks each
+    of them, which cost a third of the checking time for nothing. What a file's
+    work leaves behind is freed by reference counting: it makes no garbage cycles
+    (``tests/test_fastparse.py`` checks a whole run of every check)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Source:
+    """One parsed text's line starts and its token arrays (shared by its records)."""
+
+    __slots__ = ("line_starts", "values", "starts", "types", "type_names")
+
+    def __init__(self, text: str, type_names: tuple[str, ...]) -> None:
+        starts = array("l", [0])
+        find = text.find
+        at = find("\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = find("\n", at + 1)
+        self.line_starts = starts
+        self.values: list[str] = []
+        self.starts = array("i")
+        self.types = bytearray()
+        self.type_names = type_names
+
+
+class Tok(str):
+    """A token of a well-formed file, with the attributes of :class:`lark.Token`.
+
+    ``str(tok)`` is the interned value, so names taken from tokens are shared. No
+    token of a record spans lines (names, strings and numbers never hold a newline)."""
+
+    __slots__ = ("type", "value", "start_pos", "line", "column")
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def end_line(self) -> int:
+        return self.line
+
+    @property
+    def end_column(self) -> int:
+        return self.column + len(self.value)
+
+    @property
+    def end_pos(self) -> int:
+        return self.start_pos + len(self.value)
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {self.value!r})"
+
+    def __reduce__(self):
+        return (str, (self.value,))
+
+
+class _LexTok(str):
+    """A token as the fast lexer makes it: only what freezing keeps."""
+
+    __slots__ = ("type", "value", "start_pos")
+
+
+_new_str = str.__new__
+_TOKEN = object()  # where a token goes in a frozen statement's shape
+
+
+class _Shape:
+    """The shape of a frozen statement, shared by statements alike: the nested
+    tuples and lists with :data:`_TOKEN` for each token, and the index (from the
+    statement's first token) where each top-level part's tokens start."""
+
+    __slots__ = ("parts", "offsets")
+
+    def __init__(self, parts: tuple) -> None:
+        self.parts = parts
+        offsets = []
+        count = 0
+        for part in parts:
+            offsets.append(count)
+            count += _count(part)
+        self.offsets = tuple(offsets)
+
+
+def _count(shape) -> int:
+    if shape is _TOKEN:
+        return 1
+    if shape.__class__ is tuple or shape.__class__ is _ListShape:
+        return sum(_count(part) for part in shape)
+    return 0
+
+
+class _ListShape(tuple):
+    """The shape of a list in a frozen statement (a tuple of the items' shapes)."""
+
+    __slots__ = ()
+
+
+class Record:
+    """A parsed statement, frozen: reads as the tuple :class:`checker.parser._Records`
+    made (indexing, ``len``, iteration and unpacking thaw it into fresh tokens)."""
+
+    __slots__ = ("_shape", "_first", "_source")
+
+    def __init__(self, shape: _Shape, first: int, source: _Source) -> None:
+        self._shape = shape
+        self._first = first
+        self._source = source
+
+    def thaw(self) -> tuple:
+        return _Thaw(self._source, self._first).value(self._shape.parts)
+
+    def __getitem__(self, index):
+        parts = self._shape.parts
+        part = parts[index]
+        if part is None or part.__class__ is str:
+            return part  # the tag, or an empty slot: no tokens to make
+        if index < 0:
+            index += len(parts)
+        return _Thaw(self._source, self._first + self._shape.offsets[index]).value(part)
+
+    def __len__(self) -> int:
+        return len(self._shape.parts)
+
+    def __iter__(self):
+        return iter(self.thaw())
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, Record) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.thaw())
+
+
+class _Thaw:
+    """Makes the tokens of a frozen statement in order (a token on the line of the one
+    before needs no search for its line)."""
+
+    __slots__ = ("values", "starts", "types", "names", "line_starts", "index", "line", "next_line")
+
+    def __init__(self, source: _Source, index: int) -> None:
+        self.values, self.starts, self.types = source.values, source.starts, source.types
+        self.names = source.type_names
+        self.line_starts = source.line_starts
+        self.index = index
+        line = bisect.bisect_right(self.line_starts, self.starts[index]) if index < len(self.starts) else 1
+        self.line = line
+        self.next_line = self.line_starts[line] if line < len(self.line_starts) else 1 << 62
+
+    def value(self, shape):
+        if shape is _TOKEN:
+            return self.token()
+        cls = shape.__class__
+        if cls is tuple or cls is _ListShape:
+            items = [self.token() if part is _TOKEN
+                     else part if part is None or part.__class__ is str
+                     else self.value(part)
+                     for part in shape]
+            return items if cls is _ListShape else tuple(items)
+        return shape  # None or a tag
+
+    def token(self) -> Tok:
+        index = self.index
+        self.index = index + 1
+        pos = self.starts[index]
+        if pos >= self.next_line or pos < self.line_starts[self.line - 1]:  # not on the line of the one before
+            self.line = bisect.bisect_right(self.line_starts, pos)
+            self.next_line = self.line_starts[self.line] if self.line < len(self.line_starts) else 1 << 62
+        value = self.values[index]
+        tok = _new_str(Tok, value)
+        tok.value = value
+        tok.type = self.names[self.types[index]]
+        tok.start_pos = pos
+        tok.line = self.line
+        tok.column = pos - self.line_starts[self.line - 1] + 1
+        return tok
+
+
+class _Freezer:
+    """Turns statements into :class:`Record` objects, storing their tokens in the arrays."""
+
+    def __init__(self, source: _Source, codes: dict[str, int]) -> None:
+        self.source = source
+        self.codes = codes
+        self.shapes: dict[tuple, _Shape] = {}
+        self.interned: dict[str, str] = {}
+
+    def freeze(self, statement: tuple) -> Record:
+        first = len(self.source.values)
+        parts = self._shape(statement)
+        shape = self.shapes.get(parts)
+        if shape is None:
+            shape = self.shapes[parts] = _Shape(parts)
+        return Record(shape, first, self.source)
+
+    def _shape(self, node):
+        cls = node.__class__
+        if cls is _LexTok:
+            source = self.source
+            value = node.value
+            source.values.append(self.interned.setdefault(value, value))
+            source.starts.append(node.start_pos)
+            source.types.append(self.codes[node.type])
+            return _TOKEN
+        if cls is tuple:
+            return tuple([self._shape(item) for item in node])
+        if cls is list:
+            return _ListShape([self._shape(item) for item in node])
+        if node is None or cls is str:
+            return node
+        raise TypeError(f"unexpected {cls.__name__} in a parsed statement")
+
+
+class _Unusual(Exception):
+    """The fast path cannot go on: Lark parses the file instead."""
+
+
+class FastParser:
+    """The fused lexer and parser of one compiled Lark parser (see the module doc)."""
+
+    def __init__(self, parser: Lark) -> None:
+        frontend = parser.parser
+        lexer = frontend.lexer
+        lalr = frontend.parser.parser
+        table = lalr.parse_table
+        callbacks = lalr.callbacks
+        if any(isinstance(key, str) for key in callbacks):
+            raise _Unusual("terminal callbacks")
+        names: dict[str, int] = {}
+        # per state: (match, ignored types, types that may hold a newline, keyword re-typing)
+        self.lexers: dict[int, tuple] = {}
+        built: dict[int, tuple] = {}
+        for state, state_lexer in lexer.lexers.items():
+            hit = built.get(id(state_lexer))
+            if hit is None:
+                scanner = state_lexer.scanner
+                if len(scanner._mres) != 1:
+                    raise _Unusual("split scanner")
+                retype: dict[str, str] = {}
+                for type_, callback in state_lexer.callback.items():
+                    if type_ != "NAME" or not hasattr(callback, "scanner"):
+                        raise _Unusual(f"lexer callback for {type_}")
+                    for terminal in callback.scanner.terminals:
+                        if not isinstance(terminal.pattern, PatternStr) or terminal.pattern.flags:
+                            raise _Unusual("keyword pattern")
+                        retype[terminal.pattern.value] = terminal.name
+                hit = built[id(state_lexer)] = (scanner._mres[0].match, state_lexer.ignore_types,
+                                                state_lexer.newline_types, retype)
+                for name in scanner.allowed_types | set(retype.values()):
+                    names.setdefault(name, len(names))
+            self.lexers[state] = hit
+        self.type_names = tuple(names)
+        self.codes = names
+        # actions: shift -> the next state (an int); reduce -> (size, callback, rule origin)
+        self.actions: dict[int, dict[str, object]] = {}
+        self.gotos: dict[int, dict[str, int]] = {}
+        for state, row in table.states.items():
+            actions: dict[str, object] = {}
+            gotos: dict[str, int] = {}
+            for symbol, (action, arg) in row.items():
+                if action is Shift:
+                    actions[symbol] = arg
+                    gotos[symbol] = arg
+                else:
+                    callback = callbacks[arg]
+                    if arg.origin.name == "statements":
+                        callback = _freezing(callback)
+                    actions[symbol] = (len(arg.expansion), callback, arg.origin.name)
+            self.actions[state] = actions
+            self.gotos[state] = gotos
+        self.start = table.start_states["start"]
+        self.end = table.end_states["start"]
+        self._freezer: _Freezer | None = None
+
+    def parse(self, text: str) -> list | None:
+        """The statement records of ``text`` (as :class:`Record` objects), or None when
+        the fast path gives up (then Lark must parse it)."""
+        source = _Source(text, self.type_names)
+        self._freezer = _Freezer(source, self.codes)
+        try:
+            return self._run(text, source)
+        except _Unusual:
+            return None
+        finally:
+            self._freezer = None
+
+    def _run(self, text: str, source: _Source):
+        lexers, actions_of, gotos = self.lexers, self.actions, self.gotos
+        end_state = self.end
+        state = self.start
+        states = [state]
+        values: list = []
+        pos, end = 0, len(text)
+        new, token_class = _new_str, _LexTok
+        token = None
+        freezer = self._freezer
+        _FREEZER[0] = freezer
+        try:
+            while True:
+                if pos < end:
+                    match, ignored, newline, retype = lexers[state]
+                    found = match(text, pos)
+                    if found is None:
+                        raise _Unusual("no terminal matches")
+                    type_ = found.lastgroup
+                    after = found.end()
+                    if type_ in ignored:
+                        pos = after
+                        continue
+                    value = found.group()
+                    if type_ == "NAME":
+                        type_ = retype.get(value, type_)
+                    token = new(token_class, value)
+                    token.value = value
+                    token.type = type_
+                    token.start_pos = pos
+                    pos = after
+                else:
+                    type_ = "$END"
+                while True:
+                    action = actions_of[state].get(type_)
+                    if action is None:
+                        raise _Unusual("no action")
+                    if action.__class__ is int:
+                        states.append(action)
+                        values.append(token)
+                        state = action
+                        break
+                    size, callback, origin = action
+                    if size:
+                        children = values[-size:]
+                        del values[-size:]
+                        del states[-size:]
+                    else:
+                        children = []
+                    result = callback(children)
+                    state = gotos[states[-1]].get(origin)
+                    if state is None:
+                        raise _Unusual("no goto")
+                    if type_ == "$END" and state == end_state:
+                        return result
+                    states.append(state)
+                    values.append(result)
+        finally:
+            _FREEZER[0] = None
+
+
+# The freezer of the parse in progress (a parse runs to its end before another starts).
+_FREEZER: list = [None]
+
+
+def _freezing(callback):
+    """Lark's callback for ``statements``, freezing the statement it has just appended."""
+
+    def reduce(children):
+        out = callback(children)
+        out[-1] = _FREEZER[0].freeze(out[-1])
+        return out
+
+    return reduce
+
+
+_PARSERS: dict[int, FastParser | None] = {}
+
+
+def parse_fast(parser: Lark, text: str) -> list | None:
+    """The records of ``text`` through the fast path of ``parser``, or None (see the module doc)."""
+    fast = _PARSERS.get(id(parser), False)
+    if fast is False:
+        try:
+            fast = FastParser(parser)
+        except _Unusual:
+            fast = None
+        _PARSERS[id(parser)] = fast
+    if fast is None:
+        return None
+    return fast.parse(text)

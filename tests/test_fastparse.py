@@ -1,0 +1,121 @@
+"""The parser's fast path (checker.fastparse) gives exactly Lark's records.
+
+Every record is compared token by token (type, value, offsets, lines and
+columns) with the records of Lark's own parser, on every model and corpus
+file, on generated benchmark files, on programs generated from the grammar
+and on random topologies; a file with a syntax error leaves the fast path, so
+its errors are Lark's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from lark import Token
+
+from benchmarks.generate import generate
+from checker.api import load_text
+from checker.fastparse import FastParser, Record, Tok, parse_fast
+from checker.parser import _parse_with, lark_parser, parse
+from tests.strategies import mutated, topologies
+from tests.test_fuzz_grammar import _SETTINGS, grammar_programs
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted({*ROOT.glob("models/**/*.topo"), *ROOT.glob("tests/**/*.topo"),
+                *(ROOT / "../shared/corpus").glob("**/*.topo")})
+
+
+def _flat(value):
+    """A record as nested plain values, each token as all its attributes."""
+    if isinstance(value, Record):
+        value = value.thaw()
+    if isinstance(value, (Token, Tok)):
+        return ("token", value.type, str(value), value.start_pos, value.end_pos, value.line, value.column,
+                value.end_line, value.end_column)
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_flat(item) for item in value])
+    return value
+
+
+def _assert_same(text: str) -> None:
+    reference, errors = _parse_with(lark_parser(), text, "t.topo")
+    fast = parse_fast(lark_parser(), text)
+    if reference is None:
+        assert fast is None, errors
+        return
+    assert fast is not None
+    assert _flat(fast) == _flat(reference)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT.parent)))
+def test_models_and_corpus(path: Path) -> None:
+    _assert_same(path.read_text(encoding="utf-8", errors="replace"))
+
+
+@pytest.mark.parametrize("n", [3, 60, 1000])
+def test_generated_files(n: int) -> None:
+    _assert_same(generate(n, plant=("port-forward",)))
+
+
+@settings(max_examples=60, **_SETTINGS)
+@given(program=grammar_programs())
+def test_grammar_programs(program: str) -> None:
+    _assert_same(program)
+
+
+@settings(max_examples=60, **_SETTINGS)
+@given(text=topologies(with_checks=True))
+def test_random_topologies(text: str) -> None:
+    _assert_same(text)
+
+
+@settings(max_examples=60, **_SETTINGS)
+@given(text=topologies().flatmap(mutated))
+def test_mutated_topologies(text: str) -> None:
+    _assert_same(text)
+
+
+def test_a_syntax_error_is_lark_s() -> None:
+    text = "web w1 listen tcp/80\nweb w2 listen\n"
+    assert parse_fast(lark_parser(), text) is None
+    [error] = parse(text, "t.topo").errors
+    assert (error.span.line, error.span.column, error.message) == (
+        2, 14, "expected 'any', a number or a port like tcp/443; found the end of the line")
+
+
+def test_records_read_like_tuples() -> None:
+    [record] = parse("allow web1, 10.0.0.0/8 -> db1 tcp/5432\n", "t.topo").statements
+    assert isinstance(record, Record)
+    assert record[0] == "rule" and len(record) == 5
+    tag, action, sources, destinations, port = record
+    assert (str(action), [str(s) for s in sources], [s.type for s in sources], str(port)) == (
+        "allow", ["web1", "10.0.0.0/8"], ["NAME", "ADDRESS"], "tcp/5432")
+    assert (port.line, port.column, port.end_column, port.start_pos, port.end_pos) == (1, 31, 39, 30, 38)
+    assert [str(d) for d in record[3]] == ["db1"] and record[-1] == port
+
+
+def test_names_are_shared() -> None:
+    text = "web a\nweb b\nallow a -> b\nallow b -> a\n"
+    records = parse(text, "t.topo").statements
+    first, second = records[2][2][0], records[3][3][0]
+    assert str(first) is str(second)
+
+
+def test_the_loop_uses_lark_s_own_tables() -> None:
+    fast = FastParser(lark_parser())
+    table = lark_parser().parser.parser.parser.parse_table
+    assert set(fast.actions) == set(table.states)
+    assert len(fast.lexers) == len(table.states)
+
+
+def test_the_model_is_the_same_either_way() -> None:
+    text = generate(200)
+    built_fast = load_text(text, "t.topo").topology
+    records, _ = _parse_with(lark_parser(), text, "t.topo")
+    from checker.build import build
+    from checker.checks import known_params
+
+    built_lark = build(records, "t.topo", known_params()).topology
+    assert built_fast == built_lark
