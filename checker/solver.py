@@ -22,16 +22,16 @@ class SolverVerdict:
     reason: str | None = None  # why the verdict is UNKNOWN
 
 
-def search_counterexample(solver: Any, timeout: float, assumptions: tuple = ()) -> SolverVerdict:
+def search_counterexample(solver: Any, timeout: float, assumptions: tuple = (), model: bool = True) -> SolverVerdict:
     """Run ``solver`` (a ``z3.Solver`` or ``z3.Optimize`` holding the negated
     property, under ``assumptions`` when given) for at most ``timeout`` seconds and map its
-    answer to a verdict."""
+    answer to a verdict (with the counterexample model unless ``model`` is false)."""
     import z3
 
     solver.set("timeout", max(1, int(timeout * 1000)))
     answer = solver.check(*assumptions)
     if answer == z3.sat:
-        return SolverVerdict(Status.REFUTED, solver.model())
+        return SolverVerdict(Status.REFUTED, solver.model() if model else None)
     if answer == z3.unsat:
         return SolverVerdict(Status.PROVED)
     reason = solver.reason_unknown() or "the solver gave up"

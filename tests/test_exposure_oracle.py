@@ -290,6 +290,23 @@ def test_private_web_and_db_match_enumeration(text: str) -> None:
 @settings(max_examples=80)
 @given(small_networks())
 def test_shadowed_rules_match_enumeration(text: str) -> None:
+    _shadowed_rules_match_enumeration(text)
+
+
+@settings(max_examples=40)
+@given(small_networks())
+def test_shadowed_rules_match_enumeration_with_port_maps(text: str) -> None:
+    """The same, with every pair of packet ends answered from its first-match port map
+    (in real files only pairs matched by many rules get one)."""
+    from unittest import mock
+
+    from checker.checks import shadowed_rule
+
+    with mock.patch.object(shadowed_rule, "_FIRST_BY_PORT_FROM", 1):
+        _shadowed_rules_match_enumeration(text)
+
+
+def _shadowed_rules_match_enumeration(text: str) -> None:
     topology = load_text(text, "gen.topo").topology
     policy = Policy(topology)
     points = [p for p in _universe(topology) if p.address is None or int(p.address)]
@@ -405,3 +422,22 @@ def test_shadowed_cover_is_the_same_every_run() -> None:
     assert len(seen) == 1, seen
     # the earliest rules that cover, each needed: 39 and 41 (40 would do in place of 39)
     assert (46, (39, 41)) in next(iter(seen)), seen
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.sampled_from(["tcp", "udp"]), st.integers(0, 40), st.integers(0, 12)),
+                min_size=1, max_size=30),
+       st.lists(st.integers(0, 60), min_size=1, max_size=10))
+def test_first_by_port_is_the_first_rule_containing_the_port(ranges, ports) -> None:
+    from types import SimpleNamespace
+
+    from checker.checks.shadowed_rule import _FirstByPort
+    from checker.net import PortRange
+
+    rules = [SimpleNamespace(ports=PortSet.of([PortRange(p, low, low + width)])) for p, low, width in ranges]
+    matching = sorted(set(range(0, len(rules), 2)) | set(range(1, len(rules), 3)))
+    first = _FirstByPort(rules, matching)
+    for protocol in ("tcp", "udp", "icmp"):
+        for port in ports:
+            expected = next((i for i in matching if rules[i].ports.contains(protocol, port)), None)
+            assert first.rule(protocol, port) == expected

@@ -22,10 +22,11 @@ delete it if it is redundant.
 indexed policy (most rules are the first match of their own corner packet);
 for the rest, Z3 searches for a packet the rule matches and none of the
 earlier rules that may overlap it match. `unsat` proves the rule shadowed. The
-earlier rules named as covering it are a minimal set fixed by the file alone: the
-shortest prefix of the overlapping earlier rules that covers it, then each of its
-rules dropped, latest first, when the rest still cover (an unsat core would name
-a different set from run to run).
+earlier rules named as covering it are a minimal set fixed by the file alone:
+the last rule of the shortest prefix of the overlapping earlier rules that covers
+it, then, keeping what was found, the last rule of the shortest prefix before it
+that completes a cover, until the rules found cover (a binary search each; an
+unsat core would name a different set from run to run).
 """
 
 from __future__ import annotations
@@ -61,10 +62,11 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         return
     index = context.policy if isinstance(context.policy, FastPolicy) else _fast(context)
     overlaps = _Overlaps(topology, index)
+    by_pair: dict = {}
     found = 0
     unknown: list[str] = []
     for rule in topology.rules:
-        if _first_match_somewhere(topology, index, rule):
+        if _first_match_somewhere(topology, index, rule, by_pair):
             continue
         cover = overlaps.single_cover(rule)
         if cover is not None:
@@ -142,16 +144,28 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
     return out[:4]
 
 
-def _first_match_somewhere(topology: Topology, index, rule: Rule) -> bool:
+def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict | None = None) -> bool:
     """True when a concrete packet of ``rule`` has ``rule`` as its first match (a
-    witness under the reference semantics, so never a wrong "not shadowed")."""
+    witness under the reference semantics, so never a wrong "not shadowed").
+
+    ``by_pair`` caches, per pair of packet ends matched by many rules, which rule is
+    the first match on each port (:class:`_FirstByPort`): without it, thousands of
+    rules between the same two networks cost a walk over all of them per rule."""
     srcs = [p for e in rule.sources for p in _endpoint_points(topology, e)]
     dsts = [p for e in rule.destinations for p in _endpoint_points(topology, e)]
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
     pairs = ((src, dst) for src, dst in product(srcs, dsts) if same_family(src.address, dst.address))
     for src, dst in islice(pairs, _SAMPLES):
-        matching = index.matching_rules(src, dst)
+        first = by_pair.get((src, dst)) if by_pair is not None else None
+        if first is None:
+            matching = index.matching_rules(src, dst)
+            if by_pair is not None and len(matching) >= _FIRST_BY_PORT_FROM and len(by_pair) < _FIRST_BY_PORT_PAIRS:
+                first = by_pair[(src, dst)] = _FirstByPort(rules, matching)
+        if first is not None:
+            if any(first.rule(protocol, port) == rule.index for protocol, port in ports):
+                return True
+            continue
         for protocol, port in ports:
             for i in matching:
                 if i == rule.index:
@@ -161,6 +175,52 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule) -> bool:
                 if rules[i].ports.contains(protocol, port):
                     break
     return False
+
+
+_FIRST_BY_PORT_FROM = 32  # matching rules from which a pair of packet ends gets a port map
+_FIRST_BY_PORT_PAIRS = 4096  # pairs kept (each map is linear in its matching rules)
+
+
+class _FirstByPort:
+    """For packets between two fixed ends: the first matching rule on each port.
+
+    The ports of each protocol are cut at every rule boundary into elementary
+    intervals; the rules (in file order) paint the intervals they contain that no
+    earlier rule painted, skipping painted runs by a "next unpainted" union-find, so
+    building is near-linear in the rules' ranges and a question is one binary search."""
+
+    def __init__(self, rules, matching: list[int]):
+        bounds: dict[str, set[int]] = {}
+        for i in matching:
+            for r in rules[i].ports.ranges:
+                bounds.setdefault(r.protocol, set()).update((r.low, r.high + 1))
+        self.bounds = {p: sorted(b) for p, b in bounds.items()}
+        self.owner: dict[str, list[int | None]] = {p: [None] * len(b) for p, b in self.bounds.items()}
+        unpainted = {p: list(range(len(b) + 1)) for p, b in self.bounds.items()}
+        for i in matching:
+            for r in rules[i].ports.ranges:
+                cuts, owner, nxt = self.bounds[r.protocol], self.owner[r.protocol], unpainted[r.protocol]
+                j = _find(nxt, bisect.bisect_left(cuts, r.low))
+                end = bisect.bisect_left(cuts, r.high + 1)
+                while j < end:
+                    owner[j] = i
+                    nxt[j] = j + 1
+                    j = _find(nxt, j + 1)
+
+    def rule(self, protocol: str, port: int) -> int | None:
+        cuts = self.bounds.get(protocol)
+        if cuts is None:
+            return None
+        j = bisect.bisect_right(cuts, port) - 1
+        return self.owner[protocol][j] if 0 <= j < len(cuts) else None
+
+
+def _find(nxt: list[int], j: int) -> int:
+    """The first unpainted interval from ``j`` (path halving)."""
+    while nxt[j] != j:
+        nxt[j] = nxt[nxt[j]]
+        j = nxt[j]
+    return j
 
 
 # -- which earlier rules can overlap a rule -------------------------------------------
@@ -189,6 +249,10 @@ class _Overlaps:
                 self.spans[side][family].sort()
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
         self._atoms: dict[tuple[int, int], list[tuple]] = {}
+        # per rule, its ports as one (protocol, low, high) when they are one range (most
+        # rules): the port tests below are then a tuple compare, not a loop over ranges
+        self.one_range: list[tuple | None] = [r.ports.ranges[0] if len(r.ports.ranges) == 1 else None
+                                              for r in topology.rules]
         # (source key, destination key) -> rules, for rules with few key pairs; the
         # others ("wide") by destination key
         self.pairs: dict[tuple, dict[tuple, list[int]]] = {}
@@ -250,10 +314,16 @@ class _Overlaps:
             return None
         src, dst = self.atoms(rule.index, 0), self.atoms(rule.index, 1)
         rules = self.topology.rules
+        one_range, mine = self.one_range, self.one_range[rule.index]
         for i in sorted(found):
             other = rules[i]
-            if (_ports_cover(other.ports, rule.ports) and _atoms_covered(src, self.atoms(i, 0))
-                    and _atoms_covered(dst, self.atoms(i, 1))):
+            big = one_range[i]
+            if mine is not None and big is not None:
+                if big[0] != mine[0] or big[1] > mine[1] or mine[2] > big[2]:
+                    continue
+            elif not _ports_cover(other.ports, rule.ports):
+                continue
+            if _atoms_covered(src, self.atoms(i, 0)) and _atoms_covered(dst, self.atoms(i, 1)):
                 return other
         return None
 
@@ -303,6 +373,12 @@ class _Overlaps:
                 if i not in found and not other_meets.isdisjoint(self.keys[i][other]):
                     found.add(i)
         rules = self.topology.rules
+        one_range, mine = self.one_range, self.one_range[rule.index]
+        if mine is not None:
+            protocol, low, high = mine
+            return [rules[i] for i in sorted(found)
+                    if ((r := one_range[i]) is not None and r[0] == protocol and r[1] <= high and low <= r[2])
+                    or (r is None and _ports_meet(rules[i].ports, rule.ports))]
         return [rules[i] for i in sorted(found) if _ports_meet(rules[i].ports, rule.ports)]
 
 
@@ -339,7 +415,7 @@ def _may_be_public(span: tuple[int, int], version: int) -> bool:
 
 
 def _ports_meet(a: PortSet, b: PortSet) -> bool:
-    return any(x.protocol == y.protocol and x.low <= y.high and y.low <= x.high for x in a for y in b)
+    return any(x.protocol == y.protocol and x.low <= y.high and y.low <= x.high for x in a.ranges for y in b.ranges)
 
 
 # -- one earlier rule that covers a rule entirely ----------------------------------------
@@ -392,7 +468,8 @@ def _touches_private(a: tuple) -> bool:
 
 
 def _ports_cover(big: PortSet, small: PortSet) -> bool:
-    return all(any(y.protocol == x.protocol and y.low <= x.low and x.high <= y.high for y in big) for x in small)
+    return all(any(y.protocol == x.protocol and y.low <= x.low and x.high <= y.high for y in big.ranges)
+               for x in small.ranges)
 
 
 def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]):
@@ -407,17 +484,29 @@ def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]
     space = context.cache.get("packets.space")
     if space is None:
         space = context.cache["packets.space"] = PacketSpace(topology)
-    packet = space.packet("shadow")
+    # one packet for every rule of the file, so each rule's formula is built once
+    exprs = context.cache.get("shadowed.exprs")
+    if exprs is None:
+        packet = space.packet("shadow")
+        exprs = context.cache["shadowed.exprs"] = {"packet": packet, "well-formed": space.well_formed_packet(packet)}
+    packet = exprs["packet"]
+
+    def match(r: Rule):
+        hit = exprs.get(r.index)
+        if hit is None:
+            hit = exprs[r.index] = space.matches(packet, r)
+        return hit
+
     solver = z3.Solver()
-    solver.add(space.well_formed_packet(packet))
-    solver.add(space.matches(packet, rule))
+    solver.add(exprs["well-formed"])
+    solver.add(match(rule))
     marks = []
     for r in earlier:
         mark = z3.Bool(f"rule_{r.index}")
         marks.append(mark)
-        solver.add(z3.Implies(mark, z3.Not(space.matches(packet, r))))
+        solver.add(z3.Implies(mark, z3.Not(match(r))))
     timeout = context.options.timeout
-    verdict = search_counterexample(solver, timeout, tuple(marks))
+    verdict = search_counterexample(solver, timeout, tuple(marks), model=False)
     if verdict.status is Status.REFUTED:
         return Status.PROVED, [], None
     if verdict.status is not Status.PROVED:
@@ -426,20 +515,25 @@ def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]
     def covers(chosen: list[int]) -> bool:
         # a query the solver cannot finish keeps the rules it was asked about: the set
         # reported still covers the rule, it may just not be the smallest
-        return search_counterexample(solver, timeout, tuple(marks[i] for i in chosen)).status is Status.PROVED
+        return search_counterexample(solver, timeout, tuple(marks[i] for i in chosen),
+                                     model=False).status is Status.PROVED
 
-    # the shortest prefix of the earlier rules that covers the rule (its last rule is needed) ...
-    low, high = 0, len(earlier)
-    while low < high:
-        middle = (low + high) // 2
-        if covers(list(range(middle))):
-            high = middle
-        else:
-            low = middle + 1
-    chosen = list(range(low))
-    # ... then every other rule of it dropped when the rest still cover, latest first
-    for i in range(low - 2, -1, -1):
-        rest = [j for j in chosen if j != i]
-        if covers(rest):
-            chosen = rest
+    # The latest rule needed: the last of the shortest prefix of the earlier rules that
+    # covers. Then, with the rules found so far kept, the last of the shortest prefix of
+    # the rules before it that completes a cover, until the rules found cover on their
+    # own. Each rule found is needed (without it, what is left is inside a prefix that
+    # does not cover), so the set is minimal, in O(size of the set x log n) queries.
+    needed: list[int] = []
+    bound = len(earlier)
+    while bound and not covers(needed):  # (with no rule left before, the last query proved a cover)
+        low, high = 1, bound
+        while low < high:
+            middle = (low + high) // 2
+            if covers(needed + list(range(middle))):
+                high = middle
+            else:
+                low = middle + 1
+        needed.append(low - 1)
+        bound = low - 1
+    chosen = sorted(needed)
     return Status.REFUTED, [earlier[i] for i in chosen], None
