@@ -14,6 +14,7 @@ import itertools
 import os
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checker.api import load_text
 from checker.context import Context, Options
@@ -186,3 +187,19 @@ def test_relaxed_circuit_stops_whatever_the_real_one_stops(text: str) -> None:
             if evaluator.stopped(frozenset(combo)):
                 hosts = frozenset(index[u] for u in combo)
                 assert any(p <= hosts for p in cuts), sorted(u.label for u in combo)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.integers(-1, 6), min_size=0, max_size=9), st.integers(-1, 10), st.integers(0, 4))
+def test_falling_host_sets_are_the_minimal_small_sets_by_enumeration(hosts, falling, limit) -> None:
+    """The sets of at most ``limit`` hosts that take down ``falling`` of the components
+    (one host per component, -1: never fails) used for quorum and ``need`` conditions,
+    against every subset of the hosts."""
+    from checker.engines.failure import _Counter, _falling_host_sets
+
+    got = _falling_host_sets(hosts, falling, limit, _Counter(10**9))
+    real = sorted({h for h in hosts if h >= 0})
+    stopping = [frozenset(s) for size in range(limit + 1) for s in itertools.combinations(real, size)
+                if sum(1 for h in hosts if h in s) >= falling]
+    minimal = {s for s in stopping if not any(t < s for t in stopping)}
+    assert set(got) == minimal and len(got) == len(minimal)

@@ -332,7 +332,13 @@ class ServingCircuit:
         comp = comps[key]
         cluster = self.topology.cluster_of(key)
         if cluster is not None and cluster.quorum:
-            self._static(n, [self.liveness_node(self.comp_index[m]) for m in cluster.members], cluster.majority)
+            # one node for "a majority of the members is live", shared by every member
+            # (a group per member would make a cluster of n members n^2 to evaluate)
+            quorum, new = self._aux_node(("quorum", cluster.name))
+            if new:
+                self._static(quorum, [self.liveness_node(self.comp_index[m]) for m in cluster.members],
+                             cluster.majority)
+            self._static(n, [quorum], 1)
         if comp.kind is Kind.DNS:
             for group in self.evaluator.client_groups(comp):
                 self._static(n, self._resolution_classes(group, comp, live_answers=False), 1)

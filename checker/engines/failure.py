@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from itertools import combinations
+from math import comb
 
 from ..model import FailureUnit
 from .circuit import (
@@ -90,7 +91,7 @@ def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Ter
             dependents[m].append(n)
     heap = list(range(len(order)))  # positions; dependencies come first
     queued = set(heap)
-    terms = _CondTerms(circuit.host_of)
+    terms = _CondTerms(circuit.host_of, limit, counter)
     while heap:
         n = order[heapq.heappop(heap)]
         queued.discard(position[n])
@@ -135,18 +136,22 @@ def _false_family(families, nodes, need, limit, counter, budget) -> list[Term]:
     falling = len(nodes) - need + 1
     if falling <= 0:
         return [_EMPTY]
-    if falling == len(nodes):
+    can_fall = [m for m in nodes if families.get(m)]  # the others are never false (within the limit)
+    if len(can_fall) < falling:
+        return []
+    if falling == len(can_fall):
         family = [_EMPTY]
-        for m in nodes:
-            family = _product(family, families.get(m, []), limit, counter, budget)
+        for m in can_fall:
+            family = _product(family, families[m], limit, counter, budget)
             if not family:
                 break
         return family
+    counter.add(comb(len(can_fall), falling))  # every subset is tried: a huge group gives up at once
     out: list[Term] = []
-    for subset in combinations(nodes, falling):
+    for subset in combinations(can_fall, falling):
         family = [_EMPTY]
         for m in subset:
-            family = _product(family, families.get(m, []), limit, counter, budget)
+            family = _product(family, families[m], limit, counter, budget)
             if not family:
                 break
         out.extend(family)
@@ -177,11 +182,14 @@ def _node_family(circuit, n, families, limit, counter, budget, terms: "_CondTerm
 
 
 class _CondTerms:
-    """(terms under which a condition holds, terms under which it does not), over hosts;
-    memoised per condition."""
+    """(terms under which a condition holds, terms under which it does not), over hosts,
+    exact on every scenario of at most ``limit`` failed hosts (the only ones the term
+    method asks about); memoised per condition."""
 
-    def __init__(self, host_of) -> None:
+    def __init__(self, host_of, limit: int, counter: "_Counter") -> None:
         self.host_of = host_of
+        self.limit = limit
+        self.counter = counter
         self._memo: dict[Cond, tuple[list[Term], list[Term]]] = {}
 
     def of(self, cond: Cond) -> tuple[list[Term], list[Term]]:
@@ -229,6 +237,11 @@ class _CondTerms:
 
     def _atleast(self, comps, k: int) -> tuple[list[Term], list[Term]]:
         comps = list(comps)
+        hosts = [self.host_of[c] for c in comps]
+        down = [(p, _NONE) for p in _falling_host_sets(hosts, len(comps) - k + 1, self.limit, self.counter)]
+        if not down:  # no scenario of at most ``limit`` failed hosts makes it false
+            return [_EMPTY], []
+        self.counter.add(comb(len(comps), k))  # the live subsets below, bounded like any term family
         lives = [self._live(c) for c in comps]
         up: list[Term] = []
         for subset in combinations(range(len(comps)), k):
@@ -236,12 +249,6 @@ class _CondTerms:
             for i in subset:
                 family = _conjoin(family, lives[i][0])
             up.extend(family)
-        down: list[Term] = []
-        for subset in combinations(range(len(comps)), len(comps) - k + 1):
-            family = [_EMPTY]
-            for i in subset:
-                family = _conjoin(family, lives[i][1])
-            down.extend(family)
         return _minimize(up), _minimize(down)
 
 
@@ -331,7 +338,7 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None) -> list[fr
                     raise AssertionError("a monotone circuit's alternatives serve whenever available")
                 down = downs.get(alt.cond)
                 if down is None:
-                    down = downs[alt.cond] = _cond_down(alt.cond, host_of)
+                    down = downs[alt.cond] = _cond_down(alt.cond, host_of, limit, counter)
                 before = _set_product(before, down, limit, counter)
                 if not before:
                     break
@@ -372,8 +379,9 @@ def _falling_sets(families, nodes, need, limit, counter) -> list[frozenset[int]]
     return _minimal_sets(out)
 
 
-def _cond_down(cond: Cond, host_of) -> list[frozenset[int]]:
-    """The minimal sets of failed hosts under which a monotone condition is false."""
+def _cond_down(cond: Cond, host_of, limit: int, counter) -> list[frozenset[int]]:
+    """The minimal sets of at most ``limit`` failed hosts under which a monotone
+    condition is false."""
     op = cond[0]
     if op == "true":
         return []
@@ -383,23 +391,58 @@ def _cond_down(cond: Cond, host_of) -> list[frozenset[int]]:
     if op in ("any", "atleast"):
         comps = cond[1]
         k = 1 if op == "any" else cond[2]
-        hosts = [host_of[c] for c in comps]
         # false when more than len - k are down; a component that never fails never falls
-        falling = len(comps) - k + 1
-        if falling <= 0:
-            return []
-        out: list[frozenset[int]] = []
-        for subset in combinations(range(len(comps)), falling):
-            chosen = [hosts[i] for i in subset]
-            if min(chosen) >= 0:
-                out.append(frozenset(chosen))
-        return _minimal_sets(out)
+        return _falling_host_sets([host_of[c] for c in comps], len(comps) - k + 1, limit, counter)
     if op == "and":
         out = []
         for part in cond[1]:
-            out.extend(_cond_down(part, host_of))
+            out.extend(_cond_down(part, host_of, limit, counter))
         return _minimal_sets(out)
     raise AssertionError(f"not a monotone condition: {op}")
+
+
+def _falling_host_sets(hosts: list[int], falling: int, limit: int, counter) -> list[frozenset[int]]:
+    """The minimal sets of at most ``limit`` failed hosts under which at least
+    ``falling`` of the components on ``hosts`` (one entry per component, -1 for one
+    that never fails) are down.
+
+    A depth-first search over the hosts by number of components, largest first,
+    pruned when even the largest hosts left cannot reach ``falling``: a quorum of a
+    thousand members on a thousand hosts with ``limit`` 2 costs nothing, where the
+    subsets of size ``falling`` are astronomically many. Each set is counted against
+    the budget."""
+    if falling <= 0:
+        return [_NONE]
+    counts: dict[int, int] = {}
+    for h in hosts:
+        if h >= 0:
+            counts[h] = counts.get(h, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    weights = [c for _, c in ranked]
+    out: list[frozenset[int]] = []
+
+    def reachable(start: int, slots: int) -> int:  # the most components ``slots`` hosts from ``start`` fell
+        return sum(weights[start:start + slots])
+
+    def search(start: int, chosen: list[int], fallen: int) -> None:
+        if fallen >= falling:
+            # minimal: dropping its lightest host (the last chosen) falls too few
+            if fallen - weights[chosen[-1]] < falling:
+                out.append(frozenset(ranked[i][0] for i in chosen))
+                counter.add(1)
+            return
+        slots = limit - len(chosen)
+        if slots <= 0 or fallen + reachable(start, slots) < falling:
+            return
+        for i in range(start, len(ranked)):
+            if fallen + reachable(i, slots) < falling:
+                return  # the weights only shrink from here
+            chosen.append(i)
+            search(i + 1, chosen, fallen + weights[i])
+            chosen.pop()
+
+    search(0, [], 0)
+    return _minimal_sets(out)
 
 
 def _set_product(left, right, limit, counter) -> list[frozenset[int]]:
