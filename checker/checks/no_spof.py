@@ -63,6 +63,8 @@ SEVERITY = Severity.ERROR
 ORDER = 10
 DEFAULT = True
 ALWAYS = False
+EXPLAINED = 100  # single points explained step by step; the others say what they stop
+
 PARAMS = {"k": positive_int}
 
 
@@ -109,7 +111,11 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         return
 
     reported = found.sets if k == 1 else found.sets[:1]  # every single point; else one smallest set
-    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, units, ID)) for units in reported)
+    # every single point is replayed and reported; the first EXPLAINED of them explained
+    # step by step (a chain of n single points has explanations of total length n^2)
+    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, units, ID,
+                                                              explain_at_most=None if i < EXPLAINED else 0))
+                     for i, units in enumerate(reported))
     first = examples[0]
     if k == 1:
         points = [c.fields["failed"][0] for c in examples]

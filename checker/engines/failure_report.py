@@ -43,7 +43,10 @@ def stopping_counterexample(topology: Topology, evaluator: Evaluator, units: Ite
                 explanation.append(f"{lead} stops {service}: {reason.text}")
             else:
                 explanation.append(f"{service} is {lead}: {reason.text}")
-    if len(explained) < len(stopped):
+    if not explained:
+        explanation.append(f"{lead} stops {', '.join(stopped)} (replayed; the step-by-step explanation is "
+                           "given for the first counterexamples only)")
+    elif len(explained) < len(stopped):
         more = len(stopped) - len(explained)
         explanation.append(f"{lead} stops {more} more service{'s' if more > 1 else ''} (not explained here)")
     related = tuple(Hop(u.label, topology.unit_span(u)) for u in ordered)
