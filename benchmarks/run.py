@@ -1,19 +1,34 @@
-"""End-to-end benchmark: parse-only time against full-check time, per size.
+"""The benchmark table: every workload of the scale targets, its time, the baseline
+measured in the same run, the ratio, peak memory, the target, and what misses.
 
-For each N (default 1k, 10k, 100k components from :func:`benchmarks.generate.generate`,
-with the generated file's own ``check`` lines) a fresh subprocess measures
+Each workload runs in a fresh subprocess (so peak memory is its own) and asserts its
+verdicts before it is timed as passed: a speed-up can never buy a wrong answer on the
+very inputs it is measured on. Workloads:
 
-* parse-only: :func:`checker.api.load_text` (the baseline, measured in the same run),
-* full check: :func:`checker.api.check_text` (parse included, every requested check),
-* peak memory of the subprocess (``resource.getrusage`` max RSS),
-
-and the table shows the ratio full / parse. Targets (2 cores): 10k at most 1.3x,
-100k end to end under 20 s and 500 MB.
+* ``default-10k``: a generated file of 10k components (:func:`benchmarks.generate.generate`,
+  its ``check`` lines removed so the default set runs, with every lint), against the
+  same file with ``--select available`` (parse, build and the serving equations);
+* ``default-100k``: the same at 100k components, against the 20 s / 500 MB target;
+* ``all-down-10k``: the 10k file with ``deny internet -> any`` on top (every service
+  down, every check explaining it), against the healthy 10k file;
+* ``chain-600``, ``cycle-400``, ``overlapping-rules-5000``, ``alternatives-3000``,
+  ``huge-cluster-1001``: the adversarial shapes of :mod:`benchmarks.shapes`, every
+  default check;
+* ``parse-10k``: parse and build of the 10k file against Lark's lexer alone on the
+  same text;
+* growth: each default check's own time (the run with that check selected minus the
+  run with ``available`` alone, both on one loaded model) at 1k, 10k and 100k, and the
+  factor from 10k to 100k (target: at most 12x).
 
 Usage::
 
-    python benchmarks/run.py                 # 1k, 10k, 100k
-    python benchmarks/run.py --sizes 1000,10000
+    python benchmarks/run.py            # the full table (about 10 minutes on 2 cores)
+    python benchmarks/run.py --quick    # the same workloads, small (about 20 seconds)
+    python benchmarks/run.py --only chain-600,cycle-400
+    python benchmarks/run.py --json     # the rows as JSON, for CI logs
+
+Exit status: 0 when every row meets its target, 1 when one misses, 2 when a workload
+failed (a wrong verdict, a crash).
 """
 
 from __future__ import annotations
@@ -27,48 +42,320 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# name -> (full size, quick size)
+SIZES = {
+    "default-10k": (10_000, 1_000),
+    "default-100k": (100_000, 3_000),
+    "all-down-10k": (10_000, 1_000),
+    "chain-600": (600, 60),
+    "cycle-400": (400, 40),
+    "overlapping-rules-5000": (5_000, 300),
+    "alternatives-3000": (3_000, 300),
+    "huge-cluster-1001": (1_001, 101),
+    "parse-10k": (10_000, 1_000),
+}
+GROWTH_SIZES = ((1_000, 10_000, 100_000), (300, 1_000, 3_000))
+GROWTH_LIMIT = 12.0  # a check may grow at most this much from the middle size to the largest
+
+# name -> (seconds at most, ratio at most, peak MB at most); None where the target has none
+TARGETS = {
+    "default-10k": (3.0, 1.5, None),
+    "default-100k": (20.0, None, 500.0),
+    "all-down-10k": (None, 2.0, None),
+    "chain-600": (2.0, None, None),
+    "cycle-400": (2.0, None, None),
+    "overlapping-rules-5000": (10.0, None, None),
+    "alternatives-3000": (10.0, None, None),
+    "huge-cluster-1001": (10.0, None, None),
+    "parse-10k": (None, 1.6, None),
+}
+
+DEFAULT_CHECKS = ("available", "no-spof", "zone-redundancy", "private-web", "private-service", "private-db",
+                  "write-to-primary")
 
 
-def measure(n: int) -> dict:
-    """Parse-only and full-check seconds for one generated file of ``n`` components."""
-    sys.path.insert(0, str(ROOT))
+# -- the workloads (each runs in its own child process) -----------------------------------
+
+def _strip_checks(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("check "))
+
+
+def _generated(n: int) -> str:
     from benchmarks.generate import generate
-    from checker.api import check_text, load_text
+
+    return _strip_checks(generate(n))
+
+
+def _timed(function):
+    started = time.perf_counter()
+    value = function()
+    return time.perf_counter() - started, value
+
+
+def _check(text: str, select: list[str] | None = None):
+    from checker.api import check_text
     from checker.context import Options
 
-    text = generate(n)
-    started = time.perf_counter()
-    loaded = load_text(text, f"bench-{n}.topo")
-    parse = time.perf_counter() - started
-    assert loaded.topology is not None, [r.message for r in loaded.results][:3]
-    del loaded
-    started = time.perf_counter()
-    report = check_text(text, f"bench-{n}.topo", Options(timeout=3600))  # the timeout bounds the whole file
-    full = time.perf_counter() - started
-    statuses = {r.id: r.status.value for r in report.results}
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "parse": parse, "full": full, "peak_mb": peak_mb, "results": statuses}
+    return check_text(text, "bench.topo", Options(timeout=3600), select=select)
+
+
+def _statuses(report) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for result in report.results:
+        status = result.status.value
+        if out.get(result.id) not in ("unknown", "refuted"):
+            out[result.id] = status
+    return out
+
+
+def _expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise AssertionError(f"wrong verdict: {what}")
+
+
+def _no_unknown(statuses: dict[str, str]) -> None:
+    unknown = sorted(k for k, v in statuses.items() if v == "unknown")
+    _expect(not unknown, f"unknown: {', '.join(unknown)}")
+
+
+def _healthy(statuses: dict[str, str]) -> None:
+    _no_unknown(statuses)
+    # (the generator's split can leave an application with one service: no-spof may refute)
+    for check_id in ("available", "private-web", "private-service", "private-db", "write-to-primary",
+                     "connection-denied"):
+        _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
+
+
+def work_default(n: int) -> dict:
+    text = _generated(n)
+    base, _ = _timed(lambda: _check(text, ["available"]))
+    took, report = _timed(lambda: _check(text))
+    _healthy(_statuses(report))
+    return {"time": took, "baseline": base, "baseline_name": "--select available"}
+
+
+def work_all_down(n: int) -> dict:
+    from benchmarks.shapes import all_down
+
+    healthy = _generated(n)
+    base, _ = _timed(lambda: _check(healthy))
+    down = _strip_checks(all_down(n))
+    took, report = _timed(lambda: _check(down))
+    statuses = _statuses(report)
+    _no_unknown(statuses)
+    _expect(statuses["available"] == "refuted", "available not refuted with every service down")
+    for check_id in ("no-spof", "zone-redundancy"):
+        (result,) = [r for r in report.results if r.id == check_id]
+        _expect("already down with nothing failed" in result.message, f"{check_id} does not refer to available")
+    return {"time": took, "baseline": base, "baseline_name": "the healthy file"}
+
+
+def _shape(name: str, n: int, expect) -> dict:
+    from benchmarks import shapes
+
+    text = _strip_checks(getattr(shapes, name)(n))
+    took, report = _timed(lambda: _check(text))
+    statuses = _statuses(report)
+    _no_unknown(statuses)
+    expect(report, statuses, n)
+    return {"time": took}
+
+
+def _single_points(report) -> set[str]:
+    (result,) = [r for r in report.results if r.id == "no-spof"]
+    return {c.fields["failed"][0] for c in result.counterexamples}
+
+
+def work_chain(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["available"] == "proved", "the chain is not served")
+        _expect(_single_points(report) == {f"svc-{i}" for i in range(n)}, "not every link is a single point")
+    return _shape("chain", n, expect)
+
+
+def work_cycle(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["available"] == "proved", "the cycle is not served (greatest fixed point)")
+        _expect(_single_points(report) == {f"svc-{i}" for i in range(n)}, "not every member is a single point")
+    return _shape("cycle", n, expect)
+
+
+def work_overlapping(n: int) -> dict:
+    def expect(report, statuses, n):
+        shadowed = [c.fields for r in report.results if r.id == "shadowed-rule" for c in r.counterexamples]
+        _expect(len(shadowed) == n // 3, f"{len(shadowed)} shadowed rules, not {n // 3}")
+        _expect(all(len(f["shadowed_by"]) == 2 for f in shadowed), "a cover is not the two rules before")
+    return _shape("overlapping_rules", n, expect)
+
+
+def work_alternatives(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(_single_points(report) == {"db-0"}, "db-0 is not the one single point")
+    return _shape("alternatives", n, expect)
+
+
+def work_huge_cluster(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["no-spof"] == "proved", "one member's loss stops the quorum cluster")
+    return _shape("huge_cluster", n, expect)
+
+
+def work_parse(n: int) -> dict:
+    from checker.api import load_text
+    from checker.parser import lark_parser
+
+    text = _generated(n)
+    parser = lark_parser()
+
+    def best(function) -> float:
+        function()
+        return min(_timed(function)[0] for _ in range(3))
+
+    lex = best(lambda: sum(1 for _ in parser.lex(text)))
+    load = best(lambda: load_text(text, "bench.topo"))
+    _expect(load_text(text, "bench.topo").topology is not None, "the generated file does not load")
+    return {"time": load, "baseline": lex, "baseline_name": "Lark's lexer alone"}
+
+
+def work_growth(n: int) -> dict:
+    """Each default check's own seconds at ``n`` components, on one loaded model."""
+    from checker.api import check_topology, load_text
+    from checker.context import Options
+
+    topology = load_text(_generated(n), "bench.topo").topology
+    options = Options(timeout=3600)
+    base = min(_timed(lambda: check_topology(topology, options, select=["available"]))[0] for _ in range(2))
+    own: dict[str, float] = {"available": base}
+    for check_id in DEFAULT_CHECKS[1:]:
+        took, results = _timed(lambda: check_topology(topology, options, select=[check_id]))
+        statuses = {r.id: r.status.value for r in results}
+        _expect(statuses.get(check_id) != "unknown", f"{check_id} unknown at {n}")
+        own[check_id] = max(took - base, 0.0)
+    return {"checks": own}
+
+
+WORKLOADS = {
+    "default-10k": work_default,
+    "default-100k": work_default,
+    "all-down-10k": work_all_down,
+    "chain-600": work_chain,
+    "cycle-400": work_cycle,
+    "overlapping-rules-5000": work_overlapping,
+    "alternatives-3000": work_alternatives,
+    "huge-cluster-1001": work_huge_cluster,
+    "parse-10k": work_parse,
+}
+
+
+def child(name: str, n: int) -> int:
+    function = work_growth if name == "growth" else WORKLOADS[name]
+    row = function(n)
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(row))
+    return 0
+
+
+# -- the table ------------------------------------------------------------------------------
+
+def _run_child(name: str, n: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", name, str(n)], capture_output=True, text=True)
+    if out.returncode != 0:
+        lines = (out.stderr or out.stdout).strip().splitlines()
+        return {"error": lines[-1] if lines else f"exit {out.returncode}"}
+    return json.loads(out.stdout)
+
+
+def _judge(name: str, row: dict, quick: bool) -> list[str]:
+    """What misses its target (nothing is judged in quick mode but errors)."""
+    if "error" in row:
+        return ["failed"]
+    if quick:
+        return []
+    seconds, ratio, peak = TARGETS[name]
+    misses = []
+    if seconds is not None and row["time"] > seconds:
+        misses.append("time")
+    if ratio is not None and row["time"] / row["baseline"] > ratio:
+        misses.append("ratio")
+    if peak is not None and row["peak_mb"] > peak:
+        misses.append("memory")
+    return misses
+
+
+def _target_text(name: str) -> str:
+    seconds, ratio, peak = TARGETS[name]
+    parts = []
+    if seconds is not None:
+        parts.append(f"<= {seconds:g} s")
+    if ratio is not None:
+        parts.append(f"<= {ratio:g}x")
+    if peak is not None:
+        parts.append(f"<= {peak:g} MB")
+    return " and ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds; no target is judged")
+    parser.add_argument("--only", default="", help="comma-separated workloads (and 'growth')")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument("--child", nargs=2, metavar=("NAME", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(measure(args.child)))
-        return 0
-    print(f"{'N':>8} {'parse s':>9} {'full s':>9} {'ratio':>7} {'peak MB':>9}  results")
-    for n in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True, text=True)
-        if out.returncode != 0:
-            print(f"{n:>8} failed: {out.stderr.strip().splitlines()[-1:]}")
+        return child(args.child[0], int(args.child[1]))
+    wanted = [w for w in args.only.split(",") if w] or [*WORKLOADS, "growth"]
+    unknown = [w for w in wanted if w not in WORKLOADS and w != "growth"]
+    if unknown:
+        parser.error(f"unknown workload {', '.join(unknown)}; choose from {', '.join([*WORKLOADS, 'growth'])}")
+    rows: list[dict] = []
+    worst = 0
+    print(f"{'workload':<24} {'size':>7} {'time s':>8} {'baseline s':>11} {'ratio':>6} {'peak MB':>8}  "
+          f"{'target':<26} verdict", flush=True)
+    for name in (w for w in wanted if w != "growth"):
+        n = SIZES[name][1 if args.quick else 0]
+        row = _run_child(name, n)
+        misses = _judge(name, row, args.quick)
+        worst = max(worst, 2 if "failed" in misses else 1 if misses else 0)
+        rows.append({"workload": name, "n": n, **row, "misses": misses})
+        if "error" in row:
+            print(f"{name:<24} {n:>7}  FAILED: {row['error']}", flush=True)
             continue
-        row = json.loads(out.stdout)
-        results = " ".join(f"{k}={v}" for k, v in sorted(row["results"].items()))
-        print(f"{n:>8} {row['parse']:>9.2f} {row['full']:>9.2f} {row['full'] / row['parse']:>7.2f} "
-              f"{row['peak_mb']:>9.0f}  {results}")
-    return 0
+        base = f"{row['baseline']:>11.2f}" if "baseline" in row else f"{'':>11}"
+        ratio = f"{row['time'] / row['baseline']:>5.2f}x" if "baseline" in row else f"{'':>6}"
+        verdict = "(quick)" if args.quick else ("MISS " + ", ".join(misses) if misses else "ok")
+        print(f"{name:<24} {n:>7} {row['time']:>8.2f} {base} {ratio} {row['peak_mb']:>8.0f}  "
+              f"{_target_text(name):<26} {verdict}", flush=True)
+    if "growth" in wanted:
+        sizes = GROWTH_SIZES[1 if args.quick else 0]
+        per_size = {n: _run_child("growth", n) for n in sizes}
+        failed = [n for n, row in per_size.items() if "error" in row]
+        print()
+        print(f"{'growth (own s)':<24} " + " ".join(f"{n:>9}" for n in sizes) +
+              f" {'factor':>8}  target   verdict")
+        if failed:
+            worst = 2
+            for n in failed:
+                print(f"{'growth':<24} {n:>7}  FAILED: {per_size[n]['error']}")
+        else:
+            for check_id in DEFAULT_CHECKS:
+                times = [per_size[n]["checks"][check_id] for n in sizes]
+                # a check taking under 50 ms at the middle size is judged against 50 ms
+                factor = times[2] / max(times[1], 0.05)
+                miss = not args.quick and factor > GROWTH_LIMIT
+                worst = max(worst, 1 if miss else 0)
+                rows.append({"workload": f"growth:{check_id}", "sizes": list(sizes), "times": times,
+                             "factor": factor, "misses": ["growth"] if miss else []})
+                verdict = "(quick)" if args.quick else ("MISS growth" if miss else "ok")
+                print(f"{check_id:<24} " + " ".join(f"{t:>9.2f}" for t in times) +
+                      f" {factor:>7.1f}x  <= {GROWTH_LIMIT:g}x   {verdict}")
+    print()
+    print("baselines: default-10k against --select available on the same file; all-down-10k against the "
+          "healthy 10k file; parse-10k against Lark's lexer alone; measured in the same run")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    return worst
 
 
 if __name__ == "__main__":

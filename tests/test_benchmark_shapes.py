@@ -69,3 +69,18 @@ def test_alternatives_only_the_last_database_is_a_single_point() -> None:
 def test_huge_cluster_survives_any_one_member() -> None:
     (result,) = _results(shapes.huge_cluster(301), "no-spof")
     assert result.status.value == "proved" and result.margin == 2
+
+
+def test_the_benchmark_table_runs_in_quick_mode() -> None:
+    """``benchmarks/run.py`` itself (its workloads assert their verdicts in the child)."""
+    import json
+    import subprocess
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--only", "chain-600,overlapping-rules-5000,parse-10k",
+                          "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = json.loads(out.stdout[out.stdout.index("\n["):])
+    assert [r["workload"] for r in rows] == ["chain-600", "overlapping-rules-5000", "parse-10k"]
+    assert all(r["time"] > 0 and not r["misses"] for r in rows)
+    assert rows[2]["baseline"] > 0  # Lark's lexer, measured in the same run

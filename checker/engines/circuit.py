@@ -870,9 +870,12 @@ class ServingCircuit:
                     falling.append(n)
         at_entry = self._services_at_entry()
         touched = {i for n in cone for i in at_entry.get(n, ())}
-        down = [name for i, (name, entries) in enumerate(self.services)
-                if (i in touched and not any(value[m] if m in value else base_value[m] for m in entries))
-                or (i not in touched and i in self._down_at_baseline())]
+        services = self.services
+        # the services the cone reaches, evaluated; the others as with nothing failed
+        # (a walk over every service per failure made trying every host quadratic)
+        down = [services[i][0] for i in touched
+                if not any(value[m] if m in value else base_value[m] for m in services[i][1])]
+        down.extend(services[i][0] for i in self._down_at_baseline() if i not in touched)
         return sorted(down)
 
     def _services_at_entry(self) -> dict[int, list[int]]:
