@@ -118,6 +118,21 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                      f"the policy allows every connection the model needs ({checked})", request.span, "policy")
 
 
+_ALLOWED = Decision(True)
+
+
+def admitting_rules(context: Context) -> set:
+    """The rules that decide the allowed needed connections (their witnesses, computed
+    only when something is denied and the near-miss analysis asks)."""
+    hit = context.cache.get("connections.admitting")
+    if hit is None:
+        hit = context.cache["connections.admitting"] = {
+            decision.rule for (source, target, ports, *_), allowed in decided_connections(context) if allowed.allowed
+            for decision in (_decide(context, source, target, ports, witness=True),) if decision.rule is not None
+        }
+    return hit
+
+
 def decided_connections(context: Context) -> list:
     """Every needed connection with its decision, computed once per file and shared
     through ``context.cache["connections.decided"]``."""
@@ -204,12 +219,17 @@ def _requirement_members(topology: Topology, verb: Verb, target: str) -> tuple[s
     return (target,)
 
 
-def _decide(context: Context, source: str, target: str, ports: PortSet) -> Decision:
+def _decide(context: Context, source: str, target: str, ports: PortSet, witness: bool = False) -> Decision:
     """As the evaluator decides a hop: an lb/gateway is entered on its listeners whose
-    ports overlap, anything else on the ports it listens on."""
+    ports overlap, anything else on the ports it listens on. An allowed connection is
+    answered by the policy's cached yes/no (the serving equations asked most of these
+    already), without its rule and packet unless ``witness`` is asked for; a denied one
+    always carries the rule that blocks it."""
     arriving = arriving_ports(context.topology, target, ports)
     if not arriving:
         return Decision(True)  # nothing listens there: a model mismatch, not a policy denial
+    if not witness and any(context.policy.allowed(source, target, entry) for entry in arriving):
+        return _ALLOWED
     blocker = None
     for entry in arriving:
         decision = context.policy.connect(source, target, entry)

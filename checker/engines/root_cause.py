@@ -150,7 +150,7 @@ def findings(context) -> list[Finding]:
 
 
 def _analyse(context) -> list[Finding]:
-    from ..checks.connection_denied import arriving_ports, decided_connections
+    from ..checks.connection_denied import admitting_rules, arriving_ports, decided_connections
 
     topology = context.topology
     denied: list[Denied] = []
@@ -161,8 +161,7 @@ def _analyse(context) -> list[Finding]:
         denied.append(Denied(source, target, ports, ways_in[0] if ways_in else ports, span, why, decision.rule))
     if not denied:
         return []
-    admitting = {decision.rule for _, decision in decided_connections(context)
-                 if decision.allowed and decision.rule is not None}
+    admitting = admitting_rules(context)
     matcher = _Matcher(context.policy, topology)
     groups: dict[tuple, list[Denied]] = {}
     for item in denied:
