@@ -644,27 +644,38 @@ class ServingCircuit:
         self._propagate(range(n_nodes), dead, value, choices)
         return value, choices
 
+    def _seeds(self, dead_list: list[int], dead) -> tuple[list[int], dict[int, int]]:
+        """The nodes a failure of ``dead_list`` changes directly (their owners' nodes and
+        the requirements whose choice moves), and the moved choices."""
+        base_choices = self.baseline[1]
+        groups = self.requirement_groups
+        moved: dict[int, int] = {}
+        seeds: list[int] = []
+        steered: set[int] = set()
+        for c in dead_list:
+            seeds.extend(self.nodes_of[c])
+            for r in self.steers[c]:
+                if r not in steered:
+                    steered.add(r)
+                    new = self.choice(r, dead)
+                    if new != base_choices[r]:
+                        moved[r] = new
+                        seeds.append(groups[r].node)
+        return seeds, moved
+
     def evaluate(self, dead_components: Iterable[int]) -> tuple[bytearray, list[int]]:
         """Node values and requirement choices with ``dead_components`` failed,
         recomputing only the cone that depends on them."""
         dead = bytearray(self.baseline_dead)
-        seeds: list[int] = []
-        changed_reqs: set[int] = set()
         dead_list = list(dead_components)
         for c in dead_list:
             dead[c] = 1
         base_value, base_choices = self.baseline
         choices = list(base_choices)
         groups = self.requirement_groups
-        for c in dead_list:
-            seeds.extend(self.nodes_of[c])
-            for r in self.steers[c]:
-                if r not in changed_reqs:
-                    changed_reqs.add(r)
-                    new = self.choice(r, dead)
-                    if new != choices[r]:
-                        choices[r] = new
-                        seeds.append(groups[r].node)
+        seeds, moved = self._seeds(dead_list, dead)
+        for r, a in moved.items():
+            choices[r] = a
         # the cone: everything that depends on a seed
         in_cone = bytearray(len(self.node_keys))
         cone: list[int] = []
@@ -793,18 +804,7 @@ class ServingCircuit:
         base_value, base_choices = self.baseline
         groups, statics = self.requirement_groups, self.static_groups
         static_rev, alt_rev = self.static_rev, self.alt_rev
-        choices: dict[int, int] = {}  # the requirements whose choice changes
-        seeds: list[int] = []
-        steered: set[int] = set()
-        for c in dead:
-            seeds.extend(self.nodes_of[c])
-            for r in self.steers[c]:
-                if r not in steered:
-                    steered.add(r)
-                    new = self.choice(r, dead)
-                    if new != base_choices[r]:
-                        choices[r] = new
-                        seeds.append(groups[r].node)
+        seeds, choices = self._seeds(list(dead), dead)  # choices: the requirements whose choice changes
         cone: set[int] = set()
         while seeds:
             n = seeds.pop()

@@ -58,6 +58,22 @@ _EMPTY: Term = (frozenset(), frozenset())
 _NONE: frozenset[int] = frozenset()
 
 
+def _worklist(circuit, budget: int | None):
+    """The fixed-point iteration's set-up, shared by both term methods: the service
+    cone in dependency order, each node's dependents, the budget counter and the queue
+    (positions in the order; a node is recomputed when a dependency's family changes)."""
+    order = circuit.service_cone()
+    if budget is None:
+        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
+    position = {n: i for i, n in enumerate(order)}
+    dependents: dict[int, list[int]] = {n: [] for n in order}
+    for n in order:
+        for m in circuit.dependencies(n):
+            dependents[m].append(n)
+    heap = list(range(len(order)))  # dependencies come first
+    return order, position, dependents, _Counter(budget), budget, heap, set(heap)
+
+
 def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Term]:
     """The minimal terms with at most ``limit`` failed hosts under which some service is
     down, sorted by the number of failed hosts.
@@ -80,17 +96,7 @@ def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Ter
     Handbook*, NUREG-0492), prime implicants for the non-coherent case.
     """
     families: dict[int, list[Term]] = {}
-    order = circuit.service_cone()
-    if budget is None:
-        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
-    counter = _Counter(budget)
-    position = {n: i for i, n in enumerate(order)}
-    dependents: dict[int, list[int]] = {n: [] for n in order}
-    for n in order:
-        for m in circuit.dependencies(n):
-            dependents[m].append(n)
-    heap = list(range(len(order)))  # positions; dependencies come first
-    queued = set(heap)
+    order, position, dependents, counter, budget, heap, queued = _worklist(circuit, budget)
     terms = _CondTerms(circuit.host_of, limit, counter)
     while heap:
         n = order[heapq.heappop(heap)]
@@ -308,17 +314,7 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None) -> list[fr
     Same fixed point, order, truncation and budget as :func:`minimal_cut_sets`; the
     terms are its terms' failed parts (their live parts are all empty)."""
     families: dict[int, list[frozenset[int]]] = {}
-    order = circuit.service_cone()
-    if budget is None:
-        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
-    counter = _Counter(budget)
-    position = {n: i for i, n in enumerate(order)}
-    dependents: dict[int, list[int]] = {n: [] for n in order}
-    for n in order:
-        for m in circuit.dependencies(n):
-            dependents[m].append(n)
-    heap = list(range(len(order)))
-    queued = set(heap)
+    order, position, dependents, counter, budget, heap, queued = _worklist(circuit, budget)
     downs: dict[Cond, list[frozenset[int]]] = {}
     host_of, owner = circuit.host_of, circuit.owner
     statics, groups = circuit.static_groups, circuit.requirement_groups
