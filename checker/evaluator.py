@@ -216,8 +216,13 @@ class Evaluator:
         """
         failed = frozenset(failed)
         value: dict[Node, bool] = {n: True for n in self.nodes()}
+        self._lower(value, list(value), failed)
+        return value
+
+    def _lower(self, value: dict, pending: list, failed: frozenset) -> None:
+        """The iteration: re-evaluate each pending node that is still true, and when it
+        falls, queue the true nodes that read it, until nothing changes."""
         dependents = self._dependents()
-        pending = list(value)
         queued = set(pending)
         while pending:
             node = pending.pop()
@@ -228,7 +233,6 @@ class Evaluator:
                     if value[dependent] and dependent not in queued:
                         queued.add(dependent)
                         pending.append(dependent)
-        return value
 
     def _entries_of(self, name: str) -> list[Node]:
         """Every node whose value a mention of ``name`` may read."""

@@ -74,6 +74,16 @@ def _worklist(circuit, budget: int | None):
     return order, position, dependents, _Counter(budget), budget, heap, set(heap)
 
 
+def _settle(n, new, families, dependents, position, heap, queued) -> None:
+    """Store node ``n``'s new family; when it changed, queue the nodes that read it."""
+    if new != families.get(n, []):
+        families[n] = new
+        for d in dependents[n]:
+            if position[d] not in queued:
+                queued.add(position[d])
+                heapq.heappush(heap, position[d])
+
+
 def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Term]:
     """The minimal terms with at most ``limit`` failed hosts under which some service is
     down, sorted by the number of failed hosts.
@@ -102,13 +112,8 @@ def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Ter
         n = order[heapq.heappop(heap)]
         queued.discard(position[n])
         counter.node = 0
-        new = _node_family(circuit, n, families, limit, counter, budget, terms)
-        if new != families.get(n, []):
-            families[n] = new
-            for d in dependents[n]:
-                if position[d] not in queued:
-                    queued.add(position[d])
-                    heapq.heappush(heap, position[d])
+        _settle(n, _node_family(circuit, n, families, limit, counter, budget, terms), families, dependents,
+                position, heap, queued)
     result: list[Term] = []
     for _, entries in circuit.services:
         counter.node = 0
@@ -339,13 +344,7 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None) -> list[fr
                 if not before:
                     break
             out.extend(before)
-        new = _minimal_sets(out)
-        if new != families.get(n, []):
-            families[n] = new
-            for d in dependents[n]:
-                if position[d] not in queued:
-                    queued.add(position[d])
-                    heapq.heappush(heap, position[d])
+        _settle(n, _minimal_sets(out), families, dependents, position, heap, queued)
     result: list[frozenset[int]] = []
     for _, entries in circuit.services:
         counter.node = 0

@@ -153,17 +153,7 @@ class ReplayEvaluator(Evaluator):
         value = dict(base)
         for node in affected:
             value[node] = True
-        pending = list(affected)
-        queued = set(pending)
-        while pending:  # the reference's iteration (Evaluator.serving), over the affected nodes
-            node = pending.pop()
-            queued.discard(node)
-            if value[node] and not self._node_value(node, failed, value):
-                value[node] = False
-                for dependent in dependents.get(node, ()):
-                    if value[dependent] and dependent not in queued:
-                        queued.add(dependent)
-                        pending.append(dependent)
+        self._lower(value, list(affected), failed)  # the reference's iteration, over the affected nodes
         return value
 
     def _readers_of(self) -> dict[str, list]:
