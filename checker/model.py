@@ -447,7 +447,7 @@ class Topology:
         cluster = self._member_clusters.get(name)
         return self.clusters[cluster] if cluster is not None else None
 
-    @property
+    @cached_property
     def cluster_members(self) -> frozenset[str]:
         """Every component that is a member of some cluster."""
         return frozenset(self._member_clusters)
