@@ -37,16 +37,21 @@ cluster endpoint, a second web server behind the load balancer, a second
 answer for the DNS name.
 
 **Method.** The serving equations are compiled once (every policy question
-answered from an index of the rules). When no requirement can pick a live
-target that does not serve before another one that would (alternatives are
-databases or clusters) and `failover auto` clusters are reached evenly,
-failing more hosts never restores a service: the structure is monotone and
-the minimal cut sets of at most k+1 hosts are computed exactly by the
-fault-tree method, as a least fixed point of falsity so that requirement cycles
-keep their greatest-fixed-point meaning (method `graph`). Otherwise a smallest
-stopping set is a MaxSAT problem solved by Z3 `Optimize` (method `z3`), whose
-optimum also proves tolerance when it exceeds k; a timeout is `unknown`. Every
-counterexample is replayed through the reference evaluator.
+answered from an index of the rules). Each host is tried on its own, in time
+proportional to what its failure reaches, so every single point is listed,
+whatever the structure. Larger sets (from k=1 the margin, the size of a smallest
+stopping set up to k+1) come from the fault-tree method: minimal cut sets of
+at most k+1 hosts, computed as a least fixed point of falsity so that
+requirement cycles keep their greatest-fixed-point meaning (method `graph`);
+where a requirement can pick a live target that does not serve before one
+that would, first on a monotone relaxation that serves only where the real
+structure does, then with terms that also name the hosts that must stay live.
+When the term families exceed their budget, a smallest stopping set is a
+MaxSAT problem solved by Z3 `Optimize` (method `z3`), whose optimum also
+proves tolerance when it exceeds k; a timeout is `unknown`. Every
+counterexample is replayed through the reference evaluator; the first 100
+single points are also explained step by step (the others say what they stop:
+a chain of n single points would otherwise have n^2 lines of explanation).
 """
 
 from __future__ import annotations
