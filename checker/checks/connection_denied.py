@@ -126,10 +126,12 @@ def admitting_rules(context: Context) -> set:
     only when something is denied and the near-miss analysis asks)."""
     hit = context.cache.get("connections.admitting")
     if hit is None:
-        hit = context.cache["connections.admitting"] = {
-            decision.rule for (source, target, ports, *_), allowed in decided_connections(context) if allowed.allowed
-            for decision in (_decide(context, source, target, ports, witness=True),) if decision.rule is not None
-        }
+        hit = context.cache["connections.admitting"] = set()
+        for (source, target, ports, _span, _why), decision in decided_connections(context):
+            if decision.allowed:
+                rule = _decide(context, source, target, ports, witness=True).rule
+                if rule is not None:
+                    hit.add(rule)
     return hit
 
 
@@ -227,7 +229,7 @@ def _decide(context: Context, source: str, target: str, ports: PortSet, witness:
     always carries the rule that blocks it."""
     arriving = arriving_ports(context.topology, target, ports)
     if not arriving:
-        return Decision(True)  # nothing listens there: a model mismatch, not a policy denial
+        return _ALLOWED  # nothing listens there: a model mismatch, not a policy denial
     if not witness and any(context.policy.allowed(source, target, entry) for entry in arriving):
         return _ALLOWED
     blocker = None

@@ -421,10 +421,10 @@ def _falling_host_sets(hosts: list[int], falling: int, limit: int, counter) -> l
 
     def search(start: int, chosen: list[int], fallen: int) -> None:
         if fallen >= falling:
-            # minimal: dropping its lightest host (the last chosen) falls too few
-            if fallen - weights[chosen[-1]] < falling:
-                out.append(frozenset(ranked[i][0] for i in chosen))
-                counter.add(1)
+            # minimal: the set without its last (lightest) host fell too few, or the
+            # search would have stopped there; without a heavier one, fewer still
+            out.append(frozenset(ranked[i][0] for i in chosen))
+            counter.add(1)
             return
         slots = limit - len(chosen)
         if slots <= 0 or fallen + reachable(start, slots) < falling:
