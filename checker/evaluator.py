@@ -206,23 +206,39 @@ class Evaluator:
                 out.append(comp.name)
         return out
 
-    def serving(self, failed: frozenset[FailureUnit]) -> dict[Node, bool]:
+    def serving(self, failed: frozenset[FailureUnit], within: Iterable[Node] | None = None) -> dict[Node, bool]:
         """The greatest fixed point of the serving equations.
 
         Start from "every node serves" and lower a node to False when its equation
         says so; every equation is monotone in the node values, so this chaotic
         iteration reaches the greatest fixed point. A node is re-evaluated only
         when a node its equation reads has just changed (``_dependents``).
+
+        With ``within`` (a set of nodes closed under "reads the value of", such as
+        :meth:`cone` gives), only those nodes are evaluated: their equations read
+        nothing outside, so iterating them alone from "every node serves" takes
+        the very steps the whole iteration takes on them, and ends in the whole
+        greatest fixed point's values for them.
         """
         failed = frozenset(failed)
-        value: dict[Node, bool] = {n: True for n in self.nodes()}
-        self._lower(value, list(value), failed)
+        if within is None:
+            value: dict[Node, bool] = {n: True for n in self.nodes()}
+            self._lower(value, list(value), failed)
+            return value
+        value = {n: True for n in within}
+        dependents: dict[Node, list[Node]] = {}
+        for node in value:
+            for read in self._node_reads(node):
+                dependents.setdefault(read, []).append(node)
+        self._lower(value, list(value), failed, dependents)
         return value
 
-    def _lower(self, value: dict, pending: list, failed: frozenset) -> None:
+    def _lower(self, value: dict, pending: list, failed: frozenset, dependents: dict | None = None) -> None:
         """The iteration: re-evaluate each pending node that is still true, and when it
-        falls, queue the true nodes that read it, until nothing changes."""
-        dependents = self._dependents()
+        falls, queue the true nodes that read it (those evaluated: ``value`` may hold a
+        reads-closed part of the nodes), until nothing changes."""
+        if dependents is None:
+            dependents = self._dependents()
         queued = set(pending)
         while pending:
             node = pending.pop()
@@ -230,9 +246,25 @@ class Evaluator:
             if value[node] and not self._node_value(node, failed, value):
                 value[node] = False
                 for dependent in dependents.get(node, ()):
-                    if value[dependent] and dependent not in queued:
+                    if value.get(dependent) and dependent not in queued:
                         queued.add(dependent)
                         pending.append(dependent)
+
+    def cone(self, services: Iterable[str]) -> set[Node]:
+        """The nodes the given services' values depend on: their own nodes (for the
+        implicit public service, the entry points of every public component) and
+        every node those read, transitively (:meth:`_node_reads`)."""
+        stack: list[Node] = []
+        for service in services:
+            names = [c.name for c in self._public_components()] if service == PUBLIC_SERVICE else [service]
+            stack.extend(e for name in names for e in self._entries_of(name))
+        out: set[Node] = set()
+        while stack:
+            node = stack.pop()
+            if node not in out:
+                out.add(node)
+                stack.extend(self._node_reads(node))
+        return out
 
     def _entries_of(self, name: str) -> list[Node]:
         """Every node whose value a mention of ``name`` may read."""
@@ -245,31 +277,40 @@ class Evaluator:
             return [(name, i) for i in range(len(comp.listeners))]
         return [name]
 
-    def _dependents(self) -> dict[Node, set[Node]]:
-        """For each node, the nodes whose equations read its value (an over-approximation:
+    def _node_reads(self, node: Node) -> list[Node]:
+        """The nodes whose values the equation of ``node`` may read (an over-approximation:
         every entry point of every target a node may forward, answer or send a request to,
-        and every name server of a dns name)."""
+        and every name server of a dns name). Computed once per node."""
+        cache = self.__dict__.setdefault("_reads_cache", {})
+        hit = cache.get(node)
+        if hit is not None:
+            return hit
+        if isinstance(node, tuple):
+            name, index = node
+            listener = self.components[name].listeners[index]
+            hit = [e for target in listener.targets for e in self._entries_of(target)]
+        else:
+            comp = self.components[node]
+            names = list(comp.answers) + list(comp.served_by)
+            for req in self.topology.requirements_of(node):
+                for target in req.targets:
+                    names.append(target)
+                    if target in self.components and self.components[target].kind is Kind.DNS:
+                        names.extend(self.components[target].answers)
+                        names.extend(self.components[target].served_by)
+            hit = [e for n in names for e in self._entries_of(n)]
+        cache[node] = hit
+        return hit
+
+    def _dependents(self) -> dict[Node, set[Node]]:
+        """For each node, the nodes whose equations read its value (:meth:`_node_reads`
+        inverted, over every node)."""
         cached = getattr(self, "_dependents_cache", None)
         if cached is not None:
             return cached
         out: dict[Node, set[Node]] = {}
         for node in self.nodes():
-            if isinstance(node, tuple):
-                name, index = node
-                listener = self.components[name].listeners[index]
-                reads = [e for target in listener.targets for e in self._entries_of(target)]
-            else:
-                comp = self.components[node]
-                names = list(comp.answers) + list(comp.served_by)
-                for req in self.topology.requirements_of(node):
-                    for target in req.targets:
-                        names.append(target)
-                        if target in self.components and self.components[target].kind is Kind.DNS:
-                            names.append(target)
-                            names.extend(self.components[target].answers)
-                            names.extend(self.components[target].served_by)
-                reads = [e for n in names for e in self._entries_of(n)]
-            for read in reads:
+            for read in self._node_reads(node):
                 out.setdefault(read, set()).add(node)
         self._dependents_cache = out
         return out
@@ -534,12 +575,14 @@ class Evaluator:
 
     # -- services ----------------------------------------------------------------
 
-    def services_up(self, failed: Iterable[FailureUnit] = ()) -> dict[str, bool]:
-        """For each service (dns name, job, or the implicit public service), whether it is up."""
+    def services_up(self, failed: Iterable[FailureUnit] = (), among: Iterable[str] | None = None) -> dict[str, bool]:
+        """For each service (dns name, job, or the implicit public service), whether it is
+        up; with ``among``, for those services only, from their :meth:`cone` alone."""
         failed = frozenset(failed)
-        value = self.serving(failed)
+        names = list(self.topology.services) if among is None else list(among)
+        value = self.serving(failed, None if among is None else self.cone(names))
         out = {}
-        for name in self.topology.services:
+        for name in names:
             if name == PUBLIC_SERVICE:
                 out[name] = self._public_service_up(failed, value)
             else:
@@ -554,9 +597,9 @@ class Evaluator:
         return any(self._hop_serves(INTERNET, comp.name, comp.service_ports, failed, value)
                    for comp in self._public_components())
 
-    def stopped(self, failed: Iterable[FailureUnit]) -> list[str]:
-        """The services that are down in this scenario, sorted."""
-        return sorted(name for name, up in self.services_up(failed).items() if not up)
+    def stopped(self, failed: Iterable[FailureUnit], among: Iterable[str] | None = None) -> list[str]:
+        """The services that are down in this scenario (of ``among``, when given), sorted."""
+        return sorted(name for name, up in self.services_up(failed, among).items() if not up)
 
     # -- explanations ------------------------------------------------------------
 
@@ -578,7 +621,7 @@ class Evaluator:
     def explain(self, service: str, failed: Iterable[FailureUnit] = ()) -> list[Explanation]:
         """Why a service is down: the first unmet thing on each path, as chains of hops."""
         failed = frozenset(failed)
-        value = self.serving(failed)
+        value = self.serving(failed, self.cone([service]))  # the walk reads nothing else
         walk = _Walk(self, failed, value)
         if service == PUBLIC_SERVICE:
             public = self._public_components()

@@ -72,6 +72,7 @@ def test_no_spof_k1_matches_enumeration(text: str) -> None:
     if singles:
         assert result.status is Status.REFUTED
         assert [c.fields["failed"] for c in result.counterexamples] == [[s] for s in sorted(singles)]
+        _assert_stopped_complete(topology, result)
     else:
         assert result.status is Status.PROVED and not result.counterexamples
 
@@ -133,6 +134,17 @@ def test_zone_and_region_redundancy_match_enumeration(text: str) -> None:
             assert result.status is Status.REFUTED and got == [[label] for label in expected]
         else:
             assert result.status is Status.PROVED
+        _assert_stopped_complete(topology, result)
+
+
+def _assert_stopped_complete(topology, result) -> None:
+    """Each counterexample's ``stopped`` (the circuit's list, each one replayed on its
+    cone) is every service the full reference evaluation finds down."""
+    evaluator = Evaluator(topology)
+    units = {u.label: u for u in (*topology.host_units, *topology.zone_units, *topology.region_units)}
+    for example in result.counterexamples:
+        failed = frozenset(units[label] for label in example.fields["failed"])
+        assert example.fields["stopped"] == evaluator.stopped(failed), example.fields["failed"]
 
 
 @settings(max_examples=EXAMPLES)

@@ -38,6 +38,37 @@ def test_incremental_serving_is_the_reference(text: str, data) -> None:
             assert replay.explain(service, failed) == reference.explain(service, failed)
 
 
+@settings(max_examples=150, deadline=None)
+@given(text=topologies(with_policy=None), data=st.data())
+def test_a_cone_alone_has_the_whole_fixed_points_values(text: str, data) -> None:
+    """Evaluating only the nodes some services depend on (``Evaluator.cone``) gives
+    them their values in the whole greatest fixed point; the equations read nothing
+    outside the cone (the partial map would raise), in the reference and in the
+    replay evaluator (scenario first evaluated alone, then from the baseline)."""
+    topology = load_text(text, "gen.topo").topology
+    assert topology is not None
+    context = Context(topology, Options(timeout=30))
+    reference = Evaluator(topology, context.policy)
+    replay = replay_evaluator(context)
+    units = sorted({*topology.host_units, *topology.zone_units, *topology.region_units})
+    services = sorted(topology.services)
+    scenarios = [frozenset()] + [frozenset(data.draw(st.lists(st.sampled_from(units), max_size=3)))
+                                 for _ in range(3)] if units else [frozenset()]
+    for failed in scenarios:
+        whole = reference.serving(failed)
+        down = reference.stopped(failed)
+        among = data.draw(st.lists(st.sampled_from(services), max_size=3, unique=True)) if services else []
+        cone = reference.cone(among)
+        assert all(read in cone for node in cone for read in reference._node_reads(node))
+        assert reference.serving(failed, cone) == {node: whole[node] for node in cone}
+        expected = [name for name in down if name in among]
+        assert reference.stopped(failed, among) == expected
+        assert replay.stopped(failed, among) == expected
+        for service in expected:
+            assert replay.explain(service, failed) == reference.explain(service, failed)
+        assert replay.stopped(failed) == down  # the whole map after a part of it
+
+
 def test_a_failure_reevaluates_only_what_it_reaches() -> None:
     text = "\n".join(
         ["internet users"]

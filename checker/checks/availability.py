@@ -144,7 +144,8 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     for scenario in outcome.scenarios:
         if time.monotonic() > started + REPLAY_SHARE * budget:
             break  # a scenario that is not replayed is not reported
-        example = stopping_counterexample(topology, evaluator, scenario.units, ID, EXPLAINED_SERVICES)
+        example = stopping_counterexample(topology, evaluator, scenario.units, ID, EXPLAINED_SERVICES,
+                                          claimed=circuit.stopped_by(circuit.dead_for(scenario.units)))
         share = scenario.probability / unavailability if unavailability else None
         fields = {"failed": example.fields["failed"], "stopped": example.fields["stopped"],
                   "probability": float(scenario.probability),

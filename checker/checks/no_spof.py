@@ -86,8 +86,9 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     evaluator = replay_evaluator(context)
     hosts = f"{k} host" if k == 1 else f"{k} hosts"
 
-    if circuit.services_down(circuit.baseline[0]):
-        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID))  # replayed
+    down = circuit.services_down(circuit.baseline[0])
+    if down:
+        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID, claimed=down))  # replayed
         stopped = example.fields["stopped"]
         message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
                    "(see available)")
@@ -98,7 +99,8 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                      hint="make the service available first", extra=extra)
         return
 
-    found = smallest_stopping_sets(circuit, k + 1, context.options.timeout)
+    # with k=1 a proof reports the margin, never the sets: the search may stop at the first
+    found = smallest_stopping_sets(circuit, k + 1, context.options.timeout, every_set=k > 1)
     if found.status == "unknown":
         yield Result(ID, Status.UNKNOWN, SEVERITY,
                      f"could not decide whether failing {hosts} can stop a service: {found.reason}",
@@ -119,7 +121,8 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     # every single point is replayed and reported; the first EXPLAINED of them explained
     # step by step (a chain of n single points has explanations of total length n^2)
     examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, units, ID,
-                                                              explain_at_most=None if i < EXPLAINED else 0))
+                                                              explain_at_most=None if i < EXPLAINED else 0,
+                                                              claimed=circuit.stopped_by(circuit.dead_for(units))))
                      for i, units in enumerate(reported))
     first = examples[0]
     if k == 1:

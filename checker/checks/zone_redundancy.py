@@ -70,8 +70,9 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     circuit = circuit_for(context)
     evaluator = replay_evaluator(context)
 
-    if circuit.services_down(circuit.baseline[0]):
-        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID))  # replayed
+    down = circuit.services_down(circuit.baseline[0])
+    if down:
+        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID, claimed=down))  # replayed
         stopped = example.fields["stopped"]
         message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
                    "(see available)")
@@ -83,13 +84,15 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         return
 
     units, members = circuit.members_of(level)
-    stopping = sorted((u for u, dead in zip(units, members) if circuit.stopped_by(dead)), key=lambda u: u.label)
+    stops = {u: circuit.stopped_by(dead) for u, dead in zip(units, members)}
+    stopping = sorted((u for u in units if stops[u]), key=lambda u: u.label)
     if not stopping:
         yield Result(ID, Status.PROVED, SEVERITY,
                      f"no single {level} failure stops a service ({len(units)} {level}s tried)",
                      request.span, "enumeration", extra=extra)
         return
-    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, (u,), ID)) for u in stopping)
+    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, (u,), ID, claimed=stops[u]))
+                     for u in stopping)  # each replayed
     message = f"losing one {level} stops a service: " + "; ".join(
         f"'{c.fields['failed'][0]}' stops {quote(c.fields['stopped'])}" for c in examples
     )

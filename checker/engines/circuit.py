@@ -189,6 +189,7 @@ class ServingCircuit:
         self._aux: dict[object, int] = {}
         self._live_conds: dict[int, Cond] = {}
         self._members: dict[str, tuple[list[FailureUnit], list[list[int]]]] = {}
+        self._unit_index: dict[FailureUnit, int] = {}  # a unit -> its place in members_of(its kind)
         self._singles: dict[int, tuple[int]] = {}
         self._alternatives: dict[Alternative, Alternative] = {}
         self._alternative_lists: dict[tuple, list[Alternative]] = {}
@@ -768,15 +769,14 @@ class ServingCircuit:
     # -- scenarios in terms of units ----------------------------------------------------
 
     def dead_for(self, units: Iterable[FailureUnit]) -> list[int]:
-        """Components that a set of failed units takes down."""
-        wanted = set(units)
-        out = []
-        for c in range(len(self.comp_names)):
-            if ((self.host_of[c] >= 0 and self.hosts[self.host_of[c]] in wanted)
-                    or (self.zone_of[c] >= 0 and self.zones[self.zone_of[c]] in wanted)
-                    or (self.region_of[c] >= 0 and self.regions[self.region_of[c]] in wanted)):
-                out.append(c)
-        return out
+        """Components that a set of failed units takes down (in time proportional to them)."""
+        out: set[int] = set()
+        for unit in units:
+            _, members = self.members_of(unit.kind)
+            index = self._unit_index.get(unit)
+            if index is not None:
+                out.update(members[index])
+        return sorted(out)
 
     def members_of(self, kind: str) -> tuple[list[FailureUnit], list[list[int]]]:
         """Units of one kind and, for each, the components it takes down."""
@@ -789,6 +789,7 @@ class ServingCircuit:
                 if uid >= 0:
                     members[uid].append(c)
             hit = self._members[kind] = (units, members)
+            self._unit_index.update((unit, i) for i, unit in enumerate(units))
         return hit
 
     def stops(self, dead: Sequence[int]) -> list[str]:

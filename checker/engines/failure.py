@@ -58,30 +58,52 @@ _EMPTY: Term = (frozenset(), frozenset())
 _NONE: frozenset[int] = frozenset()
 
 
-def _worklist(circuit, budget: int | None):
-    """The fixed-point iteration's set-up, shared by both term methods: the service
-    cone in dependency order, each node's dependents, the budget counter and the queue
-    (positions in the order; a node is recomputed when a dependency's family changes)."""
+def _service_families(circuit, budget: int | None, node_family, service_family):
+    """The fixed-point iteration shared by both term methods, one service at a time:
+    for each service (in the circuit's order), the nodes its value depends on that no
+    earlier service's did are computed (dependencies first, a node recomputed when
+    the family of a node it reads changes) and ``(service's entries, their family
+    from service_family)`` is yielded, so a caller that needs one answer stops early.
+
+    Every cone is closed under dependencies, so once its nodes are stable they hold
+    the whole least fixed point's families, whichever services come after.
+    ``node_family(n, families, counter)`` computes one node's family."""
     order = circuit.service_cone()
     if budget is None:
         budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
+    counter = _Counter(budget)
     position = {n: i for i, n in enumerate(order)}
     dependents: dict[int, list[int]] = {n: [] for n in order}
     for n in order:
         for m in circuit.dependencies(n):
             dependents[m].append(n)
-    heap = list(range(len(order)))  # dependencies come first
-    return order, position, dependents, _Counter(budget), budget, heap, set(heap)
-
-
-def _settle(n, new, families, dependents, position, heap, queued) -> None:
-    """Store node ``n``'s new family; when it changed, queue the nodes that read it."""
-    if new != families.get(n, []):
-        families[n] = new
-        for d in dependents[n]:
-            if position[d] not in queued:
-                queued.add(position[d])
-                heapq.heappush(heap, position[d])
+    families: dict = {}
+    active = bytearray(len(order))  # positions of the nodes of the cones computed so far
+    for _, entries in circuit.services:
+        stack = [position[m] for m in entries]
+        heap: list[int] = []
+        while stack:
+            i = stack.pop()
+            if not active[i]:
+                active[i] = 1
+                heap.append(i)
+                stack.extend(position[m] for m in circuit.dependencies(order[i]))
+        heapq.heapify(heap)  # dependencies come first
+        queued = set(heap)
+        while heap:
+            n = order[heapq.heappop(heap)]
+            queued.discard(position[n])
+            counter.node = 0
+            new = node_family(n, families, counter, budget)
+            if new != families.get(n, []):
+                families[n] = new
+                for d in dependents[n]:
+                    i = position[d]
+                    if active[i] and i not in queued:
+                        queued.add(i)
+                        heapq.heappush(heap, i)
+        counter.node = 0
+        yield entries, service_family(entries, families, counter, budget)
 
 
 def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Term]:
@@ -105,21 +127,20 @@ def minimal_cut_sets(circuit, limit: int, budget: int | None = None) -> list[Ter
     References: minimal cut sets of fault trees (MOCUS; Vesely et al., *Fault Tree
     Handbook*, NUREG-0492), prime implicants for the non-coherent case.
     """
-    families: dict[int, list[Term]] = {}
-    order, position, dependents, counter, budget, heap, queued = _worklist(circuit, budget)
-    terms = _CondTerms(circuit.host_of, limit, counter)
-    while heap:
-        n = order[heapq.heappop(heap)]
-        queued.discard(position[n])
-        counter.node = 0
-        _settle(n, _node_family(circuit, n, families, limit, counter, budget, terms), families, dependents,
-                position, heap, queued)
-    result: list[Term] = []
-    for _, entries in circuit.services:
-        counter.node = 0
+    terms = _CondTerms(circuit.host_of, limit, None)
+
+    def node_family(n, families, counter, budget):
+        terms.counter = counter
+        return _node_family(circuit, n, families, limit, counter, budget, terms)
+
+    def service_family(entries, families, counter, budget):
         family = [_EMPTY]
         for m in entries:
             family = _product(family, families.get(m, []), limit, counter, budget)
+        return family
+
+    result: list[Term] = []
+    for _, family in _service_families(circuit, budget, node_family, service_family):
         result = _minimize(result + family)
     return result
 
@@ -310,7 +331,7 @@ def _minimize(family: list[Term]) -> list[Term]:
 
 # -- the same on a circuit whose conditions only fall as hosts fail -------------------------
 
-def monotone_cut_sets(circuit, limit: int, budget: int | None = None) -> list[frozenset[int]]:
+def monotone_cut_sets(circuit, limit: int, budget: int | None = None, accept=None) -> list[frozenset[int]]:
     """:func:`minimal_cut_sets` of a circuit without live-first alternatives (every
     requirement's alternatives serve whenever available, every condition monotone:
     :class:`RelaxedCircuit`), whose terms need no hosts that stay live: each is a
@@ -318,15 +339,11 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None) -> list[fr
 
     Same fixed point, order, truncation and budget as :func:`minimal_cut_sets`; the
     terms are its terms' failed parts (their live parts are all empty)."""
-    families: dict[int, list[frozenset[int]]] = {}
-    order, position, dependents, counter, budget, heap, queued = _worklist(circuit, budget)
     downs: dict[Cond, list[frozenset[int]]] = {}
     host_of, owner = circuit.host_of, circuit.owner
     statics, groups = circuit.static_groups, circuit.requirement_groups
-    while heap:
-        n = order[heapq.heappop(heap)]
-        queued.discard(position[n])
-        counter.node = 0
+
+    def node_family(n, families, counter, budget):
         host = host_of[owner[n]]
         out: list[frozenset[int]] = [frozenset((host,))] if host >= 0 else []
         for g in circuit.node_static[n]:
@@ -344,13 +361,20 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None) -> list[fr
                 if not before:
                     break
             out.extend(before)
-        _settle(n, _minimal_sets(out), families, dependents, position, heap, queued)
-    result: list[frozenset[int]] = []
-    for _, entries in circuit.services:
-        counter.node = 0
+        return _minimal_sets(out)
+
+    def service_family(entries, families, counter, budget):
         family = [_NONE]
         for m in entries:
             family = _set_product(family, families.get(m, []), limit, counter)
+        return family
+
+    result: list[frozenset[int]] = []
+    for _, family in _service_families(circuit, budget, node_family, service_family):
+        if accept is not None:
+            for p in family:
+                if accept(p):
+                    return [p]
         result = _minimal_sets(result + family)
     return result
 
@@ -475,7 +499,8 @@ class StoppingSets:
     reason: str | None = None
 
 
-def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) -> StoppingSets:
+def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float,
+                           every_set: bool = True) -> StoppingSets:
     """Smallest sets of at most ``limit`` hosts that stop a service (baseline must be up).
 
     Single hosts are tried one by one on the circuit (:meth:`ServingCircuit.stopped_by`:
@@ -486,6 +511,10 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
     then terms that also carry the hosts that must stay live (a live first alternative
     that does not serve). When the term families exceed their budget, MaxSAT (method
     ``z3``).
+
+    ``every_set=False``: only the size matters (``no-spof`` with k=1 reports the margin,
+    not the sets): the relaxed search stops at the first set that really stops a
+    service, which is a smallest one, and ``sets`` holds that one.
     """
     units, members = circuit.members_of("host")
     singles = [(units[h],) for h in range(len(units)) if circuit.stopped_by(members[h])]
@@ -494,7 +523,7 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
     if limit < 2:
         return StoppingSets("none", None, (), "graph")
     if not circuit.monotone:
-        relaxed = _relaxed_stopping_sets(circuit, limit)
+        relaxed = _relaxed_stopping_sets(circuit, limit, every_set)
         if relaxed is not None:
             return relaxed
     terms = None
@@ -524,16 +553,26 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float) 
     return StoppingSets("found", len(outcome.hosts), (tuple(circuit.hosts[h] for h in outcome.hosts),), "z3")
 
 
-def _relaxed_stopping_sets(circuit: ServingCircuit, limit: int) -> StoppingSets | None:
+def _relaxed_stopping_sets(circuit: ServingCircuit, limit: int, every_set: bool = True) -> StoppingSets | None:
     """The answer from :class:`RelaxedCircuit` when it settles the question, no single
     host stopping a service: no relaxed stopping set of at most ``limit`` hosts (then
     there is no real one), or smallest relaxed sets of which some really stop a
     service (then they are the smallest real ones). None otherwise (a budget
-    exceeded, or no smallest relaxed set really stops)."""
+    exceeded, or no smallest relaxed set really stops).
+
+    Without ``every_set``, the first relaxed set found that really stops a service
+    (service by service) is the answer: no real set is smaller, because a smaller
+    real one would be a relaxed one found at an earlier depth, and no single host
+    stops a service."""
     relaxed = RelaxedCircuit(circuit)
+    _, members = circuit.members_of("host")
+
+    def really_stops(p: frozenset[int]) -> bool:
+        return bool(circuit.stopped_by([c for h in p for c in members[h]]))
+
     try:
         for depth in range(2, limit + 1):  # no single host stops a service (tried first)
-            terms = monotone_cut_sets(relaxed, depth)
+            terms = monotone_cut_sets(relaxed, depth, accept=None if every_set else really_stops)
             if terms:
                 break
     except BudgetExceeded:
@@ -541,9 +580,7 @@ def _relaxed_stopping_sets(circuit: ServingCircuit, limit: int) -> StoppingSets 
     if not terms:
         return StoppingSets("none", None, (), "graph")
     size = min(len(p) for p in terms)
-    _, members = circuit.members_of("host")
-    real = [p for p in {p for p in terms if len(p) == size}
-            if circuit.stops([c for h in p for c in members[h]])]
+    real = [p for p in {p for p in terms if len(p) == size} if really_stops(p)]
     if not real:
         return None
     return StoppingSets("found", size, _sorted_sets([tuple(circuit.hosts[h] for h in p) for p in real]), "graph")

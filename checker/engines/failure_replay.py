@@ -67,7 +67,9 @@ class ReplayEvaluator(Evaluator):
     def __init__(self, topology: Topology, policy: Policy):
         super().__init__(topology, policy)
         self._serving: dict = {}
-        self._baseline: dict | None = None
+        self._baseline: dict = {}  # nothing failed: the values of the nodes asked for so far
+        self._baseline_whole = False  # ... which are every node
+        self._scenarios = 0  # scenarios evaluated (the first one on a part of the nodes is evaluated directly)
         self._readers: dict[str, list] | None = None
         self._by_unit: dict | None = None
         self._dead_key: object = None  # the scenario self._dead is for
@@ -123,22 +125,52 @@ class ReplayEvaluator(Evaluator):
                     out |= self._named(name)
         return out
 
-    def serving(self, failed):
+    def serving(self, failed, within=None):
+        """As the reference's (with ``within``, the values of those nodes, and maybe of
+        more); the scenario's values are kept and extended to new nodes on demand."""
         key = frozenset(failed)
         hit = self._serving.get(key)
-        if hit is None:
-            if len(self._serving) >= self._MEMO:
-                self._serving.clear()
-            hit = self._serving[key] = self._incremental(key) if key else self._nothing_failed()
-        return hit
+        if hit is not None:
+            value, scope = hit
+            if scope is None or (within is not None and scope.issuperset(within)):
+                return value
+            within = None if within is None else scope | set(within)
+        elif within is not None:
+            within = set(within)
+        if len(self._serving) >= self._MEMO:
+            self._serving.clear()
+        if not key:
+            value = self._nothing_failed(within)
+        elif within is not None and not self._scenarios and not self._covered(within):
+            self._scenarios += 1
+            value = super().serving(key, within)  # one scenario on a part: evaluated there alone
+        else:
+            self._scenarios += 1
+            value = self._incremental(key, within)  # from the values with nothing failed
+        self._serving[key] = (value, within)
+        return value
 
-    def _nothing_failed(self) -> dict:
-        if self._baseline is None:
-            self._baseline = super().serving(frozenset())
-        return self._baseline
+    def _covered(self, within: set) -> bool:
+        return self._baseline_whole or all(node in self._baseline for node in within)
 
-    def _incremental(self, failed: frozenset) -> dict:
-        base = self._nothing_failed()
+    def _nothing_failed(self, within: set | None = None) -> dict:
+        """The values with nothing failed, of ``within`` (a reads-closed set of nodes)
+        or of every node, and of every node asked for before: the nodes new to the
+        map are lowered by the reference's iteration, the old ones (which read none
+        of them) kept."""
+        base = self._baseline
+        if not self._baseline_whole:
+            new = [n for n in (self.nodes() if within is None else within) if n not in base]
+            for node in new:
+                base[node] = True
+            self._lower(base, new, frozenset())
+            self._baseline_whole = within is None
+        return base
+
+    def _incremental(self, failed: frozenset, within: set | None) -> dict:
+        """The scenario's values of ``within`` (or of every node): the affected nodes
+        lowered from "serves", every other node's value that with nothing failed."""
+        base = self._nothing_failed(within)
         self._units_index()
         readers = self._readers_of()
         dependents = self._dependents()
@@ -147,10 +179,10 @@ class ReplayEvaluator(Evaluator):
                  for node in readers.get(name, ())]
         while stack:
             node = stack.pop()
-            if node not in affected:
+            if node not in affected and (within is None or node in within):
                 affected.add(node)
                 stack.extend(dependents.get(node, ()))
-        value = dict(base)
+        value = dict(base) if within is None else {node: base[node] for node in within}
         for node in affected:
             value[node] = True
         self._lower(value, list(affected), failed)  # the reference's iteration, over the affected nodes

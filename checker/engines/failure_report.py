@@ -20,16 +20,24 @@ ALREADY_DOWN = "already down with nothing failed (see available)"
 
 
 def stopping_counterexample(topology: Topology, evaluator: Evaluator, units: Iterable[FailureUnit],
-                            check_id: str, explain_at_most: int | None = None) -> Counterexample:
+                            check_id: str, explain_at_most: int | None = None,
+                            claimed: Iterable[str] | None = None) -> Counterexample:
     """The contract's ``{"failed", "stopped", "explanation"}`` for one stopping set;
     with ``explain_at_most``, only that many stopped services are explained (a line
-    says how many more there are)."""
+    says how many more there are).
+
+    ``claimed``: the services an engine found stopped; the reference evaluator then
+    evaluates only what they depend on (:meth:`~checker.evaluator.Evaluator.cone`)
+    and must find every one of them down. Without it, every service is evaluated.
+    """
     ordered = sorted(set(units), key=lambda u: u.label)
     failed = frozenset(ordered)
-    stopped = evaluator.stopped(failed)
-    if not stopped:
+    claim = None if claimed is None else sorted(set(claimed))
+    stopped = evaluator.stopped(failed, claim)
+    if not stopped or (claim is not None and stopped != claim):
         labels = ", ".join(u.label for u in ordered) or "nothing"
-        raise InternalError(f"{check_id}: failing {labels} does not stop a service in the reference evaluator")
+        what = "a service" if not claim else ", ".join(sorted(set(claim) - set(stopped))) or "a service"
+        raise InternalError(f"{check_id}: failing {labels} does not stop {what} in the reference evaluator")
     labels = [u.label for u in ordered]
     lead = f"failing {', '.join(labels)}" if labels else ALREADY_DOWN
     explanation: list[str] = []
