@@ -806,6 +806,8 @@ class ServingCircuit:
         groups, statics = self.requirement_groups, self.static_groups
         static_rev, alt_rev = self.static_rev, self.alt_rev
         seeds, choices = self._seeds(list(dead), dead)  # choices: the requirements whose choice changes
+        if all(base_value[groups[r].node] for r in choices):
+            return self._down_after(self._falls(dead, choices))
         cone: set[int] = set()
         while seeds:
             n = seeds.pop()
@@ -869,13 +871,96 @@ class ServingCircuit:
                 if req_count[r] == 0:
                     value[n] = False
                     falling.append(n)
+        return self._down_after(set(), value)
+
+    def _falls(self, dead, choices: dict[int, int]) -> set[int]:
+        """The nodes that fall from the baseline when ``dead`` fail, where every
+        requirement whose choice moves (``choices``) belongs to a node that serves with
+        nothing failed: then nothing rises. (Let H be the baseline's operator with those
+        nodes held true: the baseline is its greatest fixed point, as any post-fixed
+        point of H joined with the baseline is post-fixed for the baseline's operator;
+        the scenario's operator is at most H, so its greatest fixed point is at most
+        the baseline, and lowering from the baseline reaches it.)
+
+        Each group counts its members that serve at baseline, and each fall costs
+        its readers one, so the work is what falls and what reads it, not the cone
+        above the failure."""
+        base_value = self.baseline[0]
+        statics, groups = self.static_groups, self.requirement_groups
+        fallen: set[int] = set()
+        falling: list[int] = []
+        for c in dead:
+            for n in self.nodes_of[c]:
+                if base_value[n] and n not in fallen:
+                    fallen.add(n)
+                    falling.append(n)
+        req_count: dict[int, int] = {}
+        for r, a in choices.items():  # a moved requirement counts its new alternative from the start
+            n = groups[r].node
+            if n in fallen:
+                continue
+            serve = groups[r].alternatives[a].serve if a >= 0 else ()
+            if serve is None:
+                continue
+            count = req_count[r] = sum(1 for m in serve if base_value[m])
+            if count == 0:
+                fallen.add(n)
+                falling.append(n)
+        static_count: dict[int, int] = {}
+        base_static, base_req = self._baseline_counts()
+        base_choices = self.baseline[1]
+        while falling:
+            m = falling.pop()
+            for g in self.static_rev[m]:
+                n = statics[g].node
+                if n in fallen or not base_value[n]:
+                    continue
+                count = static_count[g] = static_count.get(g, base_static[g]) - 1
+                if count < statics[g].need:
+                    fallen.add(n)
+                    falling.append(n)
+            for r, a in self.alt_rev[m]:
+                if choices.get(r, base_choices[r]) != a:
+                    continue
+                n = groups[r].node
+                if n in fallen or not base_value[n]:
+                    continue
+                count = req_count[r] = req_count.get(r, base_req[r]) - 1
+                if count == 0:
+                    fallen.add(n)
+                    falling.append(n)
+        return fallen
+
+    def _baseline_counts(self) -> tuple[list[int], list[int]]:
+        """Per static group, its members that serve with nothing failed; per requirement,
+        the serving entries of its chosen alternative (0 when it has none)."""
+        hit = self.__dict__.get("_base_counts")
+        if hit is None:
+            base_value, base_choices = self.baseline
+            statics = [sum(1 for m in g.members if base_value[m]) for g in self.static_groups]
+            reqs = []
+            for r, group in enumerate(self.requirement_groups):
+                a = base_choices[r]
+                serve = group.alternatives[a].serve if a >= 0 else None
+                reqs.append(sum(1 for m in serve if base_value[m]) if serve else 0)
+            hit = self._base_counts = (statics, reqs)
+        return hit
+
+    def _down_after(self, fallen: set[int], value: dict | None = None) -> list[str]:
+        """The services down once ``fallen`` (nodes that served with nothing failed) fell
+        (``value``: the values that changed, rises included); the services no fallen
+        node is an entry of are as with nothing failed (a walk over every service per
+        failure made trying every host quadratic)."""
+        base_value = self.baseline[0]
         at_entry = self._services_at_entry()
-        touched = {i for n in cone for i in at_entry.get(n, ())}
+        touched = {i for n in (fallen if value is None else value) for i in at_entry.get(n, ())}
         services = self.services
-        # the services the cone reaches, evaluated; the others as with nothing failed
-        # (a walk over every service per failure made trying every host quadratic)
-        down = [services[i][0] for i in touched
-                if not any(value[m] if m in value else base_value[m] for m in services[i][1])]
+        if value is None:
+            down = [services[i][0] for i in touched
+                    if not any(base_value[m] and m not in fallen for m in services[i][1])]
+        else:
+            down = [services[i][0] for i in touched
+                    if not any(value[m] if m in value else base_value[m] for m in services[i][1])]
         down.extend(services[i][0] for i in self._down_at_baseline() if i not in touched)
         return sorted(down)
 
