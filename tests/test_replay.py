@@ -50,6 +50,7 @@ def test_a_cone_alone_has_the_whole_fixed_points_values(text: str, data) -> None
     context = Context(topology, Options(timeout=30))
     reference = Evaluator(topology, context.policy)
     replay = replay_evaluator(context)
+    replay._DIRECT_SHARE = data.draw(st.sampled_from([0, 2]))  # 0: every part from the baseline
     units = sorted({*topology.host_units, *topology.zone_units, *topology.region_units})
     services = sorted(topology.services)
     scenarios = [frozenset()] + [frozenset(data.draw(st.lists(st.sampled_from(units), max_size=3)))

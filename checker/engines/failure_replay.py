@@ -1,8 +1,9 @@
 """The reference evaluator, made affordable for replaying many counterexamples.
 
 :class:`ReplayEvaluator` is :class:`checker.evaluator.Evaluator` unchanged in
-meaning, with two costs removed: ``serving(failed)`` is memoised per scenario
-(``explain`` recomputes it once per service otherwise), and allowed connections
+meaning, with three costs removed: ``serving(failed)`` is memoised per scenario
+(``explain`` recomputes it once per service otherwise), computed only on the part
+of the nodes asked for, and allowed connections
 are answered from the rule index of :mod:`checker.engines.connections`
 (denied ones still go to the reference policy, whose deciding rule the
 explanations quote). The index is tested against the reference policy.
@@ -58,18 +59,24 @@ class ReplayEvaluator(Evaluator):
     * the affected nodes start from "serves" and are lowered by the reference's
       own iteration, the others held at their values.
 
+    ``serving(failed, within)`` asks for the values of a part of the nodes closed
+    under "reads" (:meth:`~checker.evaluator.Evaluator.cone`: what the services an
+    engine claims stopped depend on): the first such parts are evaluated alone, the
+    later ones from the baseline restricted to them (see :meth:`serving`).
+
     ``tests/test_replay.py`` compares it with the plain reference on random
     topologies and scenarios.
     """
 
     _MEMO = 4  # scenarios kept (a serving map holds a value per node)
+    _DIRECT_SHARE = 2  # parts evaluated alone, in all, at most this many times the components
 
     def __init__(self, topology: Topology, policy: Policy):
         super().__init__(topology, policy)
         self._serving: dict = {}
         self._baseline: dict = {}  # nothing failed: the values of the nodes asked for so far
         self._baseline_whole = False  # ... which are every node
-        self._scenarios = 0  # scenarios evaluated (the first one on a part of the nodes is evaluated directly)
+        self._direct = 0  # nodes evaluated in scenarios evaluated alone on a part of the nodes
         self._readers: dict[str, list] | None = None
         self._by_unit: dict | None = None
         self._dead_key: object = None  # the scenario self._dead is for
@@ -141,11 +148,14 @@ class ReplayEvaluator(Evaluator):
             self._serving.clear()
         if not key:
             value = self._nothing_failed(within)
-        elif within is not None and not self._scenarios and not self._covered(within):
-            self._scenarios += 1
-            value = super().serving(key, within)  # one scenario on a part: evaluated there alone
+        elif within is not None and not self._covered(within) and \
+                self._direct + len(within) <= self._DIRECT_SHARE * len(self.components):
+            # a part evaluated there alone, until that has cost about as much as the passes
+            # over every node that evaluating from the baseline needs (a few big scenarios,
+            # as zones give, never pay for those; many small ones, as hosts give, do once)
+            self._direct += len(within)
+            value = super().serving(key, within)
         else:
-            self._scenarios += 1
             value = self._incremental(key, within)  # from the values with nothing failed
         self._serving[key] = (value, within)
         return value
