@@ -589,6 +589,8 @@ def cite_in(context, counterexample: Counterexample) -> Counterexample:
     lines = counterexample.fields.get("explanation")
     if not lines or not running(context, "connection-denied"):
         return counterexample
+    if not any(_DENIAL.search(line) for line in lines):  # nothing to cite: the findings are not needed
+        return counterexample
     by_pair = {}
     for finding in findings(context):
         for denied in finding.denied:
