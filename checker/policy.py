@@ -40,6 +40,17 @@ class Point:
     def __str__(self) -> str:
         return str(self.address) if self.address is not None else self.component or "?"
 
+    def __hash__(self) -> int:
+        # computed once: points key every policy cache, and an address hashes in Python
+        hit = self.__dict__.get("_hash")
+        if hit is None:
+            hit = hash((self.address, self.component))
+            object.__setattr__(self, "_hash", hit)
+        return hit
+
+    def __reduce__(self):  # never the cached hash: a string hashes differently in another process
+        return Point, (self.address, self.component)
+
 
 @dataclass(frozen=True)
 class Packet:

@@ -63,10 +63,11 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     index = context.policy if isinstance(context.policy, FastPolicy) else _fast(context)
     overlaps = _Overlaps(topology, index)
     by_pair: dict = {}
+    points: dict = {}
     found = 0
     unknown: list[str] = []
     for rule in topology.rules:
-        if _first_match_somewhere(topology, index, rule, by_pair):
+        if _first_match_somewhere(topology, index, rule, by_pair, points):
             continue
         cover = overlaps.single_cover(rule)
         if cover is not None:
@@ -144,15 +145,22 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
     return out[:4]
 
 
-def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict | None = None) -> bool:
+def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict | None = None,
+                           points: dict | None = None) -> bool:
     """True when a concrete packet of ``rule`` has ``rule`` as its first match (a
     witness under the reference semantics, so never a wrong "not shadowed").
 
     ``by_pair`` caches, per pair of packet ends matched by many rules, which rule is
     the first match on each port (:class:`_FirstByPort`): without it, thousands of
-    rules between the same two networks cost a walk over all of them per rule."""
-    srcs = [p for e in rule.sources for p in _endpoint_points(topology, e)]
-    dsts = [p for e in rule.destinations for p in _endpoint_points(topology, e)]
+    rules between the same two networks cost a walk over all of them per rule.
+    ``points`` caches the sample points of each endpoint (endpoints are values shared
+    by the rules that name them)."""
+    if points is None:
+        srcs = [p for e in rule.sources for p in _endpoint_points(topology, e)]
+        dsts = [p for e in rule.destinations for p in _endpoint_points(topology, e)]
+    else:
+        srcs = [p for e in rule.sources for p in _points_of(points, topology, e)]
+        dsts = [p for e in rule.destinations for p in _points_of(points, topology, e)]
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
     pairs = ((src, dst) for src, dst in product(srcs, dsts) if same_family(src.address, dst.address))
@@ -175,6 +183,14 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict 
                 if rules[i].ports.contains(protocol, port):
                     break
     return False
+
+
+def _points_of(points: dict, topology: Topology, endpoint: Endpoint) -> list[Point]:
+    """:func:`_endpoint_points`, once per endpoint (they live as long as their rules)."""
+    hit = points.get(id(endpoint))
+    if hit is None:
+        hit = points[id(endpoint)] = _endpoint_points(topology, endpoint)
+    return hit
 
 
 _FIRST_BY_PORT_FROM = 32  # matching rules from which a pair of packet ends gets a port map

@@ -293,8 +293,9 @@ class FastPolicy(Policy):
                 previous = index
 
     def matching_rules(self, src: Point, dst: Point) -> list[int]:
-        """Indices (file order) of the rules whose endpoints match both packet ends."""
-        return list(self.iter_matching(src, dst))
+        """Indices (file order) of the rules whose endpoints match both packet ends (a
+        list the index may keep: read it, never change it)."""
+        return self._matching(src, dst)
 
     def first_match(self, src: Point, dst: Point, ports: PortSet, s_keys=(), d_keys=()) -> Decision:
         """The first-match verdict for packets between two points on any of ``ports``."""
