@@ -230,7 +230,9 @@ class Evaluator:
         for node in value:
             for read in self._node_reads(node):
                 dependents.setdefault(read, []).append(node)
-        self._lower(value, list(value), failed, dependents)
+        pending = list(value)
+        pending.reverse()  # the iteration takes the last first: the order of ``within`` (see cone)
+        self._lower(value, pending, failed, dependents)
         return value
 
     def _lower(self, value: dict, pending: list, failed: frozenset, dependents: dict | None = None) -> None:
@@ -250,20 +252,33 @@ class Evaluator:
                         queued.add(dependent)
                         pending.append(dependent)
 
-    def cone(self, services: Iterable[str]) -> set[Node]:
+    def cone(self, services: Iterable[str]) -> dict[Node, None]:
         """The nodes the given services' values depend on: their own nodes (for the
         implicit public service, the entry points of every public component) and
-        every node those read, transitively (:meth:`_node_reads`)."""
-        stack: list[Node] = []
+        every node those read, transitively (:meth:`_node_reads`); as the keys of a
+        dict, in an order where a node comes after the nodes it reads (but on cycles),
+        which :meth:`serving` evaluates from the first, so most nodes are evaluated once."""
+        starts: list[Node] = []
         for service in services:
             names = [c.name for c in self._public_components()] if service == PUBLIC_SERVICE else [service]
-            stack.extend(e for name in names for e in self._entries_of(name))
-        out: set[Node] = set()
-        while stack:
-            node = stack.pop()
-            if node not in out:
-                out.add(node)
-                stack.extend(self._node_reads(node))
+            starts.extend(e for name in names for e in self._entries_of(name))
+        out: dict[Node, None] = {}
+        seen: set[Node] = set()
+        for start in starts:  # depth first, each node placed after everything it reads
+            if start in seen:
+                continue
+            seen.add(start)
+            stack = [(start, iter(self._node_reads(start)))]
+            while stack:
+                node, reads = stack[-1]
+                for read in reads:
+                    if read not in seen:
+                        seen.add(read)
+                        stack.append((read, iter(self._node_reads(read))))
+                        break
+                else:
+                    stack.pop()
+                    out[node] = None
         return out
 
     def _entries_of(self, name: str) -> list[Node]:

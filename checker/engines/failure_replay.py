@@ -139,11 +139,11 @@ class ReplayEvaluator(Evaluator):
         hit = self._serving.get(key)
         if hit is not None:
             value, scope = hit
-            if scope is None or (within is not None and scope.issuperset(within)):
+            if scope is None or (within is not None and all(node in scope for node in within)):
                 return value
-            within = None if within is None else scope | set(within)
+            within = None if within is None else {**scope, **dict.fromkeys(within)}
         elif within is not None:
-            within = set(within)
+            within = dict.fromkeys(within)  # ordered (see Evaluator.cone), with membership tests
         if len(self._serving) >= self._MEMO:
             self._serving.clear()
         if not key:
@@ -160,10 +160,10 @@ class ReplayEvaluator(Evaluator):
         self._serving[key] = (value, within)
         return value
 
-    def _covered(self, within: set) -> bool:
+    def _covered(self, within: dict) -> bool:
         return self._baseline_whole or all(node in self._baseline for node in within)
 
-    def _nothing_failed(self, within: set | None = None) -> dict:
+    def _nothing_failed(self, within: dict | None = None) -> dict:
         """The values with nothing failed, of ``within`` (a reads-closed set of nodes)
         or of every node, and of every node asked for before: the nodes new to the
         map are lowered by the reference's iteration, the old ones (which read none
@@ -173,11 +173,12 @@ class ReplayEvaluator(Evaluator):
             new = [n for n in (self.nodes() if within is None else within) if n not in base]
             for node in new:
                 base[node] = True
+            new.reverse()  # the iteration takes the last first: the order of ``within`` (see cone)
             self._lower(base, new, frozenset())
             self._baseline_whole = within is None
         return base
 
-    def _incremental(self, failed: frozenset, within: set | None) -> dict:
+    def _incremental(self, failed: frozenset, within: dict | None) -> dict:
         """The scenario's values of ``within`` (or of every node): the affected nodes
         lowered from "serves", every other node's value that with nothing failed."""
         base = self._nothing_failed(within)
@@ -195,7 +196,9 @@ class ReplayEvaluator(Evaluator):
         value = dict(base) if within is None else {node: base[node] for node in within}
         for node in affected:
             value[node] = True
-        self._lower(value, list(affected), failed)  # the reference's iteration, over the affected nodes
+        pending = list(affected) if within is None else [node for node in within if node in affected]
+        pending.reverse()
+        self._lower(value, pending, failed)  # the reference's iteration, over the affected nodes
         return value
 
     def _readers_of(self) -> dict[str, list]:
