@@ -257,7 +257,19 @@ class Evaluator:
         implicit public service, the entry points of every public component) and
         every node those read, transitively (:meth:`_node_reads`); as the keys of a
         dict, in an order where a node comes after the nodes it reads (but on cycles),
-        which :meth:`serving` evaluates from the first, so most nodes are evaluated once."""
+        which :meth:`serving` evaluates from the first, so most nodes are evaluated once.
+        The last few are remembered: read the dict, never change it."""
+        services = tuple(services)
+        memo = self.__dict__.setdefault("_cones", {})
+        hit = memo.get(services)
+        if hit is not None:  # many scenarios stop the same services (every link of a chain)
+            return hit
+        if len(memo) >= 8:
+            memo.clear()
+        hit = memo[services] = self._cone(services)
+        return hit
+
+    def _cone(self, services: tuple[str, ...]) -> dict[Node, None]:
         starts: list[Node] = []
         for service in services:
             names = [c.name for c in self._public_components()] if service == PUBLIC_SERVICE else [service]

@@ -193,7 +193,7 @@ class ReplayEvaluator(Evaluator):
             if node not in affected and (within is None or node in within):
                 affected.add(node)
                 stack.extend(dependents.get(node, ()))
-        value = dict(base) if within is None else {node: base[node] for node in within}
+        value = dict(base) if within is None else dict(zip(within, map(base.__getitem__, within)))
         for node in affected:
             value[node] = True
         pending = list(affected) if within is None else [node for node in within if node in affected]
