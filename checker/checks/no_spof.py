@@ -46,10 +46,14 @@ requirement cycles keep their greatest-fixed-point meaning (method `graph`);
 where a requirement can pick a live target that does not serve before one
 that would, first on a monotone relaxation that serves only where the real
 structure does, then with terms that also name the hosts that must stay live.
-When the term families exceed their budget, a smallest stopping set is a
+Families are computed service by service; with k=1 (only the margin is
+reported) the search ends at the first relaxed set that really stops a
+service, a smallest one since no single host does. When the term families
+exceed their budget, a smallest stopping set is a
 MaxSAT problem solved by Z3 `Optimize` (method `z3`), whose optimum also
 proves tolerance when it exceeds k; a timeout is `unknown`. Every
-counterexample is replayed through the reference evaluator; the first 100
+counterexample is replayed through the reference evaluator (on the part of the
+topology the stopped services depend on); the first 100
 single points are also explained step by step (the others say what they stop:
 a chain of n single points would otherwise have n^2 lines of explanation).
 """

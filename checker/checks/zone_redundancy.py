@@ -39,7 +39,8 @@ replica with `failover auto` in the other zone, and write to the cluster.
 scenario recomputes only the part of the greatest fixed point that depends on
 the failed components, so the whole check is near-linear on layered topologies
 (method `enumeration`: the search covers every zone). Every counterexample is
-replayed through the reference evaluator.
+replayed through the reference evaluator, on the part of the topology the
+stopped services depend on.
 """
 
 from __future__ import annotations
