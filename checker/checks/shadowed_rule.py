@@ -50,7 +50,6 @@ ALWAYS = True
 PARAMS: dict = {}
 
 _SAMPLES = 24  # concrete packets tried per rule before asking the solver
-_PAIR_LIMIT = 256  # rules with more (source key, destination key) pairs are indexed by destination
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
@@ -254,15 +253,7 @@ class _Overlaps:
             for side in (0, 1):
                 for key in sides[side]:
                     self.by_key[side].setdefault(key, []).append(index)
-        # per side and family: the sorted (low, high, key) of the address and prefix keys
-        self.spans: tuple[dict[int, list], dict[int, list]] = ({4: [], 6: []}, {4: [], 6: []})
-        for side in (0, 1):
-            for key in self.by_key[side]:
-                span = _span(key)
-                if span is not None:
-                    self.spans[side][key[1]].append((span[0], span[1], key))
-            for family in (4, 6):
-                self.spans[side][family].sort()
+        self._spans: tuple[dict[int, list], dict[int, list]] | None = None  # see spans
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
         self._atoms: dict[tuple[int, int], list[tuple]] = {}
         # per rule, its ports as one (protocol, low, high) when they are one range (most
@@ -270,18 +261,22 @@ class _Overlaps:
         self.one_range: list[tuple | None] = [r.ports.ranges[0] if len(r.ports.ranges) == 1 else None
                                               for r in topology.rules]
         # (source key, destination key) -> rules, for rules with few key pairs; the
-        # others ("wide") by destination key
-        self.pairs: dict[tuple, dict[tuple, list[int]]] = {}
-        self.wide_by_dst: dict[tuple, list[int]] = {}
-        for index, (src_keys, dst_keys) in enumerate(self.keys):
-            if len(src_keys) * len(dst_keys) <= _PAIR_LIMIT:
-                for s_key in src_keys:
-                    row = self.pairs.setdefault(s_key, {})
-                    for d_key in dst_keys:
-                        row.setdefault(d_key, []).append(index)
-            else:
-                for d_key in dst_keys:
-                    self.wide_by_dst.setdefault(d_key, []).append(index)
+        # others ("wide") by destination key: the policy index's own
+        self.pairs, self.wide_by_dst = policy.pair_index
+
+    def spans(self) -> tuple[dict[int, list], dict[int, list]]:
+        """Per side and family, the sorted (low, high, key) of the address and prefix keys
+        (built when a rule first needs the solver: most files never do)."""
+        if self._spans is None:
+            self._spans = ({4: [], 6: []}, {4: [], 6: []})
+            for side in (0, 1):
+                for key in self.by_key[side]:
+                    span = _span(key)
+                    if span is not None:
+                        self._spans[side][key[1]].append((span[0], span[1], key))
+                for family in (4, 6):
+                    self._spans[side][family].sort()
+        return self._spans
 
     def atoms(self, index: int, side: int) -> list[tuple]:
         hit = self._atoms.get((index, side))
@@ -363,7 +358,7 @@ class _Overlaps:
                 hit.append(("internet",))
             # keys whose range overlaps [low, high]: prefixes nest or are disjoint, so
             # those are the keys starting inside it and the prefixes containing it
-            spans = self.spans[side][key[1]]
+            spans = self.spans()[side][key[1]]
             at = bisect.bisect_left(spans, (low, -1))
             end = bisect.bisect_right(spans, (high, 1 << 130))
             hit.extend(k for _, _, k in spans[at:end])

@@ -183,6 +183,13 @@ class FastPolicy(Policy):
                 for d_key in dst_keys:
                     self._wide_by_dst.setdefault(d_key, []).append(index)
 
+    @property
+    def pair_index(self) -> tuple[dict[tuple, dict[tuple, list[int]]], dict[tuple, list[int]]]:
+        """(source key -> destination key -> rules in file order, for rules with at most
+        :data:`_PAIR_LIMIT` key pairs; destination key -> the other, "wide", rules):
+        every rule is in one of them under each of its destination keys (read only)."""
+        return self._by_pair, self._wide_by_dst
+
     @cached_property
     def sources(self) -> _SideIndex:
         """The per-side bucket index of the rules' sources (built on first use)."""
