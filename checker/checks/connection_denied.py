@@ -161,13 +161,16 @@ def decided_connections(context: Context) -> list:
 
 def _stranded(topology: Topology):
     """(requirement, external target) where the source has no way out to the internet."""
+    comps = topology.components
     for req in topology.requirements:
-        source = topology.components[req.source]
+        externals = [t for t in req.targets if t in comps and comps[t].kind is Kind.EXTERNAL]
+        if not externals:  # most requirements: asked first, as a source's public addresses are computed
+            continue
+        source = comps[req.source]
         if source.kind is Kind.JOB or source.public_addresses or topology.egress_of(req.source):
             continue
-        for target in req.targets:
-            if target in topology.components and topology.components[target].kind is Kind.EXTERNAL:
-                yield req, target
+        for target in externals:
+            yield req, target
 
 
 def needed_connections(topology: Topology, context: Context):

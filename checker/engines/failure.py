@@ -478,10 +478,15 @@ def _minimal_sets(family: list[frozenset[int]]) -> list[frozenset[int]]:
     """The sets no other set of the family is inside, without duplicates, in a stable order."""
     if len(family) <= 1:
         return family
-    unique = sorted(set(family), key=lambda p: (len(p), sorted(p)))
+    unique = list(set(family))
+    unique.sort(key=sorted)  # then by size, stably: by (size, sorted members), with keys in C
+    unique.sort(key=len)
     kept: list[frozenset[int]] = []
     for p in unique:
-        if not any(k <= p for k in kept):
+        for k in kept:
+            if k <= p:
+                break
+        else:
             kept.append(p)
     return kept
 
@@ -650,9 +655,17 @@ class RelaxedCircuit:
                 self.requirement_groups.append(RequirementGroup(body, available, group.line))
         self.services = circuit.services
         self.node_keys = [None] * (2 * n_nodes)
+        self._dependencies: dict[int, list[int]] = {}
 
-    dependencies = ServingCircuit.dependencies
     service_cone = ServingCircuit.service_cone
+
+    def dependencies(self, n: int) -> list[int]:
+        """As :meth:`ServingCircuit.dependencies`, computed once per node (the term
+        method walks them three times; this circuit lives for one search)."""
+        hit = self._dependencies.get(n)
+        if hit is None:
+            hit = self._dependencies[n] = ServingCircuit.dependencies(self, n)
+        return hit
 
 
 def _monotone_cond(cond: Cond) -> Cond | None:
