@@ -47,6 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Union
 
+from .graphwalk import postorder
 from .model import (
     PRIMARY_OF,
     PUBLIC_SERVICE,
@@ -274,24 +275,7 @@ class Evaluator:
         for service in services:
             names = [c.name for c in self._public_components()] if service == PUBLIC_SERVICE else [service]
             starts.extend(e for name in names for e in self._entries_of(name))
-        out: dict[Node, None] = {}
-        seen: set[Node] = set()
-        for start in starts:  # depth first, each node placed after everything it reads
-            if start in seen:
-                continue
-            seen.add(start)
-            stack = [(start, iter(self._node_reads(start)))]
-            while stack:
-                node, reads = stack[-1]
-                for read in reads:
-                    if read not in seen:
-                        seen.add(read)
-                        stack.append((read, iter(self._node_reads(read))))
-                        break
-                else:
-                    stack.pop()
-                    out[node] = None
-        return out
+        return dict.fromkeys(postorder(starts, self._node_reads, set()))
 
     def _entries_of(self, name: str) -> list[Node]:
         """Every node whose value a mention of ``name`` may read."""

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence, Union
 
 from ..evaluator import DNS_PORT, Evaluator, Node
+from ..graphwalk import postorder
 from ..model import PRIMARY_OF, PUBLIC_SERVICE, REPLICAS_OF, FailureUnit, Kind, Listener, Role, Topology, Verb
 from ..net import PortSet
 from ..policy import INTERNET, Point
@@ -607,27 +608,17 @@ class ServingCircuit:
                 out.extend(alt.serve or ())
         return out
 
+    def cone_size(self) -> int:
+        """How many nodes :meth:`service_cone` has (what the term methods' budget grows with)."""
+        hit = self.__dict__.get("_cone_size")
+        if hit is None:
+            hit = self._cone_size = len(self.service_cone())
+        return hit
+
     def service_cone(self) -> list[int]:
         """The nodes the services depend on, dependencies first (DFS post-order)."""
-        seen = bytearray(len(self.node_keys))
-        order: list[int] = []
-        for _, entries in self.services:
-            for start in entries:
-                if seen[start]:
-                    continue
-                seen[start] = 1
-                stack = [(start, iter(self.dependencies(start)))]
-                while stack:
-                    node, it = stack[-1]
-                    for m in it:
-                        if not seen[m]:
-                            seen[m] = 1
-                            stack.append((m, iter(self.dependencies(m))))
-                            break
-                    else:
-                        stack.pop()
-                        order.append(node)
-        return order
+        seen: set[int] = set()
+        return [node for _, entries in self.services for node in postorder(entries, self.dependencies, seen)]
 
     # -- evaluation --------------------------------------------------------------------
 

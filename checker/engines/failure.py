@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from math import comb
 
+from ..graphwalk import postorder
 from ..model import FailureUnit
 from .circuit import (
     CIRCUIT_KEY,
@@ -66,29 +67,27 @@ def _service_families(circuit, budget: int | None, node_family, service_family):
     from service_family)`` is yielded, so a caller that needs one answer stops early.
 
     Every cone is closed under dependencies, so once its nodes are stable they hold
-    the whole least fixed point's families, whichever services come after.
-    ``node_family(n, families, counter)`` computes one node's family."""
-    order = circuit.service_cone()
+    the whole least fixed point's families, whichever services come after. Each
+    cone is walked only when its service comes (depth first, a node placed after
+    what it reads, as :meth:`ServingCircuit.service_cone` orders them all), so an
+    early stop never walks the rest. ``node_family(n, families, counter)`` computes
+    one node's family."""
     if budget is None:
-        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * len(order)
+        budget = CUT_BUDGET + CUT_BUDGET_PER_NODE * circuit.cone_size()
     counter = _Counter(budget)
-    position = {n: i for i, n in enumerate(order)}
-    dependents: dict[int, list[int]] = {n: [] for n in order}
-    for n in order:
-        for m in circuit.dependencies(n):
-            dependents[m].append(n)
+    position: dict[int, int] = {}  # a node -> its place in the order, given as its cone is walked
+    order: list[int] = []
+    dependents: dict[int, list[int]] = {}  # of the nodes placed so far
     families: dict = {}
-    active = bytearray(len(order))  # positions of the nodes of the cones computed so far
+    seen: set[int] = set()
     for _, entries in circuit.services:
-        stack = [position[m] for m in entries]
-        heap: list[int] = []
-        while stack:
-            i = stack.pop()
-            if not active[i]:
-                active[i] = 1
-                heap.append(i)
-                stack.extend(position[m] for m in circuit.dependencies(order[i]))
-        heapq.heapify(heap)  # dependencies come first
+        first = len(order)
+        for node in postorder(entries, circuit.dependencies, seen):
+            position[node] = len(order)
+            order.append(node)
+            for m in circuit.dependencies(node):
+                dependents.setdefault(m, []).append(node)
+        heap = list(range(first, len(order)))  # sorted, so a heap: dependencies come first
         queued = set(heap)
         while heap:
             n = order[heapq.heappop(heap)]
@@ -97,9 +96,9 @@ def _service_families(circuit, budget: int | None, node_family, service_family):
             new = node_family(n, families, counter, budget)
             if new != families.get(n, []):
                 families[n] = new
-                for d in dependents[n]:
+                for d in dependents.get(n, ()):
                     i = position[d]
-                    if active[i] and i not in queued:
+                    if i not in queued:
                         queued.add(i)
                         heapq.heappush(heap, i)
         counter.node = 0
@@ -620,44 +619,58 @@ class RelaxedCircuit:
 
     def __init__(self, circuit: ServingCircuit) -> None:
         n_nodes = len(circuit.node_keys)
-        never = circuit.never
+        self._real = circuit
+        self._n = n_nodes
         self.hosts = circuit.hosts
-        self.host_of = list(circuit.host_of)
-        self.owner = list(circuit.owner) + [never] * n_nodes
+        self.host_of = circuit.host_of
+        self.owner = list(circuit.owner) + [circuit.never] * n_nodes
         self.static_groups: list[StaticGroup] = []
-        self.node_static: list[list[int]] = [[] for _ in range(2 * n_nodes)]
-        self.node_requirements: list[list[int]] = [[] for _ in range(2 * n_nodes)]
         self.requirement_groups: list[RequirementGroup] = []
-
-        def static(node: int, members, need: int) -> None:
-            self.node_static[node].append(len(self.static_groups))
-            self.static_groups.append(StaticGroup(node, tuple(members), need))
-
-        for n in range(n_nodes):
-            body = n_nodes + n
-            static(n, (body,), 1)
-            for g in circuit.node_static[n]:
-                group = circuit.static_groups[g]
-                static(body, group.members, group.need)
-            for r in circuit.node_requirements[n]:
-                group = circuit.requirement_groups[r]
-                available = []
-                for alt in group.alternatives:
-                    narrowed = _monotone_cond(alt.cond)
-                    if narrowed is not None:
-                        available.append(Alternative(alt.target, narrowed, None, True))
-                    if alt.serve is None:
-                        continue
-                    owner = circuit.comp_index.get(alt.target)
-                    own = owner is not None and all(circuit.owner[m] == owner for m in alt.serve)
-                    static(body, tuple(n_nodes + m if own else m for m in alt.serve), 1)
-                self.node_requirements[body].append(len(self.requirement_groups))
-                self.requirement_groups.append(RequirementGroup(body, available, group.line))
+        # built node by node, when a search first reads a node (most stop early)
+        self._static: dict[int, list[int]] = {}
+        self._requirements: dict[int, list[int]] = {}
+        self.node_static = _Built(self, self._static)
+        self.node_requirements = _Built(self, self._requirements)
         self.services = circuit.services
         self.node_keys = [None] * (2 * n_nodes)
         self._dependencies: dict[int, list[int]] = {}
 
+    def _build(self, n: int) -> None:
+        """The groups of value node ``n`` and body node ``N + n``."""
+        circuit, n_nodes = self._real, self._n
+        body = n_nodes + n
+        self._static[n], self._static[body] = [], []
+        self._requirements[n], self._requirements[body] = [], []
+
+        def static(node: int, members, need: int) -> None:
+            self._static[node].append(len(self.static_groups))
+            self.static_groups.append(StaticGroup(node, tuple(members), need))
+
+        static(n, (body,), 1)
+        for g in circuit.node_static[n]:
+            group = circuit.static_groups[g]
+            static(body, group.members, group.need)
+        for r in circuit.node_requirements[n]:
+            group = circuit.requirement_groups[r]
+            available = []
+            for alt in group.alternatives:
+                narrowed = _monotone_cond(alt.cond)
+                if narrowed is not None:
+                    available.append(Alternative(alt.target, narrowed, None, True))
+                if alt.serve is None:
+                    continue
+                owner = circuit.comp_index.get(alt.target)
+                own = owner is not None and all(circuit.owner[m] == owner for m in alt.serve)
+                static(body, tuple(n_nodes + m if own else m for m in alt.serve), 1)
+            self._requirements[body].append(len(self.requirement_groups))
+            self.requirement_groups.append(RequirementGroup(body, available, group.line))
+
     service_cone = ServingCircuit.service_cone
+
+    def cone_size(self) -> int:
+        """At least the size of :meth:`service_cone`: a value and a body node per node
+        of the real circuit's (without walking, so building, every node)."""
+        return 2 * self._real.cone_size()
 
     def dependencies(self, n: int) -> list[int]:
         """As :meth:`ServingCircuit.dependencies`, computed once per node (the term
@@ -665,6 +678,23 @@ class RelaxedCircuit:
         hit = self._dependencies.get(n)
         if hit is None:
             hit = self._dependencies[n] = ServingCircuit.dependencies(self, n)
+        return hit
+
+
+class _Built:
+    """A node's group indices in a :class:`RelaxedCircuit`, built on first reading."""
+
+    __slots__ = ("_circuit", "_lists")
+
+    def __init__(self, circuit: RelaxedCircuit, lists: dict[int, list[int]]) -> None:
+        self._circuit = circuit
+        self._lists = lists
+
+    def __getitem__(self, node: int) -> list[int]:
+        hit = self._lists.get(node)
+        if hit is None:
+            self._circuit._build(node % self._circuit._n)
+            hit = self._lists[node]
         return hit
 
 
