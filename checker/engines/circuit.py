@@ -792,77 +792,25 @@ class ServingCircuit:
         in time proportional to what the failure reaches: nothing of the size of the
         whole circuit is copied (:meth:`evaluate` copies every value), so trying every
         host of a large file one by one costs the sum of their cones."""
-        dead = _Dead(dead_components)
+        dead = _Flags(dead_components)
         base_value, base_choices = self.baseline
         groups, statics = self.requirement_groups, self.static_groups
-        static_rev, alt_rev = self.static_rev, self.alt_rev
-        seeds, choices = self._seeds(list(dead), dead)  # choices: the requirements whose choice changes
-        if all(base_value[groups[r].node] for r in choices):
-            return self._down_after(self._falls(dead, choices))
-        cone: set[int] = set()
+        seeds, moved = self._seeds(list(dead), dead)  # moved: the requirements whose choice changes
+        value = _Overlay(base_value)  # the nodes that change; the rest keep the baseline's values
+        if all(base_value[groups[r].node] for r in moved):
+            value.update(dict.fromkeys(self._falls(dead, moved), 0))
+            return self._down_after(value)
+        cone = _Flags()  # everything that depends on a seed, re-evaluated from "serves"
         while seeds:
             n = seeds.pop()
             if n not in cone:
                 cone.add(n)
-                seeds.extend(statics[g].node for g in static_rev[n])
-                seeds.extend(groups[r].node for r, _ in alt_rev[n])
-        owner = self.owner
-        value = {n: owner[n] not in dead for n in cone}  # the cone's values; the rest keep the baseline's
-        static_count: dict[int, int] = {}
-        req_count: dict[int, int] = {}
-        falling: list[int] = []
-        for n in cone:  # as _propagate: every node of the cone starts true unless its owner is dead
-            if not value[n]:
-                continue
-            falls = False
-            for g in self.node_static[n]:
-                group = statics[g]
-                count = 0
-                for m in group.members:
-                    if value[m] if m in value else base_value[m]:
-                        count += 1
-                static_count[g] = count
-                falls = falls or count < group.need
-            for r in self.node_requirements[n]:
-                a = choices.get(r, base_choices[r])
-                if a < 0:
-                    falls = True
-                    continue
-                serve = groups[r].alternatives[a].serve
-                if serve is None:
-                    continue
-                count = 0
-                for m in serve:
-                    if value[m] if m in value else base_value[m]:
-                        count += 1
-                req_count[r] = count
-                falls = falls or count == 0
-            if falls:
-                falling.append(n)
-        for n in falling:
-            value[n] = False
-        while falling:
-            m = falling.pop()
-            for g in static_rev[m]:
-                group = statics[g]
-                n = group.node
-                if n not in cone or not value[n]:
-                    continue
-                static_count[g] -= 1
-                if static_count[g] < group.need:
-                    value[n] = False
-                    falling.append(n)
-            for r, a in alt_rev[m]:
-                if choices.get(r, base_choices[r]) != a:
-                    continue
-                n = groups[r].node
-                if n not in cone or not value[n]:
-                    continue
-                req_count[r] -= 1
-                if req_count[r] == 0:
-                    value[n] = False
-                    falling.append(n)
-        return self._down_after(set(), value)
+                seeds.extend(statics[g].node for g in self.static_rev[n])
+                seeds.extend(groups[r].node for r, _ in self.alt_rev[n])
+        choices = _Overlay(base_choices)
+        choices.update(moved)
+        self._propagate(cone, dead, value, choices, cone)
+        return self._down_after(value)
 
     def _falls(self, dead, choices: dict[int, int]) -> set[int]:
         """The nodes that fall from the baseline when ``dead`` fail, where every
@@ -937,21 +885,16 @@ class ServingCircuit:
             hit = self._base_counts = (statics, reqs)
         return hit
 
-    def _down_after(self, fallen: set[int], value: dict | None = None) -> list[str]:
-        """The services down once ``fallen`` (nodes that served with nothing failed) fell
-        (``value``: the values that changed, rises included); the services no fallen
-        node is an entry of are as with nothing failed (a walk over every service per
-        failure made trying every host quadratic)."""
-        base_value = self.baseline[0]
+    def _down_after(self, value: "_Overlay") -> list[str]:
+        """The services down once the nodes in ``value`` changed (the others keep their
+        baseline values): those with a changed entry, evaluated; the others as with
+        nothing failed (a walk over every service per failure made trying every host
+        quadratic)."""
         at_entry = self._services_at_entry()
-        touched = {i for n in (fallen if value is None else value) for i in at_entry.get(n, ())}
+        touched = {i for n in value for i in at_entry.get(n, ())}
         services = self.services
-        if value is None:
-            down = [services[i][0] for i in touched
-                    if not any(base_value[m] and m not in fallen for m in services[i][1])]
-        else:
-            down = [services[i][0] for i in touched
-                    if not any(value[m] if m in value else base_value[m] for m in services[i][1])]
+        get, base = value.get, value.base  # (no __missing__ call per unchanged entry)
+        down = [services[i][0] for i in touched if not any(get(m, base[m]) for m in services[i][1])]
         down.extend(services[i][0] for i in self._down_at_baseline() if i not in touched)
         return sorted(down)
 
@@ -974,13 +917,28 @@ class ServingCircuit:
         return hit
 
 
-class _Dead(set):
-    """A set of dead components that reads like the dead-component arrays (``dead[c]``)."""
+class _Flags(set):
+    """A set that reads like the byte arrays of :meth:`ServingCircuit._propagate`
+    (``dead[c]``, ``in_cone[n]``): dead components, or the nodes of a cone."""
 
     __slots__ = ()
 
     def __getitem__(self, c: int) -> bool:
         return c in self
+
+
+class _Overlay(dict):
+    """One scenario's values over the baseline's array: what is set here, else the
+    baseline's (so a scenario copies only what it changes)."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, key: int):
+        return self.base[key]
 
 
 def _monotone_cond(cond: Cond) -> bool:

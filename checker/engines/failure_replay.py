@@ -225,12 +225,7 @@ class ReplayEvaluator(Evaluator):
         for name in (*comp.answers, *comp.served_by, *topology.egress_of(node)):
             out |= self._named(name)
         for req in topology.requirements_of(node):
-            for target in req.targets:
-                out |= self._named(target)
-                if target in self.components:
-                    target_comp = self.components[target]
-                    for name in (*target_comp.answers, *target_comp.served_by):
-                        out |= self._named(name)
+            out |= self._choice_mentions(req)  # its targets, with their answers and name servers
         return out
 
     def _named(self, name: str) -> set[str]:
