@@ -52,6 +52,8 @@ def parse_suppressions(text: str, path: str) -> tuple[list[Suppression], list[Re
     found: list[Suppression] = []
     errors: list[Result] = []
     for number, raw in enumerate(lines, 1):
+        if "#" not in raw:
+            continue
         hash_at = _comment_start(raw)
         if hash_at < 0:
             continue

@@ -17,7 +17,7 @@ from lark import Token
 
 from benchmarks.generate import generate
 from checker.api import load_text
-from checker.fastparse import FastParser, Record, Tok, parse_fast
+from checker.fastparse import _PARSERS, FastParser, Record, Tok, parse_fast
 from checker.parser import _parse_with, lark_parser, parse
 from tests.strategies import mutated, topologies
 from tests.test_fuzz_grammar import _SETTINGS, grammar_programs
@@ -119,3 +119,47 @@ def test_the_model_is_the_same_either_way() -> None:
 
     built_lark = build(records, "t.topo", known_params()).topology
     assert built_fast == built_lark
+
+
+def _slow_calls(text: str, monkeypatch) -> int:
+    calls = []
+    slow = FastParser._slow
+
+    def counted(self, *args):
+        calls.append(1)
+        return slow(self, *args)
+
+    monkeypatch.setattr(FastParser, "_slow", counted)
+    _PARSERS.clear()
+    try:
+        _assert_same(text)
+    finally:
+        _PARSERS.clear()
+    return len(calls)
+
+
+def test_statements_seen_before_are_replayed(monkeypatch) -> None:
+    # 1,000 components of a few statement shapes: Lark's loop parses each shape once
+    text = generate(1000, plant=("port-forward",))
+    statements = len(parse(text, "t.topo").statements)
+    assert statements > 3000
+    assert _slow_calls(text, monkeypatch) < 100
+
+
+def test_the_memo_keeps_each_token_in_its_place(monkeypatch) -> None:
+    # the same statements twice over, with other names, spacing and values: the second
+    # time each is replayed; lookaheads of each kind (a newline, ';', a comment and
+    # blank lines, the end of the file without a newline)
+    block = ("web {0}a listen tcp/80\nweb {0}b listen tcp/81 ; web {0}c listen tcp/82\n"
+             "web   {0}d listen tcp/{1}   # a comment\n\n;;\nweb {0}e listen tcp/84\n"
+             "allow {0}a -> {0}b tcp/80\nallow {0}c, {0}d -> {0}e\nallow {0}d -> {0}e tcp/1; allow {0}e -> {0}a\n")
+    text = block.format("x", 83) + block.format("long-name-", 8443) + "web f listen tcp/85"
+    assert _slow_calls(text, monkeypatch) <= 12  # 9 statements each once, the first, the last, the end
+    names = [str(record[2]) for record in parse(text, "t.topo").statements if record[0] == "component"]
+    assert names == [*(p + n for p in ("x", "long-name-") for n in "abcde"), "f"]
+
+
+def test_without_memo_room_the_records_are_the_same(monkeypatch) -> None:
+    monkeypatch.setattr("checker.fastparse._MAX_NODES", 0)
+    text = generate(300)
+    assert _slow_calls(text, monkeypatch) > 300
