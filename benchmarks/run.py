@@ -220,7 +220,28 @@ def work_parse(n: int) -> dict:
     lex = best(lambda: sum(1 for _ in parser.lex(text)))
     load = best(lambda: load_text(text, "bench.topo"))
     _expect(load_text(text, "bench.topo").topology is not None, "the generated file does not load")
-    return {"time": load, "baseline": lex, "baseline_name": "Lark's lexer alone"}
+    row = {"time": load, "baseline": lex, "baseline_name": "Lark's lexer alone",
+           "parsers": _parsers(text, best)}
+    return row
+
+
+def _parsers(text: str, best) -> dict[str, float]:
+    """Parse alone (no build) by each parser at hand: the fast path, Lark's own LALR
+    driver with the same callbacks, and Lark with the ``lark-cython`` plugin when it is
+    installed (it is not a dependency: the fast path is faster; see the README)."""
+    from lark import Lark
+
+    from checker.parser import _LARK_OPTIONS, _Records, grammar_text, parse
+
+    plain = Lark(grammar_text(), **_LARK_OPTIONS, transformer=_Records())
+    out = {"fast path": best(lambda: parse(text, "bench.topo")), "Lark": best(lambda: plain.parse(text))}
+    try:
+        import lark_cython
+    except ImportError:
+        return out
+    plugged = Lark(grammar_text(), **_LARK_OPTIONS, transformer=_Records(), _plugins=lark_cython.plugins)
+    out["Lark with lark-cython"] = best(lambda: plugged.parse(text))
+    return out
 
 
 def work_growth(n: int) -> dict:
@@ -368,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
                 verdict = "(quick)" if args.quick else ("MISS growth" if miss else "ok")
                 print(f"{check_id:<24} " + " ".join(f"{t:>9.2f}" for t in times) +
                       f" {factor:>7.1f}x  <= {GROWTH_LIMIT:g}x   {verdict}")
+    for row in rows:
+        if "parsers" in row:
+            print(f"\nparse alone at {row['n']}: " +
+                  ", ".join(f"{name} {seconds:.2f} s" for name, seconds in row["parsers"].items()))
     print()
     print("baselines: default-10k against --select available on the same file; all-down-10k against the "
           "healthy 10k file; parse-10k against Lark's lexer alone; measured in the same run")
