@@ -376,11 +376,14 @@ class FastParser:
             pos = 0
             roots: dict[tuple, _Node] = {}
             recording = None
+            replayed = wasted = 0  # tokens of statements replayed, and walked in vain
             while True:
                 pos, pending, boundary = self._slow(text, pos, states, values, pending, recording)
                 if boundary is None:
                     return pending  # the end: the result
-                if len(pending) != 1:  # (a statement ends at its lookahead: cannot happen)
+                # (a statement ends at its lookahead, so one token is pending); once more
+                # tokens were walked in vain than were replayed, the loop parses the rest alone
+                if len(pending) != 1 or wasted > max(_TRIAL, replayed):
                     recording = None
                     continue
                 key = tuple(states)
@@ -390,7 +393,9 @@ class FastParser:
                 if recording is not None and recording.root is root and boundary[1] is recording.statements:
                     self._remember(recording, boundary[1][-1], source)
                 statements = values[-1]
-                pos, pending = self._replay(text, pos, root, pending[0], statements, source, freezer)
+                pos, pending, walked = self._replay(text, pos, root, pending[0], statements, source, freezer)
+                replayed += walked
+                wasted += len(pending)
                 recording = _Recording(root, statements)
         finally:
             _FREEZER[0] = None
@@ -492,10 +497,11 @@ class FastParser:
         node.next[tokens[-1][0]] = _Done(record._shape, slots, bytes(source.types[first:]))
 
     def _replay(self, text: str, pos: int, root: _Node, lookahead: tuple, statements: list, source: _Source,
-                freezer: _Freezer) -> tuple[int, list]:
+                freezer: _Freezer) -> tuple[int, list, int]:
         """Statements parsed from the memo, lexed with the lexer each trie node keeps,
         appended to ``statements`` as :meth:`_slow` would; at the first token the trie
-        does not know, ``(pos, the statement's tokens so far)`` for :meth:`_slow`."""
+        does not know, ``(pos, the statement's tokens so far, the number of tokens
+        replayed)`` for :meth:`_slow`."""
         end = len(text)
         values, starts, types = source.values, source.starts, source.types
         intern = freezer.interned.setdefault
@@ -503,6 +509,7 @@ class FastParser:
         node = root
         tokens: list = []
         token = lookahead
+        walked = 0
         while True:
             if token is None:
                 if pos < end:
@@ -525,8 +532,9 @@ class FastParser:
             step = node.next.get(token[0])
             if step is None:
                 tokens.append(token)
-                return pos, tokens
+                return pos, tokens, walked
             if step.__class__ is _Done:
+                walked += len(tokens)
                 first = len(values)
                 for slot in step.slots:
                     value = tokens[slot][1]
@@ -541,6 +549,11 @@ class FastParser:
             node = step
             token = None
 
+
+# Tokens walked in vain (a statement that leaves the memo is walked, then parsed by the loop)
+# before the memo is judged: past them, when more were walked in vain than were replayed, the
+# memo is dropped for the rest of the file (statements each one token longer than the last).
+_TRIAL = 4096
 
 # At most this many memo nodes per parser (a file of statements all unlike each other
 # would otherwise keep a node per token).

@@ -163,3 +163,21 @@ def test_without_memo_room_the_records_are_the_same(monkeypatch) -> None:
     monkeypatch.setattr("checker.fastparse._MAX_NODES", 0)
     text = generate(300)
     assert _slow_calls(text, monkeypatch) > 300
+
+
+def test_a_file_that_misses_the_memo_drops_it(monkeypatch) -> None:
+    # each rule one source longer than the one before: each walks the memo, then leaves it
+    names = [f"w{i}" for i in range(300)]
+    text = "".join(f"web {n}\n" for n in names) + "".join(
+        f"allow {', '.join(names[:k])} -> w0 tcp/80\n" for k in range(1, 301))
+    walks = []
+    replay = FastParser._replay
+
+    def counted(self, *args):
+        walks.append(1)
+        return replay(self, *args)
+
+    monkeypatch.setattr(FastParser, "_replay", counted)
+    slow = _slow_calls(text, monkeypatch)
+    assert slow > 300  # every rule is parsed by the loop
+    assert len(walks) < 120  # and, after the trial, no longer walks the memo first
