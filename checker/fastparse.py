@@ -72,7 +72,7 @@ def paused_gc():
     objects that all live until the file is done; every full collection walks each
     of them, which cost a third of the checking time for nothing. What a file's
     work leaves behind is freed by reference counting: it makes no garbage cycles
-    (``tests/test_fastparse.py`` checks a whole run of every check)."""
+    (``tests/test_no_cycles.py`` checks whole runs of every check)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

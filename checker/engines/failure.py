@@ -20,6 +20,7 @@ three procedures answer "which sets of at most L hosts stop a service":
 from __future__ import annotations
 
 import heapq
+import weakref
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
@@ -436,31 +437,40 @@ def _falling_host_sets(hosts: list[int], falling: int, limit: int, counter) -> l
         if h >= 0:
             counts[h] = counts.get(h, 0) + 1
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    weights = [c for _, c in ranked]
     out: list[frozenset[int]] = []
+    _HostSearch(ranked, falling, limit, counter, out).search(0, [], 0)
+    return _minimal_sets(out)
 
-    def reachable(start: int, slots: int) -> int:  # the most components ``slots`` hosts from ``start`` fell
-        return sum(weights[start:start + slots])
 
-    def search(start: int, chosen: list[int], fallen: int) -> None:
-        if fallen >= falling:
+class _HostSearch:
+    """The depth-first search of :func:`_falling_host_sets` (an object, not a closure
+    calling itself: that would be a reference cycle, freed only by the cyclic
+    collector, which is paused while a file is checked)."""
+
+    __slots__ = ("ranked", "weights", "falling", "limit", "counter", "out")
+
+    def __init__(self, ranked: list[tuple[int, int]], falling: int, limit: int, counter, out: list) -> None:
+        self.ranked, self.weights = ranked, [c for _, c in ranked]
+        self.falling, self.limit, self.counter, self.out = falling, limit, counter, out
+
+    def search(self, start: int, chosen: list[int], fallen: int) -> None:
+        if fallen >= self.falling:
             # minimal: the set without its last (lightest) host fell too few, or the
             # search would have stopped there; without a heavier one, fewer still
-            out.append(frozenset(ranked[i][0] for i in chosen))
-            counter.add(1)
+            self.out.append(frozenset(self.ranked[i][0] for i in chosen))
+            self.counter.add(1)
             return
-        slots = limit - len(chosen)
-        if slots <= 0 or fallen + reachable(start, slots) < falling:
+        weights, falling = self.weights, self.falling
+        slots = self.limit - len(chosen)
+        # (the most components ``slots`` hosts from ``i`` fell: the heaviest of them)
+        if slots <= 0 or fallen + sum(weights[start:start + slots]) < falling:
             return
-        for i in range(start, len(ranked)):
-            if fallen + reachable(i, slots) < falling:
+        for i in range(start, len(self.ranked)):
+            if fallen + sum(weights[i:i + slots]) < falling:
                 return  # the weights only shrink from here
             chosen.append(i)
-            search(i + 1, chosen, fallen + weights[i])
+            self.search(i + 1, chosen, fallen + weights[i])
             chosen.pop()
-
-    search(0, [], 0)
-    return _minimal_sets(out)
 
 
 def _set_product(left, right, limit, counter) -> list[frozenset[int]]:
@@ -687,13 +697,16 @@ class _Built:
     __slots__ = ("_circuit", "_lists")
 
     def __init__(self, circuit: RelaxedCircuit, lists: dict[int, list[int]]) -> None:
-        self._circuit = circuit
+        # weakly: the circuit holds this object, and a cycle would keep both (with the
+        # whole model behind them) until the paused cyclic collector runs
+        self._circuit = weakref.ref(circuit)
         self._lists = lists
 
     def __getitem__(self, node: int) -> list[int]:
         hit = self._lists.get(node)
         if hit is None:
-            self._circuit._build(node % self._circuit._n)
+            circuit = self._circuit()
+            circuit._build(node % circuit._n)
             hit = self._lists[node]
         return hit
 
