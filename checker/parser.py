@@ -103,7 +103,9 @@ _LARK_OPTIONS = dict(parser="lalr", lexer="contextual", maybe_placeholders=False
 class _Records(Transformer):
     """Inline parser callbacks (Lark's ``transformer=``): each reduction makes a
     plain tuple, never a tree, and every span is later computed from tokens, so
-    the parser needs no position propagation.
+    the parser needs no position propagation. A callback may read its children's
+    shapes and token *types*, never a token's value: the fast path replays a
+    statement from the types alone (:mod:`checker.fastparse`).
 
     Statements (``tag`` first; ``first``/``last`` are the tokens a span runs between):
 
