@@ -59,19 +59,19 @@ def test_generated_files(n: int) -> None:
     _assert_same(generate(n, plant=("port-forward",)))
 
 
-@settings(max_examples=60, **_SETTINGS)
+@settings(max_examples=settings().max_examples, **_SETTINGS)  # the profile's (60; "long": 5,000)
 @given(program=grammar_programs())
 def test_grammar_programs(program: str) -> None:
     _assert_same(program)
 
 
-@settings(max_examples=60, **_SETTINGS)
+@settings(max_examples=settings().max_examples, **_SETTINGS)  # the profile's (60; "long": 5,000)
 @given(text=topologies(with_checks=True))
 def test_random_topologies(text: str) -> None:
     _assert_same(text)
 
 
-@settings(max_examples=60, **_SETTINGS)
+@settings(max_examples=settings().max_examples, **_SETTINGS)  # the profile's (60; "long": 5,000)
 @given(text=topologies().flatmap(mutated))
 def test_mutated_topologies(text: str) -> None:
     _assert_same(text)
