@@ -19,6 +19,12 @@ settings.register_profile("long", max_examples=5000, deadline=None, suppress_hea
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def examples(count: int) -> int:
+    """A test's own number of examples under the "ci" profile; at least the profile's
+    under another (a fixed ``max_examples`` would otherwise cap a long campaign)."""
+    return max(count, settings().max_examples)
+
+
 # A fresh machine with nothing but Python runs the suite green: a test that needs a
 # system program or a file from outside the repository skips, naming what it needs.
 # .ci/run sets TOPOCHECK_TEST_EVERYTHING=1, which turns each such skip into a failure,

@@ -17,6 +17,7 @@ from checker.reporters.diagram.graph import graph_of
 from checker.reporters.diagram.layout import Layout, Rect, labels_on_shapes, layout, overlapping_labels
 from checker.scenario import scenario
 
+from .conftest import examples
 from .strategies import topologies
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +163,7 @@ def test_every_model_and_counterexample_lays_out_without_overlaps(path: Path) ->
     assert geometry_problems(layout(graph), graph) == []
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(topologies(max_hosts=8))
 def test_generated_topologies_lay_out_without_overlaps(text: str) -> None:
     topology = load(text)
@@ -204,7 +205,7 @@ def unexplained(topology, results) -> list[tuple[int, object]]:
     return out
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(topologies(max_hosts=5, with_policy=True))
 def test_generated_counterexamples_lay_out_without_overlaps_and_explain_what_stopped(text: str) -> None:
     topology = load(text)

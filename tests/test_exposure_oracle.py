@@ -31,6 +31,7 @@ from checker.api import check_text, load_text
 from checker.model import Kind
 from checker.net import ANY_PORT, PortSet
 from checker.policy import Point, Policy
+from tests.conftest import examples
 
 PRIVATE_V4, PUBLIC_V4, PUBLIC_V4_B = "10.0.0.0/28", "198.51.100.0/28", "203.0.113.0/28"
 PUBLIC_V6, PRIVATE_V6 = "2001:db8::/124", "fd00::/124"
@@ -246,7 +247,7 @@ def _result(report, check_id):
     return result
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(small_networks())
 def test_private_web_and_db_match_enumeration(text: str) -> None:
     loaded = load_text(text, "gen.topo")
@@ -287,13 +288,13 @@ def test_private_web_and_db_match_enumeration(text: str) -> None:
                 assert not any(topology.components[h].kind is Kind.LB for h in fields["path"][1:])
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(small_networks())
 def test_shadowed_rules_match_enumeration(text: str) -> None:
     _shadowed_rules_match_enumeration(text)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(small_networks())
 def test_shadowed_rules_match_enumeration_with_port_maps(text: str) -> None:
     """The same, with every pair of packet ends answered from its first-match port map
@@ -424,7 +425,7 @@ def test_shadowed_cover_is_the_same_every_run() -> None:
     assert (46, (39, 41)) in next(iter(seen)), seen
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.lists(st.tuples(st.sampled_from(["tcp", "udp"]), st.integers(0, 40), st.integers(0, 12)),
                 min_size=1, max_size=30),
        st.lists(st.integers(0, 60), min_size=1, max_size=10))

@@ -25,6 +25,7 @@ from checker.evaluator import Evaluator
 from checker.model import CheckRequest
 from checker.results import Status
 
+from .conftest import examples
 from .strategies import topologies
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
@@ -204,7 +205,7 @@ def test_relaxed_circuit_stops_whatever_the_real_one_stops(text: str) -> None:
                 assert any(p <= hosts for p in cuts), sorted(u.label for u in combo)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.lists(st.integers(-1, 6), min_size=0, max_size=9), st.integers(-1, 10), st.integers(0, 4))
 def test_falling_host_sets_are_the_minimal_small_sets_by_enumeration(hosts, falling, limit) -> None:
     """The sets of at most ``limit`` hosts that take down ``falling`` of the components

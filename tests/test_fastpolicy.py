@@ -9,6 +9,7 @@ from checker.engines.fastpolicy import FastPolicy
 from checker.net import ANY_PORT, parse_port
 from checker.policy import INTERNET, Policy
 
+from .conftest import examples
 from .strategies import topologies
 from .test_exposure_oracle import small_networks
 
@@ -44,13 +45,13 @@ def _same_decisions(text: str) -> int:
     return compared
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(topologies(max_hosts=6, with_policy=True))
 def test_fastpolicy_matches_policy_on_generated_topologies(text: str) -> None:
     _same_decisions(text)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(small_networks())
 def test_fastpolicy_matches_policy_on_small_networks(text: str) -> None:
     _same_decisions(text)

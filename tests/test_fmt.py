@@ -18,7 +18,7 @@ from checker.cli import main
 from checker.context import Options
 from checker.fmt import format_text
 from checker.model import Span
-from tests.conftest import MODELS
+from tests.conftest import MODELS, examples
 from tests.strategies import topologies
 
 MODEL_FILES = sorted(MODELS.rglob("*.topo"))
@@ -258,7 +258,7 @@ def _with_suppressions(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_with_suppressions())
 def test_fmt_keeps_what_every_suppression_accepts(text: str) -> None:
     formatted = format_text(text).text

@@ -21,6 +21,7 @@ from checker.importers.yamlnodes import load
 from checker.model import Span
 from checker.net import PortSet
 from checker.policy import Point, Policy
+from tests.conftest import examples
 
 SPAN = Span("p.yaml", 1, 1, 1, 2)
 LABELS = {"app": ("a", "b", "c"), "tier": ("x", "y")}
@@ -133,7 +134,7 @@ def _point(end, addresses):
 ends = st.one_of(st.integers(0, 3), st.sampled_from(ADDRESSES).map(ipaddress.ip_address))
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(worlds(), st.lists(st.tuples(ends, ends, st.sampled_from(["tcp", "udp"]), st.sampled_from(PORTS)),
                           min_size=1, max_size=12))
 def test_the_rules_decide_every_connection_as_the_policies_do(world, packets) -> None:
@@ -147,7 +148,7 @@ def test_the_rules_decide_every_connection_as_the_policies_do(world, packets) ->
         assert bool(got) == expected, (src, dst, protocol, port, [r.describe() for r in policy.rules])
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(worlds(), st.data())
 def test_a_service_admits_a_client_that_may_reach_one_of_its_pods(world, data) -> None:
     classes, policy_set, addresses = world

@@ -26,6 +26,7 @@ from checker.importers.k8s import import_k8s
 from checker.importers.overlay import read_overlay
 from checker.importers.run import load_imported
 
+from .conftest import examples
 from .test_fmt import signature
 
 APPS = ("web", "api", "cart", "db", "cache", "worker")
@@ -139,7 +140,7 @@ def _check_round_trip(imported, printed: str, overlay=None) -> None:
         assert 1 <= mapped.line <= files[mapped.path].count("\n") + 1, mapped
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(manifests())
 def test_kubernetes_import_print_parse_is_the_model_check_from_builds(tmp_path_factory, text: str) -> None:
     path = tmp_path_factory.mktemp("k8s") / "m.yaml"
@@ -148,7 +149,7 @@ def test_kubernetes_import_print_parse_is_the_model_check_from_builds(tmp_path_f
     _check_round_trip(imported, _printed("k8s", path))
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(projects())
 def test_compose_import_print_parse_is_the_model_check_from_builds(tmp_path_factory, text: str) -> None:
     path = tmp_path_factory.mktemp("compose") / "compose.yaml"
@@ -157,7 +158,7 @@ def test_compose_import_print_parse_is_the_model_check_from_builds(tmp_path_fact
     _check_round_trip(imported, _printed("compose", path))
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(manifests(), st.data())
 def test_an_overlay_is_read_with_the_import_and_located_in_its_own_file(text: str, data) -> None:
     bare = import_k8s([("m.yaml", text)], (), read_overlay("zone east\n", "o.topo").info)
@@ -186,7 +187,7 @@ def _verdicts(imported) -> dict:
     return out
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(manifests(), st.sampled_from([(), ("a", "b"), ("a", "b", "c")]))
 def test_the_group_placement_has_the_verdicts_of_one_node_for_every_unspread_replica(text: str, zones) -> None:
     grouped = import_k8s([("m.yaml", text)], zones)

@@ -17,10 +17,11 @@ from checker.context import Context, Options
 from checker.engines.failure_replay import replay_evaluator
 from checker.evaluator import Evaluator
 
+from .conftest import examples
 from .strategies import topologies
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(text=topologies(with_policy=None), data=st.data())
 def test_incremental_serving_is_the_reference(text: str, data) -> None:
     topology = load_text(text, "gen.topo").topology
@@ -38,7 +39,7 @@ def test_incremental_serving_is_the_reference(text: str, data) -> None:
             assert replay.explain(service, failed) == reference.explain(service, failed)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(text=topologies(with_policy=None), data=st.data())
 def test_a_cone_alone_has_the_whole_fixed_points_values(text: str, data) -> None:
     """Evaluating only the nodes some services depend on (``Evaluator.cone``) gives

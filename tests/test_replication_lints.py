@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from checker.api import check_topology, load_text
 from checker.model import Role
 
+from .conftest import examples
 from .test_writes_oracle import write_topologies
 
 LINTS = ("replication-source", "replication-cycle", "replication-blocked", "failover-single-member", "replicas-colocated")
@@ -24,7 +25,7 @@ def with_cycles(draw) -> str:
     return text
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(with_cycles())
 def test_lints_agree_with_the_model(text: str) -> None:
     topology = load_text(text, "gen.topo").topology

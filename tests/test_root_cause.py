@@ -21,7 +21,7 @@ from checker.cli import main
 from checker.context import Context
 from checker.engines.root_cause import findings
 from checker.reporters import text
-from tests.conftest import REPLICATED
+from tests.conftest import REPLICATED, examples
 from tests.strategies import topologies
 
 BASE = REPLICATED
@@ -249,7 +249,7 @@ def _apply(source: str, finding) -> str:
     return source + "\n".join(finding.fix) + "\n"
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(topologies(max_hosts=6, with_policy=True))
 def test_every_fix_allows_the_connections_it_names(source: str) -> None:
     topology = load_text(source, "m.topo").topology
@@ -265,7 +265,7 @@ def test_every_fix_allows_the_connections_it_names(source: str) -> None:
             assert decided[(denied.source, denied.target, denied.ports)], (finding.message, finding.fix, str(denied))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies(max_hosts=6, with_policy=True, with_checks=True))
 def test_a_service_down_with_nothing_failed_is_never_proved_tolerant(source: str) -> None:
     report = check_text(source, "m.topo")

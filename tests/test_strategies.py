@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.strategies import CHECK_IDS, KEYWORDS, mutated, topologies
+from tests.conftest import examples
 
 _COMPONENT_KINDS = {"internet", "dns", "lb", "gateway", "web", "service", "db", "clients", "job", "external"}
 _TOKEN = re.compile(
@@ -180,7 +181,7 @@ def host_units(decl: Declarations) -> set[str]:
 # ---------------------------------------------------------------------------
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=topologies(max_hosts=8, with_checks=True))
 def test_generated_files_are_well_formed(text: str) -> None:
     depth = 0
@@ -209,25 +210,25 @@ def test_generated_files_are_well_formed(text: str) -> None:
         assert target in decl.clusters or decl.components[target]["kind"] != "dns"
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(text=topologies(max_hosts=3))
 def test_host_bound_is_respected(text: str) -> None:
     assert len(host_units(read_declarations(text))) <= 3
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(text=topologies(with_policy=False))
 def test_without_policy_has_no_rules(text: str) -> None:
     assert not any(s[0] in ("allow", "deny") for s in statements(tokenize(text)))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(text=topologies(with_policy=True))
 def test_with_policy_has_rules(text: str) -> None:
     assert any(s[0] in ("allow", "deny") for s in statements(tokenize(text)))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(text=topologies().flatmap(mutated))
 def test_mutated_gives_text(text: str) -> None:
     assert isinstance(text, str)
@@ -244,7 +245,7 @@ def _load_text() -> Callable[[str, str], Any]:
     return api.load_text  # type: ignore[no-any-return]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=topologies(with_checks=True))
 def test_generated_files_load_without_errors(text: str) -> None:
     loaded = _load_text()(text, "generated.topo")
@@ -253,7 +254,7 @@ def test_generated_files_load_without_errors(text: str) -> None:
     assert loaded.topology is not None
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=topologies().flatmap(mutated))
 def test_mutated_files_never_crash_the_loader(text: str) -> None:
     loaded = _load_text()(text, "mutated.topo")

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.parser import parse
-from tests.conftest import REPLICATED
+from tests.conftest import REPLICATED, examples
 from tests.strategies import topologies
 
 SEED = REPLICATED
@@ -65,7 +65,7 @@ def test_other_mistakes_inside_a_block_are_not_taken_for_a_missing_brace() -> No
         (2, 7, "expected a name; found the end of the line")]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies(max_hosts=6), st.data())
 def test_any_closing_brace_removed_is_one_error_at_its_opening_brace(text: str, data: st.DataObject) -> None:
     code = _PLAIN.sub(lambda m: " " * len(m.group()), text)

@@ -28,6 +28,7 @@ from checker.api import check_topology, load_text
 from checker.context import Context, Options
 from checker.engines import writes as engine
 from checker.evaluator import Evaluator
+from tests.conftest import examples
 
 
 @st.composite
@@ -155,14 +156,14 @@ def _checked(topology, k: int) -> dict[str, int]:
     return sizes
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(write_topologies(), st.integers(1, 2))
 def test_verdict_and_smallest_scenario_match_brute_force(text: str, k: int) -> None:
     topology = _load(text)
     assert _checked(topology, k) == _oracle(topology, k), text
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(write_topologies(), st.integers(1, 2))
 def test_z3_agrees_with_brute_force(text: str, k: int) -> None:
     topology = _load(text)
@@ -189,7 +190,7 @@ def test_z3_agrees_with_brute_force(text: str, k: int) -> None:
         assert sizes == oracle, text
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(write_topologies())
 def test_writes_depend_only_on_the_relevant_hosts(text: str) -> None:
     """The search's premise: a root's writes land the same way when only the hosts
@@ -214,7 +215,7 @@ def test_writes_depend_only_on_the_relevant_hosts(text: str) -> None:
 def test_general_topologies_agree_with_brute_force() -> None:
     strategies = pytest.importorskip("tests.strategies")
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(strategies.topologies(max_hosts=6), st.integers(1, 2))
     def check(text: str, k: int) -> None:
         loaded = load_text(text, "gen.topo")
