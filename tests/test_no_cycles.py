@@ -39,6 +39,7 @@ CASES = {
     "generated, every default check": _without_checks(generate(300)),
     "generated, its own checks (no-spof k=3, write-to-primary k=2)": generate(300, plant=("port-forward",)),
     "seed, multi-datacenter": (ROOT / "models/seed/05-multi-datacenter.topo").read_text(encoding="utf-8"),
+    "availability in nines": (ROOT / "tests/cases/availability/good/k-of-n.topo").read_text(encoding="utf-8"),
     "quorum cluster": _without_checks(shapes.huge_cluster(31)),
     "chain": _without_checks(shapes.chain(20)),
     "every service down": _without_checks(shapes.all_down(300)),
