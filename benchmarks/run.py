@@ -221,9 +221,7 @@ def work_parse(n: int) -> dict:
     lex = best(lambda: sum(1 for _ in parser.lex(text)))
     load = best(lambda: load_text(text, "bench.topo"))
     _expect(load_text(text, "bench.topo").topology is not None, "the generated file does not load")
-    row = {"time": load, "baseline": lex, "baseline_name": "Lark's lexer alone",
-           "parsers": _parsers(text, best)}
-    return row
+    return {"time": load, "baseline": lex, "baseline_name": "Lark's lexer alone", "parsers": _parsers(text, best)}
 
 
 def _parsers(text: str, best) -> dict[str, float]:

@@ -418,7 +418,7 @@ class FastParser:
             if taken < len(pending):
                 type_, value, start = pending[taken]
                 taken += 1
-            elif pos < end:
+            elif pos < end:  # lexed as in _replay, inline: a call per token costs a tenth of the parse
                 match, ignored, newline, retype = lexers[state]
                 found = match(text, pos)
                 if found is None:
@@ -512,7 +512,7 @@ class FastParser:
         walked = 0
         while True:
             if token is None:
-                if pos < end:
+                if pos < end:  # lexed as in _slow (see there)
                     match, ignored, newline, retype = node.lexer
                     found = match(text, pos)
                     if found is None:

@@ -121,15 +121,21 @@ def test_the_model_is_the_same_either_way() -> None:
     assert built_fast == built_lark
 
 
-def _slow_calls(text: str, monkeypatch) -> int:
-    calls = []
-    slow = FastParser._slow
+def _counted(monkeypatch, method: str) -> list:
+    """A list that grows by one at each call of ``FastParser.<method>``."""
+    calls: list = []
+    original = getattr(FastParser, method)
 
     def counted(self, *args):
         calls.append(1)
-        return slow(self, *args)
+        return original(self, *args)
 
-    monkeypatch.setattr(FastParser, "_slow", counted)
+    monkeypatch.setattr(FastParser, method, counted)
+    return calls
+
+
+def _slow_calls(text: str, monkeypatch) -> int:
+    calls = _counted(monkeypatch, "_slow")
     _PARSERS.clear()
     try:
         _assert_same(text)
@@ -170,14 +176,7 @@ def test_a_file_that_misses_the_memo_drops_it(monkeypatch) -> None:
     names = [f"w{i}" for i in range(300)]
     text = "".join(f"web {n}\n" for n in names) + "".join(
         f"allow {', '.join(names[:k])} -> w0 tcp/80\n" for k in range(1, 301))
-    walks = []
-    replay = FastParser._replay
-
-    def counted(self, *args):
-        walks.append(1)
-        return replay(self, *args)
-
-    monkeypatch.setattr(FastParser, "_replay", counted)
+    walks = _counted(monkeypatch, "_replay")
     slow = _slow_calls(text, monkeypatch)
     assert slow > 300  # every rule is parsed by the loop
     assert len(walks) < 120  # and, after the trial, no longer walks the memo first
