@@ -36,6 +36,7 @@ from .model import (
     Verb,
     Zone,
 )
+from .fastparse import Record
 from .limits import LIMIT_ID, MAX_NUMBER_DIGITS, number_too_long
 from .net import ANY_PORT, PortSet, is_private, parse_address, parse_port
 from .parser import token_span
@@ -139,7 +140,7 @@ class _Builder:
         self.region_declared: dict[str, Span] = {}
         self.host_spans: dict[str, Span] = {}
         self.raw: dict[str, _RawComponent] = {}
-        self.cluster_attributes: dict[str, tuple[Span, list]] = {}
+        self.cluster_attributes: dict[str, tuple[Span, tuple]] = {}  # name -> (span, its statement)
         self.cluster_members: dict[str, list[str]] = {}
         self.declared_at: dict[str, Span] = {}
         self.requirement_stmts: list[tuple] = []
@@ -306,14 +307,15 @@ class _Builder:
             self.cluster_members[cluster].append(name)
 
     def _declare_cluster(self, stmt: tuple) -> None:
-        _, _, name_tok, attributes, members, _ = stmt
+        name_tok = stmt[2]
         name = str(name_tok)
         if self._claim_name(name_tok, "cluster") is None:
             name = f"{name}@{name_tok.line}"  # keep checking its members
         self.cluster_members[name] = []
-        for member in members:
+        # a frozen record's members stay frozen until their pass (as other components do)
+        for member in stmt.items(4) if isinstance(stmt, Record) else stmt[4]:
             self._declare_component(member, cluster=name)
-        self.cluster_attributes[name] = (self.span(name_tok), attributes)
+        self.cluster_attributes[name] = (self.span(name_tok), stmt)  # attributes read in their pass
 
     # -- pass 2: components ----------------------------------------------------
 
@@ -683,7 +685,8 @@ class _Builder:
 
     def _resolve_clusters(self, comps: dict[str, Component]) -> dict[str, Cluster]:
         clusters: dict[str, Cluster] = {}
-        for name, (span, attributes) in self.cluster_attributes.items():
+        for name, (span, stmt) in self.cluster_attributes.items():
+            attributes = stmt[3]
             failover = Failover.MANUAL
             seen: dict[str, int] = {}
             for attr in attributes:

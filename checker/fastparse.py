@@ -146,7 +146,7 @@ class _Shape:
     tuples and lists with :data:`_TOKEN` for each token, and the index (from the
     statement's first token) where each top-level part's tokens start."""
 
-    __slots__ = ("parts", "offsets")
+    __slots__ = ("parts", "offsets", "_items")
 
     def __init__(self, parts: tuple) -> None:
         self.parts = parts
@@ -156,6 +156,21 @@ class _Shape:
             offsets.append(count)
             count += _count(part)
         self.offsets = tuple(offsets)
+        self._items: dict[int, list[tuple[_Shape, int]]] | None = None
+
+    def items(self, index: int) -> list[tuple[_Shape, int]]:
+        """For a list part of statements (a cluster's members): each item's own shape,
+        and where its tokens start from the part's first (once per shape)."""
+        if self._items is None:
+            self._items = {}
+        hit = self._items.get(index)
+        if hit is None:
+            hit = self._items[index] = []
+            count = 0
+            for item in self.parts[index]:
+                hit.append((_Shape(item), count))
+                count += _count(item)
+        return hit
 
 
 def _count(shape) -> int:
@@ -197,6 +212,16 @@ class Record:
 
     def __len__(self) -> int:
         return len(self._shape.parts)
+
+    def length(self, index: int) -> int:
+        """``len(self[index])`` for a list part, without thawing it."""
+        return len(self._shape.parts[index])
+
+    def items(self, index: int) -> list[Record]:
+        """The items of a list part of statements (a cluster's members), each a frozen
+        record of its own: ``self[index]`` would thaw all of them at once."""
+        first = self._first + self._shape.offsets[index]
+        return [Record(shape, first + offset, self._source) for shape, offset in self._shape.items(index)]
 
     def __iter__(self):
         return iter(self.thaw())

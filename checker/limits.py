@@ -171,6 +171,7 @@ def count_results(statements: list, path: str, limits: Limits = DEFAULT_LIMITS) 
     Located at the first declaration over the limit. ``statements`` are the
     parser's statement records (:func:`checker.parser.parse`).
     """
+    from .fastparse import Record
     from .parser import declarations
 
     caps = {
@@ -186,7 +187,7 @@ def count_results(statements: list, path: str, limits: Limits = DEFAULT_LIMITS) 
         if tag in counts:
             counts[tag] += 1
             if tag == "cluster":
-                counts["component"] += len(stmt[4])
+                counts["component"] += stmt.length(4) if isinstance(stmt, Record) else len(stmt[4])
     if all(counts[what] <= cap for what, (_, cap) in caps.items()):
         return None
     counts = dict.fromkeys(caps, 0)

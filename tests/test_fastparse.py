@@ -96,6 +96,34 @@ def test_records_read_like_tuples() -> None:
     assert [str(d) for d in record[3]] == ["db1"] and record[-1] == port
 
 
+def test_a_cluster_s_members_are_records_of_their_own() -> None:
+    text = "cluster c {\n  failover auto\n  db a { primary  address 10.0.0.1 }\n  db b replica of a\n}\n"
+    [record] = parse(text, "t.topo").statements
+    members = record.items(4)
+    assert [type(m) for m in members] == [Record, Record] and record.length(4) == 2
+    assert _flat(members) == _flat(record[4])
+    assert [(str(m[2]), m[2].line, m[2].column) for m in members] == [("a", 3, 6), ("b", 4, 6)]
+
+
+def test_the_builder_never_thaws_a_cluster_s_members_at_once(monkeypatch) -> None:
+    # a 100k-component file holds its members' statements frozen until their pass: thawed
+    # all at once (record[4]), they held a third of the load's peak memory
+    original = Record.__getitem__
+
+    def getitem(self, index):
+        assert not (original(self, 0) == "cluster" and index in (4, -2)), "a cluster's members thawed at once"
+        return original(self, index)
+
+    def whole(self):
+        assert original(self, 0) != "cluster", "a cluster's statement thawed whole"
+        return iter(self.thaw())
+
+    monkeypatch.setattr(Record, "__getitem__", getitem)
+    monkeypatch.setattr(Record, "__iter__", whole)
+    outcome = load_text(generate(300), "t.topo")
+    assert outcome.topology is not None and outcome.topology.clusters
+
+
 def test_names_are_shared() -> None:
     text = "web a\nweb b\nallow a -> b\nallow b -> a\n"
     records = parse(text, "t.topo").statements
