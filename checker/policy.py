@@ -20,7 +20,7 @@ client on the internet) reaches only public addresses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import ip_network
 
@@ -30,19 +30,20 @@ from .net import IPAddress, PortSet, cell_starts, is_public, same_family
 INTERNET = "(internet)"  # the source of client packets: every public address
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     """One end of a packet: an address, or a component without addresses (by name)."""
 
     address: IPAddress | None
     component: str | None
+    # computed once: points key every policy cache, and an address hashes in Python
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __str__(self) -> str:
         return str(self.address) if self.address is not None else self.component or "?"
 
     def __hash__(self) -> int:
-        # computed once: points key every policy cache, and an address hashes in Python
-        hit = self.__dict__.get("_hash")
+        hit = self._hash
         if hit is None:
             hit = hash((self.address, self.component))
             object.__setattr__(self, "_hash", hit)
@@ -52,7 +53,7 @@ class Point:
         return Point, (self.address, self.component)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Packet:
     src: Point
     dst: Point
@@ -60,7 +61,7 @@ class Packet:
     port: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """Whether a connection exists; for an allowed one, a witness packet and the rule."""
 

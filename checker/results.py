@@ -8,7 +8,7 @@ reporters that draw locations (SARIF, diagrams) and never appear in JSON.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -27,15 +27,25 @@ class Severity(str, Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True)
+def _by_fields(obj) -> tuple:
+    """Pickling of the slotted records below: the class and its fields, rebuilt by
+    ``__init__`` (every Python from 3.10.0, whatever its slotted-dataclass pickling)."""
+    return type(obj), tuple(getattr(obj, f.name) for f in fields(obj))
+
+
+# The records are slotted: a file of 100k components can have 100k results, and a
+# per-instance dict would be most of their memory.
+@dataclass(frozen=True, slots=True)
 class Hop:
     """One labelled source location: a failed unit's declaration, or a hop of a path."""
 
     label: str
     span: Span | None
 
+    __reduce__ = _by_fields
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Counterexample:
     """A refutation's evidence. ``fields`` is the contract's JSON object."""
 
@@ -54,6 +64,8 @@ class Counterexample:
     def path(self) -> tuple[str, ...]:
         return tuple(self.fields.get("path", ()))
 
+    __reduce__ = _by_fields
+
 
 class _Missing:
     """The "no margin" marker; pickles by name, so it stays itself across processes (``-j``)."""
@@ -68,7 +80,7 @@ class _Missing:
 MISSING = _Missing()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     id: str
     status: Status
@@ -80,6 +92,8 @@ class Result:
     margin: Any = MISSING  # no-spof only: int or None
     hint: str | None = None  # a how-to-fix line for the text reporter
     extra: dict[str, Any] = field(default_factory=dict)
+
+    __reduce__ = _by_fields
 
     @property
     def failing(self) -> bool:

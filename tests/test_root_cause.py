@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from checker.api import check_text, load_text
-from checker.checks.connection_denied import decided_connections
+from checker.checks.connection_denied import decided_connections, needed_connections
 from checker.cli import main
 from checker.context import Context
 from checker.engines.root_cause import findings
@@ -260,9 +260,12 @@ def test_every_fix_allows_the_connections_it_names(source: str) -> None:
             continue
         fixed = load_text(_apply(source, finding), "m.topo").topology
         assert fixed is not None, (finding.edit, finding.fix)
-        decided = {(s, t, p): d.allowed for (s, t, p, _, _), d in decided_connections(Context(fixed))}
+        context = Context(fixed)
+        needed = {(s, t, p) for s, t, p, _, _ in needed_connections(fixed, context)}
+        still_denied = {(s, t, p) for (s, t, p, _, _), _ in decided_connections(context).denied}
         for denied in finding.denied:
-            assert decided[(denied.source, denied.target, denied.ports)], (finding.message, finding.fix, str(denied))
+            key = (denied.source, denied.target, denied.ports)
+            assert key in needed and key not in still_denied, (finding.message, finding.fix, str(denied))
 
 
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])

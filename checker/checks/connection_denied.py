@@ -79,6 +79,7 @@ misses are found by the policy's own endpoint matching, rule by rule.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..context import Context
@@ -113,7 +114,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         yield Result(ID, Status.REFUTED, SEVERITY, finding.message, finding.span, "policy",
                      (finding.counterexample(),), hint=finding.hint)
     if not found:
-        checked = len(decided_connections(context))
+        checked = decided_connections(context).count
         yield Result(ID, Status.PROVED, SEVERITY,
                      f"the policy allows every connection the model needs ({checked})", request.span, "policy")
 
@@ -127,7 +128,7 @@ def admitting_rules(context: Context) -> set:
     hit = context.cache.get("connections.admitting")
     if hit is None:
         hit = context.cache["connections.admitting"] = set()
-        for (source, target, ports, _span, _why), decision in decided_connections(context):
+        for (source, target, ports, _span, _why), decision in _decisions(context):
             if decision.allowed:
                 rule = _decide(context, source, target, ports, witness=True).rule
                 if rule is not None:
@@ -135,28 +136,49 @@ def admitting_rules(context: Context) -> set:
     return hit
 
 
-def decided_connections(context: Context) -> list:
-    """Every needed connection with its decision, computed once per file and shared
-    through ``context.cache["connections.decided"]``."""
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """The needed connections of a file, decided: how many, and the denied ones (each
+    ``(needed, decision)``, in :func:`needed_connections` order). The allowed ones are
+    not kept: at 100k components they are about a million tuples nobody reads again
+    (:func:`admitting_rules` derives them anew, only when something is denied)."""
+
+    count: int
+    denied: tuple
+
+
+def decided_connections(context: Context) -> Decided:
+    """Every needed connection decided, once per file and shared through
+    ``context.cache["connections.decided"]``."""
     hit = context.cache.get("connections.decided")
     if hit is None:
-        topology, allowed = context.topology, context.policy.allowed
-        ways_in: dict = {}  # (target, ports) -> arriving ports: a target is needed by many sources
-        hit = context.cache["connections.decided"] = []
-        for needed in needed_connections(topology, context):
-            source, target, ports = needed[0], needed[1], needed[2]
-            arriving = ways_in.get((target, ports))
-            if arriving is None:
-                arriving = ways_in[(target, ports)] = arriving_ports(topology, target, ports)
-            decision = _ALLOWED  # nothing listens there: a model mismatch, not a policy denial
-            for entry in arriving:  # as _decide, inlined: tens of thousands in a large file
-                if allowed(source, target, entry):
-                    break
-            else:
-                if arriving:
-                    decision = _decide(context, source, target, ports)  # denied: with its blocking rule
-            hit.append((needed, decision))
+        count = 0
+        denied = []
+        for needed, decision in _decisions(context):
+            count += 1
+            if not decision.allowed:
+                denied.append((needed, decision))
+        hit = context.cache["connections.decided"] = Decided(count, tuple(denied))
     return hit
+
+
+def _decisions(context: Context) -> Iterator[tuple[tuple, Decision]]:
+    """Each needed connection with its decision (the policy keeps the yes/no answers)."""
+    topology, allowed = context.topology, context.policy.allowed
+    ways_in: dict = {}  # (target, ports) -> arriving ports: a target is needed by many sources
+    for needed in needed_connections(topology, context):
+        source, target, ports = needed[0], needed[1], needed[2]
+        arriving = ways_in.get((target, ports))
+        if arriving is None:
+            arriving = ways_in[(target, ports)] = arriving_ports(topology, target, ports)
+        decision = _ALLOWED  # nothing listens there: a model mismatch, not a policy denial
+        for entry in arriving:  # as _decide, inlined: tens of thousands in a large file
+            if allowed(source, target, entry):
+                break
+        else:
+            if arriving:
+                decision = _decide(context, source, target, ports)  # denied: with its blocking rule
+        yield needed, decision
 
 
 def _stranded(topology: Topology):

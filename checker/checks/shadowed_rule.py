@@ -125,8 +125,10 @@ _ANY_SAMPLES = tuple(Point(ipaddress.ip_address(a), None)
 _INTERNET_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.1", "2001:db8::1"))
 
 
-def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
-    """A few concrete points the endpoint matches."""
+def _endpoint_points(topology: Topology, endpoint: Endpoint, policy=None) -> list[Point]:
+    """A few concrete points the endpoint matches (a component's addresses as the
+    policy's own points of it, when it is given: the points it has keyed already, so
+    sampling adds nothing to its caches)."""
     if endpoint.kind in ("any", "internet"):
         return list(_ANY_SAMPLES if endpoint.kind == "any" else _INTERNET_SAMPLES)
     if endpoint.kind == "network":
@@ -138,7 +140,10 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint) -> list[Point]:
         comp = topology.components[member]
         if comp.kind is Kind.INTERNET:
             out.append(_INTERNET_SAMPLES[0])
-        out.extend(Point(a, None) for a in comp.addresses[:2])
+        if policy is not None and comp.addresses and not comp.networks:
+            out.extend(policy.destination_points(member)[:2])  # Point(address, member), the address first
+        else:
+            out.extend(Point(a, None) for a in comp.addresses[:2])
         if not comp.addresses:
             out.append(Point(None, member))
     return out[:4]
@@ -158,8 +163,8 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict 
         srcs = [p for e in rule.sources for p in _endpoint_points(topology, e)]
         dsts = [p for e in rule.destinations for p in _endpoint_points(topology, e)]
     else:
-        srcs = [p for e in rule.sources for p in _points_of(points, topology, e)]
-        dsts = [p for e in rule.destinations for p in _points_of(points, topology, e)]
+        srcs = [p for e in rule.sources for p in _points_of(points, topology, e, index)]
+        dsts = [p for e in rule.destinations for p in _points_of(points, topology, e, index)]
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
     pairs = ((src, dst) for src, dst in product(srcs, dsts) if same_family(src.address, dst.address))
@@ -184,11 +189,11 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict 
     return False
 
 
-def _points_of(points: dict, topology: Topology, endpoint: Endpoint) -> list[Point]:
+def _points_of(points: dict, topology: Topology, endpoint: Endpoint, policy) -> list[Point]:
     """:func:`_endpoint_points`, once per endpoint (they live as long as their rules)."""
     hit = points.get(id(endpoint))
     if hit is None:
-        hit = points[id(endpoint)] = _endpoint_points(topology, endpoint)
+        hit = points[id(endpoint)] = _endpoint_points(topology, endpoint, policy)
     return hit
 
 
@@ -248,14 +253,11 @@ class _Overlaps:
     def __init__(self, topology: Topology, policy):
         self.topology = topology
         self.keys = policy.rule_keys
-        self.by_key: tuple[dict[tuple, list[int]], dict[tuple, list[int]]] = ({}, {})
-        for index, sides in enumerate(self.keys):
-            for side in (0, 1):
-                for key in sides[side]:
-                    self.by_key[side].setdefault(key, []).append(index)
+        self.present = policy.side_keys  # per side, every key a rule has there
+        self._by_key: tuple[dict[tuple, list[int]], dict[tuple, list[int]]] | None = None  # see by_key
         self._spans: tuple[dict[int, list], dict[int, list]] | None = None  # see spans
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
-        self._atoms: dict[tuple[int, int], list[tuple]] = {}
+        self._atoms: dict[int, list[tuple]] = {}  # id of a rule side (shared by the rules that repeat it)
         # per rule, its ports as one (protocol, low, high) when they are one range (most
         # rules): the port tests below are then a tuple compare, not a loop over ranges
         self.one_range: list[tuple | None] = [r.ports.ranges[0] if len(r.ports.ranges) == 1 else None
@@ -264,13 +266,25 @@ class _Overlaps:
         # others ("wide") by destination key: the policy index's own
         self.pairs, self.wide_by_dst = policy.pair_index
 
+    @property
+    def by_key(self) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
+        """Per side, the rules by index key, in file order (built when a rule first needs
+        the solver: most files never do, and at 100k components it is tens of megabytes)."""
+        if self._by_key is None:
+            self._by_key = ({}, {})
+            for index, sides in enumerate(self.keys):
+                for side in (0, 1):
+                    for key in sides[side]:
+                        self._by_key[side].setdefault(key, []).append(index)
+        return self._by_key
+
     def spans(self) -> tuple[dict[int, list], dict[int, list]]:
         """Per side and family, the sorted (low, high, key) of the address and prefix keys
         (built when a rule first needs the solver: most files never do)."""
         if self._spans is None:
             self._spans = ({4: [], 6: []}, {4: [], 6: []})
             for side in (0, 1):
-                for key in self.by_key[side]:
+                for key in self.present[side]:
                     span = _span(key)
                     if span is not None:
                         self._spans[side][key[1]].append((span[0], span[1], key))
@@ -279,15 +293,16 @@ class _Overlaps:
         return self._spans
 
     def atoms(self, index: int, side: int) -> list[tuple]:
-        hit = self._atoms.get((index, side))
+        rule = self.topology.rules[index]
+        endpoints = rule.destinations if side else rule.sources
+        hit = self._atoms.get(id(endpoints))
         if hit is None:
-            rule = self.topology.rules[index]
-            hit = self._atoms[(index, side)] = _atoms(self.topology, rule.destinations if side else rule.sources)
+            hit = self._atoms[id(endpoints)] = _atoms(self.topology, endpoints)
         return hit
 
     def containing_keys(self, side: int, key: tuple) -> list[tuple]:
         """The keys of ``side`` whose point sets may contain all of ``key``'s."""
-        present = self.by_key[side]
+        present = self.present[side]
         out = [k for k in (("any",), key) if k in present]
         if key[0] in ("address", "prefix"):
             if ("internet",) in present and _may_be_public(_span(key), key[1]):
@@ -343,7 +358,7 @@ class _Overlaps:
         hit = self._meets.get((side, key))
         if hit is not None:
             return hit
-        present = self.by_key[side]
+        present = self.present[side]
         if key[0] == "any":
             hit = list(present)
         elif key[0] == "name":

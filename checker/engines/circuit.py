@@ -579,6 +579,9 @@ class ServingCircuit:
         self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
         for n, c in enumerate(self.owner):
             self.nodes_of[c].append(n)
+        for table in (self.static_rev, self.alt_rev, self.steers, self.nodes_of, self.node_static,
+                      self.node_requirements):
+            _compact(table)
         self.baseline_dead = bytearray(n_comps)
         self.baseline = self._full(self.baseline_dead)
 
@@ -971,3 +974,11 @@ def circuit_for(context) -> ServingCircuit:
         circuit = ServingCircuit(context.topology, index.allowed, index.ports, context.policy)
         context.cache[CIRCUIT_KEY] = circuit
     return circuit
+
+
+def _compact(table: list) -> None:
+    """Each list of an index table that is done growing, as a tuple (the one empty
+    tuple for the empty ones): most hold nothing or one item, and at 100k components
+    a list per node is tens of megabytes of headroom nobody uses."""
+    for i, items in enumerate(table):
+        table[i] = tuple(items) if items else ()

@@ -30,7 +30,7 @@ import bisect
 import heapq
 import ipaddress
 from functools import cached_property
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from ..model import Endpoint, Kind, Rule, Topology
 from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public, same_family
@@ -142,16 +142,19 @@ class FastPolicy(Policy):
         self._points: dict[str, tuple[Point, ...]] = {}
         # (source key, destination key) -> rules with both, in file order; rules whose
         # key product is large ("wide") are kept apart, by destination key.
-        self._by_pair: dict[tuple, dict[tuple, list[int]]] = {}
+        self._by_pair: dict[tuple, dict[tuple, Sequence[int]]] = {}
         self._wide_by_dst: dict[tuple, list[int]] = {}
         self._wide_sources: dict[int, frozenset[tuple]] = {}
-        self._src_keys: set[tuple] = set()
-        self._dst_keys: set[tuple] = set()
-        self._point_keys: dict[tuple[Point, bool], tuple[tuple, ...]] = {}
+        # every key a rule side holds, each mapped to its one object (a point's keys are
+        # these objects, not copies: a point's keys then cost a tuple of references)
+        self._src_keys: dict[tuple, tuple] = {}
+        self._dst_keys: dict[tuple, tuple] = {}
+        # per side, a point's keys (:meth:`_keys`)
+        self._point_keys: tuple[dict[Point, tuple[tuple, ...] | None], dict[Point, tuple[tuple, ...] | None]] = \
+            ({}, {})
         self._public_dst: dict[Point, list[int]] = {}
         self._public_buckets: dict[tuple, list[int]] = {}
         self._public_sources: dict[int, bool] = {}
-        self._keyed_points: dict[tuple[str, bool], list] = {}
         self._cells_of: dict[str, dict[int, list[int]]] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         self._allowed: dict[tuple[str, str, PortSet], bool] = {}
@@ -171,8 +174,10 @@ class FastPolicy(Policy):
             for key in src_keys + dst_keys:
                 if key[0] == "prefix" and key[2] not in self._prefix_lengths[key[1]]:
                     self._prefix_lengths[key[1]].append(key[2])
-            self._src_keys.update(src_keys)
-            self._dst_keys.update(dst_keys)
+            for key in src_keys:
+                self._src_keys[key] = key
+            for key in dst_keys:
+                self._dst_keys[key] = key
             if len(src_keys) * len(dst_keys) <= _PAIR_LIMIT:
                 for s_key in src_keys:
                     row = self._by_pair.setdefault(s_key, {})
@@ -182,13 +187,24 @@ class FastPolicy(Policy):
                 self._wide_sources[index] = frozenset(src_keys)
                 for d_key in dst_keys:
                     self._wide_by_dst.setdefault(d_key, []).append(index)
+        for row in self._by_pair.values():  # a list of one rule is most of them: a tuple is half its size
+            for d_key, rules in row.items():
+                if len(rules) == 1:
+                    row[d_key] = (rules[0],)
 
     @property
-    def pair_index(self) -> tuple[dict[tuple, dict[tuple, list[int]]], dict[tuple, list[int]]]:
-        """(source key -> destination key -> rules in file order, for rules with at most
-        :data:`_PAIR_LIMIT` key pairs; destination key -> the other, "wide", rules):
-        every rule is in one of them under each of its destination keys (read only)."""
+    def pair_index(self) -> tuple[dict[tuple, dict[tuple, Sequence[int]]], dict[tuple, list[int]]]:
+        """(source key -> destination key -> rules in file order (a list, or a tuple when
+        it is one rule), for rules with at most :data:`_PAIR_LIMIT` key pairs; destination
+        key -> the other, "wide", rules): every rule is in one of them under each of its
+        destination keys (read only)."""
         return self._by_pair, self._wide_by_dst
+
+    @property
+    def side_keys(self) -> tuple[dict[tuple, tuple], dict[tuple, tuple]]:
+        """(every index key some rule's sources have, every key some rule's destinations
+        have), each a dict of the key to itself (read only)."""
+        return self._src_keys, self._dst_keys
 
     @cached_property
     def sources(self) -> _SideIndex:
@@ -226,14 +242,16 @@ class FastPolicy(Policy):
     def _keys(self, point: Point, source: bool) -> tuple[tuple, ...] | None:
         """The index keys a packet end matches (``None``: a nameless point of a
         component with addresses, which only the bucket index handles)."""
-        hit = self._point_keys.get((point, source))
-        if hit is not None:
+        cache = self._point_keys[source]
+        hit = cache.get(point, False)
+        if hit is not False:
             return hit
         present = self._src_keys if source else self._dst_keys
         address = point.address
         if address is None:
             comp = self.topology.components.get(point.component)
             if comp is not None and comp.addresses and comp.kind is not Kind.INTERNET:
+                cache[point] = None
                 return None
             keys = [("any",), ("name", point.component)]
         else:
@@ -244,8 +262,7 @@ class FastPolicy(Policy):
             bits = _BITS[version]
             for length in self._prefix_lengths[version]:
                 keys.append(("prefix", version, length, value >> (bits - length)))
-        hit = tuple(k for k in keys if k in present)
-        self._point_keys[(point, source)] = hit
+        hit = cache[point] = tuple(kept for k in keys if (kept := present.get(k)) is not None)
         return hit
 
     def iter_matching(self, src: Point, dst: Point) -> Iterator[int]:
@@ -607,11 +624,9 @@ class FastPolicy(Policy):
         return hit
 
     def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
-        """A component's own points, each with its index keys (cached per component)."""
-        hit = self._keyed_points.get((name, source))
-        if hit is None:
-            hit = self._keyed_points[(name, source)] = [(p, self._keys(p, source)) for p in self._own_points(name)]
-        return hit
+        """A component's own points, each with its index keys (both kept by their own
+        caches: a list per component here would be a third copy)."""
+        return [(p, self._keys(p, source)) for p in self._own_points(name)]
 
 
 def _rule_keys(endpoints, topology: Topology, interned: dict[tuple, tuple] | None = None) -> list[tuple]:

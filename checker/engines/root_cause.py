@@ -154,9 +154,7 @@ def _analyse(context) -> list[Finding]:
 
     topology = context.topology
     denied: list[Denied] = []
-    for (source, target, ports, span, why), decision in decided_connections(context):
-        if decision.allowed:
-            continue
+    for (source, target, ports, span, why), decision in decided_connections(context).denied:
         ways_in = arriving_ports(topology, target, ports)  # one is enough: the first, in file order
         denied.append(Denied(source, target, ports, ways_in[0] if ways_in else ports, span, why, decision.rule))
     if not denied:
