@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import shapes  # noqa: E402
+from benchmarks import cells, shapes  # noqa: E402
 from checker.api import check_text  # noqa: E402
 from checker.checks.no_spof import EXPLAINED  # noqa: E402
 
@@ -71,16 +71,39 @@ def test_huge_cluster_survives_any_one_member() -> None:
     assert result.status.value == "proved" and result.margin == 2
 
 
+def test_cells_give_exactly_the_planted_faults() -> None:
+    n = 2 * cells.SINGLE + 1  # cells 0, 97 and 194 have one service; 0, 89, 178 an open primary
+    text = cells.cells(n)
+    report = check_text(text, "cells.topo")
+    assert sum(1 for line in text.splitlines() if line.startswith(("dns ", "lb ", "web ", "service ", "  db "))) + 1 \
+        == cells.components(n)
+    by_id: dict = {}
+    for result in report.results:
+        by_id.setdefault(result.id, []).append(result)
+    proved = {"available", "private-web", "private-service", "write-to-primary", "connection-denied"}
+    assert {i for i, rs in by_id.items() if all(r.status.value == "proved" for r in rs)} >= proved
+    (no_spof,) = by_id["no-spof"]
+    assert {c.fields["failed"][0] for c in no_spof.counterexamples} == {"svc-0-a", "svc-97-a", "svc-194-a"}
+    (private_db,) = by_id["private-db"]
+    assert private_db.status.value == "refuted"
+    assert {c.fields["component"] for c in private_db.counterexamples} == {"db-0-a", "db-89-a", "db-178-a"}
+    assert sorted(c.fields["rule"] for r in by_id["shadowed-rule"] for c in r.counterexamples) == \
+        [i + 1 for i, line in enumerate(text.splitlines()) if line.startswith("allow lb-") and
+         line.endswith("-a tcp/8080") and "," not in line]
+    assert len(by_id["shadowed-rule"]) == len(range(0, n, cells.SHADOWED)) == 3
+
+
 def test_the_benchmark_table_runs_in_quick_mode() -> None:
     """``benchmarks/run.py`` itself (its workloads assert their verdicts in the child)."""
     import json
     import subprocess
 
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
-    out = subprocess.run([sys.executable, str(script), "--quick", "--only", "chain-600,overlapping-rules-5000,parse-10k",
-                          "--json"], capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, str(script), "--quick", "--only",
+                          "chain-600,overlapping-rules-5000,parse-10k,cells-10k", "--json"],
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = json.loads(out.stdout[out.stdout.index("\n["):])
-    assert [r["workload"] for r in rows] == ["chain-600", "overlapping-rules-5000", "parse-10k"]
+    assert [r["workload"] for r in rows] == ["chain-600", "overlapping-rules-5000", "parse-10k", "cells-10k"]
     assert all(r["time"] > 0 and not r["misses"] for r in rows)
     assert rows[2]["baseline"] > 0  # Lark's lexer, measured in the same run
