@@ -566,7 +566,7 @@ class FastPolicy(Policy):
         if not ports or self.open or self.by_networks(source):
             return bool(self.connect(source, destination, ports))
         rules = self.rules
-        for src_family, rows, s_set, src in self._source_ends(source):
+        for src_family, rows, s_keys, src in self._source_ends(source):
             for dst_family, d_keys, wide, dst in self._destination_ends(destination):
                 if src_family and dst_family and dst_family != src_family:
                     continue
@@ -575,7 +575,7 @@ class FastPolicy(Policy):
                 else:
                     lists = [pair for row in rows for key in d_keys if (pair := row.get(key)) is not None]
                     for index, keys in wide:
-                        if not s_set.isdisjoint(keys):
+                        if not keys.isdisjoint(s_keys):
                             lists.append((index,))
                     if len(lists) == 1:
                         candidates = lists[0]
@@ -597,16 +597,16 @@ class FastPolicy(Policy):
         return False
 
     def _source_ends(self, name: str) -> list[tuple]:
-        """(address family or 0, the index rows of its keys, its keys as a set, point) of
-        each packet end of a component as a source (rows None: only the bucket index
-        can match the end); once per component."""
+        """(address family or 0, the index rows of its keys, its keys, point) of each
+        packet end of a component as a source (rows None: only the bucket index can
+        match the end); once per component."""
         hit = self._src_ends.get(name)
         if hit is None:
             by_pair = self._by_pair
             hit = self._src_ends[name] = [
                 (point.address.version if point.address is not None else 0,
                  None if keys is None else tuple(by_pair[k] for k in keys if k in by_pair),
-                 frozenset(keys or ()), point)
+                 keys or (), point)
                 for point, keys in self._keyed(name, True)]
         return hit
 
@@ -617,8 +617,8 @@ class FastPolicy(Policy):
         if hit is None:
             hit = self._dst_ends[name] = [
                 (point.address.version if point.address is not None else 0, keys,
-                 [] if keys is None else [(i, self._wide_sources[i])
-                                          for i in sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})],
+                 () if keys is None else tuple((i, self._wide_sources[i]) for i in
+                                               sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})),
                  point)
                 for point, keys in self._keyed(name, False)]
         return hit
