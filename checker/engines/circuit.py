@@ -772,16 +772,17 @@ class ServingCircuit:
                 out.update(members[index])
         return sorted(out)
 
-    def members_of(self, kind: str) -> tuple[list[FailureUnit], list[list[int]]]:
+    def members_of(self, kind: str) -> tuple[list[FailureUnit], list[tuple[int, ...]]]:
         """Units of one kind and, for each, the components it takes down."""
         hit = self._members.get(kind)
         if hit is None:
             units = {"host": self.hosts, "zone": self.zones, "region": self.regions}[kind]
             table = {"host": self.host_of, "zone": self.zone_of, "region": self.region_of}[kind]
-            members: list[list[int]] = [[] for _ in units]
+            members: list = [[] for _ in units]
             for c, uid in enumerate(table):
                 if uid >= 0:
                     members[uid].append(c)
+            _compact(members)  # a host is most often one component's
             hit = self._members[kind] = (units, members)
             self._unit_index.update((unit, i) for i, unit in enumerate(units))
         return hit

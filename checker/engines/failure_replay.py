@@ -99,10 +99,12 @@ class ReplayEvaluator(Evaluator):
     def _units_index(self) -> dict:
         """Failure unit -> the components it takes down."""
         if self._by_unit is None:
-            self._by_unit = {}
+            by_unit: dict = {}
             for name in self.components:
                 for unit in self.topology.units_of(name):
-                    self._by_unit.setdefault(unit, []).append(name)
+                    by_unit.setdefault(unit, []).append(name)
+            # as tuples: a host is most often one component's (a list each held 2x that)
+            self._by_unit = {unit: tuple(names) for unit, names in by_unit.items()}
         return self._by_unit
 
     def requirement_choice(self, req, failed):
