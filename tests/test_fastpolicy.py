@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from checker.api import load_text
 from checker.engines.fastpolicy import FastPolicy
 from checker.net import ANY_PORT, parse_port
-from checker.policy import INTERNET, Policy
+from checker.policy import INTERNET, Point, Policy
 
 from .conftest import examples
 from .strategies import topologies
@@ -55,6 +55,36 @@ def test_fastpolicy_matches_policy_on_generated_topologies(text: str) -> None:
 @given(small_networks())
 def test_fastpolicy_matches_policy_on_small_networks(text: str) -> None:
     _same_decisions(text)
+
+
+def _rules_to_are_the_reference_s(text: str) -> None:
+    topology = load_text(text, "gen.topo").topology
+    assert topology is not None
+    reference, fast = Policy(topology), FastPolicy(topology)
+    points = set(fast.internet_points)
+    for name, comp in topology.components.items():
+        points.update(fast.destination_points(name))
+        points.add(Point(None, name))  # by name, whatever the component has
+        points.update(Point(a, None) for a in comp.addresses)
+    for point in points:
+        expected = frozenset(r.index for r in topology.rules
+                             if any(reference.endpoint_matches(e, point) for e in r.destinations))
+        assert fast.rules_to(point) == expected, (str(point), text)
+
+
+@settings(max_examples=examples(60))
+@given(topologies(max_hosts=6, with_policy=True))
+def test_rules_to_a_point_are_those_whose_destinations_match_it(text: str) -> None:
+    """The destination rules of a point (from the rules' own keys, or the bucket index
+    for a nameless point of a component with addresses or networks) are exactly the
+    reference's."""
+    _rules_to_are_the_reference_s(text)
+
+
+@settings(max_examples=examples(60))
+@given(small_networks())
+def test_rules_to_a_point_on_small_networks(text: str) -> None:
+    _rules_to_are_the_reference_s(text)
 
 
 def test_address_after_a_component_address_is_its_own_cell() -> None:

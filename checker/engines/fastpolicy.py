@@ -392,7 +392,7 @@ class FastPolicy(Policy):
         public address (the only ones that can cut the public address space)."""
         hit = self._public_dst.get(dst)
         if hit is None:
-            lists = [self._public_in_bucket(key) for key in self.destinations.buckets(dst)]
+            lists = [self._public_in_bucket(key) for key in self._destination_keys(dst)]
             hit = self._public_dst[dst] = sorted(set().union(*lists)) if len(lists) != 1 else lists[0]
         return hit
 
@@ -401,9 +401,48 @@ class FastPolicy(Policy):
         per bucket (the ``any`` and ``internet`` buckets are every public destination's)."""
         hit = self._public_buckets.get(key)
         if hit is None:
-            hit = self._public_buckets[key] = sorted(i for i in self.destinations.bucket(key)
+            hit = self._public_buckets[key] = sorted(i for i in self._destination_bucket(key)
                                                      if self._public_source(i))
         return hit
+
+    # The rules by destination key, for a destination point: from the rules' own keys
+    # (:attr:`rule_keys`) where a point's keys (:meth:`_keys`) say all, else from the
+    # per-side bucket index (built only then). A point with an address, or a component
+    # without addresses or networks by name, is matched exactly by the rules under its
+    # keys; a nameless point of a component with addresses or networks is also matched
+    # by the rules that name the component, which only the bucket index files by name.
+    # (The bucket index holds every rule side's endpoints once more, with a set per
+    # bucket: at 100k components, tens of megabytes the connections never needed.)
+
+    def rules_to(self, point: Point) -> frozenset[int]:
+        """The rules whose destinations match ``point``."""
+        return frozenset().union(*(self._destination_bucket(key) for key in self._destination_keys(point)))
+
+    @cached_property
+    def _rules_by_destination_key(self) -> dict[tuple, list[int]]:
+        out: dict[tuple, list[int]] = {}
+        for index, (_, keys) in enumerate(self.rule_keys):
+            for key in keys:
+                out.setdefault(key, []).append(index)
+        return out
+
+    def _destination_keys(self, point: Point) -> tuple[tuple, ...]:
+        if point.address is not None or self._by_name_only(point.component):
+            keys = self._keys(point, False)
+            if keys is not None:
+                return keys
+        return self.destinations.buckets(point)
+
+    def _destination_bucket(self, key: tuple):
+        """The rules under one destination key, in file order (a key of either index: they
+        agree on every key but the name of a component with addresses or networks)."""
+        if key[0] == "name" and not self._by_name_only(key[1]):
+            return self.destinations.bucket(key)
+        return self._rules_by_destination_key.get(key, ())
+
+    def _by_name_only(self, name: str | None) -> bool:
+        comp = self.topology.components.get(name) if name is not None else None
+        return comp is not None and not comp.addresses and not comp.networks
 
     def _public_source(self, index: int) -> bool:
         hit = self._public_sources.get(index)
@@ -473,7 +512,7 @@ class FastPolicy(Policy):
         internet = source == INTERNET or self.topology.components[source].kind is Kind.INTERNET
         relevant: set[int] = set()
         for dst in dsts:
-            matching = self._public_rules_to(dst) if internet else self.destinations.all_matching(dst)
+            matching = self._public_rules_to(dst) if internet else self.rules_to(dst)
             relevant.update(i for i in matching if _overlaps(self.rules[i].ports, ports))
         blocker: Rule | None = None
         cuts = self._source_bounds(relevant)

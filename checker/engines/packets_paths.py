@@ -171,7 +171,7 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
     index_policy = context.policy if isinstance(context.policy, FastPolicy) else _fast(context)
     candidates: set[int] = set()
     for address in destinations:
-        candidates.update(index_policy.destinations.all_matching(Point(address, entry)))
+        candidates.update(index_policy.rules_to(Point(address, entry)))
     rules = [topology.rules[i] for i in sorted(candidates)
              if topology.rules[i].ports & ports and _may_come_from_internet(topology, topology.rules[i])]
     packet = space.packet("hop")
