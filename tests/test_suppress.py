@@ -11,7 +11,9 @@ from checker.api import check_text
 from checker.cli import main
 from checker.model import Span
 from checker.results import Counterexample, Hop, Result, Severity, Status
-from checker.suppress import apply_suppressions, fully_suppressed, is_failing, parse_suppressions
+from checker.suppress import _lines_with_hash, apply_suppressions, fully_suppressed, is_failing, parse_suppressions
+from hypothesis import given
+from hypothesis import strategies as st
 
 SPOF = """\
 internet users
@@ -124,3 +126,9 @@ def test_suppressed_results_survive_parallel_checking(tmp_path: Path) -> None:
     code, out, _ = run(["check", "-j", "2", "--format", "json", str(tmp_path)])
     assert code == 0
     assert all(r["suppressed"] for f in json.loads(out)["files"] for r in f["results"] if r["id"] == "no-spof")
+
+
+@given(st.text(alphabet="a#\n\r \"", max_size=40))
+def test_the_lines_with_a_hash_are_those_of_the_split_text(text: str) -> None:
+    # (the comments are found without splitting a 100k-line file when every check has run)
+    assert list(_lines_with_hash(text)) == [(n, line) for n, line in enumerate(text.split("\n"), 1) if "#" in line]
