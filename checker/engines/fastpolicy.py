@@ -154,7 +154,7 @@ class FastPolicy(Policy):
             ({}, {})
         self._public_dst: dict[Point, list[int]] = {}
         self._public_buckets: dict[tuple, list[int]] = {}
-        self._public_sources: dict[int, bool] = {}
+        self._public_sides: dict[int, bool] = {}  # id of a rule's sources (shared) -> may be public
         self._cells_of: dict[str, dict[int, list[int]]] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         self._allowed: dict[tuple[str, str, PortSet], bool] = {}
@@ -399,11 +399,24 @@ class FastPolicy(Policy):
     def _public_in_bucket(self, key: tuple) -> list[int]:
         """The rules of one destination bucket whose sources may be public, sorted; once
         per bucket (the ``any`` and ``internet`` buckets are every public destination's)."""
-        hit = self._public_buckets.get(key)
+        if not (key[0] == "name" and not self._by_name_only(key[1])):
+            return self._public_rules_by_destination_key.get(key, ())
+        hit = self._public_buckets.get(key)  # a component's name: the bucket index's
         if hit is None:
-            hit = self._public_buckets[key] = sorted(i for i in self._destination_bucket(key)
-                                                     if self._public_source(i))
+            hit = self._public_buckets[key] = sorted(i for i in self.destinations.bucket(key)
+                                                     if self._may_be_public(i))
         return hit
+
+    @cached_property
+    def _public_rules_by_destination_key(self) -> dict[tuple, Sequence[int]]:
+        """Destination key -> the rules under it whose sources may be public, in file
+        order (all a client on the internet can meet: a fraction of the rules)."""
+        out: dict[tuple, list[int]] = {}
+        for index, (_, keys) in enumerate(self.rule_keys):
+            if keys and self._may_be_public(index):
+                for key in keys:
+                    out.setdefault(key, []).append(index)
+        return out
 
     # The rules by destination key, for a destination point: from the rules' own keys
     # (:attr:`rule_keys`) where a point's keys (:meth:`_keys`) say all, else from the
@@ -444,14 +457,17 @@ class FastPolicy(Policy):
         comp = self.topology.components.get(name) if name is not None else None
         return comp is not None and not comp.addresses and not comp.networks
 
-    def _public_source(self, index: int) -> bool:
-        hit = self._public_sources.get(index)
+    def _may_be_public(self, index: int) -> bool:
+        """Whether a rule's sources may match a public address (once per rule side: the
+        rules that repeat a side share it)."""
+        sources = self.rules[index].sources
+        hit = self._public_sides.get(id(sources))
         if hit is None:
-            hit = self._public_sources[index] = self._may_be_public(index)
+            hit = self._public_sides[id(sources)] = self._side_may_be_public(sources)
         return hit
 
-    def _may_be_public(self, index: int) -> bool:
-        for endpoint in self.rules[index].sources:
+    def _side_may_be_public(self, sources) -> bool:
+        for endpoint in sources:
             if endpoint.kind in ("any", "internet"):
                 return True
             if endpoint.kind == "network":
