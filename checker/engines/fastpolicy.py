@@ -411,11 +411,14 @@ class FastPolicy(Policy):
     def _public_rules_by_destination_key(self) -> dict[tuple, Sequence[int]]:
         """Destination key -> the rules under it whose sources may be public, in file
         order (all a client on the internet can meet: a fraction of the rules)."""
-        out: dict[tuple, list[int]] = {}
+        out: dict[tuple, Sequence[int]] = {}
         for index, (_, keys) in enumerate(self.rule_keys):
             if keys and self._may_be_public(index):
                 for key in keys:
-                    out.setdefault(key, []).append(index)
+                    out.setdefault(key, []).append(index)  # type: ignore[union-attr]
+        for key, rules in out.items():  # most hold one rule: a tuple is half a list's size
+            if len(rules) == 1:
+                out[key] = (rules[0],)
         return out
 
     # The rules by destination key, for a destination point: from the rules' own keys
@@ -669,13 +672,17 @@ class FastPolicy(Policy):
         """(address family or 0, its keys, the "wide" rules filed under them with their
         source keys, point) of each packet end of a component as a destination."""
         hit = self._dst_ends.get(name)
-        if hit is None:
-            hit = self._dst_ends[name] = [
-                (point.address.version if point.address is not None else 0, keys,
-                 () if keys is None else tuple((i, self._wide_sources[i]) for i in
-                                               sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})),
-                 point)
-                for point, keys in self._keyed(name, False)]
+        if hit is not None:
+            return hit
+        if not self._wide_sources:  # nothing to search for: made anew (a list per component is 17 MB at 100k)
+            return [(point.address.version if point.address is not None else 0, self._keys(point, False), (), point)
+                    for point in self._own_points(name)]
+        hit = self._dst_ends[name] = [
+            (point.address.version if point.address is not None else 0, keys,
+             () if keys is None else tuple((i, self._wide_sources[i]) for i in
+                                           sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})),
+             point)
+            for point, keys in self._keyed(name, False)]
         return hit
 
     def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
