@@ -93,17 +93,24 @@ class ReplayEvaluator(Evaluator):
         return name not in self._dead
 
     def _dead_components(self, failed: frozenset) -> set[str]:
-        by_unit = self._units_index()
-        return {name for unit in failed for name in by_unit.get(unit, ())}
+        return {name for unit in failed for name in self._members(unit)}
+
+    def _members(self, unit) -> tuple[str, ...]:
+        """The components a failure unit takes down."""
+        if unit.kind == "host" and unit.implicit:  # a component's own host: that component
+            name = unit.name
+            return (name,) if name in self.components and unit in self.topology.units_of(name) else ()
+        return self._units_index().get(unit, ())
 
     def _units_index(self) -> dict:
-        """Failure unit -> the components it takes down."""
+        """Failure unit -> the components it takes down, for every unit but a component's
+        own host (:meth:`_members` answers those: at 100k components, most units)."""
         if self._by_unit is None:
             by_unit: dict = {}
             for name in self.components:
                 for unit in self.topology.units_of(name):
-                    by_unit.setdefault(unit, []).append(name)
-            # as tuples: a host is most often one component's (a list each held 2x that)
+                    if not unit.implicit:
+                        by_unit.setdefault(unit, []).append(name)
             self._by_unit = {unit: tuple(names) for unit, names in by_unit.items()}
         return self._by_unit
 
@@ -184,12 +191,10 @@ class ReplayEvaluator(Evaluator):
         """The scenario's values of ``within`` (or of every node): the affected nodes
         lowered from "serves", every other node's value that with nothing failed."""
         base = self._nothing_failed(within)
-        self._units_index()
         readers = self._readers_of()
         dependents = self._dependents()
         affected: set = set()
-        stack = [node for unit in failed for name in self._by_unit.get(unit, ())
-                 for node in readers.get(name, ())]
+        stack = [node for unit in failed for name in self._members(unit) for node in readers.get(name, ())]
         while stack:
             node = stack.pop()
             if node not in affected and (within is None or node in within):

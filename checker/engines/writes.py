@@ -97,7 +97,6 @@ class WriteFlow:
     topology: Topology
     policy: Any
     evaluator: Any
-    host: dict[str, FailureUnit | None] = field(default_factory=dict)
     order: dict[FailureUnit, int] = field(default_factory=dict)  # declaration order of hosts
     _reach: dict[tuple[str, str], bool] = field(default_factory=dict)
     _danger: dict[str, set[str]] = field(default_factory=dict)
@@ -105,10 +104,12 @@ class WriteFlow:
     @classmethod
     def build(cls, topology: Topology, policy: Any, evaluator: Any) -> "WriteFlow":
         flow = cls(topology, policy, evaluator)
-        for name in topology.components:
-            flow.host[name] = topology.placement(name)[0]
         flow.order = {unit: i for i, unit in enumerate(topology.host_units)}
         return flow
+
+    def host(self, name: str) -> FailureUnit | None:
+        """The host a component fails with (the topology keeps every placement once)."""
+        return self.topology.placement(name)[0] if name in self.topology.components else None
 
     # -- static facts --------------------------------------------------------------
 
@@ -238,7 +239,7 @@ class WriteFlow:
             return list(topo.host_units), True
         for cluster in clusters:
             names.update(topo.clusters[cluster].members)
-        units = {self.host[n] for n in names if self.host.get(n) is not None}
+        units = {unit for n in names if (unit := self.host(n)) is not None}
         return sorted(units, key=self.order.__getitem__), False
 
     # -- evaluation of one root in one scenario -------------------------------------
@@ -327,7 +328,7 @@ class _Encoder:
         self.gave_up: str | None = None
 
     def live(self, name: str):
-        unit = self.flow.host.get(name)
+        unit = self.flow.host(name)
         if unit is None:
             return self.z3.BoolVal(True)
         return self.z3.Not(self.var[unit])
