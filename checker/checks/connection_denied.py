@@ -128,11 +128,10 @@ def admitting_rules(context: Context) -> set:
     hit = context.cache.get("connections.admitting")
     if hit is None:
         hit = context.cache["connections.admitting"] = set()
-        for (source, target, ports, _span, _why), decision in _decisions(context):
-            if decision.allowed:
-                rule = _decide(context, source, target, ports, witness=True).rule
-                if rule is not None:
-                    hit.add(rule)
+        for source, target, ports, _span, _why in needed_connections(context.topology, context):
+            decision = _decide(context, source, target, ports, witness=True)  # (a denied one: the policy's cache)
+            if decision.allowed and decision.rule is not None:
+                hit.add(decision.rule)
     return hit
 
 
