@@ -387,7 +387,8 @@ class _Overlaps:
         sides = self.keys[rule.index]
         pools = []
         for side in (0, 1):
-            lists = [self.by_key[side].get(k, ()) for key in sides[side] for k in self.meeting_keys(side, key)]
+            by_key = self.by_key[side]
+            lists = [by_key.get(k, ()) for key in sides[side] for k in self.meeting_keys(side, key)]
             size = sum(bisect.bisect_left(lst, rule.index) for lst in lists)
             pools.append((size, side, lists))
         size, side, lists = min(pools)
