@@ -155,11 +155,17 @@ def _healthy(statuses: dict[str, str]) -> None:
 
 
 def work_default(n: int) -> dict:
-    text = _generated(n)
+    return _against_available(_generated(n), lambda report: _healthy(_statuses(report)))
+
+
+def _against_available(text: str, expect) -> dict:
+    """Every check on ``text`` (its verdicts asserted by ``expect(report)``), then the
+    same file with ``--select available``, both timed after a warm-up; the peak memory
+    is read before the baseline runs in the same process, so it is the run's own."""
     _warm()
     took, report = _timed(lambda: _check(text))
-    peak = _peak_mb()  # the run's own peak: the baseline runs after it, in the same process
-    _healthy(_statuses(report))
+    peak = _peak_mb()
+    expect(report)
     del report
     base, _ = _timed(lambda: _check(text, ["available"]))
     return {"time": took, "baseline": base, "baseline_name": "--select available", "peak_mb": peak}
@@ -239,22 +245,19 @@ def work_huge_cluster(n: int) -> dict:
 def work_cells(n: int) -> dict:
     from benchmarks.cells import SHADOWED, SINGLE, cells
 
-    text = cells(n)
-    _warm()
-    took, report = _timed(lambda: _check(text))
-    peak = _peak_mb()  # as work_default
-    statuses = _statuses(report)
-    _no_unknown(statuses)
-    for check_id in ("available", "private-web", "private-service", "write-to-primary", "connection-denied"):
-        _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
-    for check_id in ("zone-redundancy", "private-db"):
-        _expect(statuses.get(check_id) == "refuted", f"{check_id} is {statuses.get(check_id)}")
-    _expect(_single_points(report) == {f"svc-{c}-a" for c in range(0, n, SINGLE)}, "not the planted single points")
-    shadowed = [r for r in report.results if r.id == "shadowed-rule"]
-    _expect(len(shadowed) == len(range(0, n, SHADOWED)), f"{len(shadowed)} shadowed rules")
-    del report
-    base, _ = _timed(lambda: _check(text, ["available"]))
-    return {"time": took, "baseline": base, "baseline_name": "--select available", "peak_mb": peak}
+    def expect(report) -> None:
+        statuses = _statuses(report)
+        _no_unknown(statuses)
+        for check_id in ("available", "private-web", "private-service", "write-to-primary", "connection-denied"):
+            _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
+        for check_id in ("zone-redundancy", "private-db"):
+            _expect(statuses.get(check_id) == "refuted", f"{check_id} is {statuses.get(check_id)}")
+        _expect(_single_points(report) == {f"svc-{c}-a" for c in range(0, n, SINGLE)},
+                "not the planted single points")
+        shadowed = [r for r in report.results if r.id == "shadowed-rule"]
+        _expect(len(shadowed) == len(range(0, n, SHADOWED)), f"{len(shadowed)} shadowed rules")
+
+    return _against_available(cells(n), expect)
 
 
 def work_parse(n: int) -> dict:

@@ -87,7 +87,7 @@ class _NoExtra(dict):
     def _refuse(self, *args, **kwargs):
         raise TypeError("a result's extra fields are fixed when it is made")
 
-    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __ior__ = update = setdefault = pop = popitem = clear = _refuse  # type: ignore
 
     def __reduce__(self) -> str:
         return "NO_EXTRA"

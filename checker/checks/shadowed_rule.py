@@ -125,10 +125,10 @@ _ANY_SAMPLES = tuple(Point(ipaddress.ip_address(a), None)
 _INTERNET_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.1", "2001:db8::1"))
 
 
-def _endpoint_points(topology: Topology, endpoint: Endpoint, policy=None) -> list[Point]:
+def _endpoint_points(topology: Topology, endpoint: Endpoint, policy) -> list[Point]:
     """A few concrete points the endpoint matches (a component's addresses as the
-    policy's own points of it, when it is given: the points it has keyed already, so
-    sampling adds nothing to its caches)."""
+    policy's own points of it: the points it has keyed already, so sampling adds
+    nothing to its caches)."""
     if endpoint.kind in ("any", "internet"):
         return list(_ANY_SAMPLES if endpoint.kind == "any" else _INTERNET_SAMPLES)
     if endpoint.kind == "network":
@@ -140,7 +140,7 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint, policy=None) -> lis
         comp = topology.components[member]
         if comp.kind is Kind.INTERNET:
             out.append(_INTERNET_SAMPLES[0])
-        if policy is not None and comp.addresses and not comp.networks:
+        if comp.addresses and not comp.networks:
             out.extend(policy.destination_points(member)[:2])  # Point(address, member), the address first
         else:
             out.extend(Point(a, None) for a in comp.addresses[:2])
@@ -149,8 +149,7 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint, policy=None) -> lis
     return out[:4]
 
 
-def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict | None = None,
-                           points: dict | None = None) -> bool:
+def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict, points: dict) -> bool:
     """True when a concrete packet of ``rule`` has ``rule`` as its first match (a
     witness under the reference semantics, so never a wrong "not shadowed").
 
@@ -159,20 +158,16 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict 
     rules between the same two networks cost a walk over all of them per rule.
     ``points`` caches the sample points of each endpoint (endpoints are values shared
     by the rules that name them)."""
-    if points is None:
-        srcs = [p for e in rule.sources for p in _endpoint_points(topology, e)]
-        dsts = [p for e in rule.destinations for p in _endpoint_points(topology, e)]
-    else:
-        srcs = [p for e in rule.sources for p in _points_of(points, topology, e, index)]
-        dsts = [p for e in rule.destinations for p in _points_of(points, topology, e, index)]
+    srcs = [p for e in rule.sources for p in _points_of(points, topology, e, index)]
+    dsts = [p for e in rule.destinations for p in _points_of(points, topology, e, index)]
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
     pairs = ((src, dst) for src, dst in product(srcs, dsts) if same_family(src.address, dst.address))
     for src, dst in islice(pairs, _SAMPLES):
-        first = by_pair.get((src, dst)) if by_pair is not None else None
+        first = by_pair.get((src, dst))
         if first is None:
             matching = index.matching_rules(src, dst)
-            if by_pair is not None and len(matching) >= _FIRST_BY_PORT_FROM and len(by_pair) < _FIRST_BY_PORT_PAIRS:
+            if len(matching) >= _FIRST_BY_PORT_FROM and len(by_pair) < _FIRST_BY_PORT_PAIRS:
                 first = by_pair[(src, dst)] = _FirstByPort(rules, matching)
         if first is not None:
             if any(first.rule(protocol, port) == rule.index for protocol, port in ports):

@@ -672,17 +672,15 @@ class FastPolicy(Policy):
         """(address family or 0, its keys, the "wide" rules filed under them with their
         source keys, point) of each packet end of a component as a destination."""
         hit = self._dst_ends.get(name)
-        if hit is not None:
-            return hit
-        if not self._wide_sources:  # nothing to search for: made anew (a list per component is 17 MB at 100k)
-            return [(point.address.version if point.address is not None else 0, self._keys(point, False), (), point)
-                    for point in self._own_points(name)]
-        hit = self._dst_ends[name] = [
-            (point.address.version if point.address is not None else 0, keys,
-             () if keys is None else tuple((i, self._wide_sources[i]) for i in
-                                           sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})),
-             point)
-            for point, keys in self._keyed(name, False)]
+        if hit is None:
+            wide = self._wide_sources
+            hit = [(point.address.version if point.address is not None else 0, keys,
+                    () if keys is None or not wide else
+                    tuple((i, wide[i]) for i in sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})),
+                    point)
+                   for point, keys in self._keyed(name, False)]
+            if wide:  # kept only where wide rules make the ends a search (a list per component: 17 MB at 100k)
+                self._dst_ends[name] = hit
         return hit
 
     def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
