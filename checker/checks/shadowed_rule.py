@@ -38,7 +38,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..model import CheckRequest, Endpoint, Kind, Rule, Topology
-from ..net import PRIVATE_NETWORKS, PortSet, same_family
+from ..net import ANY_PORT, PRIVATE_NETWORKS, PortSet, same_family
 from ..policy import Point
 from ..results import Counterexample, Hop, Result, Severity, Status
 
@@ -65,13 +65,19 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     points: dict = {}
     found = 0
     unknown: list[str] = []
+    one_range = overlaps.one_range
     for rule in topology.rules:
-        if _first_match_somewhere(topology, index, rule, by_pair, points):
+        # the corner packet first (the first match of most rules that are not
+        # shadowed), then one earlier rule covering it all (most that are), then the
+        # other samples: the answer is the same in any order, only the work differs
+        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, 0, 1):
             continue
         cover = overlaps.single_cover(rule)
         if cover is not None:
             found += 1
             yield _shadowed(rule, [cover])
+            continue
+        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, 1, _SAMPLES):
             continue
         status, cover_rules, reason = _solve(topology, context, rule, overlaps.earlier(rule))
         if status is Status.UNKNOWN:
@@ -149,9 +155,12 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint, policy) -> list[Poi
     return out[:4]
 
 
-def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict, points: dict) -> bool:
-    """True when a concrete packet of ``rule`` has ``rule`` as its first match (a
-    witness under the reference semantics, so never a wrong "not shadowed").
+def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict, points: dict,
+                           one_range: list, start: int = 0, stop: int = _SAMPLES) -> bool:
+    """True when one of the concrete packets ``start`` to ``stop`` of ``rule`` has
+    ``rule`` as its first match (a witness under the reference semantics, so never a
+    wrong "not shadowed"). ``one_range``: per rule, its ports' one range or None
+    (:attr:`_Overlaps.one_range`).
 
     ``by_pair`` caches, per pair of packet ends matched by many rules, which rule is
     the first match on each port (:class:`_FirstByPort`): without it, thousands of
@@ -163,7 +172,7 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
     pairs = ((src, dst) for src, dst in product(srcs, dsts) if same_family(src.address, dst.address))
-    for src, dst in islice(pairs, _SAMPLES):
+    for src, dst in islice(pairs, start, stop):
         first = by_pair.get((src, dst))
         if first is None:
             matching = index.matching_rules(src, dst)
@@ -179,7 +188,11 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
                     return True
                 if i > rule.index:
                     break
-                if rules[i].ports.contains(protocol, port):
+                r = one_range[i]
+                if r is None:
+                    if rules[i].ports is ANY_PORT or rules[i].ports.contains(protocol, port):
+                        break
+                elif r[0] == protocol and r[1] <= port <= r[2]:
                     break
     return False
 
@@ -249,6 +262,7 @@ class _Overlaps:
         self.topology = topology
         self.keys = policy.rule_keys
         self.present = policy.side_keys  # per side, every key a rule has there
+        self.lengths = policy.prefix_lengths  # per family, every prefix length a rule's key has
         self._by_key: tuple[dict[tuple, list[int]], dict[tuple, list[int]]] | None = None  # see by_key
         self._spans: tuple[dict[int, list], dict[int, list]] | None = None  # see spans
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
@@ -302,7 +316,7 @@ class _Overlaps:
         if key[0] in ("address", "prefix"):
             if ("internet",) in present and _may_be_public(_span(key), key[1]):
                 out.append(("internet",))
-            out.extend(_containing(key, present))
+            out.extend(_containing(key, present, self.lengths))
             if key[0] == "address":
                 bits = 32 if key[1] == 4 else 128
                 host = ("prefix", key[1], bits, key[2])
@@ -372,7 +386,7 @@ class _Overlaps:
             at = bisect.bisect_left(spans, (low, -1))
             end = bisect.bisect_right(spans, (high, 1 << 130))
             hit.extend(k for _, _, k in spans[at:end])
-            hit.extend(_containing(key, present))
+            hit.extend(_containing(key, present, self.lengths))
         self._meets[(side, key)] = hit
         return hit
 
@@ -415,13 +429,16 @@ def _span(key: tuple) -> tuple[int, int] | None:
     return None
 
 
-def _containing(key: tuple, present) -> Iterator[tuple]:
-    """The prefix keys that strictly contain an address or prefix key."""
+def _containing(key: tuple, present, lengths: dict[int, list[int]]) -> Iterator[tuple]:
+    """The prefix keys that strictly contain an address or prefix key (``lengths``: per
+    family, the prefix lengths any key has, shortest first)."""
     version = key[1]
     bits = 32 if version == 4 else 128
     low, _ = _span(key)
     top = key[2] if key[0] == "prefix" else bits
-    for length in range(top):
+    for length in lengths[version]:
+        if length >= top:
+            return
         k = ("prefix", version, length, low >> (bits - length))
         if k in present:
             yield k

@@ -191,6 +191,7 @@ class FastPolicy(Policy):
             for d_key, rules in row.items():
                 if len(rules) == 1:
                     row[d_key] = (rules[0],)
+        self._sorted_lengths = {version: sorted(lengths) for version, lengths in self._prefix_lengths.items()}
 
     @property
     def pair_index(self) -> tuple[dict[tuple, dict[tuple, Sequence[int]]], dict[tuple, list[int]]]:
@@ -199,6 +200,12 @@ class FastPolicy(Policy):
         key -> the other, "wide", rules): every rule is in one of them under each of its
         destination keys (read only)."""
         return self._by_pair, self._wide_by_dst
+
+    @property
+    def prefix_lengths(self) -> dict[int, list[int]]:
+        """Per address family, the prefix lengths some rule's key has, shortest first
+        (read only)."""
+        return self._sorted_lengths
 
     @property
     def side_keys(self) -> tuple[dict[tuple, tuple], dict[tuple, tuple]]:
