@@ -381,10 +381,16 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None, accept=Non
 
 def _falling_sets(families, nodes, need, limit, counter) -> list[frozenset[int]]:
     """Sets under which fewer than ``need`` of ``nodes`` hold."""
-    nodes = list(nodes)
     falling = len(nodes) - need + 1
     if falling <= 0:
         return [_NONE]
+    if len(nodes) == 1:  # most groups (a node and its body): the member's family, already minimal
+        family = families.get(nodes[0], [])
+        if family:
+            counter.add(len(family))  # as the product with the empty set below would count
+        counter.add(1)
+        return family if all(len(p) <= limit for p in family) else [p for p in family if len(p) <= limit]
+    nodes = list(nodes)
     chosen = [nodes] if falling == len(nodes) else combinations(nodes, falling)
     out: list[frozenset[int]] = []
     for subset in chosen:
@@ -644,35 +650,45 @@ class RelaxedCircuit:
         self.services = circuit.services
         self.node_keys = [None] * (2 * n_nodes)
         self._dependencies: dict[int, list[int]] = {}
+        # id of a real alternative -> (it, kept alive for the id, its narrowed form or None)
+        self._narrowed: dict[int, tuple[Alternative, Alternative | None]] = {}
 
     def _build(self, n: int) -> None:
         """The groups of value node ``n`` and body node ``N + n``."""
         circuit, n_nodes = self._real, self._n
         body = n_nodes + n
-        self._static[n], self._static[body] = [], []
-        self._requirements[n], self._requirements[body] = [], []
-
-        def static(node: int, members, need: int) -> None:
-            self._static[node].append(len(self.static_groups))
-            self.static_groups.append(StaticGroup(node, tuple(members), need))
-
-        static(n, (body,), 1)
+        groups = self.static_groups
+        self._static[n] = [len(groups)]
+        groups.append(StaticGroup(n, (body,), 1))
+        of_body = self._static[body] = []
+        self._requirements[n] = []
+        self._requirements[body] = of_body_requirements = []
+        real_groups = circuit.static_groups
         for g in circuit.node_static[n]:
-            group = circuit.static_groups[g]
-            static(body, group.members, group.need)
+            group = real_groups[g]
+            of_body.append(len(groups))
+            groups.append(StaticGroup(body, group.members, group.need))
+        owners, narrowed_of = circuit.owner, self._narrowed
         for r in circuit.node_requirements[n]:
             group = circuit.requirement_groups[r]
             available = []
             for alt in group.alternatives:
-                narrowed = _monotone_cond(alt.cond)
-                if narrowed is not None:
-                    available.append(Alternative(alt.target, narrowed, None, True))
-                if alt.serve is None:
+                narrowed = narrowed_of.get(id(alt))
+                if narrowed is None:  # an alternative is often shared by the nodes of a pool
+                    cond = _monotone_cond(alt.cond)
+                    narrowed = narrowed_of[id(alt)] = (alt, None if cond is None else
+                                                       Alternative(alt.target, cond, None, True))
+                if narrowed[1] is not None:
+                    available.append(narrowed[1])
+                serve = alt.serve
+                if serve is None:
                     continue
                 owner = circuit.comp_index.get(alt.target)
-                own = owner is not None and all(circuit.owner[m] == owner for m in alt.serve)
-                static(body, tuple(n_nodes + m if own else m for m in alt.serve), 1)
-            self._requirements[body].append(len(self.requirement_groups))
+                if owner is not None and all(owners[m] == owner for m in serve):
+                    serve = tuple(n_nodes + m for m in serve)
+                of_body.append(len(groups))
+                groups.append(StaticGroup(body, serve, 1))
+            of_body_requirements.append(len(self.requirement_groups))
             self.requirement_groups.append(RequirementGroup(body, available, group.line))
 
     service_cone = ServingCircuit.service_cone
