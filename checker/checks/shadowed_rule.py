@@ -266,6 +266,7 @@ class _Overlaps:
         self._by_key: tuple[dict[tuple, list[int]], dict[tuple, list[int]]] | None = None  # see by_key
         self._spans: tuple[dict[int, list], dict[int, list]] | None = None  # see spans
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
+        self._contains: dict[tuple[int, tuple], list[tuple]] = {}
         self._atoms: dict[int, list[tuple]] = {}  # id of a rule side (shared by the rules that repeat it)
         # per rule, its ports as one (protocol, low, high) when they are one range (most
         # rules): the port tests below are then a tuple compare, not a loop over ranges
@@ -310,7 +311,17 @@ class _Overlaps:
         return hit
 
     def containing_keys(self, side: int, key: tuple) -> list[tuple]:
-        """The keys of ``side`` whose point sets may contain all of ``key``'s."""
+        """The keys of ``side`` whose point sets may contain all of ``key``'s (kept for a
+        key of a network or ``internet``, which may start thousands of rules; a
+        component's address is named by a few)."""
+        if key[0] == "address" or key[0] == "name":
+            return self._containing_keys(side, key)
+        hit = self._contains.get((side, key))
+        if hit is None:
+            hit = self._contains[(side, key)] = self._containing_keys(side, key)
+        return hit
+
+    def _containing_keys(self, side: int, key: tuple) -> list[tuple]:
         present = self.present[side]
         out = [k for k in (("any",), key) if k in present]
         if key[0] in ("address", "prefix"):

@@ -565,7 +565,6 @@ class ServingCircuit:
         n_comps = len(self.comp_names) + 1
         self.static_rev: list[list[int]] = [[] for _ in range(n_nodes)]  # node -> groups it is in
         self.alt_rev: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]  # node -> (req, alt)
-        self.steers: list[list[int]] = [[] for _ in range(n_comps)]  # comp -> requirement ids
         for g, group in enumerate(self.static_groups):
             for m in group.members:
                 self.static_rev[m].append(g)
@@ -573,17 +572,36 @@ class ServingCircuit:
             for a, alt in enumerate(group.alternatives):
                 for m in alt.serve or ():
                     self.alt_rev[m].append((r, a))
-                for c in cond_components(alt.cond):
-                    if not self.steers[c] or self.steers[c][-1] != r:
-                        self.steers[c].append(r)
         self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
         for n, c in enumerate(self.owner):
             self.nodes_of[c].append(n)
+        self.baseline_dead = bytearray(n_comps)
+        self.baseline = self._full(self.baseline_dead)
+        self.steers = self._steers(n_comps)
         for table in (self.static_rev, self.alt_rev, self.steers, self.nodes_of, self.node_static,
                       self.node_requirements):
             _compact(table)
-        self.baseline_dead = bytearray(n_comps)
-        self.baseline = self._full(self.baseline_dead)
+
+    def _steers(self, n_comps: int) -> list[list[int]]:
+        """Per component, the requirements whose choice its failure may move from the
+        baseline's: those whose chosen alternative's condition reads it, and those where
+        an earlier alternative's condition reads it and is not monotone (a monotone
+        condition false with nothing failed stays false as more fails; the chosen one
+        holds until a component it reads fails). So with any set of components failed,
+        a requirement none of them steers keeps its baseline choice."""
+        steers: list[list[int]] = [[] for _ in range(n_comps)]
+        base_choices = self.baseline[1]
+        for r, group in enumerate(self.requirement_groups):
+            chosen = base_choices[r]
+            alts = group.alternatives
+            reads: set[int] = set()
+            for a in range(len(alts) if chosen < 0 else chosen + 1):
+                cond = alts[a].cond
+                if a == chosen or not _monotone_cond(cond):
+                    reads |= cond_components(cond)
+            for c in sorted(reads):
+                steers[c].append(r)
+        return steers
 
     # -- structure -------------------------------------------------------------------
 

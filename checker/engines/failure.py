@@ -384,12 +384,12 @@ def _falling_sets(families, nodes, need, limit, counter) -> list[frozenset[int]]
     falling = len(nodes) - need + 1
     if falling <= 0:
         return [_NONE]
-    if len(nodes) == 1:  # most groups (a node and its body): the member's family, already minimal
-        family = families.get(nodes[0], [])
+    if len(nodes) == 1:  # most groups (a node and its body): the member's family, already
+        family = families.get(nodes[0], [])  # minimal, and within the limit as every family is
         if family:
             counter.add(len(family))  # as the product with the empty set below would count
         counter.add(1)
-        return family if all(len(p) <= limit for p in family) else [p for p in family if len(p) <= limit]
+        return family
     nodes = list(nodes)
     chosen = [nodes] if falling == len(nodes) else combinations(nodes, falling)
     out: list[frozenset[int]] = []
@@ -684,8 +684,12 @@ class RelaxedCircuit:
                 if serve is None:
                     continue
                 owner = circuit.comp_index.get(alt.target)
-                if owner is not None and all(owners[m] == owner for m in serve):
-                    serve = tuple(n_nodes + m for m in serve)
+                if owner is not None:
+                    for m in serve:
+                        if owners[m] != owner:
+                            break
+                    else:
+                        serve = tuple(n_nodes + m for m in serve)
                 of_body.append(len(groups))
                 groups.append(StaticGroup(body, serve, 1))
             of_body_requirements.append(len(self.requirement_groups))
