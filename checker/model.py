@@ -258,6 +258,11 @@ class Rule:
     span: Span
     index: int  # position in file order
 
+    def __hash__(self) -> int:
+        # equal rules have equal positions: the hash need not read every endpoint (the
+        # generated one did, and the near-miss analysis files a large file's rules in sets)
+        return hash((self.index, self.span.line, self.span.column))
+
     @property
     def line(self) -> int:
         return self.span.line

@@ -5,11 +5,13 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checker.api import load_text
 from checker.evaluator import Evaluator
 from checker.model import PUBLIC_SERVICE, FailureUnit
-from checker.net import is_public
+from checker.net import PRIVATE_NETWORKS, is_private, is_public
 
 
 def evaluator(text: str) -> Evaluator:
@@ -330,6 +332,24 @@ allow w -> api any
 )
 def test_private_ranges(address, public):
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+def _edges():
+    """Each private network's first and last address and the addresses just outside."""
+    for net in PRIVATE_NETWORKS:
+        top = (1 << net.max_prefixlen) - 1
+        for value in (int(net.network_address) - 1, int(net.network_address),
+                      int(net.broadcast_address), int(net.broadcast_address) + 1):
+            if 0 <= value <= top:
+                yield ipaddress.ip_address(value) if net.version == 4 else ipaddress.IPv6Address(value)
+
+
+@given(st.one_of(st.sampled_from(list(_edges())),
+                 st.integers(0, (1 << 32) - 1).map(ipaddress.IPv4Address),
+                 st.integers(0, (1 << 128) - 1).map(ipaddress.IPv6Address)))
+def test_private_test_is_membership_of_the_private_networks(address):
+    """The integer-range test gives what ``address in network`` gives, at every edge."""
+    assert is_private(address) is any(address.version == n.version and address in n for n in PRIVATE_NETWORKS)
 
 
 # -- services -------------------------------------------------------------------------

@@ -159,7 +159,6 @@ def _analyse(context) -> list[Finding]:
         denied.append(Denied(source, target, ports, ways_in[0] if ways_in else ports, span, why, decision.rule))
     if not denied:
         return []
-    admitting = admitting_rules(context)
     matcher = _Matcher(context.policy, topology)
     groups: dict[tuple, list[Denied]] = {}
     for item in denied:
@@ -186,7 +185,9 @@ def _analyse(context) -> list[Finding]:
         elif kind == "shadowed":
             out.append(_shadowed(topology, rule, items))
         elif kind == "port":
-            out.append(_port(topology, rule, items, rule in admitting))
+            # (the rules admitting the allowed connections: computed only for such a finding,
+            # each allowed connection's witness decision)
+            out.append(_port(topology, rule, items, rule in admitting_rules(context)))
         else:
             out.append(_end(topology, kind, rule, items))
     out.sort(key=lambda f: (f.span.line, f.span.column, f.message))
