@@ -145,6 +145,21 @@ class PortSet:
 
     ranges: tuple[PortRange, ...] = ()
 
+    def __hash__(self) -> int:
+        # kept on the object: port sets are in the key of every policy cache, asked about
+        # hundreds of thousands of times in a large file
+        try:
+            return self._hash
+        except AttributeError:
+            object.__setattr__(self, "_hash", hash(self.ranges))
+            return self._hash
+
+    def __reduce__(self):
+        # by its ranges only: a string's hash differs from process to process, so a kept
+        # hash must never travel to another one (results are pickled to -j's main
+        # process and to the result cache)
+        return (PortSet, (self.ranges,))
+
     @staticmethod
     def of(ranges: Iterable[PortRange]) -> "PortSet":
         merged: list[PortRange] = []

@@ -195,7 +195,8 @@ def _stranded(topology: Topology):
 
 
 def needed_connections(topology: Topology, context: Context):
-    """(source, target, ports, span, what needs it), in file order per kind."""
+    """(source, target, ports, span, what needs it), in file order per kind (what needs
+    it: its text, or an object whose ``str`` is the text)."""
     comps = topology.components
     for comp in comps.values():
         if comp.kind.forwards:
@@ -219,7 +220,7 @@ def needed_connections(topology: Topology, context: Context):
         source = comps[req.source]
         if source.kind is Kind.JOB:
             continue  # a job's requirements need no connection
-        why = f"the requirement '{req.describe()}'"
+        why = _Requirement(req)  # its text only for a connection that is denied
         for target in req.targets:
             if target in comps and comps[target].kind is Kind.EXTERNAL:
                 ports = comps[target].service_ports
@@ -239,6 +240,19 @@ def needed_connections(topology: Topology, context: Context):
             for member in _requirement_members(topology, req.verb, target):
                 ports = comps[member].service_ports
                 yield req.source, member, ports, req.span, why
+
+
+class _Requirement:
+    """"the requirement '...'", as the reason a connection is needed, written out when
+    it is read (most needed connections are allowed, and nobody reads theirs)."""
+
+    __slots__ = ("req",)
+
+    def __init__(self, req) -> None:
+        self.req = req
+
+    def __str__(self) -> str:
+        return f"the requirement '{self.req.describe()}'"
 
 
 def _members(topology: Topology, target: str) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from itertools import islice, product
+from itertools import islice
 from typing import Iterator
 
 from ..context import Context
@@ -167,12 +167,9 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     rules between the same two networks cost a walk over all of them per rule.
     ``points`` caches the sample points of each endpoint (endpoints are values shared
     by the rules that name them)."""
-    srcs = [p for e in rule.sources for p in _points_of(points, topology, e, index)]
-    dsts = [p for e in rule.destinations for p in _points_of(points, topology, e, index)]
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
-    pairs = ((src, dst) for src, dst in product(srcs, dsts) if same_family(src.address, dst.address))
-    for src, dst in islice(pairs, start, stop):
+    for src, dst in islice(_packet_ends(topology, index, rule, points), start, stop):
         first = by_pair.get((src, dst))
         if first is None:
             matching = index.matching_rules(src, dst)
@@ -195,6 +192,17 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
                 elif r[0] == protocol and r[1] <= port <= r[2]:
                     break
     return False
+
+
+def _packet_ends(topology: Topology, index, rule: Rule, points: dict) -> Iterator[tuple[Point, Point]]:
+    """The sample points of the rule's sources by those of its destinations, in order,
+    the pairs of one address family (made as they are read: most rules need one)."""
+    for source in rule.sources:
+        for src in _points_of(points, topology, source, index):
+            for destination in rule.destinations:
+                for dst in _points_of(points, topology, destination, index):
+                    if same_family(src.address, dst.address):
+                        yield src, dst
 
 
 def _points_of(points: dict, topology: Topology, endpoint: Endpoint, policy) -> list[Point]:
@@ -347,15 +355,20 @@ class _Overlaps:
         c_src = self.containing_keys(0, src_keys[0])
         c_dst = self.containing_keys(1, dst_keys[0])
         found: set[int] = set()
+        here = rule.index
         for s_key in c_src:
             row = self.pairs.get(s_key)
             if row is not None:
                 for d_key in c_dst:
-                    lst = row.get(d_key, ())
-                    found.update(lst[: bisect.bisect_left(lst, rule.index)])
-        for d_key in c_dst:
-            lst = self.wide_by_dst.get(d_key, ())
-            found.update(lst[: bisect.bisect_left(lst, rule.index)])
+                    lst = row.get(d_key)
+                    if lst and lst[0] < here:
+                        found.update(lst[: bisect.bisect_left(lst, here)])
+        wide = self.wide_by_dst
+        if wide:
+            for d_key in c_dst:
+                lst = wide.get(d_key)
+                if lst and lst[0] < here:
+                    found.update(lst[: bisect.bisect_left(lst, here)])
         if not found:
             return None
         src, dst = self.atoms(rule.index, 0), self.atoms(rule.index, 1)

@@ -156,7 +156,8 @@ def _analyse(context) -> list[Finding]:
     denied: list[Denied] = []
     for (source, target, ports, span, why), decision in decided_connections(context).denied:
         ways_in = arriving_ports(topology, target, ports)  # one is enough: the first, in file order
-        denied.append(Denied(source, target, ports, ways_in[0] if ways_in else ports, span, why, decision.rule))
+        denied.append(Denied(source, target, ports, ways_in[0] if ways_in else ports, span, str(why),
+                             decision.rule))
     if not denied:
         return []
     matcher = _Matcher(context.policy, topology)
