@@ -384,8 +384,8 @@ def _falling_sets(families, nodes, need, limit, counter) -> list[frozenset[int]]
     falling = len(nodes) - need + 1
     if falling <= 0:
         return [_NONE]
-    if len(nodes) == 1:  # most groups (a node and its body): the member's family, already
-        family = families.get(nodes[0], [])  # minimal, and within the limit as every family is
+    if falling == 1 == len(nodes):  # most groups (a node and its body): the member's family,
+        family = families.get(nodes[0], [])  # already minimal, and within the limit as every family is
         if family:
             counter.add(len(family))  # as the product with the empty set below would count
         counter.add(1)
