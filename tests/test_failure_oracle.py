@@ -219,3 +219,24 @@ def test_falling_host_sets_are_the_minimal_small_sets_by_enumeration(hosts, fall
                 if sum(1 for h in hosts if h in s) >= falling]
     minimal = {s for s in stopping if not any(t < s for t in stopping)}
     assert set(got) == minimal and len(got) == len(minimal)
+
+
+_FAMILY = st.lists(st.frozensets(st.integers(0, 4), min_size=1, max_size=2), max_size=3)
+
+
+@settings(max_examples=examples(300))
+@given(st.lists(_FAMILY, min_size=1, max_size=3), st.integers(-1, 4), st.integers(2, 3))
+def test_falling_sets_of_a_group_are_the_minimal_small_sets_by_enumeration(families, need, limit) -> None:
+    """The sets of at most ``limit`` hosts under which fewer than ``need`` of a group's
+    members hold (a member falls under a set holding one of its family's), against
+    every set of hosts: groups of one member (the margin search's shortcut) included,
+    and groups that need none of their members, or more than they have."""
+    from checker.engines.failure import _Counter, _falling_sets, _minimal_sets
+
+    families = {m: _minimal_sets(list(family)) for m, family in enumerate(families)}
+    nodes = tuple(families)
+    got = _falling_sets(families, nodes, need, limit, _Counter(10**9))
+    stopping = [frozenset(s) for size in range(limit + 1) for s in itertools.combinations(range(5), size)
+                if sum(1 for m in nodes if not any(p <= frozenset(s) for p in families[m])) < need]
+    minimal = {s for s in stopping if not any(t < s for t in stopping)}
+    assert set(got) == minimal and len(got) == len(minimal)
