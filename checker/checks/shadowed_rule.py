@@ -271,7 +271,7 @@ class _Overlaps:
         self.keys = policy.rule_keys
         self.present = policy.side_keys  # per side, every key a rule has there
         self.lengths = policy.prefix_lengths  # per family, every prefix length a rule's key has
-        self._by_key: tuple[dict[tuple, list[int]], dict[tuple, list[int]]] | None = None  # see by_key
+        self.policy = policy
         self._spans: tuple[dict[int, list], dict[int, list]] | None = None  # see spans
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
         self._contains: dict[tuple[int, tuple], list[tuple]] = {}
@@ -284,18 +284,7 @@ class _Overlaps:
         # others ("wide") by destination key: the policy index's own
         self.pairs, self.wide_by_dst = policy.pair_index
 
-    @property
-    def by_key(self) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
-        """Per side, the rules by index key, in file order (built when a rule first needs
-        the solver: most files never do, and at 100k components it is tens of megabytes)."""
-        if self._by_key is None:
-            self._by_key = ({}, {})
-            for index, sides in enumerate(self.keys):
-                for side in (0, 1):
-                    for key in sides[side]:
-                        self._by_key[side].setdefault(key, []).append(index)
-        return self._by_key
-
+        self.policy = policy
     def spans(self) -> tuple[dict[int, list], dict[int, list]]:
         """Per side and family, the sorted (low, high, key) of the address and prefix keys
         (built when a rule first needs the solver: most files never do)."""
@@ -420,7 +409,7 @@ class _Overlaps:
         sides = self.keys[rule.index]
         pools = []
         for side in (0, 1):
-            by_key = self.by_key[side]
+            by_key = self.policy.rules_by_key(side)  # (built when a rule first needs the solver)
             lists = [by_key.get(k, ()) for key in sides[side] for k in self.meeting_keys(side, key)]
             size = sum(bisect.bisect_left(lst, rule.index) for lst in lists)
             pools.append((size, side, lists))

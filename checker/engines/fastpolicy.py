@@ -192,6 +192,7 @@ class FastPolicy(Policy):
                 if len(rules) == 1:
                     row[d_key] = (rules[0],)
         self._sorted_lengths = {version: sorted(lengths) for version, lengths in self._prefix_lengths.items()}
+        self._rules_by_key: list[dict[tuple, Sequence[int]] | None] = [None, None]  # see rules_by_key
 
     @property
     def pair_index(self) -> tuple[dict[tuple, dict[tuple, Sequence[int]]], dict[tuple, list[int]]]:
@@ -406,7 +407,7 @@ class FastPolicy(Policy):
     def _public_in_bucket(self, key: tuple) -> list[int]:
         """The rules of one destination bucket whose sources may be public, sorted; once
         per bucket (the ``any`` and ``internet`` buckets are every public destination's)."""
-        if not (key[0] == "name" and not self._by_name_only(key[1])):
+        if not self._bucket_only(key):
             return self._public_rules_by_destination_key.get(key, ())
         hit = self._public_buckets.get(key)  # a component's name: the bucket index's
         if hit is None:
@@ -418,15 +419,7 @@ class FastPolicy(Policy):
     def _public_rules_by_destination_key(self) -> dict[tuple, Sequence[int]]:
         """Destination key -> the rules under it whose sources may be public, in file
         order (all a client on the internet can meet: a fraction of the rules)."""
-        out: dict[tuple, Sequence[int]] = {}
-        for index, (_, keys) in enumerate(self.rule_keys):
-            if keys and self._may_be_public(index):
-                for key in keys:
-                    out.setdefault(key, []).append(index)  # type: ignore[union-attr]
-        for key, rules in out.items():  # most hold one rule: a tuple is half a list's size
-            if len(rules) == 1:
-                out[key] = (rules[0],)
-        return out
+        return _filed_by_key(self.rule_keys, 1, self._may_be_public)
 
     # The rules by destination key, for a destination point: from the rules' own keys
     # (:attr:`rule_keys`) where a point's keys (:meth:`_keys`) say all, else from the
@@ -441,13 +434,13 @@ class FastPolicy(Policy):
         """The rules whose destinations match ``point``."""
         return frozenset().union(*(self._destination_bucket(key) for key in self._destination_keys(point)))
 
-    @cached_property
-    def _rules_by_destination_key(self) -> dict[tuple, list[int]]:
-        out: dict[tuple, list[int]] = {}
-        for index, (_, keys) in enumerate(self.rule_keys):
-            for key in keys:
-                out.setdefault(key, []).append(index)
-        return out
+    def rules_by_key(self, side: int) -> dict[tuple, Sequence[int]]:
+        """The rules filed under each index key of one side (0: sources, 1:
+        destinations), in file order; built on first use (read only)."""
+        hit = self._rules_by_key[side]
+        if hit is None:
+            hit = self._rules_by_key[side] = _filed_by_key(self.rule_keys, side)
+        return hit
 
     def _destination_keys(self, point: Point) -> tuple[tuple, ...]:
         if point.address is not None or self._by_name_only(point.component):
@@ -459,9 +452,14 @@ class FastPolicy(Policy):
     def _destination_bucket(self, key: tuple):
         """The rules under one destination key, in file order (a key of either index: they
         agree on every key but the name of a component with addresses or networks)."""
-        if key[0] == "name" and not self._by_name_only(key[1]):
+        if self._bucket_only(key):
             return self.destinations.bucket(key)
-        return self._rules_by_destination_key.get(key, ())
+        return self.rules_by_key(1).get(key, ())
+
+    def _bucket_only(self, key: tuple) -> bool:
+        """Whether only the bucket index files a destination key's rules: the name of a
+        component with addresses or networks (the rules' own keys hold its addresses)."""
+        return key[0] == "name" and not self._by_name_only(key[1])
 
     def _by_name_only(self, name: str | None) -> bool:
         comp = self.topology.components.get(name) if name is not None else None
@@ -694,6 +692,21 @@ class FastPolicy(Policy):
         """A component's own points, each with its index keys (both kept by their own
         caches: a list per component here would be a third copy)."""
         return [(p, self._keys(p, source)) for p in self._own_points(name)]
+
+
+def _filed_by_key(rule_keys, side: int, keep=None) -> dict[tuple, Sequence[int]]:
+    """The rules (those ``keep(index)`` accepts, or all) under each index key of one
+    side, in file order; a key of one rule holds a tuple (most do: half a list's size)."""
+    out: dict[tuple, Sequence[int]] = {}
+    for index, sides in enumerate(rule_keys):
+        keys = sides[side]
+        if keys and (keep is None or keep(index)):
+            for key in keys:
+                out.setdefault(key, []).append(index)  # type: ignore[union-attr]
+    for key, rules in out.items():
+        if len(rules) == 1:
+            out[key] = (rules[0],)
+    return out
 
 
 def _rule_keys(endpoints, topology: Topology, interned: dict[tuple, tuple] | None = None) -> list[tuple]:
