@@ -39,7 +39,7 @@ from typing import Callable, TypeVar
 
 from hypothesis import strategies as st
 
-__all__ = ["topologies", "mutated", "CHECK_IDS", "KEYWORDS"]
+__all__ = ["topologies", "redundant_topologies", "mutated", "CHECK_IDS", "KEYWORDS"]
 
 T = TypeVar("T")
 Draw = st.DrawFn
@@ -865,6 +865,67 @@ def topologies(max_hosts: int = 8, with_policy: bool | None = None, with_checks:
     if max_hosts < 1:
         raise ValueError("max_hosts must be at least 1")
     return _topology_text(max_hosts, with_policy, with_checks)
+
+
+@st.composite
+def _redundant_text(draw: Draw, max_hosts: int) -> str:
+    """See :func:`redundant_topologies`."""
+    hosts = [f"h{i}" for i in range(1, draw(st.integers(min(3, max_hosts), max_hosts)) + 1)]
+    lines = ["internet users"]
+
+    def host() -> str:
+        return f" host {_pick(draw, hosts)}"
+
+    n_svc = draw(st.integers(0, 3))
+    services = [f"svc{i}" for i in range(1, n_svc + 1)]
+    for name in services:
+        lines.append(f"service {name}{host()} address 10.0.3.{len(lines)} listen tcp/9000")
+    store = None
+    if _chance(draw, 70):
+        size = draw(st.integers(1, 3)) if _chance(draw, 30) else 2
+        failover = _pick(draw, ["auto", "auto", "auto", "manual"])
+        lines.append("cluster orders {")
+        lines.append(f"  failover {failover}")
+        for i in range(size):
+            role = "primary" if i == 0 else "replica"
+            lines.append(f"  db db{i + 1}{host()} address 10.0.4.{i + 10} listen tcp/5432 {role}")
+        lines.append("}")
+        store = "orders"
+    n_web = draw(st.integers(2, 5))
+    webs = [f"web{i}" for i in range(1, n_web + 1)]
+    for name in webs:
+        lines.append(f"web {name}{host()} address 10.0.1.{len(lines)} listen tcp/8080")
+    for name in webs:
+        if services and _chance(draw, 75):
+            targets = _pick_some(draw, services, 1, 2)
+            optional = " optional" if _chance(draw, 15) else ""
+            lines.append(f"{name} uses {', '.join(targets)}{optional}")
+        if store is not None and _chance(draw, 60):
+            lines.append(f"{name} {_pick(draw, ['writes', 'reads'])} {store}")
+    for name in services:
+        if len(services) > 1 and _chance(draw, 25):
+            other = _pick(draw, [s for s in services if s != name])
+            lines.append(f"{name} uses {other}")
+    n_lb = draw(st.integers(1, 3)) if _chance(draw, 30) else 2
+    lbs = [f"lb{i}" for i in range(1, n_lb + 1)]
+    for i, name in enumerate(lbs):
+        where = " managed" if _chance(draw, 40) else host()
+        pool = _pick_some(draw, webs, 1 if _chance(draw, 20) else 2, 3)
+        lines.append(f"lb {name}{where} address 203.0.113.{i + 10} listen tcp/443 -> {', '.join(pool)} tcp/8080")
+    for i in range(draw(st.integers(1, 2))):
+        answers = _pick_some(draw, lbs, 1 if _chance(draw, 20) else 2, 2)
+        lines.append(f"dns www{i}.example.com {{ managed; answer {', '.join(answers)} }}")
+    return "\n".join(lines) + "\n"
+
+
+def redundant_topologies(max_hosts: int = 6) -> st.SearchStrategy[str]:
+    """Open-network topologies built for redundancy, where a smallest stopping set of
+    two hosts is common (:func:`topologies` nearly always has a single point): one or
+    two managed DNS names answering one or two load balancers, each over a pool of
+    webs that use services (ordered alternatives, optional ones) and write or read a
+    cluster (``failover auto`` or ``manual``), every non-managed component on one of
+    2 to ``max_hosts`` shared hosts."""
+    return _redundant_text(max_hosts)
 
 
 # ---------------------------------------------------------------------------

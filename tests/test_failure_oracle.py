@@ -26,7 +26,7 @@ from checker.model import CheckRequest
 from checker.results import Status
 
 from .conftest import examples
-from .strategies import topologies
+from .strategies import redundant_topologies, topologies
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 EXAMPLES = 5000 if LONG else 120
@@ -76,6 +76,87 @@ def test_no_spof_k1_matches_enumeration(text: str) -> None:
         _assert_stopped_complete(topology, result)
     else:
         assert result.status is Status.PROVED and not result.counterexamples
+
+
+@settings(max_examples=EXAMPLES)
+@given(redundant_topologies(max_hosts=6))
+def test_no_spof_margin_on_redundant_topologies_matches_enumeration(text: str) -> None:
+    """Files built for redundancy, where a margin of 2 is common (about a third of them;
+    the general generator almost always has a single point): the margin, and the set
+    behind it (from the pair of single points guessed first, or the term methods),
+    against enumeration."""
+    from checker.engines.failure import smallest_stopping_sets
+
+    topology = _topology(text)
+    down, smallest, singles = _brute_force(topology, 2)
+    [result] = _run(no_spof, topology)
+    assert result.margin == smallest
+    assert (result.status is Status.PROVED) == (not down and not singles)
+    if down or singles:
+        return
+    found = smallest_stopping_sets(circuit_for(Context(topology)), 2, 30, every_set=False)
+    assert found.smallest == smallest
+    if smallest is not None:  # (one set, or every smallest one where the term method was exact)
+        assert found.sets
+        assert all(len(units) == 2 and Evaluator(topology).stopped(frozenset(units)) for units in found.sets)
+
+
+def test_a_pair_of_single_points_behind_two_answers_is_found_without_the_term_methods(monkeypatch) -> None:
+    """The margin of a name with two answers, each behind its own single point, comes
+    from the pair guessed from what single hosts take down: the term methods are
+    never asked (they would raise here)."""
+    from checker.engines import failure
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the term methods ran")
+
+    monkeypatch.setattr(failure, "monotone_cut_sets", refuse)
+    monkeypatch.setattr(failure, "minimal_cut_sets", refuse)
+    topology = _topology(
+        "internet users\n"
+        "service svc1 address 10.0.3.1 listen tcp/9000\n"
+        "service svc2 address 10.0.3.2 listen tcp/9000\n"
+        "web web1 address 10.0.1.1 listen tcp/8080\n"
+        "web web2 address 10.0.1.2 listen tcp/8080\n"
+        "web web3 address 10.0.1.3 listen tcp/8080\n"
+        "web web4 address 10.0.1.4 listen tcp/8080\n"
+        "web1, web2 uses svc1\n"
+        "web3, web4 uses svc2, svc1\n"
+        "lb lb1 address 203.0.113.10 listen tcp/443 -> web1, web2 tcp/8080\n"
+        "lb lb2 address 203.0.113.11 listen tcp/443 -> web3, web4 tcp/8080\n"
+        "dns www.example.com { managed; answer lb1, lb2 }\n"
+    )
+    [result] = _run(no_spof, topology)
+    assert result.status is Status.PROVED and result.margin == 2
+    assert result.message.endswith("(the smallest stopping set has 2 hosts)")
+    found = failure.smallest_stopping_sets(circuit_for(Context(topology)), 2, 30, every_set=False)
+    [units] = found.sets
+    assert len(units) == 2 and Evaluator(topology).stopped(frozenset(units)) == ["www.example.com"]
+
+
+def test_a_guessed_pair_that_revives_what_it_stopped_is_dropped() -> None:
+    """h3 alone takes lb1 down (svc1 is live but cannot serve, and web1 keeps picking
+    it) and h1 alone takes lb2 down, but failing both moves web1 to svc2: the guessed
+    pair stops nothing, and no two hosts do (margin beyond k+1, not 2)."""
+    topology = _topology(
+        "internet users\n"
+        "service svc3 host h3 address 10.0.3.3 listen tcp/9000\n"
+        "service svc1 host h1 address 10.0.3.1 listen tcp/9000\n"
+        "service svc9 host h1 address 10.0.3.9 listen tcp/9000\n"
+        "service svc2 managed address 10.0.3.2 listen tcp/9000\n"
+        "svc1 uses svc3\n"
+        "web web1 managed address 10.0.1.1 listen tcp/8080\n"
+        "web web2 managed address 10.0.1.2 listen tcp/8080\n"
+        "web1 uses svc1, svc2\n"
+        "web2 uses svc9\n"
+        "lb lb1 managed address 203.0.113.10 listen tcp/443 -> web1 tcp/8080\n"
+        "lb lb2 managed address 203.0.113.11 listen tcp/443 -> web2 tcp/8080\n"
+        "dns www.example.com { managed; answer lb1, lb2 }\n"
+    )
+    assert _brute_force(topology, 3) == (False, None, set())
+    [result] = _run(no_spof, topology)
+    assert result.status is Status.PROVED and result.margin is None
+    assert result.message.endswith("(every stopping set has more than 2 hosts)")
 
 
 @settings(max_examples=EXAMPLES // 2)

@@ -48,7 +48,13 @@ that would, first on a monotone relaxation that serves only where the real
 structure does, then with terms that also name the hosts that must stay live.
 Families are computed service by service; with k=1 (only the margin is
 reported) the search ends at the first relaxed set that really stops a
-service, a smallest one since no single host does. When the term families
+service, a smallest one since no single host does. Before it, two hosts
+that each alone take down one of a service's two entries (or of two members
+of an entry's group that needs all but one, such as a name's two answers)
+are tried, per service, from what the single failures took down: a pair is
+kept only when the circuit confirms that it stops a service (failing more can
+revive a node), so the common shape of two answers each with its own single
+point costs no term families. When the term families
 exceed their budget, a smallest stopping set is a
 MaxSAT problem solved by Z3 `Optimize` (method `z3`), whose optimum also
 proves tolerance when it exceeds k; a timeout is `unknown`. Every

@@ -814,6 +814,12 @@ class ServingCircuit:
         in time proportional to what the failure reaches: nothing of the size of the
         whole circuit is copied (:meth:`evaluate` copies every value), so trying every
         host of a large file one by one costs the sum of their cones."""
+        return self.down_after(self.changed_by(dead_components))
+
+    def changed_by(self, dead_components: Iterable[int]) -> "_Overlay":
+        """The values of the nodes that change from the baseline with ``dead_components``
+        failed (an overlay: the other nodes keep the baseline's values), computed as
+        :meth:`stopped_by` says."""
         dead = _Flags(dead_components)
         base_value, base_choices = self.baseline
         groups, statics = self.requirement_groups, self.static_groups
@@ -821,7 +827,7 @@ class ServingCircuit:
         value = _Overlay(base_value)  # the nodes that change; the rest keep the baseline's values
         if all(base_value[groups[r].node] for r in moved):
             value.update(dict.fromkeys(self._falls(dead, moved), 0))
-            return self._down_after(value)
+            return value
         cone = _Flags()  # everything that depends on a seed, re-evaluated from "serves"
         while seeds:
             n = seeds.pop()
@@ -832,7 +838,7 @@ class ServingCircuit:
         choices = _Overlay(base_choices)
         choices.update(moved)
         self._propagate(cone, dead, value, choices, cone)
-        return self._down_after(value)
+        return value
 
     def _falls(self, dead, choices: dict[int, int]) -> set[int]:
         """The nodes that fall from the baseline when ``dead`` fail, where every
@@ -907,7 +913,13 @@ class ServingCircuit:
             hit = self._base_counts = (statics, reqs)
         return hit
 
-    def _down_after(self, value: "_Overlay") -> list[str]:
+    def fallen(self, value: "_Overlay", among) -> list[int]:
+        """The nodes of ``among`` (a set) that serve with nothing failed and not in the
+        scenario whose changed values are ``value`` (:meth:`changed_by`)."""
+        base = self.baseline[0]
+        return [n for n, v in value.items() if not v and n in among and base[n]]
+
+    def down_after(self, value: "_Overlay") -> list[str]:
         """The services down once the nodes in ``value`` changed (the others keep their
         baseline values): those with a changed entry, evaluated; the others as with
         nothing failed (a walk over every service per failure made trying every host

@@ -537,11 +537,24 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float,
     service, which is a smallest one, and ``sets`` holds that one.
     """
     units, members = circuit.members_of("host")
-    singles = [(units[h],) for h in range(len(units)) if circuit.stopped_by(members[h])]
+    singles = []
+    watched, groups = _near_entries(circuit) if not every_set and limit >= 2 else (set(), {})
+    killers: dict[int, list[int]] = {}  # a watched node -> the hosts that alone take it down
+    for h in range(len(units)):
+        changed = circuit.changed_by(members[h])
+        if circuit.down_after(changed):
+            singles.append((units[h],))
+        elif watched and not singles:
+            for n in circuit.fallen(changed, watched):
+                killers.setdefault(n, []).append(h)
     if singles:
         return StoppingSets("found", 1, _sorted_sets(singles), "graph")
     if limit < 2:
         return StoppingSets("none", None, (), "graph")
+    if not every_set:
+        pair = _pair_of_single_killers(circuit, killers, groups)
+        if pair is not None:
+            return StoppingSets("found", 2, _sorted_sets([tuple(units[h] for h in pair)]), "graph")
     if not circuit.monotone:
         relaxed = _relaxed_stopping_sets(circuit, limit, every_set)
         if relaxed is not None:
@@ -571,6 +584,84 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float,
     if outcome.status is Status.PROVED or len(outcome.hosts) > limit:
         return StoppingSets("none", None, (), "z3")
     return StoppingSets("found", len(outcome.hosts), (tuple(circuit.hosts[h] for h in outcome.hosts),), "z3")
+
+
+_PAIR_TRIES = 64  # pairs of single killers tried before the term methods
+
+
+def _near_entries(circuit: ServingCircuit) -> tuple[set[int], dict[int, list[StaticGroup]]]:
+    """The services' entry nodes with the members of their static groups (where a pair
+    of single points shows: a name with two answers, a pool of two, each with its own
+    weak spot), and each entry's static groups."""
+    entries = {n for _, nodes in circuit.services for n in nodes}
+    groups: dict[int, list[StaticGroup]] = {}
+    watched = set(entries)
+    for group in circuit.static_groups:
+        if group.node in entries:
+            groups.setdefault(group.node, []).append(group)
+            watched.update(group.members)
+    return watched, groups
+
+
+def _pair_of_single_killers(circuit: ServingCircuit, killers: dict[int, list[int]],
+                            groups: dict[int, list[StaticGroup]]) -> tuple[int, int] | None:
+    """Two hosts that really stop a service, guessed from what single hosts take down
+    (``killers``: an entry node or a member of an entry's static group -> the hosts
+    whose failure alone takes it down; ``groups``: an entry's static groups), or None. No single host stops a service, so
+    a pair that does is a smallest stopping set: the common shape of a service whose
+    every answer (entry, pool member) has its own single point of failure is found
+    without the term methods. The guesses, one per service in the circuit's order:
+    hosts taking down every entry between them, else, for a service of one entry,
+    hosts taking down all but ``need - 1`` members of one of its groups. A guess is
+    kept only when the circuit confirms it (failing more can revive a node, so two
+    singles' effects together prove nothing), at most :data:`_PAIR_TRIES` tried."""
+    if not killers:
+        return None
+    _, members = circuit.members_of("host")
+    tries = 0
+    for _, entries in circuit.services:
+        pair = _guess_pair(entries, killers, groups)
+        if pair is None:
+            continue
+        if circuit.stopped_by([c for h in pair for c in members[h]]):
+            return pair
+        tries += 1
+        if tries >= _PAIR_TRIES:
+            return None
+    return None
+
+
+def _guess_pair(entries, killers: dict[int, list[int]],
+                groups: dict[int, list[StaticGroup]]) -> tuple[int, int] | None:
+    """Two distinct hosts, each taking down one of two nodes whose fall together would
+    stop the service of ``entries`` (see :func:`_pair_of_single_killers`), or None."""
+    if len(entries) == 2:
+        x, y = entries
+        return _distinct(killers.get(x), killers.get(y))
+    if len(entries) != 1:
+        return None
+    (entry,) = entries
+    for group in groups.get(entry, ()):
+        if len(group.members) - group.need + 1 != 2:
+            continue
+        weak = [m for m in group.members if m in killers]
+        for i, x in enumerate(weak):
+            for y in weak[i + 1:]:
+                pair = _distinct(killers[x], killers[y])
+                if pair is not None:
+                    return pair
+    return None
+
+
+def _distinct(a: list[int] | None, b: list[int] | None) -> tuple[int, int] | None:
+    """A host of ``a`` and another of ``b`` (the first such), or None."""
+    if not a or not b:
+        return None
+    for x in a[:2]:
+        for y in b[:2]:
+            if x != y:
+                return (x, y)
+    return None
 
 
 def _relaxed_stopping_sets(circuit: ServingCircuit, limit: int, every_set: bool = True) -> StoppingSets | None:
