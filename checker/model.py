@@ -51,27 +51,26 @@ class Kind(str, Enum):
     JOB = "job"  # work that must keep running though no client calls it (version 2)
     EXTERNAL = "external"  # a third-party endpoint on the internet (version 2)
 
-    @property
-    def forwards(self) -> bool:
-        """Only load balancers and gateways forward packets."""
-        return self in (Kind.LB, Kind.GATEWAY)
+    # Each member's traits, plain attributes set below (read hundreds of thousands of
+    # times in a large file; a property costs a call and a tuple each time):
+    #   forwards: only load balancers and gateways forward packets;
+    #   has_requirements: web servers, services and jobs issue requests of their own;
+    #   by_networks: kinds that stand for many addresses (every public one, or the
+    #     networks written for them) rather than a machine's own: rules match them by
+    #     those networks, and a connection from or to them is decided per address cell;
+    #   never_fails: kinds outside every failure domain (LANGUAGE.md section 7).
+    forwards: bool
+    has_requirements: bool
+    by_networks: bool
+    never_fails: bool
 
-    @property
-    def has_requirements(self) -> bool:
-        """Web servers, services and jobs issue requests of their own."""
-        return self in (Kind.WEB, Kind.SERVICE, Kind.JOB)
 
-    @property
-    def by_networks(self) -> bool:
-        """Kinds that stand for many addresses (every public one, or the networks
-        written for them) rather than a machine's own: rules match them by those
-        networks, and a connection from or to them is decided per address cell."""
-        return self in (Kind.INTERNET, Kind.CLIENTS, Kind.EXTERNAL)
-
-    @property
-    def never_fails(self) -> bool:
-        """Kinds outside every failure domain (LANGUAGE.md section 7)."""
-        return self in (Kind.INTERNET, Kind.CLIENTS, Kind.JOB, Kind.EXTERNAL)
+for _kind in Kind:
+    _kind.forwards = _kind in (Kind.LB, Kind.GATEWAY)
+    _kind.has_requirements = _kind in (Kind.WEB, Kind.SERVICE, Kind.JOB)
+    _kind.by_networks = _kind in (Kind.INTERNET, Kind.CLIENTS, Kind.EXTERNAL)
+    _kind.never_fails = _kind in (Kind.INTERNET, Kind.CLIENTS, Kind.JOB, Kind.EXTERNAL)
+del _kind
 
 
 class Role(str, Enum):
