@@ -35,10 +35,10 @@ PROTOCOLS = ("tcp", "udp")
 MAX_PORT = 65535
 
 
-# per address family, the private ranges as (first, last) integers: the same test as
-# ``address in network``, without the network object's work per call (the policy asks
-# it hundreds of thousands of times in a large file)
-_PRIVATE_RANGES: dict[int, tuple[tuple[int, int], ...]] = {
+#: Per address family, the private networks as (first, last) integers: the same test
+#: as ``address in network``, without the network object's work per call (the policy
+#: asks it hundreds of thousands of times in a large file).
+PRIVATE_RANGES: dict[int, tuple[tuple[int, int], ...]] = {
     version: tuple((int(n.network_address), int(n.broadcast_address)) for n in PRIVATE_NETWORKS
                    if n.version == version)
     for version in (4, 6)
@@ -48,7 +48,7 @@ _PRIVATE_RANGES: dict[int, tuple[tuple[int, int], ...]] = {
 def is_private(address: IPAddress) -> bool:
     """True when ``address`` lies in one of the contract's private ranges."""
     value = int(address)
-    for first, last in _PRIVATE_RANGES[address.version]:
+    for first, last in PRIVATE_RANGES[address.version]:
         if first <= value <= last:
             return True
     return False

@@ -38,7 +38,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..model import CheckRequest, Endpoint, Kind, Rule, Topology
-from ..net import ANY_PORT, PRIVATE_NETWORKS, PortSet, same_family
+from ..net import ANY_PORT, PRIVATE_RANGES, PortSet, same_family
 from ..policy import Point
 from ..results import Counterexample, Hop, Result, Severity, Status
 
@@ -460,8 +460,8 @@ def _containing(key: tuple, present, lengths: dict[int, list[int]]) -> Iterator[
 def _may_be_public(span: tuple[int, int], version: int) -> bool:
     """Whether an address range is not inside one private network."""
     low, high = span
-    for net in PRIVATE_NETWORKS:
-        if net.version == version and int(net.network_address) <= low and high <= int(net.broadcast_address):
+    for first, last in PRIVATE_RANGES[version]:
+        if first <= low and high <= last:
             return False
     return True
 
@@ -515,8 +515,7 @@ def _atom_in(a: tuple, c: tuple) -> bool:
 
 def _touches_private(a: tuple) -> bool:
     _, version, low, high = a
-    return any(net.version == version and low <= int(net.broadcast_address) and int(net.network_address) <= high
-               for net in PRIVATE_NETWORKS)
+    return any(low <= last and first <= high for first, last in PRIVATE_RANGES[version])
 
 
 def _ports_cover(big: PortSet, small: PortSet) -> bool:

@@ -576,6 +576,7 @@ class ServingCircuit:
         for n, c in enumerate(self.owner):
             self.nodes_of[c].append(n)
         self.baseline_dead = bytearray(n_comps)
+        self._scratch_dead = bytearray(n_comps)  # changed_by's flags of the dead components
         self.baseline = self._full(self.baseline_dead)
         self.steers = self._steers(n_comps)
         for table in (self.static_rev, self.alt_rev, self.steers, self.nodes_of, self.node_static,
@@ -820,13 +821,23 @@ class ServingCircuit:
         """The values of the nodes that change from the baseline with ``dead_components``
         failed (an overlay: the other nodes keep the baseline's values), computed as
         :meth:`stopped_by` says."""
-        dead = _Flags(dead_components)
+        dead_list = list(dict.fromkeys(dead_components))
+        dead = self._scratch_dead  # all zero between calls: set here, cleared before returning
+        for c in dead_list:
+            dead[c] = 1
+        try:
+            return self._changed(dead_list, dead)
+        finally:
+            for c in dead_list:
+                dead[c] = 0
+
+    def _changed(self, dead_list: list[int], dead: bytearray) -> "_Overlay":
         base_value, base_choices = self.baseline
         groups, statics = self.requirement_groups, self.static_groups
-        seeds, moved = self._seeds(list(dead), dead)  # moved: the requirements whose choice changes
+        seeds, moved = self._seeds(dead_list, dead)  # moved: the requirements whose choice changes
         value = _Overlay(base_value)  # the nodes that change; the rest keep the baseline's values
         if all(base_value[groups[r].node] for r in moved):
-            value.update(dict.fromkeys(self._falls(dead, moved), 0))
+            value.update(dict.fromkeys(self._falls(dead_list, moved), 0))
             return value
         cone = _Flags()  # everything that depends on a seed, re-evaluated from "serves"
         while seeds:
