@@ -216,30 +216,35 @@ def needed_connections(topology: Topology, context: Context):
                     target = comps[answer]
                     if target.public_addresses or not public_only:
                         yield group, answer, target.service_ports, comp.name_span, f"the answer {answer} of {comp.name}"
+    ends: dict = {}  # (verb, target) -> its (member, ports): a target is needed by many sources
     for req in topology.requirements:
         source = comps[req.source]
         if source.kind is Kind.JOB:
             continue  # a job's requirements need no connection
         why = _Requirement(req)  # its text only for a connection that is denied
+        name, span = req.source, req.span
         for target in req.targets:
-            if target in comps and comps[target].kind is Kind.EXTERNAL:
-                ports = comps[target].service_ports
+            comp = comps.get(target)
+            if comp is not None and comp.kind is Kind.EXTERNAL:
+                ports = comp.service_ports
                 if not source.public_addresses:
-                    for gateway in topology.egress_of(req.source):
-                        yield req.source, gateway, ports, req.span, f"{why}, through the egress gateway {gateway}"
-                    if not topology.egress_of(req.source):
+                    for gateway in topology.egress_of(name):
+                        yield name, gateway, ports, span, f"{why}, through the egress gateway {gateway}"
+                    if not topology.egress_of(name):
                         continue  # reported by _stranded
-                yield req.source, target, ports, req.span, why
+                yield name, target, ports, span, why
                 continue
-            if target in comps and comps[target].kind is Kind.DNS:
-                dns = comps[target]
-                for ns in dns.served_by:
-                    yield req.source, ns, comps[ns].service_ports, req.span, f"{why}, resolving {target} at {ns}"
-                if dns.addresses:
-                    yield req.source, target, DNS_PORT, req.span, f"{why}, resolving {target}"
-            for member in _requirement_members(topology, req.verb, target):
-                ports = comps[member].service_ports
-                yield req.source, member, ports, req.span, why
+            if comp is not None and comp.kind is Kind.DNS:
+                for ns in comp.served_by:
+                    yield name, ns, comps[ns].service_ports, span, f"{why}, resolving {target} at {ns}"
+                if comp.addresses:
+                    yield name, target, DNS_PORT, span, f"{why}, resolving {target}"
+            members = ends.get((req.verb, target))
+            if members is None:
+                members = ends[(req.verb, target)] = tuple(
+                    (member, comps[member].service_ports) for member in _requirement_members(topology, req.verb, target))
+            for member, ports in members:
+                yield name, member, ports, span, why
 
 
 class _Requirement:
