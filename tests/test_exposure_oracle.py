@@ -307,6 +307,28 @@ def test_shadowed_rules_match_enumeration_with_port_maps(text: str) -> None:
         _shadowed_rules_match_enumeration(text)
 
 
+@settings(max_examples=examples(80))
+@given(small_networks())
+def test_single_cover_from_the_corner_matches_is_the_one_from_the_index(text: str) -> None:
+    """A rule that covers another entirely matches the other's corner packet, so the
+    first cover read from the rules matching that packet is the one the key index
+    gives (the same rule named, not just a cover)."""
+    from checker.checks import shadowed_rule
+    from checker.context import Context
+    from checker.engines.packets_paths import _fast
+
+    topology = load_text(text, "gen.topo").topology
+    index = _fast(Context(topology))
+    overlaps = shadowed_rule._Overlaps(topology, index)
+    one_range, by_pair, points = overlaps.one_range, {}, {}
+    for rule in topology.rules:
+        corner: list = []
+        if shadowed_rule._first_match_somewhere(topology, index, rule, by_pair, points, one_range, 0, 1, corner):
+            continue
+        if corner:
+            assert overlaps.single_cover(rule, corner[0]) is overlaps.single_cover(rule), (rule.line, text)
+
+
 def _shadowed_rules_match_enumeration(text: str) -> None:
     topology = load_text(text, "gen.topo").topology
     policy = Policy(topology)

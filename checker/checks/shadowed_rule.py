@@ -70,9 +70,10 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         # the corner packet first (the first match of most rules that are not
         # shadowed), then one earlier rule covering it all (most that are), then the
         # other samples: the answer is the same in any order, only the work differs
-        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, 0, 1):
+        corner: list = []  # the rules matching the corner packet's ends (when listed)
+        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, 0, 1, corner):
             continue
-        cover = overlaps.single_cover(rule)
+        cover = overlaps.single_cover(rule, corner[0] if corner else None)
         if cover is not None:
             found += 1
             yield _shadowed(rule, [cover])
@@ -156,7 +157,7 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint, policy) -> list[Poi
 
 
 def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict, points: dict,
-                           one_range: list, start: int = 0, stop: int = _SAMPLES) -> bool:
+                           one_range: list, start: int = 0, stop: int = _SAMPLES, listed: list | None = None) -> bool:
     """True when one of the concrete packets ``start`` to ``stop`` of ``rule`` has
     ``rule`` as its first match (a witness under the reference semantics, so never a
     wrong "not shadowed"). ``one_range``: per rule, its ports' one range or None
@@ -166,7 +167,9 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     the first match on each port (:class:`_FirstByPort`): without it, thousands of
     rules between the same two networks cost a walk over all of them per rule.
     ``points`` caches the sample points of each endpoint (endpoints are values shared
-    by the rules that name them)."""
+    by the rules that name them). ``listed``, when given, receives the (sorted) rules
+    matching the first pair of packet ends, where they were listed (not answered from
+    ``by_pair``)."""
     ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
     rules = topology.rules
     for src, dst in islice(_packet_ends(topology, index, rule, points), start, stop):
@@ -175,6 +178,8 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
             matching = index.matching_rules(src, dst)
             if len(matching) >= _FIRST_BY_PORT_FROM and len(by_pair) < _FIRST_BY_PORT_PAIRS:
                 first = by_pair[(src, dst)] = _FirstByPort(rules, matching)
+            elif listed is not None and not listed:
+                listed.append(matching)
         if first is not None:
             if any(first.rule(protocol, port) == rule.index for protocol, port in ports):
                 return True
@@ -334,17 +339,44 @@ class _Overlaps:
             out.extend(k for k in (("prefix", 4, 0, 0), ("prefix", 6, 0, 0)) if k in present)
         return out
 
-    def single_cover(self, rule: Rule) -> Rule | None:
+    def single_cover(self, rule: Rule, matching: list[int] | None = None) -> Rule | None:
         """The first earlier rule whose sources, destinations and ports each contain
         the rule's (a sufficient condition, checked atom by atom), or None. Such a
-        rule has, on each side, a key containing the rule's first key of that side."""
+        rule has, on each side, a key containing the rule's first key of that side,
+        and matches every packet the rule does: ``matching``, when given, is every
+        rule (sorted) that matches one such packet, and the candidates are read from
+        it instead of the index."""
         src_keys, dst_keys = self.keys[rule.index]
         if not src_keys or not dst_keys:
             return None
-        c_src = self.containing_keys(0, src_keys[0])
-        c_dst = self.containing_keys(1, dst_keys[0])
-        found: set[int] = set()
         here = rule.index
+        if matching is not None:
+            candidates = matching[: bisect.bisect_left(matching, here)]
+        else:
+            candidates = self._covering_candidates(src_keys[0], dst_keys[0], here)
+        if not candidates:
+            return None
+        src, dst = self.atoms(rule.index, 0), self.atoms(rule.index, 1)
+        rules = self.topology.rules
+        one_range, mine = self.one_range, self.one_range[rule.index]
+        for i in candidates:
+            other = rules[i]
+            big = one_range[i]
+            if mine is not None and big is not None:
+                if big[0] != mine[0] or big[1] > mine[1] or mine[2] > big[2]:
+                    continue
+            elif not _ports_cover(other.ports, rule.ports):
+                continue
+            if _atoms_covered(src, self.atoms(i, 0)) and _atoms_covered(dst, self.atoms(i, 1)):
+                return other
+        return None
+
+    def _covering_candidates(self, src_key: tuple, dst_key: tuple, here: int) -> list[int]:
+        """The rules before ``here`` with a key containing ``src_key`` among their
+        sources and one containing ``dst_key`` among their destinations, sorted."""
+        c_src = self.containing_keys(0, src_key)
+        c_dst = self.containing_keys(1, dst_key)
+        found: set[int] = set()
         for s_key in c_src:
             row = self.pairs.get(s_key)
             if row is not None:
@@ -358,22 +390,7 @@ class _Overlaps:
                 lst = wide.get(d_key)
                 if lst and lst[0] < here:
                     found.update(lst[: bisect.bisect_left(lst, here)])
-        if not found:
-            return None
-        src, dst = self.atoms(rule.index, 0), self.atoms(rule.index, 1)
-        rules = self.topology.rules
-        one_range, mine = self.one_range, self.one_range[rule.index]
-        for i in sorted(found):
-            other = rules[i]
-            big = one_range[i]
-            if mine is not None and big is not None:
-                if big[0] != mine[0] or big[1] > mine[1] or mine[2] > big[2]:
-                    continue
-            elif not _ports_cover(other.ports, rule.ports):
-                continue
-            if _atoms_covered(src, self.atoms(i, 0)) and _atoms_covered(dst, self.atoms(i, 1)):
-                return other
-        return None
+        return sorted(found)
 
     def meeting_keys(self, side: int, key: tuple) -> list[tuple]:
         """The keys of ``side`` that share a point with ``key``."""
