@@ -69,6 +69,7 @@ class ReplayEvaluator(Evaluator):
     """
 
     _MEMO = 4  # scenarios kept (a serving map holds a value per node)
+    _FEW_DEAD = 64  # dead components up to which a choice first asks whether it reads one
     _DIRECT_SHARE = 2  # parts evaluated alone, in all, at most this many times the components
 
     def __init__(self, topology: Topology, policy: Policy):
@@ -116,13 +117,17 @@ class ReplayEvaluator(Evaluator):
 
     def requirement_choice(self, req, failed):
         """As the reference's; when no component the choice reads is dead (see
-        :meth:`_mentions`), the choice with nothing failed (computed once)."""
+        :meth:`_mentions`), the choice with nothing failed (computed once). Where many
+        components are dead (a zone, a region) most choices read one of them, and
+        the reference is asked directly."""
         if failed:
+            if failed is not self._dead_key:
+                self.live("", failed)
+            if len(self._dead) > self._FEW_DEAD:
+                return super().requirement_choice(req, failed)
             mentioned = self._chooses.get(id(req))
             if mentioned is None:
                 mentioned = self._chooses[id(req)] = frozenset(self._choice_mentions(req))
-            if failed is not self._dead_key:
-                self.live("", failed)
             if not mentioned.isdisjoint(self._dead):
                 return super().requirement_choice(req, failed)
         hit = self._choices.get(id(req))
