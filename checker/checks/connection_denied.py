@@ -183,10 +183,13 @@ def _decisions(context: Context) -> Iterator[tuple[tuple, Decision]]:
 def _stranded(topology: Topology):
     """(requirement, external target) where the source has no way out to the internet."""
     comps = topology.components
+    every_external = {name for name, comp in comps.items() if comp.kind is Kind.EXTERNAL}
+    if not every_external:
+        return
     for req in topology.requirements:
-        externals = [t for t in req.targets if t in comps and comps[t].kind is Kind.EXTERNAL]
-        if not externals:  # most requirements: asked first, as a source's public addresses are computed
-            continue
+        if every_external.isdisjoint(req.targets):
+            continue  # most requirements (asked before the source's public addresses are computed)
+        externals = [t for t in req.targets if t in every_external]
         source = comps[req.source]
         if source.kind is Kind.JOB or source.public_addresses or topology.egress_of(req.source):
             continue
