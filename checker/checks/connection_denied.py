@@ -151,33 +151,32 @@ def decided_connections(context: Context) -> Decided:
     ``context.cache["connections.decided"]``."""
     hit = context.cache.get("connections.decided")
     if hit is None:
-        count = 0
-        denied = []
-        for needed, decision in _decisions(context):
-            count += 1
-            if not decision.allowed:
-                denied.append((needed, decision))
-        hit = context.cache["connections.decided"] = Decided(count, tuple(denied))
+        hit = context.cache["connections.decided"] = _decide_all(context)
     return hit
 
 
-def _decisions(context: Context) -> Iterator[tuple[tuple, Decision]]:
-    """Each needed connection with its decision (the policy keeps the yes/no answers)."""
+def _decide_all(context: Context) -> Decided:
+    """Each needed connection decided (the policy keeps the yes/no answers), the
+    denied ones kept with their decisions."""
     topology, allowed = context.topology, context.policy.allowed
     ways_in: dict = {}  # (target, ports) -> arriving ports: a target is needed by many sources
-    for needed in needed_connections(topology, context):
-        source, target, ports = needed[0], needed[1], needed[2]
+    count = 0
+    denied = []
+    for needed in needed_connections(topology, context):  # tens of thousands in a large file
+        count += 1
+        source, target, ports, _, _ = needed
         arriving = ways_in.get((target, ports))
         if arriving is None:
             arriving = ways_in[(target, ports)] = arriving_ports(topology, target, ports)
-        decision = _ALLOWED  # nothing listens there: a model mismatch, not a policy denial
-        for entry in arriving:  # as _decide, inlined: tens of thousands in a large file
+        for entry in arriving:  # as _decide, inlined
             if allowed(source, target, entry):
                 break
-        else:
+        else:  # (nothing listens there: a model mismatch, not a policy denial)
             if arriving:
-                decision = _decide(context, source, target, ports)  # denied: with its blocking rule
-        yield needed, decision
+                decision = _decide(context, source, target, ports)  # with its blocking rule
+                if not decision.allowed:
+                    denied.append((needed, decision))
+    return Decided(count, tuple(denied))
 
 
 def _stranded(topology: Topology):
