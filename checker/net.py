@@ -65,7 +65,7 @@ def same_family(a: IPAddress | None, b: IPAddress | None) -> bool:
     """Whether two packet ends can be the source and destination of one packet: both
     IPv4 or both IPv6 (an end without an address, a component matched by name, pairs
     with either)."""
-    return a is None or b is None or a.version == b.version
+    return a is None or b is None or a.__class__ is b.__class__ or a.version == b.version  # (a class is a family)
 
 
 def parse_address(text: str) -> IPAddress | IPNetwork:
