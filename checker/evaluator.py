@@ -292,7 +292,9 @@ class Evaluator:
         """The nodes whose values the equation of ``node`` may read (an over-approximation:
         every entry point of every target a node may forward, answer or send a request to,
         and every name server of a dns name). Computed once per node."""
-        cache = self.__dict__.setdefault("_reads_cache", {})
+        cache = self.__dict__.get("_reads_cache")
+        if cache is None:
+            cache = self._reads_cache = {}
         hit = cache.get(node)
         if hit is not None:
             return hit

@@ -127,8 +127,10 @@ def _families(endpoints) -> set[int]:
     return out
 
 
+# ``any`` is the public addresses and the private ones: one of each first (a rule after
+# ``deny internet -> X`` is most often the first match of a private source)
 _ANY_SAMPLES = tuple(Point(ipaddress.ip_address(a), None)
-                     for a in ("198.18.0.1", "0.0.0.1", "169.254.255.254", "2001:db8::1", "fe80::1"))
+                     for a in ("198.18.0.1", "169.254.255.254", "0.0.0.1", "2001:db8::1", "fe80::1"))
 _INTERNET_SAMPLES = tuple(Point(ipaddress.ip_address(a), None) for a in ("198.18.0.1", "0.0.0.1", "2001:db8::1"))
 
 
