@@ -172,10 +172,10 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     by the rules that name them). ``listed``, when given, receives the (sorted) rules
     matching the first pair of packet ends, where they were listed (not answered from
     ``by_pair``)."""
-    ports = [(r.protocol, port) for r in rule.ports for port in (r.low, r.high)]
+    ports = [(r.protocol, port) for r in rule.ports.ranges for port in (r.low, r.high)]
     rules = topology.rules
     for src, dst in islice(_packet_ends(topology, index, rule, points), start, stop):
-        first = by_pair.get((src, dst))
+        first = by_pair.get((src, dst)) if by_pair else None  # (most files fill no port map)
         if first is None:
             matching = index.matching_rules(src, dst)
             if len(matching) >= _FIRST_BY_PORT_FROM and len(by_pair) < _FIRST_BY_PORT_PAIRS:
