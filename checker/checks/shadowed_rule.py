@@ -67,18 +67,21 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     unknown: list[str] = []
     one_range = overlaps.one_range
     for rule in topology.rules:
-        # the corner packet first (the first match of most rules that are not
-        # shadowed), then one earlier rule covering it all (most that are), then the
-        # other samples: the answer is the same in any order, only the work differs
-        corner: list = []  # the rules matching the corner packet's ends (when listed)
-        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, 0, 1, corner):
+        # the corner packets first (the first match of most rules that are not
+        # shadowed: one, or two where a first end is ``any``, whose samples start with a
+        # public address and a private one), then one earlier rule covering it all (most
+        # that are), then the other samples: the answer is the same in any order, only
+        # the work differs
+        corners = 2 if rule.sources[0].kind == "any" or rule.destinations[0].kind == "any" else 1
+        corner: list = []  # the rules matching the first corner's packet ends (when listed)
+        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, 0, corners, corner):
             continue
         cover = overlaps.single_cover(rule, corner[0] if corner else None)
         if cover is not None:
             found += 1
             yield _shadowed(rule, [cover])
             continue
-        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, 1, _SAMPLES):
+        if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, corners, _SAMPLES):
             continue
         status, cover_rules, reason = _solve(topology, context, rule, overlaps.earlier(rule))
         if status is Status.UNKNOWN:
