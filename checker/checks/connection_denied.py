@@ -160,14 +160,20 @@ def _decide_all(context: Context) -> Decided:
     denied ones kept with their decisions."""
     topology, allowed = context.topology, context.policy.allowed
     ways_in: dict = {}  # (target, ports) -> arriving ports: a target is needed by many sources
+    last: dict = {}  # target -> (ports, arriving) last asked: most often the very same port set
     count = 0
     denied = []
     for needed in needed_connections(topology, context):  # tens of thousands in a large file
         count += 1
         source, target, ports, _, _ = needed
-        arriving = ways_in.get((target, ports))
-        if arriving is None:
-            arriving = ways_in[(target, ports)] = arriving_ports(topology, target, ports)
+        hit = last.get(target)
+        if hit is not None and hit[0] is ports:
+            arriving = hit[1]
+        else:
+            arriving = ways_in.get((target, ports))
+            if arriving is None:
+                arriving = ways_in[(target, ports)] = arriving_ports(topology, target, ports)
+            last[target] = (ports, arriving)
         for entry in arriving:  # as _decide, inlined
             if allowed(source, target, entry):
                 break
