@@ -159,21 +159,25 @@ def _decide_all(context: Context) -> Decided:
     """Each needed connection decided (the policy keeps the yes/no answers), the
     denied ones kept with their decisions."""
     topology, allowed = context.topology, context.policy.allowed
-    ways_in: dict = {}  # (target, ports) -> arriving ports: a target is needed by many sources
-    last: dict = {}  # target -> (ports, arriving) last asked: most often the very same port set
+    # a target is needed by many sources, most often on the very port set (the same
+    # object) each time: target -> (ports, arriving ports), the other port sets aside
+    ways_in: dict = {}
+    other_ways: dict = {}  # (target, ports) -> arriving ports
     count = 0
     denied = []
     for needed in needed_connections(topology, context):  # tens of thousands in a large file
         count += 1
         source, target, ports, _, _ = needed
-        hit = last.get(target)
+        hit = ways_in.get(target)
         if hit is not None and hit[0] is ports:
             arriving = hit[1]
+        elif hit is None:
+            arriving = arriving_ports(topology, target, ports)
+            ways_in[target] = (ports, arriving)
         else:
-            arriving = ways_in.get((target, ports))
+            arriving = other_ways.get((target, ports))
             if arriving is None:
-                arriving = ways_in[(target, ports)] = arriving_ports(topology, target, ports)
-            last[target] = (ports, arriving)
+                arriving = other_ways[(target, ports)] = arriving_ports(topology, target, ports)
         for entry in arriving:  # as _decide, inlined
             if allowed(source, target, entry):
                 break
@@ -224,7 +228,6 @@ def needed_connections(topology: Topology, context: Context):
                     target = comps[answer]
                     if target.public_addresses or not public_only:
                         yield group, answer, target.service_ports, comp.name_span, f"the answer {answer} of {comp.name}"
-    ends: dict = {}  # (verb, target) -> its (member, ports): a target is needed by many sources
     for req in topology.requirements:
         source = comps[req.source]
         if source.kind is Kind.JOB:
@@ -247,12 +250,11 @@ def needed_connections(topology: Topology, context: Context):
                     yield name, ns, comps[ns].service_ports, span, f"{why}, resolving {target} at {ns}"
                 if comp.addresses:
                     yield name, target, DNS_PORT, span, f"{why}, resolving {target}"
-            members = ends.get((req.verb, target))
-            if members is None:
-                members = ends[(req.verb, target)] = tuple(
-                    (member, comps[member].service_ports) for member in _requirement_members(topology, req.verb, target))
-            for member, ports in members:
-                yield name, member, ports, span, why
+            if comp is not None and comp.kind is not Kind.DNS:  # one component (most targets)
+                yield name, target, comp.service_ports, span, why
+                continue
+            for member in _requirement_members(topology, req.verb, target):
+                yield name, member, comps[member].service_ports, span, why
 
 
 class _Requirement:

@@ -605,16 +605,18 @@ def _near_entries(circuit: ServingCircuit) -> tuple[set[int], dict[int, list[Sta
 
 def _pair_of_single_killers(circuit: ServingCircuit, killers: dict[int, list[int]],
                             groups: dict[int, list[StaticGroup]]) -> tuple[int, int] | None:
-    """Two hosts that really stop a service, guessed from what single hosts take down
-    (``killers``: an entry node or a member of an entry's static group -> the hosts
-    whose failure alone takes it down; ``groups``: an entry's static groups), or None. No single host stops a service, so
-    a pair that does is a smallest stopping set: the common shape of a service whose
-    every answer (entry, pool member) has its own single point of failure is found
-    without the term methods. The guesses, one per service in the circuit's order:
-    hosts taking down every entry between them, else, for a service of one entry,
-    hosts taking down all but ``need - 1`` members of one of its groups. A guess is
-    kept only when the circuit confirms it (failing more can revive a node, so two
-    singles' effects together prove nothing), at most :data:`_PAIR_TRIES` tried."""
+    """Two hosts that really stop a service, guessed from what single hosts take down,
+    or None (``killers``: an entry node or a member of an entry's static group -> the
+    hosts whose failure alone takes it down; ``groups``: each entry's static groups).
+
+    No single host stops a service, so a pair that does is a smallest stopping set:
+    the common shape of a service whose every answer (entry, pool member) has its
+    own single point of failure is found without the term methods. The guesses, one
+    per service in the circuit's order: hosts taking down the two entries between
+    them, else, for a service of one entry, hosts taking down two members of one of
+    its groups that falls with two. A guess is kept only when the circuit confirms
+    it (failing more can revive a node, so two singles' effects together prove
+    nothing), at most :data:`_PAIR_TRIES` tried."""
     if not killers:
         return None
     _, members = circuit.members_of("host")
