@@ -26,7 +26,7 @@ very inputs it is measured on. Workloads:
 * growth: each default check's own time, and ``shadowed-rule``'s and
   ``connection-denied``'s (the check alone, timed, in a fresh context where
   ``available`` has run, on one loaded model: what every run shares is counted
-  once; the least of two such runs), at 1k, 10k and 100k, and the factor from 10k
+  once; the least of three such runs), at 1k, 10k and 100k, and the factor from 10k
   to 100k (target: at most 12x; a check under 50 ms at 10k is judged against 50 ms).
 
 Usage::
@@ -70,7 +70,7 @@ SIZES = {
 }
 GROWTH_SIZES = ((1_000, 10_000, 100_000), (300, 1_000, 3_000))
 GROWTH_LIMIT = 12.0  # a check may grow at most this much from the middle size to the largest
-GROWTH_RUNS = 2  # each check's own time is the least of this many runs, each in a fresh context
+GROWTH_RUNS = 3  # each check's own time is the least of this many runs, each in a fresh context
 
 # name -> (seconds at most, ratio at most, peak MB at most); None where the target has none
 TARGETS = {
@@ -352,8 +352,9 @@ def work_growth(n: int) -> dict:
         _expect(all(r.status.value != "unknown" for r in results), f"{check_id} unknown at {n}")
         return took
 
-    # the least of two runs: at 100k one run of a check varies by a tenth from run to run
-    # (what else the machine does, where the heap puts things), enough to swing a factor
+    # the least of three runs: at 100k one run of a check varies by a tenth or more from
+    # run to run (what else the machine does, where the heap puts things: shadowed-rule
+    # measured 3.9-4.6 s in six runs of one tree), enough to swing a factor
     return {"checks": {check_id: min(own(check_id) for _ in range(GROWTH_RUNS)) for check_id in GROWTH_CHECKS}}
 
 
