@@ -245,15 +245,15 @@ def needed_connections(topology: Topology, context: Context):
                         continue  # reported by _stranded
                 yield name, target, ports, span, why
                 continue
-            if comp is not None and comp.kind is Kind.DNS:
+            if comp is not None and comp.kind is not Kind.DNS:  # one component (most targets)
+                yield name, target, comp.service_ports, span, why
+                continue
+            if comp is not None:  # a dns name: its name servers and its own address, then its answers
                 for ns in comp.served_by:
                     yield name, ns, comps[ns].service_ports, span, f"{why}, resolving {target} at {ns}"
                 if comp.addresses:
                     yield name, target, DNS_PORT, span, f"{why}, resolving {target}"
-            if comp is not None and comp.kind is not Kind.DNS:  # one component (most targets)
-                yield name, target, comp.service_ports, span, why
-                continue
-            for member in _requirement_members(topology, req.verb, target):
+            for member in _requirement_members(topology, req.verb, target):  # (a cluster's, a name's)
                 yield name, member, comps[member].service_ports, span, why
 
 

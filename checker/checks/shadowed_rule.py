@@ -294,7 +294,6 @@ class _Overlaps:
         # others ("wide") by destination key: the policy index's own
         self.pairs, self.wide_by_dst = policy.pair_index
 
-        self.policy = policy
     def spans(self) -> tuple[dict[int, list], dict[int, list]]:
         """Per side and family, the sorted (low, high, key) of the address and prefix keys
         (built when a rule first needs the solver: most files never do)."""

@@ -964,7 +964,7 @@ class ServingCircuit:
 
 class _Flags(set):
     """A set that reads like the byte arrays of :meth:`ServingCircuit._propagate`
-    (``dead[c]``, ``in_cone[n]``): dead components, or the nodes of a cone."""
+    (``in_cone[n]``): the nodes of a cone."""
 
     __slots__ = ()
 
