@@ -157,7 +157,9 @@ class FastPolicy(Policy):
         self._public_sides: dict[int, bool] = {}  # id of a rule's sources (shared) -> may be public
         self._cells_of: dict[str, dict[int, list[int]]] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
-        self._allowed: dict[tuple[str, str, PortSet], bool] = {}
+        # (destination, ports) -> source -> allowed: the inner keys are the names
+        # themselves, so an answer costs a dict slot, not a key tuple (750k at 100k)
+        self._allowed: dict[tuple[str, PortSet], dict[str, bool]] = {}
         self._src_ends: dict[str, list[tuple]] = {}
         self._dst_ends: dict[str, list[tuple]] = {}
         self.rule_keys: list[tuple[list[tuple], list[tuple]]] = []  # per rule: (source keys, destination keys)
@@ -616,10 +618,13 @@ class FastPolicy(Policy):
         """``bool(self.connect(source, destination, ports))``, without building the
         decision (no witness packet, no deciding rule): what the serving equations
         ask, hundreds of thousands of times in a large file. Cached."""
-        key = (source, destination, ports)
-        hit = self._allowed.get(key)
+        key = (destination, ports)
+        row = self._allowed.get(key)
+        if row is None:
+            row = self._allowed[key] = {}
+        hit = row.get(source)
         if hit is None:
-            hit = self._allowed[key] = self._allows(source, destination, ports)
+            hit = row[source] = self._allows(source, destination, ports)
         return hit
 
     def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
