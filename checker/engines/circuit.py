@@ -564,14 +564,17 @@ class ServingCircuit:
         n_nodes = len(self.node_keys)
         n_comps = len(self.comp_names) + 1
         self.static_rev: list[list[int]] = [[] for _ in range(n_nodes)]  # node -> groups it is in
-        self.alt_rev: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]  # node -> (req, alt)
+        # node -> the (requirement, alternative) pairs whose alternative it serves, flat:
+        # r0, a0, r1, a1, ... (a pair's own tuple would be 30 MB more at 100k); read
+        # with :func:`_pairs`
+        self.alt_rev: list[list[int]] = [[] for _ in range(n_nodes)]
         for g, group in enumerate(self.static_groups):
             for m in group.members:
                 self.static_rev[m].append(g)
         for r, group in enumerate(self.requirement_groups):
             for a, alt in enumerate(group.alternatives):
                 for m in alt.serve or ():
-                    self.alt_rev[m].append((r, a))
+                    self.alt_rev[m] += (r, a)
         self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
         for n, c in enumerate(self.owner):
             self.nodes_of[c].append(n)
@@ -702,7 +705,7 @@ class ServingCircuit:
             in_cone[n] = 1
             cone.append(n)
             stack.extend(static_groups[g].node for g in self.static_rev[n])
-            stack.extend(groups[r].node for r, _ in self.alt_rev[n])
+            stack.extend(groups[r].node for r in self.alt_rev[n][::2])
         value = bytearray(base_value)
         self._propagate(cone, dead, value, choices, in_cone)
         return value, choices
@@ -765,7 +768,7 @@ class ServingCircuit:
                 if static_count[g] < group.need:
                     value[n] = 0
                     falling.append(n)
-            for r, a in self.alt_rev[m]:
+            for r, a in _pairs(self.alt_rev[m]):
                 if choices[r] != a:
                     continue
                 n = groups[r].node
@@ -845,7 +848,7 @@ class ServingCircuit:
             if n not in cone:
                 cone.add(n)
                 seeds.extend(statics[g].node for g in self.static_rev[n])
-                seeds.extend(groups[r].node for r, _ in self.alt_rev[n])
+                seeds.extend(groups[r].node for r in self.alt_rev[n][::2])
         choices = _Overlay(base_choices)
         choices.update(moved)
         self._propagate(cone, dead, value, choices, cone)
@@ -897,7 +900,7 @@ class ServingCircuit:
                 if count < statics[g].need:
                     fallen.add(n)
                     falling.append(n)
-            for r, a in self.alt_rev[m]:
+            for r, a in _pairs(self.alt_rev[m]):
                 if choices.get(r, base_choices[r]) != a:
                     continue
                 n = groups[r].node
@@ -1016,6 +1019,12 @@ def circuit_for(context) -> ServingCircuit:
         circuit = ServingCircuit(context.topology, index.allowed, index.ports, context.policy)
         context.cache[CIRCUIT_KEY] = circuit
     return circuit
+
+
+def _pairs(flat: Sequence[int]):
+    """The pairs of a flat sequence ``x0, y0, x1, y1, ...``: ``(x0, y0), (x1, y1), ...``."""
+    items = iter(flat)
+    return zip(items, items)
 
 
 def _compact(table: list) -> None:
