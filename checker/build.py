@@ -150,6 +150,7 @@ class _Builder:
         self.networks: dict[str, object] = {}  # text -> network, or the error message
         self.endpoints: dict[tuple[str, str], Endpoint] = {}  # (token type, text) -> the shared endpoint
         self.sides: dict[tuple, tuple] = {}  # the sides of rules, shared when equal
+        self.raw_sides: dict[tuple, tuple] = {}  # (type codes, *values) of a side's tokens -> the side
 
     # -- reporting ----------------------------------------------------------
 
@@ -907,6 +908,11 @@ class _Builder:
         out: list[Rule] = []
         names = list(self.declared_at)
         for index, stmt in enumerate(self.rule_stmts):
+            if stmt.__class__ is Record:
+                quick = self._known_rule(stmt, index, comps)
+                if quick is not None:
+                    out.append(quick)
+                    continue
             _, action_tok, sources, destinations, port_tok = stmt
             sides = []
             ok = True
@@ -930,6 +936,58 @@ class _Builder:
                 out.append(Rule(str(action_tok), sides[0], sides[1], ports, span, index))
         return out
 
+    def _known_rule(self, stmt: Record, index: int, comps: dict[str, Component]) -> Rule | None:
+        """The rule of a frozen statement whose endpoints are components or were
+        resolved before, and whose port was (most rules of a large file), read
+        without making its tokens: the rule the general path makes, which would
+        have nothing to report. None: the general path decides (and reports what is
+        wrong)."""
+        codes, values, starts, offsets = stmt.flat()  # ("rule", action, sources, destinations, port)
+        sides = []
+        for low, high in ((offsets[2], offsets[3]), (offsets[3], offsets[4])):
+            raw = (codes[low:high], *values[low:high])
+            side = self.raw_sides.get(raw)
+            if side is None:
+                side = self._known_side(stmt.type_names, codes[low:high], values[low:high], comps)
+                if side is None:
+                    return None
+                self.raw_sides[raw] = side
+            sides.append(side)
+        last = len(values) - 1
+        if offsets[4] == last:  # a port
+            ports = self.ports.get(values[last])
+            if ports is None or ports.__class__ is str:
+                return None
+        else:
+            ports = ANY_PORT
+        line, column = stmt.position(starts[0])
+        end_line, end_column = stmt.position(starts[last])
+        if end_line == line:
+            end_line = line  # one int object for both, as a token's line is
+        span = Span(self.path, line, column, end_line, end_column + len(values[last]))
+        return Rule(values[0], sides[0], sides[1], ports, span, index)
+
+    def _known_side(self, type_names: tuple[str, ...], codes: bytes, values: list[str],
+                    comps: dict[str, Component]) -> tuple[Endpoint, ...] | None:
+        """The shared side of a rule (:attr:`sides`) whose endpoint tokens have these
+        type codes and values, when each is a component or was resolved before;
+        else None."""
+        side = []
+        endpoints = self.endpoints
+        for code, value in zip(codes, values):
+            key = (type_names[code], value)
+            known = endpoints.get(key)
+            if known is None:
+                if key[0] != "NAME":
+                    return None
+                known = _component_endpoint(value, comps)
+                if known is None:
+                    return None
+                endpoints[key] = known
+            side.append(known)
+        side = tuple(side)
+        return self.sides.setdefault(side, side)
+
     def _endpoint(self, token: Token, comps: dict[str, Component], names: list[str]) -> Endpoint | None:
         """The endpoint a token names (one shared object per distinct endpoint), or None
         after reporting why it names none."""
@@ -949,12 +1007,12 @@ class _Builder:
                 self.undefined("rule endpoint", token, names)
                 return None
             if name in comps:
-                if comps[name].kind is Kind.JOB:
+                found = _component_endpoint(name, comps)
+                if found is None:
                     self.error("invalid-attribute",
                                f"'{name}' is a job: it has no address, so no rule can match its packets", token,
                                "name the components that do the job's work")
-                    return None
-                return Endpoint("component", name)
+                return found
             return Endpoint("cluster", name)
         if kind == "INTERNET":
             return Endpoint("internet", None)
@@ -1025,6 +1083,15 @@ class _Builder:
             if ok:
                 out.append(CheckRequest(check_id, tuple(params), self.spans(keyword, last)))
         return out
+
+
+def _component_endpoint(name: str, comps: Mapping[str, Component]) -> Endpoint | None:
+    """The endpoint naming a component, when a rule may name it (a job it may not:
+    it has no address); None for a job or a name that is no component."""
+    comp = comps.get(name)
+    if comp is None or comp.kind is Kind.JOB:
+        return None
+    return Endpoint("component", name)
 
 
 def _n(word: str) -> str:

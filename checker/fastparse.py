@@ -146,7 +146,7 @@ class _Shape:
     tuples and lists with :data:`_TOKEN` for each token, and the index (from the
     statement's first token) where each top-level part's tokens start."""
 
-    __slots__ = ("parts", "offsets", "_items")
+    __slots__ = ("parts", "offsets", "count", "_items")
 
     def __init__(self, parts: tuple) -> None:
         self.parts = parts
@@ -156,6 +156,7 @@ class _Shape:
             offsets.append(count)
             count += _count(part)
         self.offsets = tuple(offsets)
+        self.count = count  # of tokens
         self._items: dict[int, list[tuple[_Shape, int]]] | None = None
 
     def items(self, index: int) -> list[tuple[_Shape, int]]:
@@ -216,6 +217,28 @@ class Record:
     def length(self, index: int) -> int:
         """``len(self[index])`` for a list part, without thawing it."""
         return len(self._shape.parts[index])
+
+    def flat(self) -> tuple[bytes, list[str], array, tuple[int, ...]]:
+        """The statement's tokens without :class:`Tok` objects, for a caller that needs
+        none: (their type codes (names in :attr:`type_names`), values and start
+        offsets, in order; where each top-level part's tokens start). Positions by
+        :meth:`position`."""
+        first = self._first
+        last = first + self._shape.count
+        source = self._source
+        return bytes(source.types[first:last]), source.values[first:last], source.starts[first:last], \
+            self._shape.offsets
+
+    @property
+    def type_names(self) -> tuple[str, ...]:
+        """The token type of each code :meth:`flat` gives."""
+        return self._source.type_names
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The (line, column) of a start offset :meth:`flat` gave, as its token's."""
+        line_starts = self._source.line_starts
+        line = bisect.bisect_right(line_starts, offset)
+        return line, offset - line_starts[line - 1] + 1
 
     def items(self, index: int) -> list[Record]:
         """The items of a list part of statements (a cluster's members), each a frozen

@@ -47,6 +47,14 @@ def _assert_same(text: str) -> None:
         return
     assert fast is not None
     assert _flat(fast) == _flat(reference)
+    # the builder reads frozen records by its own paths (rules of known endpoints without
+    # tokens: Builder._known_rule): the model and every error are those of Lark's records
+    from checker.build import build
+    from checker.checks import known_params
+
+    from_fast, from_lark = build(fast, "t.topo", known_params()), build(reference, "t.topo", known_params())
+    assert from_fast.errors == from_lark.errors
+    assert from_fast.topology == from_lark.topology
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT.parent)))
@@ -147,6 +155,35 @@ def test_the_model_is_the_same_either_way() -> None:
 
     built_lark = build(records, "t.topo", known_params()).topology
     assert built_fast == built_lark
+
+
+def test_rules_of_known_endpoints_are_built_without_tokens(monkeypatch) -> None:
+    # a rule whose endpoints are components or were resolved before is read from the
+    # frozen arrays: at 100k components, making its tokens was a third of the build
+    made: list = []
+    original = Record.thaw
+
+    def thaw(self):
+        made.append(self[0])
+        return original(self)
+
+    monkeypatch.setattr(Record, "thaw", thaw)  # how the general path reads a rule
+    text = ("web w1 address 10.0.0.1\nweb w2 address 10.0.0.2\ncluster c {\n  db d1 { primary  address 10.0.0.3 }\n}\n"
+            + "allow w1, 10.0.0.0/8 -> w2, c tcp/80\n" * 3 + "deny any -> internet\n" * 2 + "allow w2 -> w1\n")
+    made.clear()
+    outcome = load_text(text, "t.topo")
+    assert not outcome.results
+    rules = outcome.topology.rules
+    assert [(r.action, [(e.kind, str(e.value)) for e in r.sources + r.destinations], str(r.ports)) for r in rules] \
+        == [("allow", [("component", "w1"), ("network", "10.0.0.0/8"), ("component", "w2"), ("cluster", "c")],
+             "tcp/80")] * 3 + [("deny", [("any", "None"), ("internet", "None")], "any")] * 2 \
+        + [("allow", [("component", "w2"), ("component", "w1")], "any")]
+    assert [(r.span.line, r.span.column, r.span.end_column) for r in rules] == \
+        [(6, 1, 37), (7, 1, 37), (8, 1, 37), (9, 1, 21), (10, 1, 21), (11, 1, 15)]
+    # the first rule resolves the network, the cluster and the port from tokens; the
+    # first 'any'/'internet' rule too; every other rule is read from the arrays
+    assert made.count("rule") == 2, made
+    assert rules[1].sources is rules[0].sources and rules[4].destinations is rules[3].destinations
 
 
 def _counted(monkeypatch, method: str) -> list:
