@@ -8,7 +8,8 @@ the memory, from the very objects Lark compiled:
 * the lexer of each parser state is Lark's own compiled pattern for that
   state (the terminals it accepts, in Lark's priority order), with Lark's
   keyword re-typing (a ``NAME`` that spells a keyword the state accepts) and
-  its ignored terminals (``WS``, ``COMMENT``);
+  its ignored terminals (``WS``, ``COMMENT``); the run of blanks before a token
+  is skipped by the same match when that changes no token (:func:`_blanks_first`);
 * the shift/reduce decisions are Lark's parse table, and every reduction calls
   Lark's own callback for the rule (its child filter, then the ``_Records``
   method), so records are built by the same code;
@@ -54,12 +55,18 @@ from __future__ import annotations
 
 import bisect
 import gc
+import re
 from array import array
 from contextlib import contextmanager
 
 from lark import Lark
 from lark.lexer import PatternStr
 from lark.parsers.lalr_analysis import Shift
+
+try:  # the reader of regular expressions, to read a terminal's first character
+    from re import _parser as _sre_parse  # Python 3.11 and later
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 __all__ = ["Record", "Tok", "parse_fast", "paused_gc"]
 
@@ -370,7 +377,7 @@ class FastParser:
                         if not isinstance(terminal.pattern, PatternStr) or terminal.pattern.flags:
                             raise _Unusual("keyword pattern")
                         retype[terminal.pattern.value] = terminal.name
-                hit = built[id(state_lexer)] = (scanner._mres[0].match, state_lexer.ignore_types,
+                hit = built[id(state_lexer)] = (_blanks_first(scanner), state_lexer.ignore_types,
                                                 state_lexer.newline_types, retype)
                 for name in scanner.allowed_types | set(retype.values()):
                     names.setdefault(name, len(names))
@@ -476,10 +483,10 @@ class FastParser:
                 if type_ in ignored:
                     pos = after
                     continue
-                value = found.group()
+                value = found.group(type_)  # (after the blanks the pattern may skip: see _blanks_first)
                 if type_ == "NAME":
                     type_ = retype.get(value, type_)
-                start = pos
+                start = after - len(value)
                 pos = after
             else:
                 type_, value, start = "$END", "", end
@@ -570,10 +577,10 @@ class FastParser:
                     if type_ in ignored:
                         pos = after
                         continue
-                    value = found.group()
+                    value = found.group(type_)  # (after the blanks the pattern may skip)
                     if type_ == "NAME":
                         type_ = retype.get(value, type_)
-                    token = (type_, value, pos)
+                    token = (type_, value, after - len(value))
                     pos = after
                 else:
                     token = ("$END", "", end)
@@ -596,6 +603,91 @@ class FastParser:
             tokens.append(token)
             node = step
             token = None
+
+
+def _blanks_first(scanner):
+    """The ``match`` of a state's lexer: Lark's compiled pattern, behind the ignored
+    ``WS`` terminal's run of blanks when that changes no token.
+
+    The text between two tokens is nearly always blanks, so the loop would match
+    twice per token: the blanks (ignored), then the token. Lark tries a state's
+    terminals in its order at each position. When no terminal of the state but
+    ``WS`` can match text that starts with a blank, at a blank only ``WS`` matches,
+    and it takes the whole run; so skipping the run first and matching Lark's
+    pattern after it gives the same tokens at the same places, in one match (the
+    token is the named group that matched; a failure after the run backs off to
+    ``WS`` itself, as before). When a terminal might start with a blank, or ``WS``
+    is not the pattern this assumes, Lark's pattern is used as it is."""
+    compiled = scanner._mres[0]
+    blanks = next((t for t in scanner.terminals if t.name == "WS"), None)
+    if blanks is None or blanks.pattern.to_regexp() not in ("[ \t]+", "[ \\t]+") or blanks.pattern.flags:
+        return compiled.match
+    for terminal in scanner.terminals:
+        if terminal is not blanks and _may_start_blank(terminal.pattern.to_regexp(), terminal.pattern.flags):
+            return compiled.match
+    return re.compile("[ \\t]*(?:" + compiled.pattern + ")", compiled.flags).match
+
+
+def _may_start_blank(pattern: str, flags) -> bool:
+    """Whether a match of ``pattern`` may start with a space or a tab (True when the
+    pattern holds something this reading does not know)."""
+    if flags:
+        return True
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - unreadable here: assume the worst
+        return True
+    return _first(list(parsed))[0]
+
+
+_BLANKS = (ord(" "), ord("\t"))
+
+
+def _first(items: list) -> tuple[bool, bool]:
+    """(whether the sequence of regex items may match starting with a blank, whether
+    it may match the empty string)."""
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            return av in _BLANKS, False
+        if name == "IN":
+            return _class_has_blank(av), False
+        if name == "SUBPATTERN":
+            blank, empty = _first(list(av[-1]))
+        elif name == "BRANCH":
+            results = [_first(list(branch)) for branch in av[1]]
+            blank, empty = any(r[0] for r in results), any(r[1] for r in results)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            blank, empty = _first(list(av[2]))
+            empty = empty or av[0] == 0
+        elif name == "AT":
+            blank, empty = False, True
+        else:  # anything else (any character, a back reference, a look-around...)
+            return True, True
+        if blank:
+            return True, empty
+        if not empty:
+            return False, False
+    return False, True
+
+
+def _class_has_blank(items) -> bool:
+    """Whether a character class (the items of an ``IN``) holds a blank."""
+    negated = False
+    found = {code: False for code in _BLANKS}
+    for op, av in items:
+        name = str(op)
+        if name == "NEGATE":
+            negated = True
+        elif name == "LITERAL":
+            if av in found:
+                found[av] = True
+        elif name == "RANGE":
+            for code in found:
+                found[code] = found[code] or av[0] <= code <= av[1]
+        else:  # a category (\\s, \\w...): assume it may
+            return True
+    return any(not hit for hit in found.values()) if negated else any(found.values())
 
 
 # Tokens walked in vain (a statement that leaves the memo is walked, then parsed by the loop)

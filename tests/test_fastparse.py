@@ -17,7 +17,7 @@ from lark import Token
 
 from benchmarks.generate import generate
 from checker.api import load_text
-from checker.fastparse import _PARSERS, FastParser, Record, Tok, parse_fast
+from checker.fastparse import _PARSERS, FastParser, Record, Tok, _may_start_blank, parse_fast
 from checker.parser import _parse_with, lark_parser, parse
 from tests.strategies import mutated, topologies
 from tests.test_fuzz_grammar import _SETTINGS, grammar_programs
@@ -245,3 +245,42 @@ def test_a_file_that_misses_the_memo_drops_it(monkeypatch) -> None:
     slow = _slow_calls(text, monkeypatch)
     assert slow > 300  # every rule is parsed by the loop
     assert len(walks) < 120  # and, after the trial, no longer walks the memo first
+
+
+@pytest.mark.parametrize(("pattern", "may"), [
+    ("[ \t]+", True), (" ", True), ("\\t", True), ("\\s", True), ("[^a]", True), (".", True),
+    ("a|\\t", True), ("(a|) ", True), ("(?:x?)?\\ y", True), ("(?=x) ", True), ("(a)\\1", False),
+    ("[A-Za-z_]([A-Za-z0-9_.\\-]*[A-Za-z0-9_])?", False), ("(tcp|udp)\\/[0-9]+(-[0-9]+)?", False),
+    ("#[^\x00-\x08\n]*", False), ("(a|)b", False), ("\\bx", False), ("[^ \t]", False), ("\"[^\"]*\"", False),
+])
+def test_which_terminals_may_start_with_a_blank(pattern: str, may: bool) -> None:
+    assert _may_start_blank(pattern, []) is may
+    assert _may_start_blank(pattern, ["i"]) is True  # flags: not read, so assumed
+
+
+def test_every_lexer_of_the_grammar_skips_the_blanks_before_a_token() -> None:
+    fast = FastParser(lark_parser())
+    assert all(match.__self__.pattern.startswith("[ \\t]*(?:") for match, *_ in fast.lexers.values())
+    text = "web  a\t\t zone z   # a comment\n\t allow a -> a   \n  \t\nallow a,a\t->a tcp/80\t# end\n"
+    _assert_same(text)
+    [_, first, second] = parse(text, "t.topo").statements
+    assert [(t.value, t.start_pos, t.column) for t in (first[1], first[2][0], first[3][0])] == [
+        ("allow", 32, 3), ("a", 38, 9), ("a", 43, 14)]
+    assert [(str(t), t.column) for t in second[2]] == [("a", 7), ("a", 9)]
+
+
+def test_a_terminal_that_may_start_with_a_blank_keeps_lark_s_pattern() -> None:
+    from lark import Lark
+
+    from checker.fastparse import _blanks_first
+
+    # after "x" only a word may come; after a word, a word or a gap (" 7")
+    grammar = 'start: "x" WORD+ GAP\nWORD: /[a-z]+/\nGAP: / [0-9]/\nWS: /[ \\t]+/\n%ignore WS\n'
+    lexers = Lark(grammar, parser="lalr", lexer="contextual").parser.lexer.lexers.values()
+    kept = set()
+    for state in lexers:
+        scanner = state.scanner
+        as_lark = _blanks_first(scanner).__self__ is scanner._mres[0]
+        assert as_lark == ("GAP" in {t.name for t in scanner.terminals})
+        kept.add(as_lark)
+    assert kept == {True, False}
