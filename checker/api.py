@@ -85,9 +85,10 @@ def check_topology(
     runs = [(info, request) for info, request in requested_checks(topology)
             if (selected is None or info.id in selected) and info.id not in ignored]
     context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
+    released = release_plan(runs)
     results: list[Result] = []
     with file_deadline(options), paused_gc():  # engines build millions of objects that all live on
-        for info, request in runs:
+        for at, (info, request) in enumerate(runs):
             progress.check_started(info.id)
             left = time_left()
             if left is not None and left <= 0:
@@ -110,7 +111,24 @@ def check_topology(
                 produced = [run_limit_result(info.id, info.severity, f"{exc} ran out during this check",
                                              request.span)]
             results.extend(produced)
+            for key in released.get(at, ()):
+                context.cache.pop(key, None)
     return results
+
+
+def release_plan(runs: list[tuple[CheckInfo, CheckRequest]]) -> dict[int, list[str]]:
+    """Which engine caches to drop after which run: each cache a check names in its
+    ``ENGINES``, after the last run (in this order) of a check that names it. At
+    100k components the serving circuit alone is 150 MB, and the lints that come
+    after the failure checks build as much again."""
+    last: dict[str, int] = {}
+    for at, (info, _) in enumerate(runs):
+        for key in getattr(info.module, "ENGINES", ()):
+            last[key] = at
+    plan: dict[int, list[str]] = {}
+    for key, at in last.items():
+        plan.setdefault(at, []).append(key)
+    return plan
 
 
 def file_deadline(options: Options):

@@ -5,6 +5,11 @@
 * ``ORDER``: where its results come in a file's report;
 * ``DEFAULT``: whether it runs when a file names no checks; ``ALWAYS``: a lint
   that runs whatever the file names (``available`` and lints);
+* ``ENGINES``: the keys of the engine caches (``context.cache``) its run
+  reads, directly or through an engine; a run drops each after the last
+  check that names it (:func:`checker.api.check_topology`), so a file's peak
+  memory is not every engine's structures at once. A cache no check names
+  lives for the whole file;
 * ``PARAMS``: ``{key: validator}`` for ``check ID key=value``; a validator
   returns an error message or None; the key ``_required`` (a tuple of keys,
   no validator) lists the parameters a ``check`` line must give;

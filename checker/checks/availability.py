@@ -77,6 +77,8 @@ from fractions import Fraction
 from typing import Iterator
 
 from ..context import Context
+from ..engines.circuit import CIRCUIT_KEY
+from ..engines.failure_replay import CACHE_KEY as REPLAY_KEY
 from ..model import CheckRequest, Topology
 from ..results import Counterexample, Result, Severity, Status
 from ..nines import float_up, given_percent, json_availability, percent
@@ -87,6 +89,7 @@ SEVERITY = Severity.ERROR
 ORDER = 60
 DEFAULT = False
 ALWAYS = False
+ENGINES = (CIRCUIT_KEY, REPLAY_KEY)  # the engine caches it reads (see checker.checks)
 PARAMS = {"target": percentage, "host": percentage, "zone": percentage, "region": percentage,
           "_required": ("target",)}
 

@@ -57,7 +57,8 @@ import time
 from typing import Iterator
 
 from ..context import Context, InternalError
-from ..engines.writes import Landing, RootVerdict, write_flow
+from ..engines.failure_replay import CACHE_KEY as REPLAY_KEY
+from ..engines.writes import FLOW_KEY, Landing, RootVerdict, write_flow
 from ..model import CheckRequest, FailureUnit, Topology
 from ..results import Counterexample, Hop, Result, Severity, Status
 from . import positive_int
@@ -67,6 +68,7 @@ SEVERITY = Severity.ERROR
 ORDER = 50
 DEFAULT = True
 ALWAYS = False
+ENGINES = (FLOW_KEY, REPLAY_KEY)  # the engine caches it reads (see checker.checks)
 PARAMS = {"k": positive_int}
 
 

@@ -48,6 +48,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..context import Context
+from ..engines.circuit import CIRCUIT_KEY
+from ..engines.failure_replay import CACHE_KEY as REPLAY_KEY
 from ..model import CheckRequest, Topology
 from ..results import Result, Severity, Status
 from . import one_of
@@ -57,6 +59,7 @@ SEVERITY = Severity.ERROR
 ORDER = 20
 DEFAULT = True
 ALWAYS = False
+ENGINES = (CIRCUIT_KEY, REPLAY_KEY)  # the engine caches it reads (see checker.checks)
 PARAMS = {"level": one_of("zone", "region")}
 
 

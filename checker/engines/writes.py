@@ -502,12 +502,15 @@ class _Encoder:
         return True
 
 
+FLOW_KEY = "writes.flow"
+
+
 def write_flow(context) -> WriteFlow:
     """The compiled write flow of a context's topology, built once per file."""
-    flow = context.cache.get("writes.flow")
+    flow = context.cache.get(FLOW_KEY)
     if flow is None:
         from .failure_replay import replay_evaluator
 
         flow = WriteFlow.build(context.topology, context.policy, replay_evaluator(context))
-        context.cache["writes.flow"] = flow
+        context.cache[FLOW_KEY] = flow
     return flow

@@ -1,0 +1,105 @@
+"""A run drops each engine cache after the last check that reads it (``ENGINES`` in
+each check module, :func:`checker.api.release_plan`): every engine is still built
+once per file, and what comes after runs without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checker.api import check_text, load_text, release_plan, requested_checks
+from checker.checks import registry
+from checker.engines import circuit, failure_replay, writes
+from checker.engines.circuit import CIRCUIT_KEY
+from checker.engines.failure_replay import CACHE_KEY as REPLAY_KEY
+from checker.engines.writes import FLOW_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = (ROOT / "models/seed/04-replication.topo").read_text(encoding="utf-8")
+
+
+def _checking(*checks: str) -> str:
+    """The seed's stage 4 with these ``check`` lines instead of its own."""
+    kept = "".join(line for line in SEED.splitlines(keepends=True) if not line.startswith("check "))
+    return kept + "".join(f"check {check}\n" for check in checks)
+
+
+EVERY_CHECK = _checking("no-spof k=1", "zone-redundancy", "private-web", "private-service", "private-db",
+                        "write-to-primary k=2", "availability target=99.9", "no-spof k=2")
+
+
+def _built(monkeypatch) -> list[str]:
+    """A list that names each engine as it is built."""
+    built: list[str] = []
+    for owner, name, key in ((circuit.ServingCircuit, "__init__", CIRCUIT_KEY),
+                             (failure_replay.ReplayEvaluator, "__init__", REPLAY_KEY)):
+        original = getattr(owner, name)
+
+        def counted(self, *args, original=original, key=key, **kwargs):
+            built.append(key)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counted)
+    original_build = writes.WriteFlow.build
+
+    def counted_build(*args, **kwargs):
+        built.append(FLOW_KEY)
+        return original_build(*args, **kwargs)
+
+    monkeypatch.setattr(writes.WriteFlow, "build", staticmethod(counted_build))
+    return built
+
+
+def _seen_by_each_check(monkeypatch) -> dict[str, set]:
+    """The engine caches present when each check starts (by check id, the last run)."""
+    seen: dict[str, set] = {}
+    for info in registry().values():
+        original = info.module.run
+
+        def run(topology, request, context, original=original, check_id=info.id):
+            seen[check_id] = {k for k in (CIRCUIT_KEY, REPLAY_KEY, FLOW_KEY) if k in context.cache}
+            return original(topology, request, context)
+
+        monkeypatch.setattr(info.module, "run", run)
+    return seen
+
+
+def test_every_engine_is_built_once_and_dropped_after_its_last_reader(monkeypatch) -> None:
+    built = _built(monkeypatch)
+    seen = _seen_by_each_check(monkeypatch)
+    report = check_text(EVERY_CHECK, "t.topo")
+    statuses = [(r.id, r.status.value) for r in report.results if r.id in ("no-spof", "availability", "write-to-primary")]
+    # no-spof k=1 holds, k=2 does not ({web1, web2}); every failure check ran to a verdict
+    assert statuses == [("no-spof", "proved"), ("no-spof", "refuted"), ("write-to-primary", "proved"),
+                        ("availability", "proved")], statuses
+    assert sorted(built) == sorted([CIRCUIT_KEY, REPLAY_KEY, FLOW_KEY])
+    # availability comes last of the failure checks: the write flow went after
+    # write-to-primary, the circuit and the replay after availability
+    assert seen["write-to-primary"] == {CIRCUIT_KEY, REPLAY_KEY}
+    assert seen["availability"] == {CIRCUIT_KEY, REPLAY_KEY}
+    assert seen["shadowed-rule"] == set() and seen["connection-denied"] == set()
+
+
+def test_without_the_failure_checks_the_circuit_goes_after_available(monkeypatch) -> None:
+    seen = _seen_by_each_check(monkeypatch)
+    check_text(_checking("private-web"), "t.topo")
+    assert seen["private-web"] == set()
+
+
+def test_the_plan_releases_each_cache_after_its_last_reader() -> None:
+    def plan(text: str) -> dict[str, tuple[int, str]]:
+        runs = requested_checks(load_text(text, "t.topo").topology)
+        return {key: (at, runs[at][0].id) for at, keys in release_plan(runs).items() for key in keys}
+
+    assert plan(EVERY_CHECK) == {CIRCUIT_KEY: (8, "availability"), REPLAY_KEY: (8, "availability"),
+                                 FLOW_KEY: (7, "write-to-primary")}
+    # of two requests of one check, the second (runs: available, no-spof, no-spof, private-web, lints);
+    # with no write-to-primary, nothing names the write flow
+    two = _checking("no-spof k=1", "private-web", "no-spof k=2")
+    assert plan(two) == {CIRCUIT_KEY: (2, "no-spof"), REPLAY_KEY: (2, "no-spof")}
+
+
+@pytest.mark.parametrize("info", list(registry().values()), ids=lambda info: info.id)
+def test_a_check_names_only_engine_caches(info) -> None:
+    assert set(getattr(info.module, "ENGINES", ())) <= {CIRCUIT_KEY, REPLAY_KEY, FLOW_KEY}
