@@ -107,3 +107,29 @@ def test_the_benchmark_table_runs_in_quick_mode() -> None:
     assert [r["workload"] for r in rows] == ["chain-600", "overlapping-rules-5000", "parse-10k", "cells-10k"]
     assert all(r["time"] > 0 and not r["misses"] for r in rows)
     assert rows[2]["baseline"] > 0  # Lark's lexer, measured in the same run
+
+
+def test_a_zone_that_stops_many_services_explains_the_first_and_counts_the_others(monkeypatch) -> None:
+    from benchmarks.generate import generate
+    from checker.checks import zone_redundancy
+
+    text = "".join(line for line in generate(2000).splitlines(keepends=True) if not line.startswith("check "))
+    (full,) = _results(text, "zone-redundancy")
+    monkeypatch.setattr(zone_redundancy, "EXPLAINED", 3)
+    (capped,) = _results(text, "zone-redundancy")
+    assert capped.status.value == full.status.value == "refuted"
+    assert [c.fields["stopped"] for c in capped.counterexamples] == [c.fields["stopped"] for c in full.counterexamples]
+    example, uncapped = capped.counterexamples[0], full.counterexamples[0]
+    stopped, lead = example.fields["stopped"], f"failing {example.fields['failed'][0]}"
+    assert len(stopped) > 3
+    *lines, last = example.fields["explanation"]
+    more = len(stopped) - 3
+    assert last == f"{lead} stops {more} more service{'s' if more > 1 else ''} (not explained here)"
+
+    def about(line: str, services: list[str]) -> bool:
+        return any(line.startswith(f"{lead} stops {s}: ") or line == f"{lead} stops {s}" for s in services)
+
+    # the first three services' lines are those of the uncapped run, and no other service's
+    assert lines and lines == [line for line in uncapped.fields["explanation"] if about(line, stopped[:3])]
+    assert not any(about(line, stopped[3:]) for line in lines)
+    assert any(about(line, stopped[3:]) for line in uncapped.fields["explanation"])

@@ -40,7 +40,10 @@ scenario recomputes only the part of the greatest fixed point that depends on
 the failed components, so the whole check is near-linear on layered topologies
 (method `enumeration`: the search covers every zone). Every counterexample is
 replayed through the reference evaluator, on the part of the topology the
-stopped services depend on.
+stopped services depend on. Every stopped service is listed; the first 100 of
+each counterexample are also explained step by step, and one more line counts
+the others (a zone of a large file can stop hundreds, each explained in several
+lines).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ DEFAULT = True
 ALWAYS = False
 ENGINES = (CIRCUIT_KEY, REPLAY_KEY)  # the engine caches it reads (see checker.checks)
 PARAMS = {"level": one_of("zone", "region")}
+EXPLAINED = 100  # stopped services explained step by step per counterexample; one line counts the others
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
@@ -95,8 +99,9 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                      f"no single {level} failure stops a service ({len(units)} {level}s tried)",
                      request.span, "enumeration", extra=extra)
         return
-    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, (u,), ID, claimed=stops[u]))
-                     for u in stopping)  # each replayed
+    examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, (u,), ID, EXPLAINED,
+                                                             claimed=stops[u]))
+                     for u in stopping)  # each replayed, every stopped service
     message = f"losing one {level} stops a service: " + "; ".join(
         f"'{c.fields['failed'][0]}' stops {quote(c.fields['stopped'])}" for c in examples
     )
