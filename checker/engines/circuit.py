@@ -220,6 +220,10 @@ class ServingCircuit:
             else:
                 self.services.append((name, (self.node_index[name],)))
         self._index()
+        # what only compiling reads (a later question compiles nothing): tens of megabytes
+        # at 100k components that the failure checks would otherwise carry
+        self._hops, self._keep, self._aux, self._liveness, self._live_conds = {}, [], {}, {}, {}
+        self._singles, self._alternatives, self._alternative_lists = {}, {}, {}
 
     # -- building nodes ----------------------------------------------------------------
 
@@ -563,6 +567,10 @@ class ServingCircuit:
     def _index(self) -> None:
         n_nodes = len(self.node_keys)
         n_comps = len(self.comp_names) + 1
+        # each table is compacted as soon as it is done growing, so the next one is built
+        # in the room its lists leave (at 100k components, the peak of the whole run is here)
+        for table in (self.node_static, self.node_requirements):
+            _compact(table)
         self.static_rev: list[list[int]] = [[] for _ in range(n_nodes)]  # node -> groups it is in
         # node -> the (requirement, alternative) pairs whose alternative it serves, flat:
         # r0, a0, r1, a1, ... (a pair's own tuple would be 30 MB more at 100k); read
@@ -578,13 +586,13 @@ class ServingCircuit:
         self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
         for n, c in enumerate(self.owner):
             self.nodes_of[c].append(n)
+        for table in (self.static_rev, self.alt_rev, self.nodes_of):
+            _compact(table)
         self.baseline_dead = bytearray(n_comps)
         self._scratch_dead = bytearray(n_comps)  # changed_by's flags of the dead components
         self.baseline = self._full(self.baseline_dead)
         self.steers = self._steers(n_comps)
-        for table in (self.static_rev, self.alt_rev, self.steers, self.nodes_of, self.node_static,
-                      self.node_requirements):
-            _compact(table)
+        _compact(self.steers)
 
     def _steers(self, n_comps: int) -> list[list[int]]:
         """Per component, the requirements whose choice its failure may move from the
@@ -718,13 +726,19 @@ class ServingCircuit:
         dependents' groups one support. Linear in the nodes and edges visited.
         """
         owner = self.owner
-        nodes = list(nodes)
-        for n in nodes:
-            value[n] = 0 if dead[owner[n]] else 1
-        static_count: dict[int, int] = {}
-        req_count: dict[int, int] = {}
         statics = self.static_groups
         groups = self.requirement_groups
+        static_count: dict[int, int] | list[int]
+        req_count: dict[int, int] | list[int]
+        if in_cone is None and isinstance(nodes, range) and nodes == range(len(self.node_keys)):
+            # every node (the baseline): a count per group in a flat list, not a dict of
+            # hundreds of thousands of entries built to be dropped
+            static_count, req_count = [0] * len(statics), [0] * len(groups)
+        else:
+            nodes = list(nodes)
+            static_count, req_count = {}, {}
+        for n in nodes:
+            value[n] = 0 if dead[owner[n]] else 1
         falling: list[int] = []
         for n in nodes:
             if not value[n]:
@@ -840,7 +854,7 @@ class ServingCircuit:
         seeds, moved = self._seeds(dead_list, dead)  # moved: the requirements whose choice changes
         value = _Overlay(base_value)  # the nodes that change; the rest keep the baseline's values
         if all(base_value[groups[r].node] for r in moved):
-            value.update(dict.fromkeys(self._falls(dead_list, moved), 0))
+            self._falls(dead_list, moved, value)
             return value
         cone = _Flags()  # everything that depends on a seed, re-evaluated from "serves"
         while seeds:
@@ -854,8 +868,9 @@ class ServingCircuit:
         self._propagate(cone, dead, value, choices, cone)
         return value
 
-    def _falls(self, dead, choices: dict[int, int]) -> set[int]:
-        """The nodes that fall from the baseline when ``dead`` fail, where every
+    def _falls(self, dead, choices: dict[int, int], fallen: dict[int, int]) -> None:
+        """Set to 0 in ``fallen`` (empty: a scenario's overlay) the nodes that fall from the
+        baseline when ``dead`` fail, where every
         requirement whose choice moves (``choices``) belongs to a node that serves with
         nothing failed: then nothing rises. (Let H be the baseline's operator with those
         nodes held true: the baseline is its greatest fixed point, as any post-fixed
@@ -865,15 +880,16 @@ class ServingCircuit:
 
         Each group counts its members that serve at baseline, and each fall costs
         its readers one, so the work is what falls and what reads it, not the cone
-        above the failure."""
+        above the failure. (The overlay is the set of fallen nodes itself: a zone's
+        failure fells a third of a large file, and a set of them beside it was one more
+        table of that size.)"""
         base_value = self.baseline[0]
         statics, groups = self.static_groups, self.requirement_groups
-        fallen: set[int] = set()
         falling: list[int] = []
         for c in dead:
             for n in self.nodes_of[c]:
                 if base_value[n] and n not in fallen:
-                    fallen.add(n)
+                    fallen[n] = 0
                     falling.append(n)
         req_count: dict[int, int] = {}
         for r, a in choices.items():  # a moved requirement counts its new alternative from the start
@@ -885,7 +901,7 @@ class ServingCircuit:
                 continue
             count = req_count[r] = sum(1 for m in serve if base_value[m])
             if count == 0:
-                fallen.add(n)
+                fallen[n] = 0
                 falling.append(n)
         static_count: dict[int, int] = {}
         base_static, base_req = self._baseline_counts()
@@ -898,7 +914,7 @@ class ServingCircuit:
                     continue
                 count = static_count[g] = static_count.get(g, base_static[g]) - 1
                 if count < statics[g].need:
-                    fallen.add(n)
+                    fallen[n] = 0
                     falling.append(n)
             for r, a in _pairs(self.alt_rev[m]):
                 if choices.get(r, base_choices[r]) != a:
@@ -908,9 +924,8 @@ class ServingCircuit:
                     continue
                 count = req_count[r] = req_count.get(r, base_req[r]) - 1
                 if count == 0:
-                    fallen.add(n)
+                    fallen[n] = 0
                     falling.append(n)
-        return fallen
 
     def _baseline_counts(self) -> tuple[list[int], list[int]]:
         """Per static group, its members that serve with nothing failed; per requirement,
