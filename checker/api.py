@@ -79,6 +79,14 @@ def check_topology(
     check's solver gets the time left, and a check the time runs out for, or
     before, is ``unknown`` with the reason."""
     options = options or Options()
+    with file_deadline(options), paused_gc():  # engines build millions of objects that all live on
+        # (the engines die with _run_checks's frame, before the collector is back: on, it
+        # would first walk every object made while it was off, tens of millions at 100k)
+        return _run_checks(topology, options, select, ignore)
+
+
+def _run_checks(topology: Topology, options: Options, select: Iterable[str] | None,
+                ignore: Iterable[str]) -> list[Result]:
     context = Context(topology, options)
     selected = set(select) if select else None
     ignored = set(ignore)
@@ -87,32 +95,31 @@ def check_topology(
     context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
     released = release_plan(runs)
     results: list[Result] = []
-    with file_deadline(options), paused_gc():  # engines build millions of objects that all live on
-        for at, (info, request) in enumerate(runs):
-            progress.check_started(info.id)
-            left = time_left()
-            if left is not None and left <= 0:
-                results.append(run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this "
-                                                "check started", request.span))
-                continue
-            context.options = replace(options, timeout=min(options.timeout, left) if left is not None
-                                      else options.timeout)
-            produced: list[Result] = []
-            try:
-                produced.extend(info.module.run(topology, request, context))
-            except InternalError as exc:
-                produced = [internal_error(info.id, str(exc), request)]
-            except RecursionError:
-                produced = [run_limit_result(info.id, info.severity, "the topology is nested too deeply to analyse",
-                                             request.span)]
-            except MemoryError:
-                produced = [run_limit_result(info.id, info.severity, "the check ran out of memory", request.span)]
-            except CheckTimeout as exc:
-                produced = [run_limit_result(info.id, info.severity, f"{exc} ran out during this check",
-                                             request.span)]
-            results.extend(produced)
-            for key in released.get(at, ()):
-                context.cache.pop(key, None)
+    for at, (info, request) in enumerate(runs):
+        progress.check_started(info.id)
+        left = time_left()
+        if left is not None and left <= 0:
+            results.append(run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this "
+                                            "check started", request.span))
+            continue
+        context.options = replace(options, timeout=min(options.timeout, left) if left is not None
+                                  else options.timeout)
+        produced: list[Result] = []
+        try:
+            produced.extend(info.module.run(topology, request, context))
+        except InternalError as exc:
+            produced = [internal_error(info.id, str(exc), request)]
+        except RecursionError:
+            produced = [run_limit_result(info.id, info.severity, "the topology is nested too deeply to analyse",
+                                         request.span)]
+        except MemoryError:
+            produced = [run_limit_result(info.id, info.severity, "the check ran out of memory", request.span)]
+        except CheckTimeout as exc:
+            produced = [run_limit_result(info.id, info.severity, f"{exc} ran out during this check",
+                                         request.span)]
+        results.extend(produced)
+        for key in released.get(at, ()):
+            context.cache.pop(key, None)
     return results
 
 
@@ -168,23 +175,28 @@ def check_text(
     stopped = None
     try:
         with file_deadline(options), paused_gc():  # see checker.fastparse.paused_gc
-            loaded = load_text(text, path, limits)
-            if loaded.topology is None:
-                skipped = "the file has errors, so no check ran"
-                if loaded.total_errors:
-                    skipped = (f"the file has {loaded.total_errors:,} errors, the first {len(loaded.results)} shown, "
-                               "so no check ran")
-                return FileReport(path, loaded.results, text, skipped=skipped)
-            results = check_topology(loaded.topology, options, select, ignore)
-            from .suppress import apply_suppressions
-
-            results = apply_suppressions(text, path, results, known_params())
-            return FileReport(path, tuple(results), text)
+            return _load_and_check(text, path, options, select, ignore, limits)  # (its model dies first)
     except CheckTimeout as exc:  # while parsing (a check's own timeout is that check's result)
         stopped = f"could not finish: {exc} ran out before the file was parsed"
     except MemoryError:
         stopped = OUT_OF_MEMORY  # built once the handler is left: leaving it frees the parser's memory
     return FileReport(path, (unchecked(path, stopped),), None, skipped="the file could not be checked")
+
+
+def _load_and_check(text: str, path: str, options: Options, select: Iterable[str] | None,
+                    ignore: Iterable[str], limits: Limits) -> FileReport:
+    loaded = load_text(text, path, limits)
+    if loaded.topology is None:
+        skipped = "the file has errors, so no check ran"
+        if loaded.total_errors:
+            skipped = (f"the file has {loaded.total_errors:,} errors, the first {len(loaded.results)} shown, "
+                       "so no check ran")
+        return FileReport(path, loaded.results, text, skipped=skipped)
+    results = check_topology(loaded.topology, options, select, ignore)
+    from .suppress import apply_suppressions
+
+    results = apply_suppressions(text, path, results, known_params())
+    return FileReport(path, tuple(results), text)
 
 
 #: The result of a file whose reading or parsing ran out of memory.
