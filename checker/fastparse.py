@@ -92,7 +92,7 @@ def paused_gc():
 class _Source:
     """One parsed text's line starts and its token arrays (shared by its records)."""
 
-    __slots__ = ("line_starts", "values", "starts", "types", "type_names")
+    __slots__ = ("line_starts", "numbers", "values", "starts", "types", "type_names")
 
     def __init__(self, text: str, type_names: tuple[str, ...]) -> None:
         starts = array("l", [0])
@@ -102,6 +102,9 @@ class _Source:
             starts.append(at + 1)
             at = find("\n", at + 1)
         self.line_starts = starts
+        # one int object per line number, shared by every token and span on the line (a
+        # large file's spans otherwise hold a new one each: 61k more ints at 30k components)
+        self.numbers = list(range(len(starts) + 1))
         self.values: list[str] = []
         self.starts = array("i")
         self.types = bytearray()
@@ -244,7 +247,7 @@ class Record:
     def position(self, offset: int) -> tuple[int, int]:
         """The (line, column) of a start offset :meth:`flat` gave, as its token's."""
         line_starts = self._source.line_starts
-        line = bisect.bisect_right(line_starts, offset)
+        line = self._source.numbers[bisect.bisect_right(line_starts, offset)]
         return line, offset - line_starts[line - 1] + 1
 
     def items(self, index: int) -> list[Record]:
@@ -269,14 +272,15 @@ class _Thaw:
     """Makes the tokens of a frozen statement in order (a token on the line of the one
     before needs no search for its line)."""
 
-    __slots__ = ("values", "starts", "types", "names", "line_starts", "index", "line", "next_line")
+    __slots__ = ("values", "starts", "types", "names", "line_starts", "numbers", "index", "line", "next_line")
 
     def __init__(self, source: _Source, index: int) -> None:
         self.values, self.starts, self.types = source.values, source.starts, source.types
         self.names = source.type_names
         self.line_starts = source.line_starts
+        self.numbers = source.numbers
         self.index = index
-        line = bisect.bisect_right(self.line_starts, self.starts[index]) if index < len(self.starts) else 1
+        line = self.numbers[bisect.bisect_right(self.line_starts, self.starts[index])] if index < len(self.starts) else 1
         self.line = line
         self.next_line = self.line_starts[line] if line < len(self.line_starts) else 1 << 62
 
@@ -297,7 +301,7 @@ class _Thaw:
         self.index = index + 1
         pos = self.starts[index]
         if pos >= self.next_line or pos < self.line_starts[self.line - 1]:  # not on the line of the one before
-            self.line = bisect.bisect_right(self.line_starts, pos)
+            self.line = self.numbers[bisect.bisect_right(self.line_starts, pos)]
             self.next_line = self.line_starts[self.line] if self.line < len(self.line_starts) else 1 << 62
         value = self.values[index]
         tok = _new_str(Tok, value)

@@ -139,6 +139,17 @@ def test_names_are_shared() -> None:
     assert str(first) is str(second)
 
 
+def test_line_numbers_are_shared() -> None:
+    # the spans of one line hold one int object for its number, however many times the
+    # statement was read (a large file's spans held a fresh one each)
+    text = "\n" * 300 + "web a zone z address 10.0.0.1 listen tcp/80\nzone z\nweb b zone z\nallow a -> b tcp/80\n"
+    topology = load_text(text, "t.topo").topology
+    comp, rule = topology.components["a"], topology.rules[0]
+    assert comp.span.line == 301 and rule.span.line == 304
+    assert comp.span.line is comp.name_span.line is comp.span.end_line
+    assert rule.span.line is rule.span.end_line
+
+
 def test_the_loop_uses_lark_s_own_tables() -> None:
     fast = FastParser(lark_parser())
     table = lark_parser().parser.parser.parser.parse_table
