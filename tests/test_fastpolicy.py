@@ -103,3 +103,20 @@ allow 198.51.100.0/24 -> lb1 tcp/443
         assert decision.allowed
         assert str(decision.packet.src) == "198.51.100.1"
         assert decision.rule.line == 6
+
+
+def test_rule_keys_read_as_pairs_and_by_side() -> None:
+    text = ("web a address 10.0.0.1\nweb b address 10.0.0.2\nweb c\n"
+            "allow a -> b tcp/80\ndeny any -> c\nallow 10.0.0.0/24 -> a, c tcp/22\n")
+    policy = FastPolicy(load_text(text, "t.topo").topology)
+    keys = policy.rule_keys
+    expected = [
+        ([("address", 4, 0x0A000001)], [("address", 4, 0x0A000002)]),
+        ([("any",)], [("name", "c")]),
+        ([("prefix", 4, 24, 0x0A0000)], [("address", 4, 0x0A000001), ("name", "c")]),
+    ]
+    assert len(keys) == 3
+    assert [keys[i] for i in range(3)] == list(keys) == expected
+    assert keys.side(0) == [src for src, _ in expected] and keys.side(1) == [dst for _, dst in expected]
+    # a key is one object wherever a rule side holds it
+    assert keys[0][0][0] is keys[2][1][0]

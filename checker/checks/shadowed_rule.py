@@ -438,9 +438,10 @@ class _Overlaps:
         other = 1 - side
         other_meets = {k for key in sides[other] for k in self.meeting_keys(other, key)}
         found: set[int] = set()
+        other_keys = self.keys.side(other)
         for lst in lists:
             for i in lst[: bisect.bisect_left(lst, rule.index)]:
-                if i not in found and not other_meets.isdisjoint(self.keys[i][other]):
+                if i not in found and not other_meets.isdisjoint(other_keys[i]):
                     found.add(i)
         rules = self.topology.rules
         one_range, mine = self.one_range, self.one_range[rule.index]
