@@ -102,9 +102,11 @@ class _Source:
             starts.append(at + 1)
             at = find("\n", at + 1)
         self.line_starts = starts
-        # one int object per line number, shared by every token and span on the line (a
-        # large file's spans otherwise hold a new one each: 61k more ints at 30k components)
-        self.numbers = list(range(len(starts) + 1))
+        # one int object per line number, made when a token of the line is first made and
+        # then shared by every token and span on the line (a large file's spans otherwise
+        # hold a new one each: 61k more ints at 30k components); a slot per line, as the
+        # line starts (a file of blank lines makes none)
+        self.numbers: list[int | None] = [None] * (len(starts) + 1)
         self.values: list[str] = []
         self.starts = array("i")
         self.types = bytearray()
@@ -247,7 +249,7 @@ class Record:
     def position(self, offset: int) -> tuple[int, int]:
         """The (line, column) of a start offset :meth:`flat` gave, as its token's."""
         line_starts = self._source.line_starts
-        line = self._source.numbers[bisect.bisect_right(line_starts, offset)]
+        line = _number(self._source.numbers, bisect.bisect_right(line_starts, offset))
         return line, offset - line_starts[line - 1] + 1
 
     def items(self, index: int) -> list[Record]:
@@ -268,6 +270,14 @@ class Record:
         return repr(self.thaw())
 
 
+def _number(numbers: list[int | None], line: int) -> int:
+    """The one int object of a line number (see :attr:`_Source.numbers`)."""
+    shared = numbers[line]
+    if shared is None:
+        numbers[line] = shared = line
+    return shared
+
+
 class _Thaw:
     """Makes the tokens of a frozen statement in order (a token on the line of the one
     before needs no search for its line)."""
@@ -280,7 +290,8 @@ class _Thaw:
         self.line_starts = source.line_starts
         self.numbers = source.numbers
         self.index = index
-        line = self.numbers[bisect.bisect_right(self.line_starts, self.starts[index])] if index < len(self.starts) else 1
+        line = _number(self.numbers, bisect.bisect_right(self.line_starts, self.starts[index])) \
+            if index < len(self.starts) else 1
         self.line = line
         self.next_line = self.line_starts[line] if line < len(self.line_starts) else 1 << 62
 
@@ -301,7 +312,7 @@ class _Thaw:
         self.index = index + 1
         pos = self.starts[index]
         if pos >= self.next_line or pos < self.line_starts[self.line - 1]:  # not on the line of the one before
-            self.line = self.numbers[bisect.bisect_right(self.line_starts, pos)]
+            self.line = _number(self.numbers, bisect.bisect_right(self.line_starts, pos))
             self.next_line = self.line_starts[self.line] if self.line < len(self.line_starts) else 1 << 62
         value = self.values[index]
         tok = _new_str(Tok, value)
