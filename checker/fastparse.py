@@ -514,6 +514,10 @@ class FastParser:
                 token.start_pos = start
             if seen is not None:
                 seen.append((type_, value, start))
+                if len(seen) > _MAX_RECORDED:  # not a statement worth a memo entry: forget it
+                    seen.clear()
+                    shifted.clear()
+                    seen = shifted = None
             while True:
                 action = actions_of[state].get(type_)
                 if action is None:
@@ -709,6 +713,10 @@ def _class_has_blank(items) -> bool:
 # before the memo is judged: past them, when more were walked in vain than were replayed, the
 # memo is dropped for the rest of the file (statements each one token longer than the last).
 _TRIAL = 4096
+
+# A statement of more tokens than this is not remembered (nor are its tokens kept while it is
+# read): a run of a million separators between two statements would otherwise be kept whole.
+_MAX_RECORDED = 4096
 
 # At most this many memo nodes per parser (a file of statements all unlike each other
 # would otherwise keep a node per token).

@@ -13,6 +13,7 @@ same bytes on a second run, and ``fmt`` keeps the model (or the same errors).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -90,3 +91,37 @@ def test_grammar_programs(tmp_path: Path, program: str) -> None:
 def test_generated_topologies(tmp_path: Path, text: str) -> None:
     assert load_text(text, "t.topo").topology is not None
     check_bytes(tmp_path, text.encode("utf-8"))
+
+
+# The terminals as first written: the rewrites (STRING unrolled and, from Python 3.11,
+# possessive; _NL in runs of at most 1024 line ends) must match the same text.
+_FIRST_STRING = re.compile(r'"([^"\\\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\\["\\])*"')
+_FIRST_NL = re.compile(r"(\r?\n)+")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(['"', "\\", "a", " ", "\n", "\r", "\t", "\x7f", "\u2028", "#"]), max_size=14))
+def test_rewritten_terminals_match_what_they_first_matched(chars: list[str]) -> None:
+    text = "".join(chars)
+    terminals = {terminal.name: re.compile(terminal.pattern.to_regexp()) for terminal in _compiled().terminals}
+    for at in range(len(text)):
+        first = _FIRST_STRING.match(text, at)
+        now = terminals["STRING"].match(text, at)
+        assert (first and first.end()) == (now and now.end()), (text, at)
+        first = _FIRST_NL.match(text, at)
+        ends = at
+        while (run := terminals["_NL"].match(text, ends)) is not None:  # consecutive _NL tokens
+            assert run.end() - ends <= 2 * 1024
+            ends = run.end()
+        assert (first.end() if first else at) == ends, (text, at)
+
+
+def test_a_long_run_of_line_ends_is_several_separators() -> None:
+    """Runs of more than 1024 line ends are lexed as several ``_NL`` (each a separator,
+    and the grammar takes any number): the file reads the same."""
+    nl = re.compile(next(t for t in _compiled().terminals if t.name == "_NL").pattern.to_regexp())
+    assert nl.match("\n" * 5000).end() == 1024
+    assert nl.match("\r\n" * 5000).end() == 2048
+    loaded = load_text('topology "t"\n' + "\n\r\n" * 3000 + "web w address 10.0.0.1\n", "t.topo")
+    assert loaded.results == () and list(loaded.topology.components) == ["w"]
+    assert loaded.topology.components["w"].span.line == 6002

@@ -4,6 +4,7 @@ clear, located result or message and the documented exit status, never a crash."
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import time
@@ -173,6 +174,48 @@ def test_memory_cap_gives_a_clear_message() -> None:
                               capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert (done.returncode, done.stderr) == (0, ""), done.stderr
         assert f"{seed}: 13 proved, 0 refuted, 0 unknown" in done.stdout
+
+
+# A parse's peak memory beyond the text, in a fresh process (the test process's own peak
+# would hide it), printed with what the parse made of the text.
+_PARSE_PEAK = """
+import resource, sys
+from checker import parser
+text = sys.stdin.read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+outcome = parser.parse(text, "x.topo")
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(grown // 1024, len(outcome.errors), len(outcome.statements), len(str(outcome.statements[0][2])))
+"""
+
+_RUNS = {  # each took 130-530 MB beyond its text to parse before the separators' and strings' fixes
+    "blank lines": ("\n" * 600_000, 3),
+    "CRLF blank lines": ("\r\n" * 600_000, 3),
+    "separators": (";\n" * 300_000, 3),
+    "a long string": (None, 3_000_002),
+    "a string of escapes": (None, 3_000_002),
+}
+
+
+@pytest.mark.parametrize("run_of", list(_RUNS))
+def test_long_runs_parse_in_bounded_memory(run_of: str) -> None:
+    """Runs of blank lines or separators between two statements, and long strings, cost
+    the parser a few bytes per line at most, not the regex engine's backtracking state
+    or a token kept per separator."""
+    if run_of == "a string of escapes" and sys.version_info < (3, 11):
+        pytest.skip("a string's escapes are matched in bounded memory from Python 3.11 (possessive repeats)")
+    between, name_length = _RUNS[run_of]
+    if between is None:
+        body = "a" * 3_000_000 if run_of == "a long string" else '\\"' * 1_500_000
+        text = f'topology "{body}"\ninternet users\n'
+    else:
+        text = 'topology "x"\n' + between + "internet users\n"
+    done = subprocess.run([sys.executable, "-c", _PARSE_PEAK], input=text, capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, env={**os.environ, "TOPOCHECK_CACHE_DIR": "off"})
+    assert done.returncode == 0, done.stderr
+    grown, errors, statements, first_name = (int(word) for word in done.stdout.split())
+    assert (errors, statements, first_name) == (0, 2, name_length)
+    assert grown < 40, f"parsing grew the peak by {grown} MB"
 
 
 def test_usage_errors_for_bad_options() -> None:
