@@ -18,8 +18,12 @@ refuted at db2: `db2 -> old` never reaches a primary.
 **The fix.** Point the replica at the primary or at a replica of it
 (`replica of db1`), or make the source a `primary`.
 
-**Method.** Following each chain in the model (method `graph`); chains that
-loop are reported by `replication-cycle` instead.
+**Method.** Following each chain in the model (method `graph`), each replica
+walked once (a walk stops at a replica already settled), so a cascade of
+thousands of replicas costs its length, not its square; chains that loop are
+reported by `replication-cycle` instead. Each replica whose chain fails is
+reported with its chain; past 24 hops the chain shows the first 23 and where
+it stops, and the counterexample says how many were left out (`elided`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..engines.writes_replication import replication
+from ..evaluator import MAX_CHAIN_SHOWN
 from ..model import CheckRequest, Topology
 from ..results import Counterexample, Hop, Result, Severity, Status
 
@@ -41,20 +46,27 @@ PARAMS: dict = {}
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
     graph = replication(context)
+    ends = graph.ends()
     found = False
     for replica in graph.replicas:
-        chain = graph.chain(replica)
-        if chain.end != "no-primary":
+        if ends[replica] != "no-primary":
             continue
         found = True
-        last = chain.hops[-1]
-        flow = tuple(Hop(name, topology.span_of(name)) for name in chain.hops)
+        hops, elided = graph.shown_chain(replica, MAX_CHAIN_SHOWN)
+        last = hops[-1]
+        names = list(hops)
+        if elided:
+            names[-1:-1] = [f"... ({elided:,} more)"]
+        flow = tuple(Hop(name, topology.span_of(name)) for name in hops)
+        data = {"replica": replica, "chain": list(hops)}
+        if elided:
+            data["elided"] = elided  # hops left out before the last one (a long cascade)
         yield Result(
             ID, Status.REFUTED, SEVERITY,
-            f"replica '{replica}' copies from '{last}' ({' -> '.join(chain.hops)}), which is neither a primary "
+            f"replica '{replica}' copies from '{last}' ({' -> '.join(names)}), which is neither a primary "
             "nor a replica of one: its chain never reaches a primary",
             topology.components[replica].name_span, "graph",
-            (Counterexample({"replica": replica, "chain": list(chain.hops)}, flow=flow),),
+            (Counterexample(data, flow=flow),),
             hint=f"point '{replica}' at the primary ('replica of NAME') or make '{last}' a primary",
         )
     if not found:
