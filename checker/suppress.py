@@ -49,6 +49,9 @@ class Suppression:
 def parse_suppressions(text: str, path: str) -> tuple[list[Suppression], list[Result]]:
     """Every suppression comment in ``text``, and errors for malformed ones."""
     lines: list[str] | None = None  # every line, split only for a suppression on its own line
+    # (comment line, the code line after it) of the last forward read: the suppressions of a
+    # run of comment lines share it, so a run of thousands is read once, not once each
+    scanned: tuple[int, int | None] | None = None
     found: list[Suppression] = []
     errors: list[Result] = []
     for number, raw in _lines_with_hash(text):
@@ -79,7 +82,11 @@ def parse_suppressions(text: str, path: str) -> tuple[list[Suppression], list[Re
         if standalone:
             if lines is None:
                 lines = text.split("\n")
-            target = _next_code_line(lines, number)
+            if scanned is not None and scanned[0] < number and (scanned[1] is None or number < scanned[1]):
+                target = scanned[1]  # the lines up to it were read for the comment before: no code
+            else:
+                target = _next_code_line(lines, number)
+                scanned = (number, target)
             if target is None:
                 errors.append(_invalid(span, "a suppression on its own line must come before the line it accepts"))
                 continue
@@ -166,13 +173,19 @@ def apply_suppressions(
             problems.append(_invalid(sup.comment, f"unknown check {_names(unknown)} in suppression"))
         else:
             usable.append(sup)
+    # check id -> target line -> (order, the first usable suppression of it there): a
+    # finding's lines are looked up, not every suppression tried for every finding
+    by_id: dict[str, dict[int, tuple[int, Suppression]]] = {}
+    for order, sup in enumerate(usable):
+        for check_id in sup.ids:
+            by_id.setdefault(check_id, {}).setdefault(sup.target_line, (order, sup))
     used: set[tuple[int, str]] = set()  # (comment line, id)
     out: list[Result] = []
     for result in results:
         if result.status is not Status.REFUTED:
             out.append(result)
             continue
-        matching = [s for s in usable if result.id in s.ids]
+        matching = by_id.get(result.id)
         if not matching:
             out.append(result)
             continue
@@ -181,7 +194,8 @@ def apply_suppressions(
         candidates: Sequence[Counterexample | None] = result.counterexamples or (None,)
         for index, cx in enumerate(candidates):
             lines = _lines_of(result, cx, index == 0, path)
-            hit = next((s for s in matching if s.target_line in lines), None)
+            hits = [matching[line] for line in lines if line in matching]
+            hit = min(hits)[1] if hits else None  # the first in the file, as they were tried
             if hit is None:
                 if cx is not None:
                     kept.append(cx)

@@ -464,3 +464,15 @@ def test_first_by_port_is_the_first_rule_containing_the_port(ranges, ports) -> N
         for port in ports:
             expected = next((i for i in matching if rules[i].ports.contains(protocol, port)), None)
             assert first.rule(protocol, port) == expected
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.lists(st.lists(st.integers(0, 400), max_size=150).map(lambda xs: sorted(set(xs))), min_size=2, max_size=5),
+       st.integers(0, 420))
+def test_shadowed_rule_candidates_are_every_earlier_rule_once_in_order(lists: list[list[int]], here: int) -> None:
+    """The covering candidates of several key pairs, merged lazily then (past the first
+    64) gathered: every rule below ``here`` in any list, once, in file order."""
+    from checker.checks.shadowed_rule import _merged
+
+    expected = sorted({i for lst in lists for i in lst if i < here})
+    assert list(_merged([lst for lst in lists if lst], here)) == expected

@@ -132,3 +132,67 @@ def test_suppressed_results_survive_parallel_checking(tmp_path: Path) -> None:
 def test_the_lines_with_a_hash_are_those_of_the_split_text(text: str) -> None:
     # (the comments are found without splitting a 100k-line file when every check has run)
     assert list(_lines_with_hash(text)) == [(n, line) for n, line in enumerate(text.split("\n"), 1) if "#" in line]
+
+
+def _reference(text: str, results: list[Result]) -> list[tuple]:
+    """Which comment accepts which finding, by trying every suppression in file order for
+    every finding (the definition; apply_suppressions looks the lines up)."""
+    lines = text.split("\n")
+    usable = []
+    for number, line in enumerate(lines, 1):
+        if "# topocheck: ignore[" not in line:
+            continue
+        ids = tuple(i.strip() for i in line.split("ignore[")[1].split("]")[0].split(","))
+        target = number
+        if line.startswith("#"):  # on its own line: the next line with code
+            target = next((n for n in range(number + 1, len(lines) + 1)
+                           if lines[n - 1].strip() and not lines[n - 1].strip().startswith("#")), None)
+            if target is None:
+                continue
+        usable.append((number, ids, target))
+    accepted = []
+    for r, result in enumerate(results):
+        for c, cx in enumerate(result.counterexamples):
+            on = {hop.span.line for hop in cx.related} | ({result.span.line} if c == 0 else set())
+            hit = next((s for s in usable if result.id in s[1] and s[2] in on), None)
+            if hit is not None:
+                accepted.append((r, c, hit[0]))
+    return accepted
+
+
+@given(st.lists(st.sampled_from(["web a", "", "# plain", "# topocheck: ignore[no-spof] ok",
+                                 "# topocheck: ignore[private-web, no-spof] ok",
+                                 "web b # topocheck: ignore[no-spof] ok", "web c # topocheck: ignore[private-web] ok"]),
+                min_size=1, max_size=14),
+       st.lists(st.tuples(st.sampled_from(["no-spof", "private-web"]),
+                          st.lists(st.lists(st.integers(1, 15), min_size=1, max_size=3), min_size=1, max_size=3)),
+                max_size=6))
+def test_each_finding_is_accepted_by_the_first_suppression_of_its_lines(lines: list[str], findings: list) -> None:
+    text = "\n".join(lines) + "\n"
+    span = lambda line: Span("x", line, 1, line, 2)  # noqa: E731
+    results = [Result(check_id, Status.REFUTED, Severity.ERROR, "m", span(cxs[0][0]), "graph",
+                      tuple(Counterexample({"n": c}, related=tuple(Hop(str(n), span(n)) for n in on))
+                            for c, on in enumerate(cxs)))
+               for check_id, cxs in findings]
+    out = apply_suppressions(text, "x", results, KNOWN)
+    got = []
+    for r, result in enumerate(out[:len(results)]):
+        for entry in result.extra.get("suppressed", ()):
+            got.append((r, entry["counterexample"]["n"], entry["line"]))
+    expected = [(r, c, next(s for s in parse_suppressions(text, "x")[0] if s.comment.line == line).target_line)
+                for r, c, line in _reference(text, results)]
+    assert sorted(got) == sorted(expected)
+    used = {(line, results[r].id) for r, _, line in _reference(text, results)}
+    ran = {result.id for result in results}
+    unused = {(s.comment.line, i) for s in parse_suppressions(text, "x")[0] for i in s.ids
+              if i in ran and (s.comment.line, i) not in used}
+    assert {(r.span.line, r.message.split("'")[1]) for r in out if r.id == "unused-suppression"} == unused
+
+
+def test_a_run_of_standalone_suppressions_each_accepts_the_line_after_the_run() -> None:
+    """Thousands of suppressions on their own lines before one line: each is read once
+    (the run was once read again for each comment in it), each accepts that line."""
+    found, errors = parse_suppressions("# topocheck: ignore[no-spof] why\n" * 5000 + "web a\n", "x")
+    assert errors == [] and len(found) == 5000
+    assert {s.target_line for s in found} == {5001}
+    assert [s.comment.line for s in found] == list(range(1, 5001))

@@ -32,6 +32,7 @@ unsat core would name a different set from run to run).
 from __future__ import annotations
 
 import bisect
+import heapq
 import ipaddress
 from itertools import islice
 from typing import Iterator
@@ -355,11 +356,9 @@ class _Overlaps:
             return None
         here = rule.index
         if matching is not None:
-            candidates = matching[: bisect.bisect_left(matching, here)]
+            candidates = islice(matching, bisect.bisect_left(matching, here))
         else:
             candidates = self._covering_candidates(src_keys[0], dst_keys[0], here)
-        if not candidates:
-            return None
         src, dst = self.atoms(rule.index, 0), self.atoms(rule.index, 1)
         rules = self.topology.rules
         one_range, mine = self.one_range, self.one_range[rule.index]
@@ -375,26 +374,31 @@ class _Overlaps:
                 return other
         return None
 
-    def _covering_candidates(self, src_key: tuple, dst_key: tuple, here: int) -> list[int]:
+    def _covering_candidates(self, src_key: tuple, dst_key: tuple, here: int) -> Iterator[int]:
         """The rules before ``here`` with a key containing ``src_key`` among their
-        sources and one containing ``dst_key`` among their destinations, sorted."""
+        sources and one containing ``dst_key`` among their destinations, in file order,
+        each once: read lazily, so when an early rule covers (a broad rule at the top),
+        the thousands after it are never gathered (each rule of a long list would
+        otherwise gather every rule before it: the square of the list)."""
         c_src = self.containing_keys(0, src_key)
         c_dst = self.containing_keys(1, dst_key)
-        found: set[int] = set()
+        lists: list = []
         for s_key in c_src:
             row = self.pairs.get(s_key)
             if row is not None:
                 for d_key in c_dst:
                     lst = row.get(d_key)
                     if lst and lst[0] < here:
-                        found.update(lst[: bisect.bisect_left(lst, here)])
+                        lists.append(lst)
         wide = self.wide_by_dst
         if wide:
             for d_key in c_dst:
                 lst = wide.get(d_key)
                 if lst and lst[0] < here:
-                    found.update(lst[: bisect.bisect_left(lst, here)])
-        return sorted(found)
+                    lists.append(lst)
+        if len(lists) == 1:
+            return islice(lists[0], bisect.bisect_left(lists[0], here))
+        return _merged(lists, here)
 
     def meeting_keys(self, side: int, key: tuple) -> list[tuple]:
         """The keys of ``side`` that share a point with ``key``."""
@@ -610,3 +614,27 @@ def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]
         bound = low - 1
     chosen = sorted(needed)
     return Status.REFUTED, [earlier[i] for i in chosen], None
+
+
+# Candidates merged one by one before the rest are gathered at once (merging is lazy but
+# costs a Python step each; gathering costs the whole list but runs in C)
+_LAZY = 64
+
+
+def _merged(lists: list, here: int) -> Iterator[int]:
+    """The items below ``here`` of several sorted lists, in order, each once: the first
+    :data:`_LAZY` merged lazily, the rest (when asked for) gathered and sorted."""
+    bounds = [bisect.bisect_left(lst, here) for lst in lists]
+    last, count = -1, 0
+    for item in heapq.merge(*(islice(lst, bound) for lst, bound in zip(lists, bounds))):
+        if item != last:
+            yield item
+            last, count = item, count + 1
+            if count == _LAZY:
+                break
+    else:
+        return
+    rest: set[int] = set()
+    for lst, bound in zip(lists, bounds):
+        rest.update(lst[bisect.bisect_right(lst, last):bound])
+    yield from sorted(rest)
