@@ -16,7 +16,12 @@ shape stresses one part of the engines:
   strictly inside their range;
 * :func:`alternatives`: one requirement with ``n`` ordered alternatives, each a
   service that may be live without serving (so failing more can restore it);
-* :func:`huge_cluster`: one quorum cluster of ``n`` members behind the web tier.
+* :func:`huge_cluster`: one quorum cluster of ``n`` members behind the web tier;
+* :func:`cascade`: replicas copying from each other in three lines of ``n``: one down
+  from a primary, one down from a server that is no primary (each of its replicas a
+  finding, its chain elided), one closed into a cycle (one finding);
+* :func:`suppressed`: ``n`` rules under one broad rule, each shadowed by it and each
+  accepted by a suppression on its line.
 
 ``python benchmarks/shapes.py NAME N`` prints one.
 """
@@ -30,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import generate  # noqa: E402
 
-__all__ = ["SHAPES", "all_down", "alternatives", "chain", "cycle", "huge_cluster", "overlapping_rules"]
+__all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
+           "suppressed"]
 
 
 def _address(i: int, base: int = 10) -> str:
@@ -129,6 +135,30 @@ def huge_cluster(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cascade(n: int) -> str:
+    """Three replication lines of ``n`` replicas, each copying from the one before: below
+    a primary (healthy), below a server that is neither primary nor replica (``n``
+    replication-source findings), and closed into a cycle (one replication-cycle finding)."""
+    lines: list[str] = [f'topology "replication cascades of {n}"', "cluster orders {", "  db up-0 primary"]
+    lines += [f"  db up-{i} replica of up-{i - 1}" for i in range(1, n)]
+    lines += ["}", "db old", "db down-0 replica of old"]
+    lines += [f"db down-{i} replica of down-{i - 1}" for i in range(1, n)]
+    lines += ["cluster ring {", "  db ring-primary primary"]
+    lines += [f"  db ring-{i} replica of ring-{(i - 1) % n}" for i in range(n)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def suppressed(n: int) -> str:
+    """``n`` rules to one web server under a broad rule that shadows them all, each
+    accepted by a suppression on its line."""
+    lines: list[str] = [f'topology "{n} suppressed rules"', "internet users",
+                        "web w address 203.0.113.10 listen tcp/443", "allow internet -> w"]
+    lines += [f"allow internet -> w tcp/{1 + i % 60000}  # topocheck: ignore[shadowed-rule] kept for the audit trail"
+              for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
 #: name -> (function, the size the benchmarks use)
 SHAPES = {
     "all-down": (all_down, 10_000),
@@ -137,6 +167,8 @@ SHAPES = {
     "overlapping-rules": (overlapping_rules, 5_000),
     "alternatives": (alternatives, 3_000),
     "huge-cluster": (huge_cluster, 1_001),
+    "cascade": (cascade, 5_000),
+    "suppressed": (suppressed, 20_000),
 }
 
 

@@ -133,3 +133,26 @@ def test_a_zone_that_stops_many_services_explains_the_first_and_counts_the_other
     assert lines and lines == [line for line in uncapped.fields["explanation"] if about(line, stopped[:3])]
     assert not any(about(line, stopped[3:]) for line in lines)
     assert any(about(line, stopped[3:]) for line in uncapped.fields["explanation"])
+
+
+def test_cascade_reports_each_replica_below_no_primary_and_the_ring_once() -> None:
+    n = 40
+    report = check_text(shapes.cascade(n), "shape.topo")
+    source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
+    assert sorted(f["replica"] for f in source) == sorted(f"down-{i}" for i in range(n))
+    deepest = next(f for f in source if f["replica"] == f"down-{n - 1}")
+    assert deepest["chain"] == [f"down-{i}" for i in range(n - 1, n - 24, -1)] + ["old"]
+    assert deepest["elided"] == n - 23
+    (cycle,) = [r.counterexamples[0].fields["cycle"] for r in report.results if r.id == "replication-cycle"]
+    assert cycle == ["ring-0"] + [f"ring-{i}" for i in range(n - 1, 0, -1)] + ["ring-0"]  # each copies from the one before
+
+
+def test_suppressed_every_rule_is_shadowed_and_accepted_on_its_line() -> None:
+    from checker.suppress import fully_suppressed
+
+    n = 30
+    report = check_text(shapes.suppressed(n), "shape.topo")
+    shadowed = [r for r in report.results if r.id == "shadowed-rule"]
+    assert len(shadowed) == n and all(fully_suppressed(r) for r in shadowed)
+    assert sorted(r.extra["suppressed"][0]["line"] for r in shadowed) == list(range(5, 5 + n))
+    assert not [r for r in report.results if r.id.endswith("-suppression")]
