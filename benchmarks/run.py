@@ -15,7 +15,8 @@ very inputs it is measured on. Workloads:
   down, every check explaining it), against the healthy 10k file;
 * ``chain-600``, ``cycle-400``, ``overlapping-rules-5000``, ``alternatives-3000``,
   ``huge-cluster-1001``, ``cascade-5000`` (three replication lines of 5,000 replicas),
-  ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression): the
+  ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
+  ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
 * ``parse-10k``: parse and build of the 10k file against Lark's lexer alone on the
   same text;
@@ -67,6 +68,7 @@ SIZES = {
     "huge-cluster-1001": (1_001, 101),
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
+    "names-4000": (4_000, 100),
     "parse-10k": (10_000, 1_000),
     "cells-10k": (1_100, 110),  # cells of nine components (benchmarks.cells)
     "cells-100k": (11_000, 330),
@@ -87,6 +89,7 @@ TARGETS = {
     "huge-cluster-1001": (10.0, None, None),
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
+    "names-4000": (5.0, None, None),
     "parse-10k": (None, 1.6, None),
     "cells-10k": (3.0, 1.5, None),
     "cells-100k": (20.0, None, 500.0),
@@ -297,6 +300,13 @@ def work_suppressed(n: int) -> dict:
     return _shape("suppressed", n, expect)
 
 
+def work_names(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["available"] == "proved", "a name is not resolved and served")
+        _expect(_single_points(report) == {f"ns-{i}" for i in range(n)}, "not every name server is a single point")
+    return _shape("names", n, expect)
+
+
 def work_cells(n: int) -> dict:
     from benchmarks.cells import SHADOWED, SINGLE, cells
 
@@ -396,6 +406,7 @@ WORKLOADS = {
     "huge-cluster-1001": work_huge_cluster,
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
+    "names-4000": work_names,
     "parse-10k": work_parse,
     "cells-10k": work_cells,
     "cells-100k": work_cells,

@@ -21,7 +21,10 @@ shape stresses one part of the engines:
   from a primary, one down from a server that is no primary (each of its replicas a
   finding, its chain elided), one closed into a cycle (one finding);
 * :func:`suppressed`: ``n`` rules under one broad rule, each shadowed by it and each
-  accepted by a suppression on its line.
+  accepted by a suppression on its line;
+* :func:`names`: ``n`` DNS names, each served by a name server of its own on a public
+  address (so the internet has ``2n`` cells to resolve from), all answering one
+  managed load balancer.
 
 ``python benchmarks/shapes.py NAME N`` prints one.
 """
@@ -36,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
-           "suppressed"]
+           "names", "suppressed"]
 
 
 def _address(i: int, base: int = 10) -> str:
@@ -159,6 +162,22 @@ def suppressed(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def names(n: int) -> str:
+    """``n`` DNS names with a name server each, answering one load balancer: every name
+    server a single point of failure of its name."""
+    lines: list[str] = [f'topology "{n} names with their own name servers"', "zone az-1", "zone az-2",
+                        "internet users",
+                        "lb lb { managed  address 203.0.113.10  address 10.255.0.1  listen tcp/443 -> web-a, web-b tcp/8080 }",
+                        "web web-a zone az-1 address 10.255.0.2 listen tcp/8080",
+                        "web web-b zone az-2 address 10.255.0.3 listen tcp/8080"]
+    for i in range(n):
+        lines.append(f"dns name-{i}.example.com {{ served-by ns-{i}  answer lb }}")
+        lines.append(f"web ns-{i} zone az-{1 + i % 2} address {_address(i + 1, 100)} listen udp/53")
+    lines += ["allow internet -> lb tcp/443", "allow internet -> 100.0.0.0/8 udp/53",
+              "allow lb -> web-a, web-b tcp/8080", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
 #: name -> (function, the size the benchmarks use)
 SHAPES = {
     "all-down": (all_down, 10_000),
@@ -169,6 +188,7 @@ SHAPES = {
     "huge-cluster": (huge_cluster, 1_001),
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
+    "names": (names, 4_000),
 }
 
 

@@ -63,7 +63,7 @@ from .model import (
     Verb,
 )
 from .net import ANY_PORT, PortSet
-from .policy import INTERNET, Decision, Point, Policy
+from .policy import INTERNET, Decision, Point, Policy, one_per_class
 
 # A node of the serving equations: a component, or one listener of an lb/gateway.
 Node = Union[str, tuple[str, int]]
@@ -136,6 +136,17 @@ class Evaluator:
         self.policy = policy or Policy(topology)
         self.components = topology.components
         self._entry_points: dict[tuple[str, PortSet], list[tuple[Node, PortSet]]] = {}
+        self._resolving: dict[str, tuple[Point, ...]] = {}
+
+    def resolving_points(self, source: str) -> tuple[Point, ...]:
+        """The packet ends ``source`` may resolve a name from, one per class of ends the
+        policy treats alike (:func:`~checker.policy.one_per_class`; all of them for the
+        reference policy): whether a name is resolved and an answer reached from the same
+        end is the same for every end of a class."""
+        hit = self._resolving.get(source)
+        if hit is None:
+            hit = self._resolving[source] = one_per_class(self.policy, self.policy.source_points(source))
+        return hit
 
     # -- liveness --------------------------------------------------------------
 
@@ -443,7 +454,7 @@ class Evaluator:
         return any(self._resolves_from(comp, group, point, failed, value)
                    and any(self._hop_serves(group, a, self.components[a].service_ports, failed, value, point)
                            for a in comp.answers)
-                   for point in self.policy.source_points(group))
+                   for point in self.resolving_points(group))
 
     def _resolves_from(self, dns: Component, source: str, point: Point, failed, value) -> bool:
         if dns.served_by:
@@ -462,7 +473,7 @@ class Evaluator:
         return any(self._resolves_from(dns, source, point, failed, value)
                    and any(self._hop_serves(source, a, self.components[a].service_ports, failed, value, point)
                            for a in dns.answers if self.live(a, failed))
-                   for point in self.policy.source_points(source))
+                   for point in self.resolving_points(source))
 
     # -- requirements ------------------------------------------------------------
 
@@ -654,7 +665,7 @@ class Evaluator:
             if self._group_reaches(service, group, failed, value):
                 continue
             if not self._resolution_free(comp):
-                resolving = [p for p in self.policy.source_points(group)
+                resolving = [p for p in self.resolving_points(group)
                              if self._resolves_from(comp, group, p, failed, value)]
                 if not resolving:
                     walk.resolution(service, group, who, [service])
@@ -952,7 +963,7 @@ class _Walk:
         comp = ev.components[target]
         if comp.kind is Kind.DNS:
             if not ev._resolution_free(comp) and not any(
-                    ev._resolves_from(comp, name, p, self.failed, self.value) for p in ev.policy.source_points(name)):
+                    ev._resolves_from(comp, name, p, self.failed, self.value) for p in ev.resolving_points(name)):
                 children = [("hop", name, ns, ev.components[ns].service_ports, [ns], inner, requirement)
                             for ns in comp.served_by]
                 self.push_children(self.guarded(children, (prefix, f"{head}: {name} cannot resolve {target}"),

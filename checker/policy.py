@@ -84,6 +84,22 @@ def reaches(src: Point, dst: Point, src_by_networks: bool) -> bool:
     return True
 
 
+def one_per_class(policy, points: tuple[Point, ...]) -> tuple[Point, ...]:
+    """``points`` (packet ends of one source), the first of each class ``policy`` treats
+    alike (its ``source_class``, when it has one: the indexed policy), else all of them.
+    Every end of a class is allowed and blocked to the same ends on the same ports, so a
+    question asked from each (a client resolving a name and reaching an answer from the
+    same end) is answered by one; the internet has an end per public cell, thousands in
+    a large file."""
+    source_class = getattr(policy, "source_class", None)
+    if source_class is None:
+        return points
+    first: dict = {}
+    for point in points:
+        first.setdefault(source_class(point), point)
+    return tuple(first.values())
+
+
 class Policy:
     """First-match evaluation of a topology's rules."""
 

@@ -150,7 +150,7 @@ class _Walk:
                 continue
             if not ev._resolution_free(comp) and not any(
                     ev._resolves_from(comp, group, point, self.failed_units, self.value)
-                    for point in ev.policy.source_points(group)):
+                    for point in ev.resolving_points(group)):
                 if comp.served_by:
                     for server in comp.served_by:
                         self._classify(name, server, self._verdict(group, server, self._ports(server)), out)

@@ -156,3 +156,13 @@ def test_suppressed_every_rule_is_shadowed_and_accepted_on_its_line() -> None:
     assert len(shadowed) == n and all(fully_suppressed(r) for r in shadowed)
     assert sorted(r.extra["suppressed"][0]["line"] for r in shadowed) == list(range(5, 5 + n))
     assert not [r for r in report.results if r.id.endswith("-suppression")]
+
+
+def test_names_are_served_and_each_name_server_is_a_single_point() -> None:
+    n = 30
+    text = shapes.names(n)
+    (available,) = _results(text, "available")
+    assert available.status.value == "proved"
+    (result,) = _results(text, "no-spof")
+    stops = {c.fields["failed"][0]: c.fields["stopped"] for c in result.counterexamples}
+    assert stops == {f"ns-{i}": [f"name-{i}.example.com"] for i in range(n)}

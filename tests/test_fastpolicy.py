@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from checker.api import load_text
 from checker.engines.fastpolicy import FastPolicy
 from checker.net import ANY_PORT, parse_port
-from checker.policy import INTERNET, Point, Policy
+from checker.policy import INTERNET, Point, Policy, one_per_class
 
 from .conftest import examples
 from .strategies import topologies
@@ -120,3 +120,55 @@ def test_rule_keys_read_as_pairs_and_by_side() -> None:
     assert keys.side(0) == [src for src, _ in expected] and keys.side(1) == [dst for _, dst in expected]
     # a key is one object wherever a rule side holds it
     assert keys[0][0][0] is keys[2][1][0]
+
+
+def _classes_decide_alike(text: str) -> int:
+    """Every two packet ends of a source in one ``source_class`` are allowed to the
+    same destinations on the same ports by the reference policy (what lets the circuit
+    and the evaluators ask a resolution once per class); returns the ends skipped."""
+    topology = load_text(text, "gen.topo").topology
+    assert topology is not None
+    reference, fast = Policy(topology), FastPolicy(topology)
+    skipped = 0
+    for source in [INTERNET, *topology.components]:
+        points = reference.source_points(source)
+        first: dict = {}
+        for point in points:
+            first.setdefault(fast.source_class(point), point)
+        assert one_per_class(fast, points) == tuple(first.values())
+        skipped += len(points) - len(first)
+        for point in points:
+            kin = first[fast.source_class(point)]
+            if kin is point:
+                continue
+            for ports in _port_sets(topology):
+                for destination in topology.components:
+                    assert (reference.connect_from(point, source, destination, ports).allowed
+                            == reference.connect_from(kin, source, destination, ports).allowed), (
+                        source, point, kin, destination, str(ports), text)
+    return skipped
+
+
+@settings(max_examples=examples(60))
+@given(topologies(max_hosts=6, with_policy=True))
+def test_packet_ends_of_one_class_decide_alike(text: str) -> None:
+    _classes_decide_alike(text)
+
+
+@settings(max_examples=examples(60))
+@given(small_networks())
+def test_packet_ends_of_one_class_decide_alike_on_small_networks(text: str) -> None:
+    _classes_decide_alike(text)
+
+
+def test_public_cells_under_rules_that_do_not_tell_them_apart_are_one_class() -> None:
+    text = ("internet users\nweb a address 203.0.113.1 listen tcp/80\nweb b address 198.51.100.1 listen tcp/80\n"
+            "allow 198.51.100.0/24 -> a tcp/80\nallow any -> b tcp/80\n")
+    topology = load_text(text, "c.topo").topology
+    fast = FastPolicy(topology)
+    points = fast.source_points(INTERNET)
+    kept = one_per_class(fast, points)
+    # 16 public cells: in IPv4 those inside 198.51.100.0/24 (a rule's sources) and the
+    # rest, in IPv6 one class; each kept at its first cell
+    assert len(points) == 16
+    assert [str(p.address) for p in kept] == ["0.0.0.1", "198.51.100.0", "::2"]

@@ -52,7 +52,7 @@ from ..evaluator import DNS_PORT, Evaluator, Node
 from ..graphwalk import postorder
 from ..model import PRIMARY_OF, PUBLIC_SERVICE, REPLICAS_OF, FailureUnit, Kind, Listener, Role, Topology, Verb
 from ..net import PortSet
-from ..policy import INTERNET, Point
+from ..policy import INTERNET, Point, one_per_class
 
 # A liveness condition, over component indices:
 #   ("true",) | ("live", c) | ("any", (c, ...)) | ("atleast", (c, ...), k)
@@ -186,6 +186,7 @@ class ServingCircuit:
         self.node_static: list[list[int]] = []
         self.node_requirements: list[list[int]] = []
         self._hops: dict[tuple, tuple[int, ...]] = {}
+        self._resolving: dict[str, tuple[Point, ...]] = {}
         self._liveness: dict[int, int] = {}
         self._aux: dict[object, int] = {}
         self._live_conds: dict[int, Cond] = {}
@@ -223,6 +224,7 @@ class ServingCircuit:
         # what only compiling reads (a later question compiles nothing): tens of megabytes
         # at 100k components that the failure checks would otherwise carry
         self._hops, self._keep, self._aux, self._liveness, self._live_conds = {}, [], {}, {}, {}
+        self._resolving = {}
         self._singles, self._alternatives, self._alternative_lists = {}, {}, {}
 
     # -- building nodes ----------------------------------------------------------------
@@ -535,7 +537,7 @@ class ServingCircuit:
                 out.extend(self.hop(source, a, comps[a].service_ports))
             return list(dict.fromkeys(out))
         classes: dict[tuple, int] = {}
-        for point in self.policy.source_points(source):
+        for point in self._resolving_points(source):
             if dns.served_by:
                 servers: list[int] = []
                 for ns in dns.served_by:
@@ -561,6 +563,14 @@ class ServingCircuit:
                 self._static(node, key[1], 1)
             classes[key] = node
         return list(classes.values())
+
+    def _resolving_points(self, source: str) -> tuple[Point, ...]:
+        """The packet ends ``source`` resolves names from, one per class
+        (:func:`~checker.policy.one_per_class`)."""
+        hit = self._resolving.get(source)
+        if hit is None:
+            hit = self._resolving[source] = one_per_class(self.policy, self.policy.source_points(source))
+        return hit
 
     # -- indexes -----------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ class _IndexedPolicy(Policy):
         self._index = index
         self._reference = reference
         self.allowed = index.allowed  # type: ignore[method-assign]
+        source_class = getattr(reference, "source_class", None)
+        if source_class is not None:  # the indexed policy's classes of packet ends (the same rules decide)
+            self.source_class = source_class
 
     def connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if self._index.allowed(source, destination, ports):

@@ -279,6 +279,20 @@ class FastPolicy(Policy):
         hit = cache[point] = tuple(kept for k in keys if (kept := present.get(k)) is not None)
         return hit
 
+    def source_class(self, point: Point) -> object:
+        """What decides every connection from ``point`` as a source: its address family,
+        whether it is public (:func:`~checker.policy.reaches`) and the index keys it
+        matches (so the rules whose sources match it). Two points of one class are
+        allowed, and blocked, to the same ends on the same ports, so a question asked
+        from each of them (a client resolving a name, from each of the thousands of
+        public cells) is answered by one."""
+        keys = self._keys(point, True)
+        if keys is None:
+            return point
+        address = point.address
+        return (0 if address is None else address.version, address is not None and is_public(address),
+                point.component, keys)
+
     def iter_matching(self, src: Point, dst: Point) -> Iterator[int]:
         """Indices (file order) of the rules whose endpoints match both packet ends."""
         return iter(self._matching(src, dst))
