@@ -95,8 +95,18 @@ def _run_checks(topology: Topology, options: Options, select: Iterable[str] | No
     context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
     released = release_plan(runs)
     results: list[Result] = []
+    done: dict[tuple, tuple[Span | None, list[Result]]] = {}  # (id, params) -> its first line's span and results
     for at, (info, request) in enumerate(runs):
         progress.check_started(info.id)
+        again = done.get((info.id, request.params))
+        if again is not None:
+            # the same check with the same parameters on another line: the same answer
+            # (checks are deterministic), located at this line where the first was at its own
+            first_span, first_results = again
+            results.extend(replace(r, span=request.span) if r.span == first_span else r for r in first_results)
+            for key in released.get(at, ()):
+                context.cache.pop(key, None)
+            continue
         left = time_left()
         if left is not None and left <= 0:
             results.append(run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this "
@@ -118,6 +128,8 @@ def _run_checks(topology: Topology, options: Options, select: Iterable[str] | No
             produced = [run_limit_result(info.id, info.severity, f"{exc} ran out during this check",
                                          request.span)]
         results.extend(produced)
+        if all(r.status is not Status.UNKNOWN for r in produced):  # an unknown may be the time's, not the answer
+            done[(info.id, request.params)] = (request.span, produced)
         for key in released.get(at, ()):
             context.cache.pop(key, None)
     return results

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from checker.api import check_text, check_topology, load_text
 from checker.checks import registry
 from checker.context import Options
 from checker.limits import CheckTimeout, Limits, deadline, effective_k
+from checker.model import Span
 from checker.results import Result, Severity, Status
 from tests.conftest import ROOT
 
@@ -221,3 +223,34 @@ def test_long_runs_parse_in_bounded_memory(run_of: str) -> None:
 def test_usage_errors_for_bad_options() -> None:
     assert run(["check", "-j", "0", "."])[0] == 2
     assert run(["check", "--timeout", "0", "."])[0] == 2
+
+
+def test_a_check_asked_again_with_the_same_parameters_is_answered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeated `check` lines (up to 1,000 of them) cost one run each distinct request:
+    each line still gets its results, located at its own line."""
+    seed = (ROOT / "models" / "seed" / "04-replication.topo").read_text(encoding="utf-8")
+    body = "".join(line + "\n" for line in seed.splitlines() if not line.startswith("check "))
+    info = registry()["no-spof"]
+    calls = []
+    real = info.module.run
+
+    def counting(topology, request, context):
+        calls.append(request.params)
+        return real(topology, request, context)
+
+    monkeypatch.setattr(info.module, "run", counting)
+    once = check_text(body + "check no-spof\n", "r.topo").results
+    calls.clear()
+    many = check_text(body + "check no-spof\ncheck no-spof k=2\ncheck no-spof\ncheck no-spof\n", "r.topo").results
+    assert calls == [(), (("k", "2"),)]
+    first_line = body.count("\n") + 1
+    by_line = {}
+    for result in many:
+        if result.id == "no-spof":
+            by_line.setdefault(result.span.line if result.span else None, []).append(result)
+    expected = [r for r in once if r.id == "no-spof"]
+    for line in (first_line, first_line + 2, first_line + 3):
+        moved = [replace(r, span=Span(r.span.path, line, r.span.column, line, r.span.end_column))
+                 if r.span and r.span.line == first_line
+                 else r for r in expected]
+        assert by_line[line] == moved
