@@ -172,3 +172,27 @@ def test_public_cells_under_rules_that_do_not_tell_them_apart_are_one_class() ->
     # rest, in IPv6 one class; each kept at its first cell
     assert len(points) == 16
     assert [str(p.address) for p in kept] == ["0.0.0.1", "198.51.100.0", "::2"]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(topologies(max_hosts=6, with_policy=True))
+def test_a_groups_cells_are_the_cells_inside_its_networks(text: str) -> None:
+    """``cells_of`` (found by bisection per network) is every cell inside one of the
+    component's networks, as scanning every cell finds them."""
+    topology = load_text(text, "gen.topo").topology
+    fast = FastPolicy(topology)
+    for comp in topology.components.values():
+        if not comp.networks or comp.kind.value == "internet":
+            continue
+        expected = {version: [p for p in values if any(n.version == version and int(n.network_address) <= p
+                                                       <= int(n.broadcast_address) for n in comp.networks)]
+                    for version, values in fast.all_cells.items()}
+        assert fast.cells_of(comp.name) == expected
+
+
+def test_overlapping_networks_of_a_group_give_each_cell_once() -> None:
+    text = ("clients office { address 10.0.0.0/16; address 10.0.1.0/24; address 10.0.0.0/8 }\nweb w address 10.0.1.5 listen tcp/80\n"
+            "allow office -> w tcp/80\n")
+    fast = FastPolicy(load_text(text, "o.topo").topology)
+    cells = fast.cells_of("office")[4]
+    assert cells == sorted(set(cells)) and all(10 << 24 <= p < 11 << 24 for p in cells) and len(cells) > 3

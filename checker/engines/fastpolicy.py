@@ -403,11 +403,15 @@ class FastPolicy(Policy):
             comp = self.topology.components[name]
             if comp.kind is Kind.INTERNET:
                 hit = self.representatives
-            else:
-                hit = {version: [p for p in values
-                                 if any(n.version == version and int(n.network_address) <= p <= int(n.broadcast_address)
-                                        for n in comp.networks)]
-                       for version, values in self.all_cells.items()}
+            else:  # each network's cells found by bisection (a scan of every cell per group is the square of many groups)
+                hit = {}
+                for version, values in self.all_cells.items():
+                    inside: set[int] = set()
+                    for n in comp.networks:
+                        if n.version == version:
+                            low = bisect.bisect_left(values, int(n.network_address))
+                            inside.update(values[low:bisect.bisect_right(values, int(n.broadcast_address))])
+                    hit[version] = sorted(inside)
             self._cells_of[name] = hit
         return hit
 
