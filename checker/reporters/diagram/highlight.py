@@ -87,9 +87,7 @@ def extra_hops(topology: Topology, cx: Counterexample) -> list[ExtraHop]:
     """Hops this counterexample draws; those the model has no edge for are added to the drawing."""
     f = cx.fields
     if "stopped" in f:  # a name whose own name server its clients cannot reach on udp/53
-        from ...scenario import scenario
-
-        seen = scenario(topology, [str(u) for u in f.get("failed", ())], [str(s) for s in f["stopped"]])
+        seen = _scenario(topology, f)
         return [ExtraHop(INTERNET_NODE, name, "connection", "udp/53") for source, name in sorted(seen.blocked)
                 if source == INTERNET_NODE]
     path = [str(p) for p in f.get("path", ())]
@@ -105,6 +103,29 @@ def extra_hops(topology: Topology, cx: Counterexample) -> list[ExtraHop]:
     if "denied" in f:
         return [ExtraHop(_end(c["source"]), str(c["target"]), "connection", str(c["ports"])) for c in f["denied"]]
     return []
+
+
+# The topology drawn last, its evaluator and the scenarios of its counterexamples: a drawing
+# reads a counterexample's scenario twice (its extra hops, then its marks)
+_DRAWN: list = [None, None, {}]
+
+
+def _scenario(topology: Topology, f: dict):
+    """The scenario of a counterexample that stops services, evaluated with the indexed
+    policy (the reference's decisions, from an index: the reference policy tries every
+    rule for every question, and a whole evaluation of a 2,000-component file asked it
+    for a minute)."""
+    from ...engines.fastpolicy import FastPolicy
+    from ...evaluator import Evaluator
+    from ...scenario import scenario
+
+    if _DRAWN[0] is not topology:
+        _DRAWN[:] = [topology, Evaluator(topology, FastPolicy(topology)), {}]
+    key = (tuple(str(u) for u in f.get("failed", ())), tuple(str(s) for s in f["stopped"]))
+    seen = _DRAWN[2].get(key)
+    if seen is None:
+        seen = _DRAWN[2][key] = scenario(topology, key[0], key[1], _DRAWN[1])
+    return seen
 
 
 def _end(name: str) -> str:
@@ -152,9 +173,7 @@ def marks_of(topology: Topology, graph: Graph, cx: Counterexample | None) -> Mar
     if "failed" in f:
         _mark_failed(topology, graph, [str(u) for u in f["failed"]], marks)
     if "stopped" in f:
-        from ...scenario import scenario
-
-        seen = scenario(topology, [str(u) for u in f.get("failed", ())], [str(s) for s in f["stopped"]])
+        seen = _scenario(topology, f)
         for name in seen.stopped:
             if graph.node(name):
                 marks.mark_node(name, "stopped")
