@@ -264,3 +264,18 @@ spec:
     ]
     assert [(n.span.line, n.span.column) for n in notes] == [(4, 36), (6, 13)]
     assert not PolicySet([policy]).selecting(POD_A, INGRESS)
+
+
+@settings(max_examples=examples(100))
+@given(worlds())
+def test_the_policies_selecting_a_pod_are_those_a_scan_finds(world) -> None:
+    """``selecting`` (kept per namespace and labels, from the policies of the pod's
+    namespace) is every policy of that direction whose namespace is the pod's and whose
+    selector matches it, in input order, asked twice."""
+    classes, policy_set, _ = world
+    for _ in range(2):
+        for pod in classes:
+            for direction in (INGRESS, EGRESS):
+                assert policy_set.selecting(pod, direction) == [
+                    p for p in policy_set.policies
+                    if direction in p.types and p.namespace == pod.namespace and p.selector.matches(pod.labels)]

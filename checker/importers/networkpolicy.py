@@ -309,8 +309,22 @@ class PolicySet:
         return labels
 
     def selecting(self, pod: PodClass, direction: str) -> list[NetworkPolicy]:
-        return [p for p in self.policies
-                if direction in p.types and p.namespace == pod.namespace and p.selector.matches(pod.labels)]
+        """The policies of ``direction`` that select ``pod``, in input order; kept per pod
+        class (every pair of classes asks it of both: a scan of every policy each time was
+        the cube of a cluster's applications)."""
+        key = (pod.namespace, tuple(sorted(pod.labels.items())), direction)  # what selection reads
+        hit = self._selecting.get(key)
+        if hit is None:
+            hit = self._selecting[key] = [
+                p for p in self._by_namespace.get(pod.namespace, ())
+                if direction in p.types and p.selector.matches(pod.labels)]
+        return hit
+
+    def __post_init__(self) -> None:
+        self._selecting: dict[tuple, list[NetworkPolicy]] = {}
+        self._by_namespace: dict[str, list[NetworkPolicy]] = {}
+        for policy in self.policies:
+            self._by_namespace.setdefault(policy.namespace, []).append(policy)
 
     def peer_matches(self, peer: Peer, policy: NetworkPolicy, other: "PodClass | IPAddress") -> bool:
         if peer.is_block:
