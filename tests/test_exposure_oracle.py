@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 from collections import deque
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from checker.api import check_text, load_text
@@ -309,6 +309,12 @@ def test_shadowed_rules_match_enumeration_with_port_maps(text: str) -> None:
 
 @settings(max_examples=examples(80))
 @given(small_networks())
+# found by a fresh seed: a rule from 198.51.100.5/32 is covered by an earlier one from the
+# component whose address that is; the index looked for covers of a host prefix among
+# prefixes only, not among the address keys of the same address
+@example('web web0 address 10.0.0.1 listen tcp/443\ngateway gateway0 address 10.0.0.1 listen tcp/443 -> web0\n'
+         'gateway gateway3 address 198.51.100.5 listen tcp/443 -> web0\n'
+         'allow gateway3 -> web0 any\nallow internet -> gateway0 any\nallow 198.51.100.5 -> gateway0 any\n')
 def test_single_cover_from_the_corner_matches_is_the_one_from_the_index(text: str) -> None:
     """A rule that covers another entirely matches the other's corner packet, so the
     first cover read from the rules matching that packet is the one the key index

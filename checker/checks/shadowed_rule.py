@@ -335,11 +335,15 @@ class _Overlaps:
             if ("internet",) in present and _may_be_public(_span(key), key[1]):
                 out.append(("internet",))
             out.extend(_containing(key, present, self.lengths))
+            bits = 32 if key[1] == 4 else 128
             if key[0] == "address":
-                bits = 32 if key[1] == 4 else 128
                 host = ("prefix", key[1], bits, key[2])
                 if host in present:
                     out.append(host)
+            elif key[2] == bits:  # a host prefix: a component's address key of that address holds it too
+                address = ("address", key[1], key[3])
+                if address in present:
+                    out.append(address)
         elif key[0] == "internet":
             out.extend(k for k in (("prefix", 4, 0, 0), ("prefix", 6, 0, 0)) if k in present)
         return out
