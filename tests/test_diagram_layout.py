@@ -557,3 +557,37 @@ def test_a_scenario_is_the_same_with_the_indexed_policy(text: str) -> None:
         assert indexed.stopped(failed) == stopped
         labels = [u.label for u in failed]
         assert scenario(topology, labels, stopped, indexed) == scenario(topology, labels, stopped, reference)
+
+
+def test_a_drawing_evaluates_each_scenario_once_and_keeps_none(monkeypatch) -> None:
+    """A counterexample's scenario is read twice per drawing (its hops, its marks): the
+    drawing's own cache evaluates it once; nothing outlives the drawing (a module-level
+    cache kept the last topology alive and was shared between threads)."""
+    import gc
+    import weakref
+
+    from checker.reporters.diagram import highlight
+
+    topology, results = model("01-single-server")
+    calls: list[tuple] = []
+    real = highlight.Scenarios.of
+
+    def counting(self, f):
+        calls.append((tuple(f.get("failed", ())), tuple(f["stopped"])))
+        return real(self, f)
+
+    monkeypatch.setattr(highlight.Scenarios, "of", counting)
+    evaluated: list[tuple] = []
+    import checker.scenario as scenario_module
+
+    real_scenario = scenario_module.scenario
+    monkeypatch.setattr(scenario_module, "scenario",
+                        lambda *a, **k: evaluated.append(a[1:3]) or real_scenario(*a, **k))
+    d = diagram.drawing(topology, results)
+    assert d.choice is not None and "stopped" in d.choice.counterexample.fields
+    assert len(calls) == 2 and len(evaluated) == 1  # read twice, evaluated once
+    assert d.marks.nodes  # and the marks came from it
+    held = weakref.ref(topology)
+    del topology, d, results
+    gc.collect()
+    assert held() is None

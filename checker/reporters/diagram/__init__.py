@@ -26,7 +26,7 @@ from ...model import Topology
 from ...results import Result
 from .dot import GraphvizMissing, dot_to_svg, to_dot_source
 from .graph import Graph, graph_of
-from .highlight import Choice, Marks, choices, extra_hops, marks_of
+from .highlight import Choice, Marks, Scenarios, choices, extra_hops, marks_of
 from .layout import Layout, LegendEntry, labels_on_shapes, layout, overlapping_labels
 from .mermaid import to_mermaid_source
 from .styles import EDGES, MARK
@@ -77,8 +77,9 @@ def drawing(topology: Topology, results: Sequence[Result] = (), counterexample: 
     """The graph with the chosen counterexample's hops, and its marks."""
     choice, total = pick(results, counterexample if highlight else None)
     cx = choice.counterexample if choice else None
-    graph = graph_of(topology, extra_hops(topology, cx) if cx else ())
-    return Drawing(graph, choice, marks_of(topology, graph, cx), total)
+    scenarios = Scenarios(topology)
+    graph = graph_of(topology, extra_hops(topology, cx, scenarios) if cx else ())
+    return Drawing(graph, choice, marks_of(topology, graph, cx, scenarios), total)
 
 
 def _caption(d: Drawing, highlight: bool) -> list[str]:
@@ -143,12 +144,13 @@ def to_mermaid_changes(topology: Topology, worse: Sequence[Result], better: Sequ
     """A pull-request diagram (``topocheck diff``): every counterexample of what got
     worse marked as a diagram marks one, and the components, zones and regions that the
     evidence of what got better names in the ``improved`` style (unless also marked)."""
-    hops = [hop for r in worse for cx in r.counterexamples for hop in extra_hops(topology, cx)]
+    scenarios = Scenarios(topology)
+    hops = [hop for r in worse for cx in r.counterexamples for hop in extra_hops(topology, cx, scenarios)]
     graph = graph_of(topology, hops)
     marks = Marks()
     for r in worse:
         for cx in r.counterexamples:
-            one = marks_of(topology, graph, cx)
+            one = marks_of(topology, graph, cx, scenarios)
             for name, mark in one.nodes.items():
                 marks.mark_node(name, mark)
             for edge, mark in one.edges.items():
@@ -156,7 +158,7 @@ def to_mermaid_changes(topology: Topology, worse: Sequence[Result], better: Sequ
             marks.boxes.update(one.boxes)
     for r in better:
         for cx in r.counterexamples:
-            one = marks_of(topology, graph, cx)
+            one = marks_of(topology, graph, cx, scenarios)
             for name, mark in one.nodes.items():
                 if mark in ("failed", "exposed", "landing", "subject") and name not in marks.nodes:
                     marks.mark_node(name, "improved")
@@ -174,12 +176,13 @@ def to_html(topology: Topology, results: Sequence[Result], path: str, counterexa
 
     chosen, _ = pick(results, counterexample)
     found = choices(results)
-    hops = [hop for choice in found for hop in extra_hops(topology, choice.counterexample)]
+    scenarios = Scenarios(topology)
+    hops = [hop for choice in found for hop in extra_hops(topology, choice.counterexample, scenarios)]
     graph = graph_of(topology, hops)
     kinds = {e.id: e.kind for e in graph.edges}
     picks = []
     for choice in found:
-        marks = marks_of(topology, graph, choice.counterexample)
+        marks = marks_of(topology, graph, choice.counterexample, scenarios)
         picks.append((choice, marks, [e for e in marks.edges if kinds[e] in EXTRA_KINDS]))
     if engine == "dot":
         svg = dot_to_svg(to_dot_source(graph, Marks(), None, bake=False, extras_hidden=True))

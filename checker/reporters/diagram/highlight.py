@@ -83,11 +83,12 @@ def gist(cx: Counterexample) -> str:
     return ", ".join(f"{k}={v}" for k, v in f.items())
 
 
-def extra_hops(topology: Topology, cx: Counterexample) -> list[ExtraHop]:
-    """Hops this counterexample draws; those the model has no edge for are added to the drawing."""
+def extra_hops(topology: Topology, cx: Counterexample, scenarios: Scenarios | None = None) -> list[ExtraHop]:
+    """Hops this counterexample draws; those the model has no edge for are added to the
+    drawing (``scenarios``: the drawing's, shared with :func:`marks_of`)."""
     f = cx.fields
     if "stopped" in f:  # a name whose own name server its clients cannot reach on udp/53
-        seen = _scenario(topology, f)
+        seen = (scenarios or Scenarios(topology)).of(f)
         return [ExtraHop(INTERNET_NODE, name, "connection", "udp/53") for source, name in sorted(seen.blocked)
                 if source == INTERNET_NODE]
     path = [str(p) for p in f.get("path", ())]
@@ -105,27 +106,31 @@ def extra_hops(topology: Topology, cx: Counterexample) -> list[ExtraHop]:
     return []
 
 
-# The topology drawn last, its evaluator and the scenarios of its counterexamples: a drawing
-# reads a counterexample's scenario twice (its extra hops, then its marks)
-_DRAWN: list = [None, None, {}]
-
-
-def _scenario(topology: Topology, f: dict):
-    """The scenario of a counterexample that stops services, evaluated with the indexed
+class Scenarios:
+    """The scenarios of one drawing's counterexamples, each evaluated once (a drawing reads
+    a counterexample's scenario twice: its extra hops, then its marks) with the indexed
     policy (the reference's decisions, from an index: the reference policy tries every
     rule for every question, and a whole evaluation of a 2,000-component file asked it
-    for a minute)."""
-    from ...engines.fastpolicy import FastPolicy
-    from ...evaluator import Evaluator
-    from ...scenario import scenario
+    for a minute). One per drawing, dropped with it."""
 
-    if _DRAWN[0] is not topology:
-        _DRAWN[:] = [topology, Evaluator(topology, FastPolicy(topology)), {}]
-    key = (tuple(str(u) for u in f.get("failed", ())), tuple(str(s) for s in f["stopped"]))
-    seen = _DRAWN[2].get(key)
-    if seen is None:
-        seen = _DRAWN[2][key] = scenario(topology, key[0], key[1], _DRAWN[1])
-    return seen
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self._evaluator = None
+        self._seen: dict = {}
+
+    def of(self, f: dict):
+        """The scenario of a counterexample (its fields ``f``) that stops services."""
+        from ...engines.fastpolicy import FastPolicy
+        from ...evaluator import Evaluator
+        from ...scenario import scenario
+
+        key = (tuple(str(u) for u in f.get("failed", ())), tuple(str(s) for s in f["stopped"]))
+        seen = self._seen.get(key)
+        if seen is None:
+            if self._evaluator is None:
+                self._evaluator = Evaluator(self.topology, FastPolicy(self.topology))
+            seen = self._seen[key] = scenario(self.topology, key[0], key[1], self._evaluator)
+        return seen
 
 
 def _end(name: str) -> str:
@@ -163,8 +168,10 @@ def _put(table: dict[str, str], key: str, mark: str) -> None:
         table[key] = mark
 
 
-def marks_of(topology: Topology, graph: Graph, cx: Counterexample | None) -> Marks:
-    """The marks of one counterexample on a drawing (empty for None)."""
+def marks_of(topology: Topology, graph: Graph, cx: Counterexample | None,
+             scenarios: Scenarios | None = None) -> Marks:
+    """The marks of one counterexample on a drawing (empty for None; ``scenarios``: the
+    drawing's, shared with :func:`extra_hops`)."""
     marks = Marks()
     if cx is None:
         return marks
@@ -173,7 +180,7 @@ def marks_of(topology: Topology, graph: Graph, cx: Counterexample | None) -> Mar
     if "failed" in f:
         _mark_failed(topology, graph, [str(u) for u in f["failed"]], marks)
     if "stopped" in f:
-        seen = _scenario(topology, f)
+        seen = (scenarios or Scenarios(topology)).of(f)
         for name in seen.stopped:
             if graph.node(name):
                 marks.mark_node(name, "stopped")
