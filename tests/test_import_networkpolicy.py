@@ -110,8 +110,11 @@ def worlds(draw):
 
 
 def _translated(classes, policy_set, addresses, lbs=()):
-    """The rules as a topology: pods with their addresses, each lb (name, routes) admitted as merge() says."""
-    writer = RuleWriter({c.key: c.members for c in classes})
+    """The rules as a topology: pods with their addresses, each lb (name, routes) admitted as merge() says.
+    The writer is told the addresses of half the pods (as the importer tells it all but
+    the overlay's): a pod whose address no address rule matches is not denied by name."""
+    known = {m: ipaddress.ip_address(a) for m, a in addresses.items() if int(a.rsplit(".", 1)[1]) % 2 == 0}
+    writer = RuleWriter({c.key: c.members for c in classes}, addresses=known)
     for name, routes in lbs:
         writer.admission(merge(routes), [name], SPAN, None)
     translate_pods(policy_set, classes, writer, lambda pod, direction: None,
@@ -146,6 +149,28 @@ def test_the_rules_decide_every_connection_as_the_policies_do(world, packets) ->
         expected = policy_set.allowed(src, dst, protocol, port)
         got = policy.first_match(_point(src, addresses), _point(dst, addresses), PortSet.single(protocol, port))
         assert bool(got) == expected, (src, dst, protocol, port, [r.describe() for r in policy.rules])
+
+
+def test_a_pod_an_ip_block_covers_is_denied_by_name_only_where_an_address_rule_follows() -> None:
+    """An ipBlock never admits a pod (its address is the pod's, not "outside"), but the
+    rule written for it matches the pod's address: a pod the policy does not admit is
+    denied by name before it, and only where such a rule follows (naming every other
+    pod class at every isolated pod wrote the square of a cluster's applications)."""
+    block = Peer(block=(ipaddress.ip_network("10.0.0.0/8"),))
+    a = PodClass("class-0", "default", {"app": "a"}, {}, ("a-0",), SPAN)
+    b = PodClass("class-1", "default", {"app": "b"}, {}, ("b-0",), SPAN)
+    addresses = {"a-0": "10.244.0.10", "b-0": "10.244.0.12"}  # both known to the writer (even)
+    for peers, pod_denied in (((block,), True), ((Peer(pods=Selector((("app", "a"),), ())),), False)):
+        policy_set = PolicySet([NetworkPolicy("p", "default", Selector((("app", "a"),), ()), frozenset({INGRESS}),
+                                              (PolicyRule(peers, None, SPAN),), (), SPAN)])
+        policy = _translated([a, b], policy_set, addresses)
+        texts = [r.describe() for r in policy.rules]
+        named = [t for t in texts if t.startswith("deny ") and "b-0" in t.split(" -> ")[0].split(", ")]
+        assert bool(named) == pod_denied, texts
+        got = policy.first_match(_point(b, addresses), _point(a, addresses), PortSet.single("tcp", 80))
+        assert not got and not policy_set.allowed(b, a, "tcp", 80)
+        assert bool(policy.first_match(Point(ipaddress.ip_address("10.1.2.3"), None), _point(a, addresses),
+                                       PortSet.single("tcp", 80))) == pod_denied
 
 
 @settings(max_examples=examples(80))

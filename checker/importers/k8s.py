@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from ..model import Span
-from ..net import NO_PORT, PortSet
+from ..net import NO_PORT, IPAddress, PortSet
 from ..results import Result
 from .common import NO_OVERLAY, Addresses, OverlayInfo, Sources, alternative_groups, place, zone_spread
 from .emitter import (Attr, Cluster, Component, Imported, Names, Plain, Statement, declared_kinds, emit, note, quoted,
@@ -151,6 +151,7 @@ class _K8s:
         self.ingresses: list[Obj] = []
         self.hpas: list[Obj] = []
         self.pod_addresses = Addresses(POD_NETWORK)
+        self.pod_address: dict[str, IPAddress | None] = {}  # pod -> its address (None: the overlay's own)
         self.service_addresses = Addresses(SERVICE_NETWORK)
         self.public_addresses = Addresses(PUBLIC_STAND_IN)
         self.requirements: list[Plain] = []
@@ -702,11 +703,14 @@ class _K8s:
                     comp.attr("zone", f"zone {valid_name(where.zone)}")
                     self.zone_first.setdefault(where.zone, workload.origin)
                 comp.attr("host", f"host {node}")
-                comp.attr("address", f"address {self.pod_addresses.take()}")
+                address = self.pod_addresses.take()
+                comp.attr("address", f"address {address}")
                 if workload.listen:
                     for token in _listen_tokens(workload.listen):
                         comp.attr("listen", f"listen {token}")
                 self.amend(comp)
+                amended = any(a.word == "address" and a.text != f"address {address}" for a in comp.attrs)
+                self.pod_address[pod] = None if amended else ipaddress.ip_address(address)
                 members.append(comp)
             comments = [self.describe_workload(workload, nodes, per_node, host_why, zone_why)] + workload.comments
             if not members:
@@ -1004,7 +1008,7 @@ class _K8s:
         who may connect to each pod, where egress-isolated pods may go, and what is left."""
         classes, owner = self.pod_classes()
         policy_set = PolicySet(self.policies, self.namespace_labels)
-        writer = RuleWriter({c.key: c.members for c in classes}, where=self.where)
+        writer = RuleWriter({c.key: c.members for c in classes}, where=self.where, addresses=self.pod_address)
         by_key = {c.key: c for c in classes}
         any_egress = any(policy_set.isolated(c, EGRESS) for c in classes)
         for name, ports, span, why in self.entrances:
