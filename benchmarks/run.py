@@ -18,6 +18,8 @@ very inputs it is measured on. Workloads:
   ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
   ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
+* ``k8s-apps-1000``: ``check --from k8s`` of 1,000 applications, each with a
+  NetworkPolicy (:func:`benchmarks.shapes.k8s_apps`): the import and every default check;
 * ``parse-10k``: parse and build of the 10k file against Lark's lexer alone on the
   same text;
 * ``cells-10k`` and ``cells-100k``: the issue's second shape, 1,100 and 11,000 small
@@ -52,6 +54,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,6 +72,7 @@ SIZES = {
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
+    "k8s-apps-1000": (1_000, 60),
     "parse-10k": (10_000, 1_000),
     "cells-10k": (1_100, 110),  # cells of nine components (benchmarks.cells)
     "cells-100k": (11_000, 330),
@@ -90,6 +94,7 @@ TARGETS = {
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
+    "k8s-apps-1000": (10.0, None, None),
     "parse-10k": (None, 1.6, None),
     "cells-10k": (3.0, 1.5, None),
     "cells-100k": (20.0, None, 500.0),
@@ -307,6 +312,34 @@ def work_names(n: int) -> dict:
     return _shape("names", n, expect)
 
 
+def work_k8s_apps(n: int) -> dict:
+    """``topocheck check --from k8s`` on :func:`benchmarks.shapes.k8s_apps`: the import
+    (YAML, the NetworkPolicy translation) and every default check of what it gives."""
+    from benchmarks.shapes import k8s_apps
+    from checker.context import Options
+    from checker.importers.k8s import import_k8s
+    from checker.importers.run import check_imported
+
+    text = k8s_apps(n)
+
+    def run():
+        imported = import_k8s([("apps.yaml", text)])
+        return imported, check_imported(imported, options=Options(timeout=3600))
+
+    took, (imported, reports) = _timed(run)
+    results = [r for report in reports for r in report.results]
+    statuses = _statuses(SimpleNamespace(results=results))
+    _no_unknown(statuses)
+    for check_id in ("available", "private-service", "connection-denied"):
+        _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
+    (spof,) = [r for r in results if r.id == "no-spof"]
+    _expect({c.fields["failed"][0] for c in spof.counterexamples} == {f"host:node-app{i}.ns{i % 10}" for i in range(n)},
+            "not every application's node is a single point")
+    rules = [line for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
+    _expect(len(rules) == 5 * n + 1, f"{len(rules)} rules, not five per application and the last")
+    return {"time": took}
+
+
 def work_cells(n: int) -> dict:
     from benchmarks.cells import SHADOWED, SINGLE, cells
 
@@ -407,6 +440,7 @@ WORKLOADS = {
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,
+    "k8s-apps-1000": work_k8s_apps,
     "parse-10k": work_parse,
     "cells-10k": work_cells,
     "cells-100k": work_cells,

@@ -24,7 +24,11 @@ shape stresses one part of the engines:
   accepted by a suppression on its line;
 * :func:`names`: ``n`` DNS names, each served by a name server of its own on a public
   address (so the internet has ``2n`` cells to resolve from), all answering one
-  managed load balancer.
+  managed load balancer;
+* :func:`k8s_apps`: not a topology but Kubernetes manifests for ``topocheck check --from
+  k8s``: ``n`` applications (a Deployment of two pods, a Service, a NetworkPolicy
+  admitting one other application) over ten namespaces, so the importer's NetworkPolicy
+  translation meets ``n`` pod classes, each isolated.
 
 ``python benchmarks/shapes.py NAME N`` prints one.
 """
@@ -39,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
-           "names", "suppressed"]
+           "k8s_apps", "names", "suppressed"]
 
 
 def _address(i: int, base: int = 10) -> str:
@@ -178,6 +182,44 @@ def names(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def k8s_apps(n: int) -> str:
+    """``n`` applications as one multi-document YAML file: application ``i`` (namespace
+    ``ns{i % 10}``) admits connections to its pods' port only from application ``i - 10``
+    (the one before it in its namespace; the first ten admit themselves)."""
+    docs = []
+    for i in range(n):
+        namespace, caller = f"ns{i % 10}", max(i - 10, i % 10)
+        docs.append(f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app{i}, namespace: {namespace}}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: app{i}}}}}
+  template:
+    metadata: {{labels: {{app: app{i}, tier: t{i % 3}}}}}
+    spec:
+      containers:
+      - {{name: main, image: nginx, ports: [{{containerPort: 8080}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: app{i}, namespace: {namespace}}}
+spec:
+  selector: {{app: app{i}}}
+  ports: [{{port: 80, targetPort: 8080}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: app{i}, namespace: {namespace}}}
+spec:
+  podSelector: {{matchLabels: {{app: app{i}}}}}
+  ingress:
+  - from: [{{podSelector: {{matchLabels: {{app: app{caller}}}}}}}]
+    ports: [{{port: 8080}}]
+""")
+    return "---\n".join(docs)
+
+
 #: name -> (function, the size the benchmarks use)
 SHAPES = {
     "all-down": (all_down, 10_000),
@@ -189,6 +231,7 @@ SHAPES = {
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),
+    "k8s-apps": (k8s_apps, 1_000),
 }
 
 

@@ -166,3 +166,33 @@ def test_names_are_served_and_each_name_server_is_a_single_point() -> None:
     (result,) = _results(text, "no-spof")
     stops = {c.fields["failed"][0]: c.fields["stopped"] for c in result.counterexamples}
     assert stops == {f"ns-{i}": [f"name-{i}.example.com"] for i in range(n)}
+
+
+def test_k8s_apps_admit_only_their_callers_and_each_node_is_a_single_point() -> None:
+    from checker.importers.k8s import import_k8s
+    from checker.importers.run import check_imported
+    from checker.policy import Policy
+
+    n = 30
+    imported = import_k8s([("apps.yaml", shapes.k8s_apps(n))])
+    rules = [line.split("  #")[0] for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
+    assert len(rules) == 5 * n + 1  # per application: the Service's forward, who may use it, who may reach the pods
+    assert "allow app2-0.ns2, app2-1.ns2 -> app12.ns2 tcp/80" in rules and "deny any -> app12.ns2 tcp/80" in rules
+    results = [r for report in check_imported(imported) for r in report.results]
+    statuses = {r.id: r.status.value for r in results if r.id != "import"}
+    assert statuses["available"] == statuses["connection-denied"] == "proved"
+    (spof,) = [r for r in results if r.id == "no-spof"]
+    assert {c.fields["failed"][0] for c in spof.counterexamples} == {f"host:node-app{i}.ns{i % 10}" for i in range(n)}
+    from checker.api import load_text
+
+    topology = load_text(imported.text, "apps.topo").topology
+    policy = Policy(topology)
+    assert policy.connect("app2-0.ns2", "app12-0.ns2", _ports("tcp/8080"))
+    for source in ("app3-0.ns3", "app22-0.ns2", "app12-1.ns2"):  # another namespace, a later one, itself
+        assert not policy.connect(source, "app12-0.ns2", _ports("tcp/8080")), source
+
+
+def _ports(text: str):
+    from checker.net import parse_port
+
+    return parse_port(text)

@@ -19,7 +19,7 @@ from checker.importers.networkpolicy import (EGRESS, INGRESS, NetworkPolicy, Pee
                                              read_policy, translate_pods)
 from checker.importers.yamlnodes import load
 from checker.model import Span
-from checker.net import PortSet
+from checker.net import ANY_PORT, PortSet
 from checker.policy import Point, Policy
 from tests.conftest import examples
 
@@ -304,3 +304,23 @@ def test_the_policies_selecting_a_pod_are_those_a_scan_finds(world) -> None:
                 assert policy_set.selecting(pod, direction) == [
                     p for p in policy_set.policies
                     if direction in p.types and p.namespace == pod.namespace and p.selector.matches(pod.labels)]
+
+
+@settings(max_examples=examples(150))
+@given(worlds())
+def test_an_admission_gives_each_class_what_the_pair_gives(world) -> None:
+    """``pod_admission`` works out only the classes a peer names and those isolated for
+    egress, and gives every other class the ``default``: for every pair of classes, the
+    ports and origin are what asking that pair gives, and only the default classes go
+    without an entry of their own."""
+    classes, policy_set, _ = world
+    for destination in classes:
+        admission = pod_admission(policy_set, classes, destination)
+        assert list(admission.order) == [c.key for c in classes]
+        assert list(admission.pods) == [c.key for c in classes if c.key in admission.pods]  # input order
+        for source in classes:
+            into, origin_in = policy_set.ingress_from_pod(source, destination)
+            out_of, origin_out = policy_set.egress_to_pod(source, destination)
+            expected = (into & out_of, origin_in if into != ANY_PORT else origin_out)
+            assert admission.ports_of(source.key) == expected, (source.key, destination.key)
+        assert dict(admission.every_class()) == {c.key: admission.ports_of(c.key) for c in classes}

@@ -13,7 +13,7 @@ located note.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 from ..model import Span
@@ -376,7 +376,20 @@ class _K8s:
         return (workload.obj.namespace == namespace and bool(selector)
                 and all(workload.labels.get(k) == v for k, v in selector.items()))
 
+    def selected(self, selector: dict[str, str], namespace: str,
+                 by_label: dict[tuple[str, str, str], list[Workload]]) -> list[Workload]:
+        """The workloads a Service's selector selects, in input order: those with its first
+        label (from ``by_label``, by namespace, label and value), then all of it."""
+        if not selector:
+            return []
+        key, value = next(iter(selector.items()))
+        return [w for w in by_label.get((namespace, key, value), ()) if self.selects(selector, w, namespace)]
+
     def read_services(self) -> None:
+        by_label: dict[tuple[str, str, str], list[Workload]] = {}
+        for workload in self.workloads:
+            for key, value in workload.labels.items():
+                by_label.setdefault((workload.obj.namespace, key, value), []).append(workload)
         for obj in self.objects:
             if obj.kind != "Service":
                 continue
@@ -416,7 +429,7 @@ class _K8s:
                 name_node = item.get("name")
                 ports.append(ServicePort(port, protocol, target, node_port,
                                          name_node.text() if name_node is not None else None, item.span))
-            workloads = [w for w in self.workloads if self.selects(selector, w, obj.namespace)]
+            workloads = self.selected(selector, obj.namespace, by_label)
             svc = Svc(obj, kind, headless, selector, ports, workloads)
             if not workloads:
                 self.note(f"Service '{obj.name}' selects no pod of the manifests ({_labels(selector)}); "
@@ -1019,14 +1032,12 @@ class _K8s:
         for lb, routes, span, why, sources in self.admissions:
             parts = [(pod_admission(policy_set, classes, by_key[owner[w.name]]), back, front)
                      for w, back, front in routes]
-            admission = merge(parts) if parts else Admission({c.key: (NO_PORT, None) for c in classes}, [])
-            for key in admission.pods:
-                self.mixed(lb, key, parts, by_key)
+            admission = merge(parts) if parts else Admission({}, [], order=tuple(c.key for c in classes))
+            self.mixed(lb, admission, parts, by_key)
             if sources is not None:
                 ranges, ranges_span = sources
-                admission = Admission(admission.pods, [(_within(nets, ranges), ports, ranges_span)
-                                                       for nets, ports, _ in admission.addresses],
-                                      admission.scope)
+                admission = replace(admission, addresses=[(_within(nets, ranges), ports, ranges_span)
+                                                          for nets, ports, _ in admission.addresses])
             elif admission.everything() and not any_egress:
                 if lb in self.public_lbs:  # said once, so an exposure names the Service
                     front = NO_PORT
@@ -1048,9 +1059,15 @@ class _K8s:
     def public_lbs(self) -> set[str]:
         return {svc.public for svc in self.services if svc.public}
 
-    def mixed(self, lb: str, key: str, parts, by_key) -> None:
-        """A note when a Service's pods admit a client's connections differently."""
-        verdicts = {bool(adm.pods[key][0] & back) for adm, back, _ in parts}
+    def mixed(self, lb: str, admission: Admission, parts, by_key) -> None:
+        """A note for each client a Service's pods admit differently (the classes their
+        policies do not name all alike: asked once for them)."""
+        differ = len({bool(adm.default[0] & back) for adm, back, _ in parts}) > 1
+        for key, _ in admission.every_class() if differ else admission.pods.items():
+            self._mixed(lb, key, parts, by_key)
+
+    def _mixed(self, lb: str, key: str, parts, by_key) -> None:
+        verdicts = {bool(adm.ports_of(key)[0] & back) for adm, back, _ in parts}
         if len(verdicts) > 1 and (lb, key) not in self.mixed_said:
             self.mixed_said.add((lb, key))
             source = by_key[key]

@@ -325,6 +325,59 @@ class PolicySet:
         self._by_namespace: dict[str, list[NetworkPolicy]] = {}
         for policy in self.policies:
             self._by_namespace.setdefault(policy.namespace, []).append(policy)
+        self._classes: _Classes | None = None
+
+    def classes(self, classes: Sequence[PodClass]) -> "_Classes":
+        """The pod classes indexed by namespace and label (the last ones asked for, kept)."""
+        known = self._classes
+        if known is not None and known.source is classes and len(known.order) == len(classes):
+            return known  # (the same list, asked again: translate_pods asks it of every pod class)
+        keys = tuple(c.key for c in classes)
+        if known is None or known.order != keys:
+            known = self._classes = _Classes(classes, keys, self)
+        known.source = classes
+        return known
+
+    def matched_by_peers(self, pod: PodClass, direction: str, index: "_Classes") -> list[PodClass]:
+        """The pod classes some peer of a rule of ``pod``'s policies in ``direction`` names
+        (a rule with no peers names none: it treats every class alike); each found from
+        the index by the peer's namespaces and first label, not by a scan of them all."""
+        found: dict[str, PodClass] = {}
+        for policy in self.selecting(pod, direction):
+            for rule in policy.ingress if direction == INGRESS else policy.egress:
+                for peer in rule.peers or ():
+                    if peer.is_block:
+                        continue
+                    spaces = ([policy.namespace] if peer.namespaces is None else
+                              [ns for ns in index.by_namespace
+                               if peer.namespaces.matches(self.labels_of_namespace(ns))])
+                    for namespace in spaces:
+                        if peer.pods is not None and peer.pods.labels:
+                            key, value = peer.pods.labels[0]
+                            candidates = index.by_label.get((namespace, key, value), ())
+                        else:
+                            candidates = index.by_namespace.get(namespace, ())
+                        for other in candidates:
+                            if other.key not in found and self.peer_matches(peer, policy, other):
+                                found[other.key] = other
+        return sorted(found.values(), key=lambda c: index.position[c.key])
+
+    def unnamed_side_ports(self, pod: PodClass, direction: str,
+                           destination: PodClass | None) -> tuple[PortSet, Span | None]:
+        """What :meth:`_side_ports` gives for another pod class that no peer of ``pod``'s
+        policies in ``direction`` names: the ports of the rules with no peers."""
+        policies = self.selecting(pod, direction)
+        if not policies:
+            return ANY_PORT, None
+        out, origin = NO_PORT, None
+        for policy in policies:
+            for rule in policy.ingress if direction == INGRESS else policy.egress:
+                if rule.peers is None:
+                    ports = _rule_ports(rule, destination)
+                    if ports and origin is None:
+                        origin = rule.span
+                    out = out | ports
+        return out, origin or policies[0].span
 
     def peer_matches(self, peer: Peer, policy: NetworkPolicy, other: "PodClass | IPAddress") -> bool:
         if peer.is_block:
@@ -430,35 +483,81 @@ def _networks_text(networks: tuple[IPNetwork, ...] | None) -> str:
     return "any" if networks is None else ", ".join(str(n) for n in networks)
 
 
+class _Classes:
+    """Pod classes by key, position, namespace and (namespace, label, value), and those
+    that policies isolate for egress."""
+
+    def __init__(self, classes: Sequence[PodClass], order: tuple[str, ...], policies: PolicySet) -> None:
+        self.source: Sequence[PodClass] = classes
+        self.order = order
+        self.position = {key: at for at, key in enumerate(order)}
+        self.by_namespace: dict[str, list[PodClass]] = {}
+        self.by_label: dict[tuple[str, str, str], list[PodClass]] = {}
+        for pod in classes:
+            self.by_namespace.setdefault(pod.namespace, []).append(pod)
+            for key, value in pod.labels.items():
+                self.by_label.setdefault((pod.namespace, key, value), []).append(pod)
+        self.egress_isolated = [pod for pod in classes if policies.isolated(pod, EGRESS)]
+
+
 @dataclass
 class Admission:
     """Who may open a connection to a destination, on which of its ports.
 
-    ``pods`` gives, for every pod class (by key), the ports; ``addresses`` the
-    (networks, ports) pairs for addresses that are not pods (a union; networks None:
-    every address); each with the YAML that says so. Only ports in ``scope`` are
-    decided: a load balancer's admission says nothing of ports it does not forward.
+    ``pods`` gives the ports of pod classes (by key), and ``default`` those of every
+    other class of ``order`` (all of them, in input order; empty: ``pods`` holds
+    every class), so an admission is the size of what its policies name, not of the
+    cluster; ``addresses`` the (networks, ports) pairs for addresses that are not
+    pods (a union; networks None: every address); each with the YAML that says so.
+    Only ports in ``scope`` are decided: a load balancer's admission says nothing of
+    ports it does not forward.
     """
 
     pods: dict[str, tuple[PortSet, Span | None]]
     addresses: list[tuple[tuple[IPNetwork, ...] | None, PortSet, Span | None]]
     scope: PortSet = ANY_PORT
+    default: tuple[PortSet, Span | None] = (NO_PORT, None)
+    order: Sequence[str] = ()
+
+    def ports_of(self, key: str) -> tuple[PortSet, Span | None]:
+        return self.pods.get(key, self.default)
+
+    def defaulted(self) -> bool:
+        """Whether some class has the ``default`` ports (one of ``order`` not in ``pods``)."""
+        return len(self.order) > len(self.pods)
+
+    def every_class(self) -> Iterable[tuple[str, tuple[PortSet, Span | None]]]:
+        """Each pod class's key and (ports, origin), in input order."""
+        if not self.order:
+            return self.pods.items()
+        return ((key, self.pods.get(key, self.default)) for key in self.order)
 
     def everything(self) -> bool:
         return (all(not (self.scope - p) for p, _ in self.pods.values())
+                and (not self.defaulted() or not (self.scope - self.default[0]))
                 and any(n is None and not (self.scope - p) for n, p, _ in self.addresses))
 
 
 def pod_admission(policies: PolicySet, classes: Sequence[PodClass], destination: PodClass) -> Admission:
-    """Who may reach the pods of ``destination``, on their own ports."""
+    """Who may reach the pods of ``destination``, on their own ports: worked out for
+    each class a peer of its ingress policies names and each class isolated for egress;
+    every other class is admitted as the rules without peers say (asking it of every
+    pair of classes was the square of a cluster's applications)."""
+    index = policies.classes(classes)
+    named = {pod.key: pod for pod in policies.matched_by_peers(destination, INGRESS, index)}
+    for pod in index.egress_isolated:
+        named.setdefault(pod.key, pod)
     pods = {}
-    for source in classes:
+    for key in sorted(named, key=index.position.__getitem__):
+        source = named[key]
         into, origin_in = policies.ingress_from_pod(source, destination)
         out_of, origin_out = policies.egress_to_pod(source, destination)
         ports = into & out_of
         origin = origin_in if into != ANY_PORT else origin_out
-        pods[source.key] = (ports, origin)
-    return Admission(pods, policies.address_entries(destination, INGRESS, destination))
+        pods[key] = (ports, origin)
+    into, origin_in = policies.unnamed_side_ports(destination, INGRESS, destination)
+    return Admission(pods, policies.address_entries(destination, INGRESS, destination),
+                     default=(into, origin_in if into != ANY_PORT else None), order=index.order)
 
 
 def merge(admissions: Sequence[tuple[Admission, PortSet, PortSet]]) -> Admission:
@@ -469,12 +568,15 @@ def merge(admissions: Sequence[tuple[Admission, PortSet, PortSet]]) -> Admission
     scope = NO_PORT
     for _, _, front in admissions:
         scope = scope | front
+    order = next((a.order for a, _, _ in admissions if a.order), ())
+    position = {key: at for at, key in enumerate(order)}
+    named = dict.fromkeys(key for admission, _, _ in admissions for key in admission.pods)
     pods: dict[str, tuple[PortSet, Span | None]] = {}
+    for key in sorted(named, key=lambda k: position.get(k, len(position))):
+        pods[key] = _merged([(a.ports_of(key), back, front) for a, back, front in admissions])
+    default = _merged([(a.default, back, front) for a, back, front in admissions])
     addresses: list = []
     for admission, backend_port, front_port in admissions:
-        for key, (ports, origin) in admission.pods.items():
-            current, first = pods.get(key, (NO_PORT, None))
-            pods[key] = (current | front_port if ports & backend_port else current, first or origin)
         for networks, ports, origin in admission.addresses:
             if ports & backend_port:
                 addresses.append((networks, front_port, origin))
@@ -486,7 +588,18 @@ def merge(admissions: Sequence[tuple[Admission, PortSet, PortSet]]) -> Admission
     if everywhere:
         merged.append((None, everywhere, next(o for n, _, o in addresses if n is None)))
     merged += [(n, p - everywhere, o) for n, p, o in addresses if n is not None and p - everywhere]
-    return Admission(pods, merged, scope)
+    return Admission(pods, merged, scope, default, order)
+
+
+def _merged(sides: Sequence[tuple[tuple[PortSet, Span | None], PortSet, PortSet]]) -> tuple[PortSet, Span | None]:
+    """One source's ports at a load balancer: each front port whose backend admits it on
+    the backend port; the first origin."""
+    current, first = NO_PORT, None
+    for (ports, origin), backend_port, front_port in sides:
+        if ports & backend_port:
+            current = current | front_port
+        first = first or origin
+    return current, first
 
 
 @dataclass
@@ -531,11 +644,13 @@ class RuleWriter:
         origins: dict[PortSet, Span] = {}
         limited: list[str] = []
         could_pass = self._address_rule_matches(admission)
-        for key, (ports, pod_origin) in admission.pods.items():
+        classes = admission.every_class() if self._default_needs_rules(admission, could_pass) \
+            else admission.pods.items()
+        for key, (ports, pod_origin) in classes:
             ports = ports & scope
             by_ports.setdefault(ports, []).extend(self.members[key])
             origins.setdefault(ports, pod_origin or origin)
-            if ports != scope:
+            if ports != scope and could_pass is not None:
                 limited.extend(m for m in self.members[key] if could_pass(m))
         for ports, sources in by_ports.items():
             if ports and ports != scope:
@@ -558,13 +673,28 @@ class RuleWriter:
         self.add("deny", ["any"], destinations, whole, origin, reason())
 
 
-    def _address_rule_matches(self, admission: Admission) -> Callable[[str], bool]:
+    @staticmethod
+    def _default_needs_rules(admission: Admission, could_pass: Callable[[str], bool] | None) -> bool:
+        """Whether the classes with the ``default`` ports need rules naming them: unless
+        they are admitted on the whole scope and an ``allow any`` on it follows, or
+        admitted on no port and no address rule follows (the final ``deny any``)."""
+        if not admission.defaulted():
+            return False
+        ports = admission.default[0] & admission.scope
+        if ports == admission.scope:
+            return not any(n is None and not (admission.scope - p) for n, p, _ in admission.addresses)
+        return bool(ports) or could_pass is not None
+
+    def _address_rule_matches(self, admission: Admission) -> Callable[[str], bool] | None:
         """Whether an address rule :meth:`admission` writes after its pods' rules may
-        match connections from a pod: only then must the pods admitted on fewer ports
-        (or none) be denied by name before them; otherwise the final ``deny any`` denies
-        the same, and naming every other pod class at every isolated pod wrote the
-        square of a cluster's applications (400 applications: 9 MB of rules)."""
+        match connections from a pod (None: there is none): only then must the pods
+        admitted on fewer ports (or none) be denied by name before them; otherwise the
+        final ``deny any`` denies the same, and naming every other pod class at every
+        isolated pod wrote the square of a cluster's applications (400 applications:
+        9 MB of rules)."""
         entries = [networks for networks, ports, _ in admission.addresses if ports & admission.scope]
+        if not entries:
+            return None
         if any(networks is None for networks in entries):
             return lambda member: True
         networks = [net for nets in entries for net in nets]
