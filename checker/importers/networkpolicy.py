@@ -348,9 +348,7 @@ class PolicySet:
                 for peer in rule.peers or ():
                     if peer.is_block:
                         continue
-                    spaces = ([policy.namespace] if peer.namespaces is None else
-                              [ns for ns in index.by_namespace
-                               if peer.namespaces.matches(self.labels_of_namespace(ns))])
+                    spaces = [policy.namespace] if peer.namespaces is None else index.namespaces(peer.namespaces)
                     for namespace in spaces:
                         if peer.pods is not None and peer.pods.labels:
                             key, value = peer.pods.labels[0]
@@ -498,6 +496,16 @@ class _Classes:
             for key, value in pod.labels.items():
                 self.by_label.setdefault((pod.namespace, key, value), []).append(pod)
         self.egress_isolated = [pod for pod in classes if policies.isolated(pod, EGRESS)]
+        self._policies = policies
+        self._namespaces: dict[Selector, list[str]] = {}
+
+    def namespaces(self, selector: Selector) -> list[str]:
+        """The namespaces of these pods whose labels ``selector`` matches (kept per selector)."""
+        hit = self._namespaces.get(selector)
+        if hit is None:
+            labels_of = self._policies.labels_of_namespace
+            hit = self._namespaces[selector] = [ns for ns in self.by_namespace if selector.matches(labels_of(ns))]
+        return hit
 
 
 @dataclass
