@@ -348,7 +348,7 @@ class PolicySet:
                 for peer in rule.peers or ():
                     if peer.is_block:
                         continue
-                    spaces = [policy.namespace] if peer.namespaces is None else index.namespaces(peer.namespaces)
+                    spaces = [policy.namespace] if peer.namespaces is None else index.namespaces(peer.namespaces, self)
                     for namespace in spaces:
                         if peer.pods is not None and peer.pods.labels:
                             key, value = peer.pods.labels[0]
@@ -496,14 +496,14 @@ class _Classes:
             for key, value in pod.labels.items():
                 self.by_label.setdefault((pod.namespace, key, value), []).append(pod)
         self.egress_isolated = [pod for pod in classes if policies.isolated(pod, EGRESS)]
-        self._policies = policies
         self._namespaces: dict[Selector, list[str]] = {}
 
-    def namespaces(self, selector: Selector) -> list[str]:
-        """The namespaces of these pods whose labels ``selector`` matches (kept per selector)."""
+    def namespaces(self, selector: Selector, policies: PolicySet) -> list[str]:
+        """The namespaces of these pods whose labels (as ``policies`` gives them) ``selector``
+        matches, kept per selector (the policy set holds this index: not the other way round)."""
         hit = self._namespaces.get(selector)
         if hit is None:
-            labels_of = self._policies.labels_of_namespace
+            labels_of = policies.labels_of_namespace
             hit = self._namespaces[selector] = [ns for ns in self.by_namespace if selector.matches(labels_of(ns))]
         return hit
 
