@@ -364,18 +364,7 @@ class PolicySet:
                            destination: PodClass | None) -> tuple[PortSet, Span | None]:
         """What :meth:`_side_ports` gives for another pod class that no peer of ``pod``'s
         policies in ``direction`` names: the ports of the rules with no peers."""
-        policies = self.selecting(pod, direction)
-        if not policies:
-            return ANY_PORT, None
-        out, origin = NO_PORT, None
-        for policy in policies:
-            for rule in policy.ingress if direction == INGRESS else policy.egress:
-                if rule.peers is None:
-                    ports = _rule_ports(rule, destination)
-                    if ports and origin is None:
-                        origin = rule.span
-                    out = out | ports
-        return out, origin or policies[0].span
+        return self._side_ports(pod, direction, None, destination)
 
     def peer_matches(self, peer: Peer, policy: NetworkPolicy, other: "PodClass | IPAddress") -> bool:
         if peer.is_block:
@@ -424,15 +413,18 @@ class PolicySet:
     def egress_to_pod(self, source: PodClass, destination: PodClass) -> tuple[PortSet, Span | None]:
         return self._side_ports(source, EGRESS, destination, destination)
 
-    def _side_ports(self, pod: PodClass, direction: str, other: PodClass,
-                    destination: PodClass) -> tuple[PortSet, Span | None]:
+    def _side_ports(self, pod: PodClass, direction: str, other: PodClass | None,
+                    destination: PodClass | None) -> tuple[PortSet, Span | None]:
+        """The ports ``pod``'s policies in ``direction`` admit for ``other`` (None: a class
+        no peer names, so only the rules without peers), and the first rule that does."""
         policies = self.selecting(pod, direction)
         if not policies:
             return ANY_PORT, None
         out, origin = NO_PORT, None
         for policy in policies:
             for rule in policy.ingress if direction == INGRESS else policy.egress:
-                if rule.peers is not None and not any(self.peer_matches(p, policy, other) for p in rule.peers):
+                if rule.peers is not None and (other is None or
+                                               not any(self.peer_matches(p, policy, other) for p in rule.peers)):
                     continue
                 ports = _rule_ports(rule, destination)
                 if ports and origin is None:
@@ -540,10 +532,14 @@ class Admission:
             return self.pods.items()
         return ((key, self.pods.get(key, self.default)) for key in self.order)
 
+    def every_address(self) -> bool:
+        """Whether every address is admitted on the whole scope (an ``allow any`` on it)."""
+        return any(n is None and not (self.scope - p) for n, p, _ in self.addresses)
+
     def everything(self) -> bool:
         return (all(not (self.scope - p) for p, _ in self.pods.values())
                 and (not self.defaulted() or not (self.scope - self.default[0]))
-                and any(n is None and not (self.scope - p) for n, p, _ in self.addresses))
+                and self.every_address())
 
 
 def pod_admission(policies: PolicySet, classes: Sequence[PodClass], destination: PodClass) -> Admission:
@@ -667,7 +663,7 @@ class RuleWriter:
             self.add("allow", by_ports[scope], destinations, whole, origins[scope], reason())
         if limited:
             self.add("deny", limited, destinations, whole, origin, reason())
-        if any(n is None and not (scope - p) for n, p, _ in admission.addresses):
+        if admission.every_address():
             self.add("allow", ["any"], destinations, whole, origin, reason())
             return
         seen = set()
@@ -680,7 +676,6 @@ class RuleWriter:
             self.add("allow", [_networks_text(networks)], destinations, ports, entry_origin or origin, reason())
         self.add("deny", ["any"], destinations, whole, origin, reason())
 
-
     @staticmethod
     def _default_needs_rules(admission: Admission, could_pass: Callable[[str], bool] | None) -> bool:
         """Whether the classes with the ``default`` ports need rules naming them: unless
@@ -690,7 +685,7 @@ class RuleWriter:
             return False
         ports = admission.default[0] & admission.scope
         if ports == admission.scope:
-            return not any(n is None and not (admission.scope - p) for n, p, _ in admission.addresses)
+            return not admission.every_address()
         return bool(ports) or could_pass is not None
 
     def _address_rule_matches(self, admission: Admission) -> Callable[[str], bool] | None:
