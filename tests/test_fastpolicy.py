@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from checker.api import load_text
-from checker.engines.fastpolicy import FastPolicy
+from checker.engines.fastpolicy import FastPolicy, _Recent
 from checker.net import ANY_PORT, parse_port
 from checker.policy import INTERNET, Point, Policy, one_per_class
 
@@ -30,6 +30,7 @@ def _same_decisions(text: str) -> int:
     topology = load_text(text, "gen.topo").topology
     assert topology is not None
     reference, fast, booleans = Policy(topology), FastPolicy(topology), FastPolicy(topology)
+    forgetful = FastPolicy(topology, recent=1)  # its per-component memos keep one or two components
     sources = [INTERNET, *topology.components]
     compared = 0
     for ports in _port_sets(topology):
@@ -39,6 +40,8 @@ def _same_decisions(text: str) -> int:
                 assert fast.connect(source, destination, ports) == expected, (source, destination, str(ports), text)
                 # the lean boolean path, on a policy that has not decided the connection before
                 assert booleans.allowed(source, destination, ports) == expected.allowed, (
+                    source, destination, str(ports), text)
+                assert forgetful.allowed(source, destination, ports) == expected.allowed, (
                     source, destination, str(ports), text)
                 compared += 1
     assert fast.internet_points == reference.internet_points
@@ -103,6 +106,22 @@ allow 198.51.100.0/24 -> lb1 tcp/443
         assert decision.allowed
         assert str(decision.packet.src) == "198.51.100.1"
         assert decision.rule.line == 6
+
+
+def test_recent_memo_keeps_the_last_asked_and_forgets_the_oldest() -> None:
+    memo = _Recent(2)
+    for key in "abc":
+        memo.put(key, key.upper())  # new (c), old (a, b)
+    assert memo.get("a") == "A"  # from the old generation, moved to the new: (c, a)
+    memo.put("d", "D")  # the new one was full: it is the old one (c, a), new (d); b is forgotten
+    assert memo.get("b", "-") == "-"
+    assert (memo.get("c"), memo.get("d")) == ("C", "D")  # c moved: new (d, c)
+    memo.put("e", "E")  # old (d, c), new (e): a is forgotten
+    assert [memo.get(k, "-") for k in "ae"] == ["-", "E"]
+    assert memo.get("x") is None and memo.get("x", 0) == 0
+    memo.put("n", None)  # a memo of None is a hit, not a miss
+    assert memo.get("n", "missing") is None
+    assert len(memo.new) + len(memo.old) <= 2 * 2
 
 
 def test_rule_keys_read_as_pairs_and_by_side() -> None:

@@ -39,6 +39,44 @@ from ..policy import INTERNET, Decision, Packet, Point, Policy, reaches
 _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
 _PAIR_LIMIT = 64  # rules with more (source key, destination key) pairs than this are "wide"
+_RECENT = 1 << 14  # per-component memos keep about this many components (see _Recent)
+_MISSING = object()
+
+
+class _Recent:
+    """A memo of what was asked lately: between ``size`` and ``2 * size`` entries.
+
+    The per-component facts of the index (a component's packet ends, their keys,
+    the index rows they read) are cheap to work out again and asked in runs (one
+    component's requirements are compiled together, an application's components
+    ask of each other); kept for every component they were 70 MB at 100k
+    components, at the run's peak. Two generations: when the new one is full it
+    becomes the old one and the oldest is dropped; a hit in the old one moves the
+    entry back to the new one."""
+
+    __slots__ = ("size", "new", "old")
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.new: dict = {}
+        self.old: dict = {}
+
+    def get(self, key, default=None):
+        hit = self.new.get(key, _MISSING)
+        if hit is _MISSING:
+            hit = self.old.get(key, _MISSING)
+            if hit is _MISSING:
+                return default
+            self.put(key, hit)
+        return hit
+
+    def put(self, key, value):
+        new = self.new
+        if len(new) >= self.size:
+            self.old = new
+            new = self.new = {}
+        new[key] = value
+        return value
 
 
 class _SideIndex:
@@ -135,11 +173,13 @@ class FastPolicy(Policy):
     """Indexed first-match evaluation: the reference :class:`checker.policy.Policy`
     (whose cached ``connect`` it inherits) with an index behind every look-up."""
 
-    def __init__(self, topology: Topology):
+    def __init__(self, topology: Topology, recent: int = _RECENT):
+        """``recent``: about how many components the per-component memos keep
+        (:class:`_Recent`; tests make it tiny, so that answers come from memos that forget)."""
         super().__init__(topology)
         self._pairs: dict[tuple[tuple, tuple], list[int]] = {}
         self._source_ranges: dict[int, list[tuple[int, int, int]]] = {}
-        self._points: dict[str, tuple[Point, ...]] = {}
+        self._points = _Recent(recent)  # name -> its packet ends (:meth:`_own_points`)
         # (source key, destination key) -> rules with both, in file order; rules whose
         # key product is large ("wide") are kept apart, by destination key.
         self._by_pair: dict[tuple, dict[tuple, Sequence[int]]] = {}  # tuples once built
@@ -150,8 +190,7 @@ class FastPolicy(Policy):
         self._src_keys: dict[tuple, tuple] = {}
         self._dst_keys: dict[tuple, tuple] = {}
         # per side, a point's keys (:meth:`_keys`)
-        self._point_keys: tuple[dict[Point, tuple[tuple, ...] | None], dict[Point, tuple[tuple, ...] | None]] = \
-            ({}, {})
+        self._point_keys = (_Recent(recent), _Recent(recent))
         self._public_dst: dict[Point, list[int]] = {}
         self._public_buckets: dict[tuple, list[int]] = {}
         self._public_sides: dict[int, bool] = {}  # id of a rule's sources (shared) -> may be public
@@ -160,8 +199,8 @@ class FastPolicy(Policy):
         # (destination, ports) -> source -> allowed: the inner keys are the names
         # themselves, so an answer costs a dict slot, not a key tuple (750k at 100k)
         self._allowed: dict[tuple[str, PortSet], dict[str, bool]] = {}
-        self._src_ends: dict[str, list[tuple]] = {}
-        self._dst_ends: dict[str, list[tuple]] = {}
+        self._src_ends = _Recent(recent)  # name -> :meth:`_source_ends`
+        self._dst_ends = _Recent(recent)  # name -> :meth:`_destination_ends`
         self.rule_keys = RuleKeys()  # per rule: (source keys, destination keys)
         interned: dict[tuple, tuple] = {}
         side_keys: dict[int, list[tuple]] = {}  # id of a (shared) rule side -> its keys
@@ -265,8 +304,7 @@ class FastPolicy(Policy):
         if address is None:
             comp = self.topology.components.get(point.component)
             if comp is not None and comp.addresses and comp.kind is not Kind.INTERNET:
-                cache[point] = None
-                return None
+                return cache.put(point, None)
             keys = [("any",), ("name", point.component)]
         else:
             version, value = address.version, int(address)
@@ -276,8 +314,7 @@ class FastPolicy(Policy):
             bits = _BITS[version]
             for length in self._prefix_lengths[version]:
                 keys.append(("prefix", version, length, value >> (bits - length)))
-        hit = cache[point] = tuple(kept for k in keys if (kept := present.get(k)) is not None)
-        return hit
+        return cache.put(point, tuple(kept for k in keys if (kept := present.get(k)) is not None))
 
     def source_class(self, point: Point) -> object:
         """What decides every connection from ``point`` as a source: its address family,
@@ -613,7 +650,7 @@ class FastPolicy(Policy):
                 hit = tuple(Point(a, name) for a in comp.addresses)
             else:
                 hit = (Point(None, name),)
-            self._points[name] = hit
+            self._points.put(name, hit)
         return hit
 
     def _connect(self, source: str, destination: str, ports: PortSet) -> Decision:
@@ -693,11 +730,11 @@ class FastPolicy(Policy):
         hit = self._src_ends.get(name)
         if hit is None:
             by_pair = self._by_pair
-            hit = self._src_ends[name] = [
+            hit = self._src_ends.put(name, [
                 (point.address.version if point.address is not None else 0,
                  None if keys is None else tuple(by_pair[k] for k in keys if k in by_pair),
                  keys or (), point)
-                for point, keys in self._keyed(name, True)]
+                for point, keys in self._keyed(name, True)])
         return hit
 
     def _destination_ends(self, name: str) -> list[tuple]:
@@ -712,7 +749,7 @@ class FastPolicy(Policy):
                     point)
                    for point, keys in self._keyed(name, False)]
             if wide:  # kept only where wide rules make the ends a search (a list per component: 17 MB at 100k)
-                self._dst_ends[name] = hit
+                self._dst_ends.put(name, hit)
         return hit
 
     def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
