@@ -3,9 +3,12 @@ built inline, families compared as sets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from checker.api import load_text
 from checker.context import Context
 from checker.engines.failure import circuit_for, minimal_cut_sets, _minimize, _product
+from checker.engines.circuit import Runs
 from checker.engines.failure_z3 import _strong_components
 
 HEAD = """dns www { managed; answer lb1 }
@@ -77,3 +80,29 @@ def test_strong_components_find_the_cycle() -> None:
     named = {frozenset(circuit.node_keys[n] for n in comp) for comp in comps}
     assert frozenset({"a", "b"}) in named
     assert frozenset({"web1"}) in named
+
+
+def test_runs_pack_each_row_in_order_and_free_the_lists() -> None:
+    rows = [[4, 1], [], [7], []]
+    runs = Runs.packed(rows)
+    assert len(runs) == 4
+    assert [list(runs[i]) for i in range(4)] == [[4, 1], [], [7], []]
+    assert rows == [None, None, None, None]
+    assert len(Runs.empty()) == 0
+
+
+def test_circuit_index_tables_agree_with_the_groups() -> None:
+    path = Path(__file__).parent.parent / "models" / "seed" / "05-multi-datacenter.topo"
+    circuit = _circuit(path.read_text())
+    assert len(circuit.requirement_groups) > 1 and len(circuit.static_groups) > 1
+    n_nodes = len(circuit.node_keys)
+    assert len(circuit.node_static) == len(circuit.node_requirements) == n_nodes
+    for n in range(n_nodes):
+        assert list(circuit.node_static[n]) == [g for g, group in enumerate(circuit.static_groups)
+                                                if group.node == n]
+        assert list(circuit.node_requirements[n]) == [
+            r for r, group in enumerate(circuit.requirement_groups) if group.node == n]
+        assert sorted(circuit.static_rev[n]) == sorted(
+            g for g, group in enumerate(circuit.static_groups) for m in group.members if m == n)
+    for c in range(len(circuit.nodes_of)):
+        assert list(circuit.nodes_of[c]) == [n for n, owner in enumerate(circuit.owner) if owner == c]

@@ -45,6 +45,7 @@ circuit, Z3) and :mod:`checker.engines.failure_z3`.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from typing import Iterable, Sequence, Union
 
@@ -183,8 +184,10 @@ class ServingCircuit:
         self.node_index: dict[object, int] = {}
         self.static_groups: list[StaticGroup] = []
         self.requirement_groups: list[RequirementGroup] = []
-        self.node_static: list[list[int]] = []
-        self.node_requirements: list[list[int]] = []
+        # node -> its static groups, its requirement groups (:class:`Runs`, made by
+        # _index from each group's node: nothing reads them while compiling)
+        self.node_static: Runs = Runs.empty()
+        self.node_requirements: Runs = Runs.empty()
         self._hops: dict[tuple, tuple[int, ...]] = {}
         self._resolving: dict[str, tuple[Point, ...]] = {}
         self._liveness: dict[int, int] = {}
@@ -233,8 +236,6 @@ class ServingCircuit:
         n = len(self.node_keys)
         self.node_keys.append(key)
         self.owner.append(owner)
-        self.node_static.append([])
-        self.node_requirements.append([])
         self.node_index[key] = n
         return n
 
@@ -248,11 +249,9 @@ class ServingCircuit:
         return n, True
 
     def _static(self, n: int, members: Sequence[int], need: int = 1) -> None:
-        self.node_static[n].append(len(self.static_groups))
         self.static_groups.append(StaticGroup(n, tuple(members), need))
 
     def _requirement(self, n: int, alternatives: list[Alternative], line: int) -> None:
-        self.node_requirements[n].append(len(self.requirement_groups))
         self.requirement_groups.append(RequirementGroup(n, alternatives, line))
 
     def liveness_node(self, c: int) -> int:
@@ -577,34 +576,41 @@ class ServingCircuit:
     def _index(self) -> None:
         n_nodes = len(self.node_keys)
         n_comps = len(self.comp_names) + 1
-        # each table is compacted as soon as it is done growing, so the next one is built
-        # in the room its lists leave (at 100k components, the peak of the whole run is here)
-        for table in (self.node_static, self.node_requirements):
-            _compact(table)
-        self.static_rev: list[list[int]] = [[] for _ in range(n_nodes)]  # node -> groups it is in
-        # node -> the (requirement, alternative) pairs whose alternative it serves, flat:
-        # r0, a0, r1, a1, ... (a pair's own tuple would be 30 MB more at 100k); read
-        # with :func:`_pairs`
-        self.alt_rev: list[list[int]] = [[] for _ in range(n_nodes)]
+        # each table is packed as soon as it is done growing, so the next one is built in
+        # the room its lists leave (at 100k components, a tuple per node and table was
+        # 60 MB; the peak of the whole run was here)
+        rows: list[list[int]] = [[] for _ in range(n_nodes)]
+        for g, group in enumerate(self.static_groups):
+            rows[group.node].append(g)
+        self.node_static = Runs.packed(rows)
+        rows = [[] for _ in range(n_nodes)]
+        for r, group in enumerate(self.requirement_groups):
+            rows[group.node].append(r)
+        self.node_requirements = Runs.packed(rows)
+        rows = [[] for _ in range(n_nodes)]  # node -> groups it is in
         for g, group in enumerate(self.static_groups):
             for m in group.members:
-                self.static_rev[m].append(g)
+                rows[m].append(g)
+        self.static_rev = Runs.packed(rows)
+        # node -> the (requirement, alternative) pairs whose alternative it serves, flat:
+        # r0, a0, r1, a1, ...; read with :func:`_pairs`
+        rows = [[] for _ in range(n_nodes)]
         for r, group in enumerate(self.requirement_groups):
             for a, alt in enumerate(group.alternatives):
                 for m in alt.serve or ():
-                    self.alt_rev[m] += (r, a)
-        self.nodes_of: list[list[int]] = [[] for _ in range(n_comps)]
+                    rows[m] += (r, a)
+        self.alt_rev = Runs.packed(rows)
+        rows = [[] for _ in range(n_comps)]
         for n, c in enumerate(self.owner):
-            self.nodes_of[c].append(n)
-        for table in (self.static_rev, self.alt_rev, self.nodes_of):
-            _compact(table)
+            rows[c].append(n)
+        self.nodes_of = Runs.packed(rows)
+        del rows
         self.baseline_dead = bytearray(n_comps)
         self._scratch_dead = bytearray(n_comps)  # changed_by's flags of the dead components
         self.baseline = self._full(self.baseline_dead)
         self.steers = self._steers(n_comps)
-        _compact(self.steers)
 
-    def _steers(self, n_comps: int) -> list[list[int]]:
+    def _steers(self, n_comps: int) -> "Runs":
         """Per component, the requirements whose choice its failure may move from the
         baseline's: those whose chosen alternative's condition reads it, and those where
         an earlier alternative's condition reads it and is not monotone (a monotone
@@ -623,7 +629,7 @@ class ServingCircuit:
                     reads |= cond_components(cond)
             for c in sorted(reads):
                 steers[c].append(r)
-        return steers
+        return Runs.packed(steers)
 
     # -- structure -------------------------------------------------------------------
 
@@ -1050,6 +1056,42 @@ def _pairs(flat: Sequence[int]):
     """The pairs of a flat sequence ``x0, y0, x1, y1, ...``: ``(x0, y0), (x1, y1), ...``."""
     items = iter(flat)
     return zip(items, items)
+
+
+class Runs:
+    """Per index ``0 .. n-1``, a run of ints (a node's groups, a component's nodes):
+    every run in one array and where each starts in another, read as ``runs[i]`` (an
+    array of the run). A tuple per index was 60 MB at 100k components over the
+    circuit's six tables, most of it the int objects; packed, 4 bytes an entry."""
+
+    __slots__ = ("starts", "items")
+
+    def __init__(self, starts: array, items: array) -> None:
+        self.starts = starts
+        self.items = items
+
+    @classmethod
+    def packed(cls, rows: list[list[int]]) -> "Runs":
+        """The runs of ``rows`` (emptied as they are packed: the lists go as the
+        array grows)."""
+        starts = array("i", [0])
+        items = array("i")
+        for i, row in enumerate(rows):
+            items.extend(row)
+            starts.append(len(items))
+            rows[i] = None  # type: ignore[call-overload]
+        return cls(starts, items)
+
+    @classmethod
+    def empty(cls) -> "Runs":
+        return cls(array("i", [0]), array("i"))
+
+    def __getitem__(self, i: int) -> array:
+        starts = self.starts
+        return self.items[starts[i]:starts[i + 1]]
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
 
 
 def _compact(table: list) -> None:
