@@ -64,6 +64,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     overlaps = _Overlaps(topology, index)
     by_pair: dict = {}
     points: dict = {}
+    related: dict = {}  # covering rules -> their hops (a rule often covers many: one tuple for all)
     found = 0
     unknown: list[str] = []
     one_range = overlaps.one_range
@@ -80,7 +81,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         cover = overlaps.single_cover(rule, corner[0] if corner else None)
         if cover is not None:
             found += 1
-            yield _shadowed(rule, [cover])
+            yield _shadowed(rule, [cover], related)
             continue
         if _first_match_somewhere(topology, index, rule, by_pair, points, one_range, corners, _SAMPLES):
             continue
@@ -89,7 +90,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
             unknown.append(f"line {rule.line}: {reason}")
         elif status is Status.REFUTED:
             found += 1
-            yield _shadowed(rule, cover_rules)
+            yield _shadowed(rule, cover_rules, related)
     if unknown:  # reported even next to shadowed rules: an undecided rule is never dropped
         yield Result(ID, Status.UNKNOWN, SEVERITY, f"could not decide every rule: {unknown[0]}", request.span, "z3")
         return
@@ -99,7 +100,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                  f"every rule ({len(topology.rules)}) is the first match for some packet", request.span, "z3")
 
 
-def _shadowed(rule: Rule, cover: list[Rule]) -> Result:
+def _shadowed(rule: Rule, cover: list[Rule], related: dict[tuple[int, ...], tuple[Hop, ...]]) -> Result:
     lines = [r.line for r in cover]
     if cover:
         which = (f"the rule at line {lines[0]} covers" if len(lines) == 1
@@ -114,9 +115,12 @@ def _shadowed(rule: Rule, cover: list[Rule]) -> Result:
     else:
         text = f"the rule at line {rule.line} can never match: no packet fits all of its parts"
         hint = "delete the rule"
-    related = tuple(Hop(f"line {r.line} matches first", r.span) for r in cover)
+    key = tuple(r.index for r in cover)
+    hops = related.get(key)
+    if hops is None:
+        hops = related[key] = tuple(Hop(f"line {r.line} matches first", r.span) for r in cover)
     return Result(ID, Status.REFUTED, SEVERITY, text, rule.span, "z3",
-                  (Counterexample({"rule": rule.line, "shadowed_by": lines}, related=related),), hint=hint)
+                  (Counterexample({"rule": rule.line, "shadowed_by": lines}, related=hops),), hint=hint)
 
 
 # Concrete packet ends to try first (never an unspecified address: no packet has one).
