@@ -93,46 +93,61 @@ def _run_checks(topology: Topology, options: Options, select: Iterable[str] | No
     runs = [(info, request) for info, request in requested_checks(topology)
             if (selected is None or info.id in selected) and info.id not in ignored]
     context.cache[RUNNING_KEY] = frozenset(info.id for info, _ in runs)  # checks cite only what is shown
-    released = release_plan(runs)
-    results: list[Result] = []
+    order = execution_order(runs)
+    released = release_plan([runs[at] for at in order])
+    produced_by: list[list[Result]] = [[] for _ in runs]  # by position in report order
     done: dict[tuple, tuple[Span | None, list[Result]]] = {}  # (id, params) -> its first line's span and results
-    for at, (info, request) in enumerate(runs):
-        progress.check_started(info.id)
-        again = done.get((info.id, request.params))
-        if again is not None:
-            # the same check with the same parameters on another line: the same answer
-            # (checks are deterministic), located at this line where the first was at its own
-            first_span, first_results = again
-            results.extend(replace(r, span=request.span) if r.span == first_span else r for r in first_results)
-            for key in released.get(at, ()):
-                context.cache.pop(key, None)
-            continue
-        left = time_left()
-        if left is not None and left <= 0:
-            results.append(run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this "
-                                            "check started", request.span))
-            continue
-        context.options = replace(options, timeout=min(options.timeout, left) if left is not None
-                                  else options.timeout)
-        produced: list[Result] = []
-        try:
-            produced.extend(info.module.run(topology, request, context))
-        except InternalError as exc:
-            produced = [internal_error(info.id, str(exc), request)]
-        except RecursionError:
-            produced = [run_limit_result(info.id, info.severity, "the topology is nested too deeply to analyse",
-                                         request.span)]
-        except MemoryError:
-            produced = [run_limit_result(info.id, info.severity, "the check ran out of memory", request.span)]
-        except CheckTimeout as exc:
-            produced = [run_limit_result(info.id, info.severity, f"{exc} ran out during this check",
-                                         request.span)]
-        results.extend(produced)
-        if all(r.status is not Status.UNKNOWN for r in produced):  # an unknown may be the time's, not the answer
-            done[(info.id, request.params)] = (request.span, produced)
-        for key in released.get(at, ()):
-            context.cache.pop(key, None)
-    return results
+    for step, at in enumerate(order):
+        info, request = runs[at]
+        produced_by[at] = _run_one(info, request, topology, options, context, done)
+        for key in released.get(step, ()):
+            context.release(key)
+    return [result for produced in produced_by for result in produced]
+
+
+def _run_one(info: CheckInfo, request: CheckRequest, topology: Topology, options: Options, context: Context,
+             done: dict[tuple, tuple[Span | None, list[Result]]]) -> list[Result]:
+    progress.check_started(info.id)
+    again = done.get((info.id, request.params))
+    if again is not None:
+        # the same check with the same parameters on another line: the same answer
+        # (checks are deterministic), located at this line where the first was at its own
+        first_span, first_results = again
+        return [replace(r, span=request.span) if r.span == first_span else r for r in first_results]
+    left = time_left()
+    if left is not None and left <= 0:
+        return [run_limit_result(info.id, info.severity, f"{expired_reason()} ran out before this check started",
+                                 request.span)]
+    context.options = replace(options, timeout=min(options.timeout, left) if left is not None
+                              else options.timeout)
+    produced: list[Result] = []
+    try:
+        produced.extend(info.module.run(topology, request, context))
+    except InternalError as exc:
+        produced = [internal_error(info.id, str(exc), request)]
+    except RecursionError:
+        produced = [run_limit_result(info.id, info.severity, "the topology is nested too deeply to analyse",
+                                     request.span)]
+    except MemoryError:
+        produced = [run_limit_result(info.id, info.severity, "the check ran out of memory", request.span)]
+    except CheckTimeout as exc:
+        produced = [run_limit_result(info.id, info.severity, f"{exc} ran out during this check", request.span)]
+    if all(r.status is not Status.UNKNOWN for r in produced):  # an unknown may be the time's, not the answer
+        done[(info.id, request.params)] = (request.span, produced)
+    return produced
+
+
+def execution_order(runs: list[tuple[CheckInfo, CheckRequest]]) -> list[int]:
+    """The positions of ``runs`` (in report order) in the order they run: report order,
+    but a check whose module sets ``RUN_ORDER`` runs where that order puts it (among
+    the ``ORDER`` of the others), e.g. next to the check whose memos it reads, so they
+    are dropped before the checks that make the run's peak; results are reported in
+    report order whatever the order they ran in."""
+    def rank(at: int) -> tuple[int, int]:
+        info = runs[at][0]
+        return getattr(info.module, "RUN_ORDER", info.order), at
+
+    return sorted(range(len(runs)), key=rank)
 
 
 def release_plan(runs: list[tuple[CheckInfo, CheckRequest]]) -> dict[int, list[str]]:

@@ -16,6 +16,12 @@ from .policy import Policy
 
 DEFAULT_TIMEOUT = 60.0
 
+#: The key a check names in its ``ENGINES`` when it asks the policy's bare yes/no
+#: answers (:meth:`~checker.policy.Policy.allowed`) that an earlier check asked before
+#: it: not a cache entry but the policy's memo of them, forgotten (:meth:`Context.release`)
+#: after the last check that names it (35 MB at 100k components).
+ANSWERS_KEY = "policy.answers"
+
 
 class InternalError(Exception):
     """A bug in topocheck, e.g. a counterexample the reference evaluator does not confirm.
@@ -46,6 +52,12 @@ class Context:
         from .engines.fastpolicy import FastPolicy
 
         return FastPolicy(self.topology)  # type: ignore[return-value]
+
+    def release(self, key: str) -> None:
+        """Drop one engine cache (:data:`ANSWERS_KEY`: the policy's memo of answers)."""
+        self.cache.pop(key, None)
+        if key == ANSWERS_KEY and "policy" in self.__dict__:
+            self.policy.forget_answers()
 
     @cached_property
     def evaluator(self) -> Evaluator:

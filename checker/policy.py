@@ -213,6 +213,11 @@ class Policy:
         answers it without building the decision)."""
         return self.connect(source, destination, ports).allowed
 
+    def forget_answers(self) -> None:
+        """Drop the memo of :meth:`allowed`'s bare answers (here there is none: they are
+        :meth:`connect`'s decisions, which stay). Called once the serving circuit, which
+        asks most of them, is compiled: nothing after it asks the same questions again."""
+
     def _connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if not ports:
             return Decision(False)

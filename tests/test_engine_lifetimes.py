@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.api import check_text, load_text, release_plan, requested_checks
+from checker.api import check_text, execution_order, load_text, release_plan, requested_checks
 from checker.checks import registry
+from checker.context import ANSWERS_KEY
 from checker.engines import circuit, failure_replay, writes
 from checker.engines.circuit import CIRCUIT_KEY
 from checker.engines.failure_replay import CACHE_KEY as REPLAY_KEY
@@ -78,7 +79,9 @@ def test_every_engine_is_built_once_and_dropped_after_its_last_reader(monkeypatc
     # write-to-primary, the circuit and the replay after availability
     assert seen["write-to-primary"] == {CIRCUIT_KEY, REPLAY_KEY}
     assert seen["availability"] == {CIRCUIT_KEY, REPLAY_KEY}
-    assert seen["shadowed-rule"] == set() and seen["connection-denied"] == set()
+    assert seen["shadowed-rule"] == set()
+    # (connection-denied runs right after available: the circuit lives on for no-spof)
+    assert seen["connection-denied"] == {CIRCUIT_KEY}
 
 
 def test_without_the_failure_checks_the_circuit_goes_after_available(monkeypatch) -> None:
@@ -90,19 +93,44 @@ def test_without_the_failure_checks_the_circuit_goes_after_available(monkeypatch
 def test_the_plan_releases_each_cache_after_its_last_reader() -> None:
     def plan(text: str) -> dict[str, tuple[int, str]]:
         runs = requested_checks(load_text(text, "t.topo").topology)
-        return {key: (at, runs[at][0].id) for at, keys in release_plan(runs).items() for key in keys}
+        ordered = [runs[at] for at in execution_order(runs)]
+        return {key: (at, ordered[at][0].id) for at, keys in release_plan(ordered).items() for key in keys}
 
-    assert plan(EVERY_CHECK) == {CIRCUIT_KEY: (8, "availability"), REPLAY_KEY: (8, "availability"),
-                                 FLOW_KEY: (7, "write-to-primary")}
-    # of two requests of one check, the second (runs: available, no-spof, no-spof, private-web, lints);
-    # with no write-to-primary, nothing names the write flow
+    # (runs: available, connection-denied, no-spof, no-spof, zone-redundancy, ...)
+    assert plan(EVERY_CHECK) == {CIRCUIT_KEY: (9, "availability"), REPLAY_KEY: (9, "availability"),
+                                 FLOW_KEY: (8, "write-to-primary"), ANSWERS_KEY: (1, "connection-denied")}
+    # of two requests of one check, the second (runs: available, connection-denied, no-spof,
+    # no-spof, private-web, lints); with no write-to-primary, nothing names the write flow
     two = _checking("no-spof k=1", "private-web", "no-spof k=2")
-    assert plan(two) == {CIRCUIT_KEY: (2, "no-spof"), REPLAY_KEY: (2, "no-spof")}
+    assert plan(two) == {CIRCUIT_KEY: (3, "no-spof"), REPLAY_KEY: (3, "no-spof"),
+                         ANSWERS_KEY: (1, "connection-denied")}
+
+
+def test_connection_denied_runs_while_the_answers_are_kept_and_is_reported_in_its_place(monkeypatch) -> None:
+    """It asks the policy what the serving circuit asked: it runs right after
+    'available', and the policy's memo of answers is gone before the failure checks."""
+    ran: list[tuple[str, int]] = []
+    for info in registry().values():
+        original = info.module.run
+
+        def run(topology, request, context, original=original, check_id=info.id):
+            ran.append((check_id, len(context.policy._allowed)))
+            return original(topology, request, context)
+
+        monkeypatch.setattr(info.module, "run", run)
+    report = check_text(EVERY_CHECK, "t.topo")
+    order = [check_id for check_id, _ in ran]
+    assert order[:3] == ["available", "connection-denied", "no-spof"], order
+    kept = dict(ran)
+    assert kept["available"] == 0 and kept["connection-denied"] > 0 and kept["no-spof"] == 0, ran
+    ids = [r.id for r in report.results]
+    orders = [registry()[i].order for i in ids]
+    assert orders == sorted(orders) and ids.index("connection-denied") > ids.index("shadowed-rule"), ids
 
 
 @pytest.mark.parametrize("info", list(registry().values()), ids=lambda info: info.id)
 def test_a_check_names_only_engine_caches(info) -> None:
-    assert set(getattr(info.module, "ENGINES", ())) <= {CIRCUIT_KEY, REPLAY_KEY, FLOW_KEY}
+    assert set(getattr(info.module, "ENGINES", ())) <= {CIRCUIT_KEY, REPLAY_KEY, FLOW_KEY, ANSWERS_KEY}
 
 
 @pytest.mark.parametrize("entry", ["check_text", "check_topology"])

@@ -9,7 +9,10 @@
   reads, directly or through an engine; a run drops each after the last
   check that names it (:func:`checker.api.check_topology`), so a file's peak
   memory is not every engine's structures at once. A cache no check names
-  lives for the whole file;
+  lives for the whole file; :data:`checker.context.ANSWERS_KEY` names the
+  policy's memo of yes/no answers;
+* ``RUN_ORDER`` (optional): where it runs, among the others' ``ORDER``, when
+  that is not where it is reported (:func:`checker.api.execution_order`);
 * ``PARAMS``: ``{key: validator}`` for ``check ID key=value``; a validator
   returns an error message or None; the key ``_required`` (a tuple of keys,
   no validator) lists the parameters a ``check`` line must give;

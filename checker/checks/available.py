@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..context import Context, InternalError
+from ..context import ANSWERS_KEY, Context, InternalError
 from ..engines.circuit import CIRCUIT_KEY
 from ..model import CheckRequest, Topology
 from ..results import Counterexample, Hop, Result, Severity, Status
@@ -59,7 +59,7 @@ SEVERITY = Severity.ERROR
 ORDER = 0
 DEFAULT = True
 ALWAYS = True
-ENGINES = (CIRCUIT_KEY,)  # the engine caches it reads (see checker.checks)
+ENGINES = (CIRCUIT_KEY, ANSWERS_KEY)  # the engine caches it reads (see checker.checks)
 PARAMS: dict = {}
 
 

@@ -82,7 +82,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..context import Context
+from ..context import ANSWERS_KEY, Context
 from ..model import CheckRequest, Failover, Kind, Topology, Verb
 from ..net import ANY_PORT, MAX_PORT, PortSet
 from ..evaluator import DNS_PORT
@@ -92,8 +92,12 @@ from ..results import Counterexample, Result, Severity, Status
 ID = "connection-denied"
 SEVERITY = Severity.ERROR
 ORDER = 110
+# run right after 'available' (reported here): it asks the policy the connections the
+# serving circuit asked, whose answers are then forgotten before the failure checks
+RUN_ORDER = 1
 DEFAULT = False
 ALWAYS = True
+ENGINES = (ANSWERS_KEY,)  # the engine caches it reads (see checker.checks)
 PARAMS: dict = {}
 
 
