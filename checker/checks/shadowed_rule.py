@@ -64,7 +64,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     overlaps = _Overlaps(topology, index)
     by_pair: dict = {}
     points: dict = {}
-    related: dict = {}  # covering rules -> their hops (a rule often covers many: one tuple for all)
+    related: dict = {}  # covering rules -> their lines and hops (a rule often covers many: one of each for all)
     found = 0
     unknown: list[str] = []
     one_range = overlaps.one_range
@@ -100,8 +100,14 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
                  f"every rule ({len(topology.rules)}) is the first match for some packet", request.span, "z3")
 
 
-def _shadowed(rule: Rule, cover: list[Rule], related: dict[tuple[int, ...], tuple[Hop, ...]]) -> Result:
-    lines = [r.line for r in cover]
+def _shadowed(rule: Rule, cover: list[Rule],
+              related: dict[tuple[int, ...], tuple[list[int], tuple[Hop, ...]]]) -> Result:
+    key = tuple(r.index for r in cover)
+    shared = related.get(key)
+    if shared is None:  # (one list and one tuple of hops for all it covers: nothing changes them)
+        shared = related[key] = ([r.line for r in cover],
+                                 tuple(Hop(f"line {r.line} matches first", r.span) for r in cover))
+    lines, hops = shared
     if cover:
         which = (f"the rule at line {lines[0]} covers" if len(lines) == 1
                  else f"the rules at lines {', '.join(map(str, lines))} cover")
@@ -115,10 +121,6 @@ def _shadowed(rule: Rule, cover: list[Rule], related: dict[tuple[int, ...], tupl
     else:
         text = f"the rule at line {rule.line} can never match: no packet fits all of its parts"
         hint = "delete the rule"
-    key = tuple(r.index for r in cover)
-    hops = related.get(key)
-    if hops is None:
-        hops = related[key] = tuple(Hop(f"line {r.line} matches first", r.span) for r in cover)
     return Result(ID, Status.REFUTED, SEVERITY, text, rule.span, "z3",
                   (Counterexample({"rule": rule.line, "shadowed_by": lines}, related=hops),), hint=hint)
 
