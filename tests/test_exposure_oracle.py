@@ -307,6 +307,19 @@ def test_shadowed_rules_match_enumeration_with_port_maps(text: str) -> None:
         _shadowed_rules_match_enumeration(text)
 
 
+@settings(max_examples=examples(40))
+@given(small_networks())
+def test_shadowed_rules_match_enumeration_with_memos_that_forget(text: str) -> None:
+    """The same, with the sample points and atoms of one rule side kept at a time (in
+    real files, of the thousands asked last)."""
+    from unittest import mock
+
+    from checker.checks import shadowed_rule
+
+    with mock.patch.object(shadowed_rule, "_RECENT", 1):
+        _shadowed_rules_match_enumeration(text)
+
+
 @settings(max_examples=examples(80))
 @given(small_networks())
 # found by a fresh seed: a rule from 198.51.100.5/32 is covered by an earlier one from the
@@ -322,11 +335,13 @@ def test_single_cover_from_the_corner_matches_is_the_one_from_the_index(text: st
     from checker.checks import shadowed_rule
     from checker.context import Context
     from checker.engines.packets_paths import _fast
+    from checker.memo import Recent
 
     topology = load_text(text, "gen.topo").topology
     index = _fast(Context(topology))
     overlaps = shadowed_rule._Overlaps(topology, index)
-    one_range, by_pair, points = overlaps.one_range, {}, {}
+    # (a memo of one entry: the samples come out the same when they are worked out again)
+    one_range, by_pair, points = overlaps.one_range, {}, Recent(1)
     for rule in topology.rules:
         corner: list = []
         if shadowed_rule._first_match_somewhere(topology, index, rule, by_pair, points, one_range, 0, 1, corner):

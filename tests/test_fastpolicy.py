@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from checker.api import load_text
-from checker.engines.fastpolicy import FastPolicy, _Recent
+from checker.engines.fastpolicy import FastPolicy
+from checker.memo import Recent
 from checker.net import ANY_PORT, parse_port
 from checker.policy import INTERNET, Point, Policy, one_per_class
 
@@ -109,7 +110,7 @@ allow 198.51.100.0/24 -> lb1 tcp/443
 
 
 def test_recent_memo_keeps_the_last_asked_and_forgets_the_oldest() -> None:
-    memo = _Recent(2)
+    memo = Recent(2)
     for key in "abc":
         memo.put(key, key.upper())  # new (c), old (a, b)
     assert memo.get("a") == "A"  # from the old generation, moved to the new: (c, a)

@@ -38,6 +38,7 @@ from itertools import islice
 from typing import Iterator
 
 from ..context import Context
+from ..memo import Recent
 from ..model import CheckRequest, Endpoint, Kind, Rule, Topology
 from ..net import ANY_PORT, PRIVATE_RANGES, PortSet, same_family
 from ..policy import Point
@@ -51,6 +52,7 @@ ALWAYS = True
 PARAMS: dict = {}
 
 _SAMPLES = 24  # concrete packets tried per rule before asking the solver
+_RECENT = 1 << 14  # the sample points and the atoms of about this many rule sides are kept
 
 
 def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator[Result]:
@@ -63,7 +65,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     index = context.policy if isinstance(context.policy, FastPolicy) else _fast(context)
     overlaps = _Overlaps(topology, index)
     by_pair: dict = {}
-    points: dict = {}
+    points = Recent(_RECENT)
     related: dict = {}  # covering rules -> their lines and hops (a rule often covers many: one of each for all)
     found = 0
     unknown: list[str] = []
@@ -168,7 +170,7 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint, policy) -> list[Poi
     return out[:4]
 
 
-def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict, points: dict,
+def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict, points: Recent,
                            one_range: list, start: int = 0, stop: int = _SAMPLES, listed: list | None = None) -> bool:
     """True when one of the concrete packets ``start`` to ``stop`` of ``rule`` has
     ``rule`` as its first match (a witness under the reference semantics, so never a
@@ -178,8 +180,8 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     ``by_pair`` caches, per pair of packet ends matched by many rules, which rule is
     the first match on each port (:class:`_FirstByPort`): without it, thousands of
     rules between the same two networks cost a walk over all of them per rule.
-    ``points`` caches the sample points of each endpoint (endpoints are values shared
-    by the rules that name them). ``listed``, when given, receives the (sorted) rules
+    ``points`` keeps the sample points of the endpoints asked lately (endpoints are
+    values shared by the rules that name them, and rules that name one come together). ``listed``, when given, receives the (sorted) rules
     matching the first pair of packet ends, where they were listed (not answered from
     ``by_pair``)."""
     ports = [(r.protocol, port) for r in rule.ports.ranges for port in (r.low, r.high)]
@@ -211,7 +213,7 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     return False
 
 
-def _packet_ends(topology: Topology, index, rule: Rule, points: dict) -> Iterator[tuple[Point, Point]]:
+def _packet_ends(topology: Topology, index, rule: Rule, points: Recent) -> Iterator[tuple[Point, Point]]:
     """The sample points of the rule's sources by those of its destinations, in order,
     the pairs of one address family (made as they are read: most rules need one)."""
     for source in rule.sources:
@@ -222,11 +224,12 @@ def _packet_ends(topology: Topology, index, rule: Rule, points: dict) -> Iterato
                         yield src, dst
 
 
-def _points_of(points: dict, topology: Topology, endpoint: Endpoint, policy) -> list[Point]:
-    """:func:`_endpoint_points`, once per endpoint (they live as long as their rules)."""
+def _points_of(points: Recent, topology: Topology, endpoint: Endpoint, policy) -> list[Point]:
+    """:func:`_endpoint_points`, kept for the endpoints asked lately (by id: endpoints
+    live as long as their rules)."""
     hit = points.get(id(endpoint))
     if hit is None:
-        hit = points[id(endpoint)] = _endpoint_points(topology, endpoint, policy)
+        hit = points.put(id(endpoint), _endpoint_points(topology, endpoint, policy))
     return hit
 
 
@@ -292,7 +295,9 @@ class _Overlaps:
         self._spans: tuple[dict[int, list], dict[int, list]] | None = None  # see spans
         self._meets: dict[tuple[int, tuple], list[tuple]] = {}
         self._contains: dict[tuple[int, tuple], list[tuple]] = {}
-        self._atoms: dict[int, list[tuple]] = {}  # id of a rule side (shared by the rules that repeat it)
+        # id of a rule side (shared by the rules that repeat it) -> its atoms, for the sides
+        # asked lately (kept for every side, 30 MB at 100k components)
+        self._atoms = Recent(_RECENT)
         # per rule, its ports as one (protocol, low, high) when they are one range (most
         # rules): the port tests below are then a tuple compare, not a loop over ranges
         self.one_range: list[tuple | None] = [r.ports.ranges[0] if len(r.ports.ranges) == 1 else None
@@ -320,7 +325,7 @@ class _Overlaps:
         endpoints = rule.destinations if side else rule.sources
         hit = self._atoms.get(id(endpoints))
         if hit is None:
-            hit = self._atoms[id(endpoints)] = _atoms(self.topology, endpoints)
+            hit = self._atoms.put(id(endpoints), _atoms(self.topology, endpoints))
         return hit
 
     def containing_keys(self, side: int, key: tuple) -> list[tuple]:
@@ -528,7 +533,7 @@ def _atoms(topology: Topology, endpoints) -> list[tuple]:
                     out.append(("public",))
                 if not comp.addresses:
                     out.append(("name", member))
-                out.extend(("range", a.version, int(a), int(a)) for a in comp.addresses)
+                out.extend(("range", a.version, value, value) for a in comp.addresses for value in (int(a),))
     return out
 
 

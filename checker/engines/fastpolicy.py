@@ -32,6 +32,7 @@ import ipaddress
 from functools import cached_property
 from typing import Iterator, Sequence
 
+from ..memo import Recent
 from ..model import Endpoint, Kind, Rule, Topology
 from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public, same_family
 from ..policy import INTERNET, Decision, Packet, Point, Policy, reaches
@@ -39,44 +40,7 @@ from ..policy import INTERNET, Decision, Packet, Point, Policy, reaches
 _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
 _PAIR_LIMIT = 64  # rules with more (source key, destination key) pairs than this are "wide"
-_RECENT = 1 << 14  # per-component memos keep about this many components (see _Recent)
-_MISSING = object()
-
-
-class _Recent:
-    """A memo of what was asked lately: between ``size`` and ``2 * size`` entries.
-
-    The per-component facts of the index (a component's packet ends, their keys,
-    the index rows they read) are cheap to work out again and asked in runs (one
-    component's requirements are compiled together, an application's components
-    ask of each other); kept for every component they were 70 MB at 100k
-    components, at the run's peak. Two generations: when the new one is full it
-    becomes the old one and the oldest is dropped; a hit in the old one moves the
-    entry back to the new one."""
-
-    __slots__ = ("size", "new", "old")
-
-    def __init__(self, size: int) -> None:
-        self.size = max(1, size)
-        self.new: dict = {}
-        self.old: dict = {}
-
-    def get(self, key, default=None):
-        hit = self.new.get(key, _MISSING)
-        if hit is _MISSING:
-            hit = self.old.get(key, _MISSING)
-            if hit is _MISSING:
-                return default
-            self.put(key, hit)
-        return hit
-
-    def put(self, key, value):
-        new = self.new
-        if len(new) >= self.size:
-            self.old = new
-            new = self.new = {}
-        new[key] = value
-        return value
+_RECENT = 1 << 14  # per-component memos keep about this many components (see Recent)
 
 
 class _SideIndex:
@@ -175,11 +139,11 @@ class FastPolicy(Policy):
 
     def __init__(self, topology: Topology, recent: int = _RECENT):
         """``recent``: about how many components the per-component memos keep
-        (:class:`_Recent`; tests make it tiny, so that answers come from memos that forget)."""
+        (:class:`Recent`; tests make it tiny, so that answers come from memos that forget)."""
         super().__init__(topology)
         self._pairs: dict[tuple[tuple, tuple], list[int]] = {}
         self._source_ranges: dict[int, list[tuple[int, int, int]]] = {}
-        self._points = _Recent(recent)  # name -> its packet ends (:meth:`_own_points`)
+        self._points = Recent(recent)  # name -> its packet ends (:meth:`_own_points`)
         # (source key, destination key) -> rules with both, in file order; rules whose
         # key product is large ("wide") are kept apart, by destination key.
         self._by_pair: dict[tuple, dict[tuple, Sequence[int]]] = {}  # tuples once built
@@ -190,7 +154,7 @@ class FastPolicy(Policy):
         self._src_keys: dict[tuple, tuple] = {}
         self._dst_keys: dict[tuple, tuple] = {}
         # per side, a point's keys (:meth:`_keys`)
-        self._point_keys = (_Recent(recent), _Recent(recent))
+        self._point_keys = (Recent(recent), Recent(recent))
         self._public_dst: dict[Point, list[int]] = {}
         self._public_buckets: dict[tuple, list[int]] = {}
         self._public_sides: dict[int, bool] = {}  # id of a rule's sources (shared) -> may be public
@@ -199,12 +163,15 @@ class FastPolicy(Policy):
         # (destination, ports) -> source -> allowed: the inner keys are the names
         # themselves, so an answer costs a dict slot, not a key tuple (750k at 100k)
         self._allowed: dict[tuple[str, PortSet], dict[str, bool]] = {}
-        self._src_ends = _Recent(recent)  # name -> :meth:`_source_ends`
-        self._dst_ends = _Recent(recent)  # name -> :meth:`_destination_ends`
+        self._src_ends = Recent(recent)  # name -> :meth:`_source_ends`
+        self._dst_ends = Recent(recent)  # name -> :meth:`_destination_ends`
         self.rule_keys = RuleKeys()  # per rule: (source keys, destination keys)
         interned: dict[tuple, tuple] = {}
         side_keys: dict[int, list[tuple]] = {}  # id of a (shared) rule side -> its keys
-        for index, rule in enumerate(self.rules):
+        for rule in self.rules:
+            # (a rule's own index, its position: one int object per rule, however many
+            # tables file it; enumerate's would be another 28 bytes a rule, 7 MB at 100k)
+            index = rule.index
             src_keys = side_keys.get(id(rule.sources))
             if src_keys is None:
                 src_keys = side_keys[id(rule.sources)] = _rule_keys(rule.sources, topology, interned)
@@ -270,9 +237,9 @@ class FastPolicy(Policy):
 
     def _side_index(self, side: str) -> _SideIndex:
         out = _SideIndex()
-        for index, rule in enumerate(self.rules):
+        for rule in self.rules:
             for endpoint in getattr(rule, side):
-                out.add(index, endpoint, self.topology)
+                out.add(rule.index, endpoint, self.topology)
         return out
 
     # -- packets -----------------------------------------------------------------
@@ -480,7 +447,7 @@ class FastPolicy(Policy):
     def _public_rules_by_destination_key(self) -> dict[tuple, Sequence[int]]:
         """Destination key -> the rules under it whose sources may be public, in file
         order (all a client on the internet can meet: a fraction of the rules)."""
-        return _filed_by_key(self.rule_keys, 1, self._may_be_public)
+        return _filed_by_key(self.rules, self.rule_keys, 1, self._may_be_public)
 
     # The rules by destination key, for a destination point: from the rules' own keys
     # (:attr:`rule_keys`) where a point's keys (:meth:`_keys`) say all, else from the
@@ -500,7 +467,7 @@ class FastPolicy(Policy):
         destinations), in file order; built on first use (read only)."""
         hit = self._rules_by_key[side]
         if hit is None:
-            hit = self._rules_by_key[side] = _filed_by_key(self.rule_keys, side)
+            hit = self._rules_by_key[side] = _filed_by_key(self.rules, self.rule_keys, side)
         return hit
 
     def _destination_keys(self, point: Point) -> tuple[tuple, ...]:
@@ -790,11 +757,12 @@ class RuleKeys:
         return zip(*self._sides)
 
 
-def _filed_by_key(rule_keys: RuleKeys, side: int, keep=None) -> dict[tuple, Sequence[int]]:
+def _filed_by_key(rules: Sequence[Rule], rule_keys: RuleKeys, side: int, keep=None) -> dict[tuple, Sequence[int]]:
     """The rules (those ``keep(index)`` accepts, or all) under each index key of one
     side, in file order; a key of one rule holds a tuple (most do: half a list's size)."""
     out: dict[tuple, Sequence[int]] = {}
-    for index, keys in enumerate(rule_keys.side(side)):
+    for rule, keys in zip(rules, rule_keys.side(side)):
+        index = rule.index  # (its position, the one int object: see FastPolicy.__init__)
         if keys and (keep is None or keep(index)):
             for key in keys:
                 out.setdefault(key, []).append(index)  # type: ignore[union-attr]
