@@ -16,6 +16,7 @@ from .limits import (DEFAULT_LIMITS, LIMIT_ID, MAX_RESOLUTION_ERRORS, CheckTimeo
                      expired_reason, file_time_reason, run_limit_result, run_time_reason, text_size_result, time_left)
 from .model import CheckRequest, Span, Topology
 from .fastparse import paused_gc
+from .heap import release_free_memory
 from .parser import parse
 from .results import FileReport, Result, Severity, Status
 
@@ -100,8 +101,10 @@ def _run_checks(topology: Topology, options: Options, select: Iterable[str] | No
     for step, at in enumerate(order):
         info, request = runs[at]
         produced_by[at] = _run_one(info, request, topology, options, context, done)
-        for key in released.get(step, ()):
-            context.release(key)
+        if step in released:
+            for key in released[step]:
+                context.release(key)
+            release_free_memory()  # (the engines just dropped: see checker.heap)
     return [result for produced in produced_by for result in produced]
 
 

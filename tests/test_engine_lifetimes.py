@@ -168,3 +168,27 @@ def test_the_collector_comes_back_after_the_engines_are_gone(entry) -> None:
     # lived; check_topology's caller keeps the topology, and with it what the checks
     # remembered on it: its failure units, by component)
     assert max(walked, default=0) < (1000 if entry == "check_text" else 8000), walked
+
+
+def test_the_free_memory_goes_back_once_after_each_release(monkeypatch) -> None:
+    """After the checks that drop engines (here: connection-denied drops the policy's
+    answers, write-to-primary the write flow, availability the circuit and the
+    replay), the C library's free pages go back to the system, once per such check."""
+    import checker.api as api
+
+    calls: list[int] = []
+    monkeypatch.setattr(api, "release_free_memory", lambda: calls.append(1))
+    check_text(EVERY_CHECK, "t.topo")
+    assert len(calls) == 3
+
+
+def test_the_c_library_gives_memory_back_where_it_can() -> None:
+    import platform
+
+    from checker import heap
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        assert not heap.can_release()
+        pytest.skip("not the GNU C library: there is no malloc_trim to call")
+    assert heap.can_release()
+    heap.release_free_memory()  # (returns nothing; must not fail)
