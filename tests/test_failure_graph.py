@@ -94,14 +94,15 @@ def test_runs_pack_each_row_in_order_and_free_the_lists() -> None:
 def test_circuit_index_tables_agree_with_the_groups() -> None:
     path = Path(__file__).parent.parent / "models" / "seed" / "05-multi-datacenter.topo"
     circuit = _circuit(path.read_text())
-    assert len(circuit.requirement_groups) > 1 and len(circuit.static_groups) > 1
+    assert len(circuit.requirement_nodes) > 1 and len(circuit.static_groups) > 1
+    assert len(circuit.requirement_alternatives) == len(circuit.requirement_nodes)
     n_nodes = len(circuit.node_keys)
     assert len(circuit.node_static) == len(circuit.node_requirements) == n_nodes
     for n in range(n_nodes):
         assert list(circuit.node_static[n]) == [g for g, group in enumerate(circuit.static_groups)
                                                 if group.node == n]
         assert list(circuit.node_requirements[n]) == [
-            r for r, group in enumerate(circuit.requirement_groups) if group.node == n]
+            r for r, node in enumerate(circuit.requirement_nodes) if node == n]
         assert sorted(circuit.static_rev[n]) == sorted(
             g for g, group in enumerate(circuit.static_groups) for m in group.members if m == n)
     for c in range(len(circuit.nodes_of)):

@@ -309,7 +309,7 @@ class AvailabilityModel:
             for g in c.node_static[n]:
                 children.extend(c.static_groups[g].members)
             for r in c.node_requirements[n]:
-                for alt in c.requirement_groups[r].alternatives:
+                for alt in c.requirement_alternatives[r]:
                     for comp in sorted(cond_components(alt.cond)):
                         meet(comp)
                     children.extend(alt.serve or ())
@@ -435,7 +435,7 @@ class AvailabilityModel:
             parts.append(self.at_least([value[m] for m in group.members], group.need))
         for r in c.node_requirements[n]:
             chosen = self.false  # no alternative available: unmet
-            for alt in reversed(c.requirement_groups[r].alternatives):
+            for alt in reversed(c.requirement_alternatives[r]):
                 serves = self.true if alt.serve is None else self.disjoin([value[m] for m in alt.serve])
                 chosen = self.bdd.ite(self.cond(alt.cond), serves, chosen)
             parts.append(chosen)

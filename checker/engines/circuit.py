@@ -125,13 +125,6 @@ class Alternative:
 
 
 @dataclass(slots=True)
-class RequirementGroup:
-    node: int  # the node it belongs to
-    alternatives: list[Alternative]
-    line: int
-
-
-@dataclass(slots=True)
 class StaticGroup:
     node: int
     members: tuple[int, ...]
@@ -183,7 +176,11 @@ class ServingCircuit:
         self.owner: list[int] = []
         self.node_index: dict[object, int] = {}
         self.static_groups: list[StaticGroup] = []
-        self.requirement_groups: list[RequirementGroup] = []
+        # per requirement group (by index r): the node it belongs to, and its ordered
+        # alternatives (one sequence for equal ones); two tables, not an object per
+        # group (384k groups at 100k components: 24 MB as objects)
+        self.requirement_nodes = array("i")
+        self.requirement_alternatives: list[Sequence[Alternative]] = []
         # node -> its static groups, its requirement groups (:class:`Runs`, made by
         # _index from each group's node: nothing reads them while compiling)
         self.node_static: Runs = Runs.empty()
@@ -251,8 +248,9 @@ class ServingCircuit:
     def _static(self, n: int, members: Sequence[int], need: int = 1) -> None:
         self.static_groups.append(StaticGroup(n, tuple(members), need))
 
-    def _requirement(self, n: int, alternatives: list[Alternative], line: int) -> None:
-        self.requirement_groups.append(RequirementGroup(n, alternatives, line))
+    def _requirement(self, n: int, alternatives: Sequence[Alternative]) -> None:
+        self.requirement_nodes.append(n)
+        self.requirement_alternatives.append(alternatives)
 
     def liveness_node(self, c: int) -> int:
         """A node true exactly when component ``c`` is live (no groups)."""
@@ -361,7 +359,7 @@ class ServingCircuit:
                 shared = self._alternative_lists.get(alternatives)
                 if shared is None:  # read-only: equal lists are one object
                     shared = self._alternative_lists[alternatives] = list(alternatives)
-                self._requirement(n, shared, req.span.line)
+                self._requirement(n, shared)
 
     def _listener(self, n: int, owner: str, listener: Listener) -> None:
         ev = self.evaluator
@@ -401,7 +399,7 @@ class ServingCircuit:
         for m in self._failover_order(cluster):
             alternatives.append(Alternative(m, cond_and(quorum, ("live", self.comp_index[m])),
                                             self.hop(owner, m, ev.forward_ports(item, m)), False))
-        self._requirement(node, alternatives, 0)
+        self._requirement(node, alternatives)
 
     def _job_requirement(self, n: int, req) -> None:
         comps = self.topology.components
@@ -410,7 +408,7 @@ class ServingCircuit:
             if target in self.topology.clusters:
                 node, new = self._aux_node(("job", req.verb.value, target))
                 if new:
-                    self._requirement(node, [self._cluster_alternative(req, target, None)], req.span.line)
+                    self._requirement(node, [self._cluster_alternative(req, target, None)])
                 members.append(node)
                 continue
             comp = comps[target]
@@ -486,7 +484,7 @@ class ServingCircuit:
             node, new = self._aux_node(("primary", source, cluster))
             if new:
                 self._requirement(node, [Alternative(m, ("live", self.comp_index[m]), entries(m), False)
-                                         for m in order], req.span.line)
+                                         for m in order])
             return Alternative(cluster, self._primary_is(cluster, ok), (node,), False)
         reachable = [m for m in members if reach(m)]
         if not reachable:
@@ -584,8 +582,8 @@ class ServingCircuit:
             rows[group.node].append(g)
         self.node_static = Runs.packed(rows)
         rows = [[] for _ in range(n_nodes)]
-        for r, group in enumerate(self.requirement_groups):
-            rows[group.node].append(r)
+        for r, node in enumerate(self.requirement_nodes):
+            rows[node].append(r)
         self.node_requirements = Runs.packed(rows)
         rows = [[] for _ in range(n_nodes)]  # node -> groups it is in
         for g, group in enumerate(self.static_groups):
@@ -595,8 +593,8 @@ class ServingCircuit:
         # node -> the (requirement, alternative) pairs whose alternative it serves, flat:
         # r0, a0, r1, a1, ...; read with :func:`_pairs`
         rows = [[] for _ in range(n_nodes)]
-        for r, group in enumerate(self.requirement_groups):
-            for a, alt in enumerate(group.alternatives):
+        for r, alts in enumerate(self.requirement_alternatives):
+            for a, alt in enumerate(alts):
                 for m in alt.serve or ():
                     rows[m] += (r, a)
         self.alt_rev = Runs.packed(rows)
@@ -619,9 +617,8 @@ class ServingCircuit:
         a requirement none of them steers keeps its baseline choice."""
         steers: list[list[int]] = [[] for _ in range(n_comps)]
         base_choices = self.baseline[1]
-        for r, group in enumerate(self.requirement_groups):
+        for r, alts in enumerate(self.requirement_alternatives):
             chosen = base_choices[r]
-            alts = group.alternatives
             reads: set[int] = set()
             for a in range(len(alts) if chosen < 0 else chosen + 1):
                 cond = alts[a].cond
@@ -638,8 +635,7 @@ class ServingCircuit:
         """Whether failing more components can never restore a service: no requirement
         can pick an available alternative that does not serve before another one, and
         no condition is non-monotone (an uneven failover or egress order)."""
-        for group in self.requirement_groups:
-            alts = group.alternatives
+        for alts in self.requirement_alternatives:
             for i, alt in enumerate(alts):
                 if not _monotone_cond(alt.cond):
                     return False
@@ -653,7 +649,7 @@ class ServingCircuit:
         for g in self.node_static[n]:
             out.extend(self.static_groups[g].members)
         for r in self.node_requirements[n]:
-            for alt in self.requirement_groups[r].alternatives:
+            for alt in self.requirement_alternatives[r]:
                 out.extend(alt.serve or ())
         return out
 
@@ -673,14 +669,14 @@ class ServingCircuit:
 
     def choice(self, r: int, dead) -> int:
         """The alternative that gets requirement ``r``'s request, or -1."""
-        for a, alt in enumerate(self.requirement_groups[r].alternatives):
+        for a, alt in enumerate(self.requirement_alternatives[r]):
             if cond_holds(alt.cond, dead):
                 return a
         return -1
 
     def _full(self, dead) -> tuple[bytearray, list[int]]:
         n_nodes = len(self.node_keys)
-        choices = [self.choice(r, dead) for r in range(len(self.requirement_groups))]
+        choices = [self.choice(r, dead) for r in range(len(self.requirement_nodes))]
         value = bytearray(n_nodes)
         self._propagate(range(n_nodes), dead, value, choices)
         return value, choices
@@ -689,7 +685,7 @@ class ServingCircuit:
         """The nodes a failure of ``dead_list`` changes directly (their owners' nodes and
         the requirements whose choice moves), and the moved choices."""
         base_choices = self.baseline[1]
-        groups = self.requirement_groups
+        group_node = self.requirement_nodes
         moved: dict[int, int] = {}
         seeds: list[int] = []
         steered: set[int] = set()
@@ -701,7 +697,7 @@ class ServingCircuit:
                     new = self.choice(r, dead)
                     if new != base_choices[r]:
                         moved[r] = new
-                        seeds.append(groups[r].node)
+                        seeds.append(group_node[r])
         return seeds, moved
 
     def evaluate(self, dead_components: Iterable[int]) -> tuple[bytearray, list[int]]:
@@ -713,7 +709,7 @@ class ServingCircuit:
             dead[c] = 1
         base_value, base_choices = self.baseline
         choices = list(base_choices)
-        groups = self.requirement_groups
+        group_node = self.requirement_nodes
         seeds, moved = self._seeds(dead_list, dead)
         for r, a in moved.items():
             choices[r] = a
@@ -729,7 +725,7 @@ class ServingCircuit:
             in_cone[n] = 1
             cone.append(n)
             stack.extend(static_groups[g].node for g in self.static_rev[n])
-            stack.extend(groups[r].node for r in self.alt_rev[n][::2])
+            stack.extend(group_node[r] for r in self.alt_rev[n][::2])
         value = bytearray(base_value)
         self._propagate(cone, dead, value, choices, in_cone)
         return value, choices
@@ -743,13 +739,13 @@ class ServingCircuit:
         """
         owner = self.owner
         statics = self.static_groups
-        groups = self.requirement_groups
+        group_node, group_alternatives = self.requirement_nodes, self.requirement_alternatives
         static_count: dict[int, int] | list[int]
         req_count: dict[int, int] | list[int]
         if in_cone is None and isinstance(nodes, range) and nodes == range(len(self.node_keys)):
             # every node (the baseline): a count per group in a flat list, not a dict of
             # hundreds of thousands of entries built to be dropped
-            static_count, req_count = [0] * len(statics), [0] * len(groups)
+            static_count, req_count = [0] * len(statics), [0] * len(group_node)
         else:
             nodes = list(nodes)
             static_count, req_count = {}, {}
@@ -773,7 +769,7 @@ class ServingCircuit:
                 if a < 0:
                     falls = True
                     continue
-                serve = groups[r].alternatives[a].serve
+                serve = group_alternatives[r][a].serve
                 if serve is None:
                     continue
                 count = 0
@@ -801,7 +797,7 @@ class ServingCircuit:
             for r, a in _pairs(self.alt_rev[m]):
                 if choices[r] != a:
                     continue
-                n = groups[r].node
+                n = group_node[r]
                 if not value[n] or (in_cone is not None and not in_cone[n]):
                     continue
                 req_count[r] -= 1
@@ -866,10 +862,10 @@ class ServingCircuit:
 
     def _changed(self, dead_list: list[int], dead: bytearray) -> "_Overlay":
         base_value, base_choices = self.baseline
-        groups, statics = self.requirement_groups, self.static_groups
+        statics, group_node = self.static_groups, self.requirement_nodes
         seeds, moved = self._seeds(dead_list, dead)  # moved: the requirements whose choice changes
         value = _Overlay(base_value)  # the nodes that change; the rest keep the baseline's values
-        if all(base_value[groups[r].node] for r in moved):
+        if all(base_value[group_node[r]] for r in moved):
             self._falls(dead_list, moved, value)
             return value
         cone = _Flags()  # everything that depends on a seed, re-evaluated from "serves"
@@ -878,7 +874,7 @@ class ServingCircuit:
             if n not in cone:
                 cone.add(n)
                 seeds.extend(statics[g].node for g in self.static_rev[n])
-                seeds.extend(groups[r].node for r in self.alt_rev[n][::2])
+                seeds.extend(group_node[r] for r in self.alt_rev[n][::2])
         choices = _Overlay(base_choices)
         choices.update(moved)
         self._propagate(cone, dead, value, choices, cone)
@@ -900,7 +896,8 @@ class ServingCircuit:
         failure fells a third of a large file, and a set of them beside it was one more
         table of that size.)"""
         base_value = self.baseline[0]
-        statics, groups = self.static_groups, self.requirement_groups
+        statics = self.static_groups
+        group_node, group_alternatives = self.requirement_nodes, self.requirement_alternatives
         falling: list[int] = []
         for c in dead:
             for n in self.nodes_of[c]:
@@ -909,10 +906,10 @@ class ServingCircuit:
                     falling.append(n)
         req_count: dict[int, int] = {}
         for r, a in choices.items():  # a moved requirement counts its new alternative from the start
-            n = groups[r].node
+            n = group_node[r]
             if n in fallen:
                 continue
-            serve = groups[r].alternatives[a].serve if a >= 0 else ()
+            serve = group_alternatives[r][a].serve if a >= 0 else ()
             if serve is None:
                 continue
             count = req_count[r] = sum(1 for m in serve if base_value[m])
@@ -935,7 +932,7 @@ class ServingCircuit:
             for r, a in _pairs(self.alt_rev[m]):
                 if choices.get(r, base_choices[r]) != a:
                     continue
-                n = groups[r].node
+                n = group_node[r]
                 if n in fallen or not base_value[n]:
                     continue
                 count = req_count[r] = req_count.get(r, base_req[r]) - 1
@@ -951,9 +948,9 @@ class ServingCircuit:
             base_value, base_choices = self.baseline
             statics = [sum(1 for m in g.members if base_value[m]) for g in self.static_groups]
             reqs = []
-            for r, group in enumerate(self.requirement_groups):
+            for r, alts in enumerate(self.requirement_alternatives):
                 a = base_choices[r]
-                serve = group.alternatives[a].serve if a >= 0 else None
+                serve = alts[a].serve if a >= 0 else None
                 reqs.append(sum(1 for m in serve if base_value[m]) if serve else 0)
             hit = self._base_counts = (statics, reqs)
         return hit

@@ -31,7 +31,6 @@ from .circuit import (
     CIRCUIT_KEY,
     Alternative,
     Cond,
-    RequirementGroup,
     ServingCircuit,
     StaticGroup,
     circuit_for,
@@ -197,7 +196,7 @@ def _node_family(circuit, n, families, limit, counter, budget, terms: "_CondTerm
         group: StaticGroup = circuit.static_groups[g]
         out.extend(_false_family(families, group.members, group.need, limit, counter, budget))
     for r in circuit.node_requirements[n]:
-        alts = circuit.requirement_groups[r].alternatives
+        alts = circuit.requirement_alternatives[r]
         before = [_EMPTY]  # every earlier alternative unavailable
         for alt in alts:
             up, down = terms.of(alt.cond)
@@ -341,7 +340,7 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None, accept=Non
     terms are its terms' failed parts (their live parts are all empty)."""
     downs: dict[Cond, list[frozenset[int]]] = {}
     host_of, owner = circuit.host_of, circuit.owner
-    statics, groups = circuit.static_groups, circuit.requirement_groups
+    statics, group_alternatives = circuit.static_groups, circuit.requirement_alternatives
 
     def node_family(n, families, counter, budget):
         host = host_of[owner[n]]
@@ -351,7 +350,7 @@ def monotone_cut_sets(circuit, limit: int, budget: int | None = None, accept=Non
             out.extend(_falling_sets(families, group.members, group.need, limit, counter))
         for r in circuit.node_requirements[n]:
             before = [_NONE]  # every alternative unavailable
-            for alt in groups[r].alternatives:
+            for alt in group_alternatives[r]:
                 if alt.serve is not None:
                     raise AssertionError("a monotone circuit's alternatives serve whenever available")
                 down = downs.get(alt.cond)
@@ -734,7 +733,8 @@ class RelaxedCircuit:
         self.host_of = circuit.host_of
         self.owner = list(circuit.owner) + [circuit.never] * n_nodes
         self.static_groups: list[StaticGroup] = []
-        self.requirement_groups: list[RequirementGroup] = []
+        self.requirement_nodes: list[int] = []  # per requirement group, as the real circuit's
+        self.requirement_alternatives: list[list[Alternative]] = []
         # built node by node, when a search first reads a node (most stop early)
         self._static: dict[int, list[int]] = {}
         self._requirements: dict[int, list[int]] = {}
@@ -763,9 +763,8 @@ class RelaxedCircuit:
             groups.append(StaticGroup(body, group.members, group.need))
         owners, narrowed_of = circuit.owner, self._narrowed
         for r in circuit.node_requirements[n]:
-            group = circuit.requirement_groups[r]
             available = []
-            for alt in group.alternatives:
+            for alt in circuit.requirement_alternatives[r]:
                 narrowed = narrowed_of.get(id(alt))
                 if narrowed is None:  # an alternative is often shared by the nodes of a pool
                     cond = _monotone_cond(alt.cond)
@@ -785,8 +784,9 @@ class RelaxedCircuit:
                         serve = tuple(n_nodes + m for m in serve)
                 of_body.append(len(groups))
                 groups.append(StaticGroup(body, serve, 1))
-            of_body_requirements.append(len(self.requirement_groups))
-            self.requirement_groups.append(RequirementGroup(body, available, group.line))
+            of_body_requirements.append(len(self.requirement_nodes))
+            self.requirement_nodes.append(body)
+            self.requirement_alternatives.append(available)
 
     service_cone = ServingCircuit.service_cone
 

@@ -88,7 +88,7 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float) -> MinimumOutc
             parts.append(group(static.members, static.need, value))
         for r in circuit.node_requirements[n]:
             met = z3.BoolVal(False)
-            for alt in reversed(circuit.requirement_groups[r].alternatives):
+            for alt in reversed(circuit.requirement_alternatives[r]):
                 serving = z3.BoolVal(True) if alt.serve is None else group(alt.serve, 1, value)
                 met = z3.If(holds(alt.cond), serving, met)
             parts.append(met)
