@@ -346,7 +346,7 @@ class _Builder:
                 kind=raw.kind,
                 name=raw.name,
                 span=raw.span,
-                name_span=raw.name_span,
+                name_column=raw.name_span.column,
                 zone=zone,
                 host=host,
                 addresses=tuple(fields.get("addresses", ())),

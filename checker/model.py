@@ -151,7 +151,7 @@ class Component:
     kind: Kind
     name: str
     span: Span  # the whole declaration
-    name_span: Span
+    name_column: int  # where its name starts, on the declaration's first line (see name_span)
     zone: str | None = None
     host: str | None = None
     addresses: tuple[IPAddress, ...] = ()
@@ -167,6 +167,13 @@ class Component:
     served_by: tuple[str, ...] = ()  # dns: its name servers
     egress: tuple[str, ...] = ()  # the gateways to external targets, in order
     availability: Fraction | None = None  # its host's availability, as a fraction (99.9 % -> 999/1000)
+
+    @property
+    def name_span(self) -> Span:
+        """Where its name is written (made when asked: a span per component kept was
+        8 MB at 100k components; the grammar puts a name on its kind's line)."""
+        span, column = self.span, self.name_column
+        return Span(span.path, span.line, column, span.line, column + len(self.name))
 
     @property
     def public_addresses(self) -> tuple[IPAddress, ...]:
@@ -378,12 +385,12 @@ class Topology:
 
     def units_of(self, name: str) -> tuple[FailureUnit, ...]:
         """Every unit whose failure fails this component (none for what never fails)."""
+        placement = self.placement(name)
+        if None not in placement:  # the placement itself (most components: no second table)
+            return placement  # type: ignore[return-value]
         hit = self._units.get(name)
         if hit is None:
-            placement = self.placement(name)
-            # the placement itself when it names all three (most components: one tuple, not two)
-            hit = self._units[name] = placement if None not in placement else \
-                tuple(u for u in placement if u is not None)
+            hit = self._units[name] = tuple(u for u in placement if u is not None)
         return hit
 
     @cached_property

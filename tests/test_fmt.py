@@ -32,7 +32,7 @@ def signature(value: object) -> object:
         return (type(value).__name__,) + tuple(
             (f.name, signature(getattr(value, f.name)))
             for f in dataclasses.fields(value)
-            if f.name not in ("path", "span", "name_span", "host_spans", "region_spans")
+            if f.name not in ("path", "span", "name_column", "host_spans", "region_spans")
         )
     if isinstance(value, Enum):
         return value.value
