@@ -89,6 +89,7 @@ def test_runs_pack_each_row_in_order_and_free_the_lists() -> None:
     assert [list(runs[i]) for i in range(4)] == [[4, 1], [], [7], []]
     assert rows == [None, None, None, None]
     assert len(Runs.empty()) == 0
+    assert [list(run) for run in Runs.packed([[1], [], [2, 3]])] == [[1], [], [2, 3]]
 
 
 def test_circuit_index_tables_agree_with_the_groups() -> None:

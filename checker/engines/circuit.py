@@ -820,7 +820,7 @@ class ServingCircuit:
                 out.update(members[index])
         return sorted(out)
 
-    def members_of(self, kind: str) -> tuple[list[FailureUnit], list[tuple[int, ...]]]:
+    def members_of(self, kind: str) -> tuple[list[FailureUnit], "Runs"]:
         """Units of one kind and, for each, the components it takes down."""
         hit = self._members.get(kind)
         if hit is None:
@@ -830,8 +830,7 @@ class ServingCircuit:
             for c, uid in enumerate(table):
                 if uid >= 0:
                     members[uid].append(c)
-            _compact(members)  # a host is most often one component's
-            hit = self._members[kind] = (units, members)
+            hit = self._members[kind] = (units, Runs.packed(members))  # (a host is most often one component's)
             self._unit_index.update((unit, i) for i, unit in enumerate(units))
         return hit
 
@@ -1090,10 +1089,7 @@ class Runs:
     def __len__(self) -> int:
         return len(self.starts) - 1
 
+    def __iter__(self):
+        items, starts = self.items, self.starts
+        return (items[starts[i]:starts[i + 1]] for i in range(len(starts) - 1))
 
-def _compact(table: list) -> None:
-    """Each list of an index table that is done growing, as a tuple (the one empty
-    tuple for the empty ones): most hold nothing or one item, and at 100k components
-    a list per node is tens of megabytes of headroom nobody uses."""
-    for i, items in enumerate(table):
-        table[i] = tuple(items) if items else ()
