@@ -156,19 +156,21 @@ class ServingCircuit:
         self.hosts: list[FailureUnit] = []
         self.zones: list[FailureUnit] = []
         self.regions: list[FailureUnit] = []
-        self.host_of = [-1] * (n_comps + 1)
-        self.zone_of = [-1] * (n_comps + 1)
-        self.region_of = [-1] * (n_comps + 1)
-        ids: list[dict[FailureUnit, int]] = [{}, {}, {}]
+        self.host_of = array("i", [-1]) * (n_comps + 1)
+        self.zone_of = array("i", [-1]) * (n_comps + 1)
+        self.region_of = array("i", [-1]) * (n_comps + 1)
+        # a unit -> its place among the units of its kind (units of two kinds are never equal)
+        self._unit_index: dict[FailureUnit, int] = {}
+        ids = self._unit_index
         lists = (self.hosts, self.zones, self.regions)
         tables = (self.host_of, self.zone_of, self.region_of)
         for i, name in enumerate(self.comp_names):
             for level, unit in enumerate(topology.placement(name)):
                 if unit is None:
                     continue
-                uid = ids[level].get(unit)
+                uid = ids.get(unit)
                 if uid is None:
-                    uid = ids[level][unit] = len(lists[level])
+                    uid = ids[unit] = len(lists[level])
                     lists[level].append(unit)
                 tables[level][i] = uid
 
@@ -191,7 +193,6 @@ class ServingCircuit:
         self._aux: dict[object, int] = {}
         self._live_conds: dict[int, Cond] = {}
         self._members: dict[str, tuple[list[FailureUnit], list[list[int]]]] = {}
-        self._unit_index: dict[FailureUnit, int] = {}  # a unit -> its place in members_of(its kind)
         self._singles: dict[int, tuple[int]] = {}
         self._alternatives: dict[Alternative, Alternative] = {}
         self._alternative_lists: dict[tuple, list[Alternative]] = {}
@@ -831,7 +832,6 @@ class ServingCircuit:
                 if uid >= 0:
                     members[uid].append(c)
             hit = self._members[kind] = (units, Runs.packed(members))  # (a host is most often one component's)
-            self._unit_index.update((unit, i) for i, unit in enumerate(units))
         return hit
 
     def stops(self, dead: Sequence[int]) -> list[str]:
