@@ -933,7 +933,7 @@ class _Builder:
                 ports = port or ANY_PORT
             if ok:
                 span = self.spans(action_tok, port_tok or destinations[-1])
-                out.append(Rule(str(action_tok), sides[0], sides[1], ports, span, index))
+                out.append(Rule.at(str(action_tok), sides[0], sides[1], ports, span, index))
         return out
 
     def _known_rule(self, stmt: Record, index: int, comps: dict[str, Component]) -> Rule | None:
@@ -964,8 +964,8 @@ class _Builder:
         end_line, end_column = stmt.position(starts[last])
         if end_line == line:
             end_line = line  # one int object for both, as a token's line is
-        span = Span(self.path, line, column, end_line, end_column + len(values[last]))
-        return Rule(values[0], sides[0], sides[1], ports, span, index)
+        return Rule(values[0], sides[0], sides[1], ports, self.path, line, column, end_line,
+                    end_column + len(values[last]), index)
 
     def _known_side(self, type_names: tuple[str, ...], codes: bytes, values: list[str],
                     comps: dict[str, Component]) -> tuple[Endpoint, ...] | None:

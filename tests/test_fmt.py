@@ -32,7 +32,8 @@ def signature(value: object) -> object:
         return (type(value).__name__,) + tuple(
             (f.name, signature(getattr(value, f.name)))
             for f in dataclasses.fields(value)
-            if f.name not in ("path", "span", "name_column", "host_spans", "region_spans")
+            if f.name not in ("path", "span", "name_column", "host_spans", "region_spans",
+                              "line", "column", "end_line", "end_column")  # (a rule's place)
         )
     if isinstance(value, Enum):
         return value.value
