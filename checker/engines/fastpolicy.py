@@ -27,6 +27,7 @@ component-to-component decision costs the size of the matching rule sets.
 from __future__ import annotations
 
 import bisect
+from array import array
 import heapq
 import ipaddress
 from functools import cached_property
@@ -40,6 +41,7 @@ from ..policy import INTERNET, Decision, Packet, Point, Policy, reaches
 _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
 _PAIR_LIMIT = 64  # rules with more (source key, destination key) pairs than this are "wide"
+_UINT32 = "I" if array("I").itemsize >= 4 else "L"  # an unsigned type of at least 32 bits
 _RECENT = 1 << 14  # per-component memos keep about this many components (see Recent)
 
 
@@ -157,7 +159,10 @@ class FastPolicy(Policy):
         self._point_keys = (Recent(recent), Recent(recent))
         self._public_dst: dict[Point, list[int]] = {}
         self._public_buckets: dict[tuple, list[int]] = {}
-        self._public_sides: dict[int, bool] = {}  # id of a rule's sources (shared) -> may be public
+        # per rule: whether its sources may be public (0: not asked yet, 1: no, 2: yes);
+        # the sides asked lately by id (rules repeat their sides: asked once each)
+        self._public_rules = bytearray(len(self.rules))
+        self._public_sides = Recent(recent)
         self._cells_of: dict[str, dict[int, list[int]]] = {}
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         # (destination, ports) -> source -> allowed: the inner keys are the names
@@ -375,7 +380,7 @@ class FastPolicy(Policy):
     # -- the internet ----------------------------------------------------------------
 
     @cached_property
-    def all_cells(self) -> dict[int, list[int]]:
+    def all_cells(self) -> dict[int, Sequence[int]]:
         """The reference's cells (:attr:`checker.policy.Policy.cells`), as sorted integers per family."""
         points: dict[int, set[int]] = {4: {1}, 6: {1}}  # as checker.net.cell_starts
         networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
@@ -392,7 +397,9 @@ class FastPolicy(Policy):
                 points[address.version].add(int(address))
                 if int(address) + 1 < 2 ** _BITS[address.version]:
                     points[address.version].add(int(address) + 1)
-        return {version: sorted(p for p in values if p) for version, values in points.items()}
+        # IPv4 cells as an array of 32-bit ints (every address and the one after it: 200k
+        # int objects at 100k components, 7 MB); IPv6 values do not fit one
+        return {4: array(_UINT32, sorted(p for p in points[4] if p)), 6: sorted(p for p in points[6] if p)}
 
     @cached_property
     def representatives(self) -> dict[int, list[int]]:
@@ -494,12 +501,16 @@ class FastPolicy(Policy):
         return comp is not None and not comp.addresses and not comp.networks
 
     def _may_be_public(self, index: int) -> bool:
-        """Whether a rule's sources may match a public address (once per rule side: the
-        rules that repeat a side share it)."""
+        """Whether a rule's sources may match a public address (once per rule; a side
+        repeated by the rules around it, once for them)."""
+        known = self._public_rules[index]
+        if known:
+            return known == 2
         sources = self.rules[index].sources
         hit = self._public_sides.get(id(sources))
         if hit is None:
-            hit = self._public_sides[id(sources)] = self._side_may_be_public(sources)
+            hit = self._public_sides.put(id(sources), self._side_may_be_public(sources))
+        self._public_rules[index] = 2 if hit else 1
         return hit
 
     def _side_may_be_public(self, sources) -> bool:
