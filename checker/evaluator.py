@@ -135,7 +135,7 @@ class Evaluator:
         self.topology = topology
         self.policy = policy or Policy(topology)
         self.components = topology.components
-        self._entry_points: dict[tuple[str, PortSet], list[tuple[Node, PortSet]]] = {}
+        self._entry_points: dict[tuple[str, PortSet], tuple[tuple[Node, PortSet], ...]] = {}
         self._resolving: dict[str, tuple[Point, ...]] = {}
 
     def resolving_points(self, source: str) -> tuple[Point, ...]:
@@ -299,7 +299,7 @@ class Evaluator:
             return [(name, i) for i in range(len(comp.listeners))]
         return [name]
 
-    def _node_reads(self, node: Node) -> list[Node]:
+    def _node_reads(self, node: Node) -> tuple[Node, ...]:
         """The nodes whose values the equation of ``node`` may read (an over-approximation:
         every entry point of every target a node may forward, answer or send a request to,
         and every name server of a dns name). Computed once per node."""
@@ -312,7 +312,7 @@ class Evaluator:
         if isinstance(node, tuple):
             name, index = node
             listener = self.components[name].listeners[index]
-            hit = [e for target in listener.targets for e in self._entries_of(target)]
+            hit = tuple(e for target in listener.targets for e in self._entries_of(target))
         else:
             comp = self.components[node]
             names = list(comp.answers) + list(comp.served_by)
@@ -322,7 +322,7 @@ class Evaluator:
                     if target in self.components and self.components[target].kind is Kind.DNS:
                         names.extend(self.components[target].answers)
                         names.extend(self.components[target].served_by)
-            hit = [e for n in names for e in self._entries_of(n)]
+            hit = tuple(e for n in names for e in self._entries_of(n))
         cache[node] = hit
         return hit
 
@@ -400,14 +400,14 @@ class Evaluator:
             out.extend((member, self.forward_ports(item, member)) for member in members)
         return out
 
-    def entry_points(self, target: str, ports: PortSet) -> list[tuple[Node, PortSet]]:
+    def entry_points(self, target: str, ports: PortSet) -> tuple[tuple[Node, PortSet], ...]:
         """The nodes a connection to ``target`` on ``ports`` may be served by, with the
         ports it arrives on: a listener whose ports overlap, or the component itself
         (a function of the model alone: computed once per target and ports)."""
         key = (target, ports)
         hit = self._entry_points.get(key)
         if hit is None:
-            hit = self._entry_points[key] = self._entry_points_of(target, ports)
+            hit = self._entry_points[key] = tuple(self._entry_points_of(target, ports))  # (kept: a tuple)
         return hit
 
     def _entry_points_of(self, target: str, ports: PortSet) -> list[tuple[Node, PortSet]]:

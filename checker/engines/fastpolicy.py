@@ -42,7 +42,7 @@ _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
 _PAIR_LIMIT = 64  # rules with more (source key, destination key) pairs than this are "wide"
 _UINT32 = "I" if array("I").itemsize >= 4 else "L"  # an unsigned type of at least 32 bits
-_RECENT = 1 << 14  # per-component memos keep about this many components (see Recent)
+_RECENT = 1 << 12  # per-component memos keep about this many components (see Recent)
 
 
 class _SideIndex:
