@@ -176,7 +176,7 @@ class ServingCircuit:
 
         self.node_keys: list[object] = []
         self.owner: list[int] = []
-        self.node_index: dict[object, int] = {}
+        self.node_index: dict[object, int] = {}  # node key -> node, while compiling (dropped after)
         self.static_groups: list[StaticGroup] = []
         # per requirement group (by index r): the node it belongs to, and its ordered
         # alternatives (one sequence for equal ones); two tables, not an object per
@@ -227,6 +227,7 @@ class ServingCircuit:
         self._hops, self._keep, self._aux, self._liveness, self._live_conds = {}, [], {}, {}, {}
         self._resolving = {}
         self._singles, self._alternatives, self._alternative_lists = {}, {}, {}
+        self.node_index = {}  # (node key -> node: the hops read it; 8 MB at 100k components)
 
     # -- building nodes ----------------------------------------------------------------
 
