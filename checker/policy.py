@@ -215,8 +215,8 @@ class Policy:
 
     def forget_answers(self) -> None:
         """Drop the memo of :meth:`allowed`'s bare answers (here there is none: they are
-        :meth:`connect`'s decisions, which stay). Called once the serving circuit, which
-        asks most of them, is compiled: nothing after it asks the same questions again."""
+        :meth:`connect`'s decisions, which stay). Called after the last check that reads
+        the answers the serving circuit asked (:data:`checker.context.ANSWERS_KEY`)."""
 
     def _connect(self, source: str, destination: str, ports: PortSet) -> Decision:
         if not ports:

@@ -181,7 +181,8 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     the first match on each port (:class:`_FirstByPort`): without it, thousands of
     rules between the same two networks cost a walk over all of them per rule.
     ``points`` keeps the sample points of the endpoints asked lately (endpoints are
-    values shared by the rules that name them, and rules that name one come together). ``listed``, when given, receives the (sorted) rules
+    values shared by the rules that name them, and rules that name one come
+    together). ``listed``, when given, receives the (sorted) rules
     matching the first pair of packet ends, where they were listed (not answered from
     ``by_pair``)."""
     ports = [(r.protocol, port) for r in rule.ports.ranges for port in (r.low, r.high)]

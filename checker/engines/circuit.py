@@ -192,7 +192,7 @@ class ServingCircuit:
         self._liveness: dict[int, int] = {}
         self._aux: dict[object, int] = {}
         self._live_conds: dict[int, Cond] = {}
-        self._members: dict[str, tuple[list[FailureUnit], list[list[int]]]] = {}
+        self._members: dict[str, tuple[list[FailureUnit], Runs]] = {}
         self._singles: dict[int, tuple[int]] = {}
         self._alternatives: dict[Alternative, Alternative] = {}
         self._alternative_lists: dict[tuple, list[Alternative]] = {}
@@ -1059,7 +1059,7 @@ class Runs:
     """Per index ``0 .. n-1``, a run of ints (a node's groups, a component's nodes):
     every run in one array and where each starts in another, read as ``runs[i]`` (an
     array of the run). A tuple per index was 60 MB at 100k components over the
-    circuit's six tables, most of it the int objects; packed, 4 bytes an entry."""
+    circuit's tables, most of it the int objects; packed, 4 bytes an entry."""
 
     __slots__ = ("starts", "items")
 

@@ -666,7 +666,7 @@ class FastPolicy(Policy):
 
     def forget_answers(self) -> None:
         """Drop :meth:`allowed`'s memo (35 MB at 100k components, held otherwise through
-        the failure checks' peak; the circuit asked its questions while compiling)."""
+        the failure checks' peak; it refills with what is asked after)."""
         self._allowed = {}
 
     def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
