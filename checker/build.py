@@ -29,8 +29,10 @@ from .model import (
     Kind,
     Listener,
     Requirement,
+    RequirementStatement,
     Role,
     Rule,
+    RulePlaces,
     Span,
     Topology,
     Verb,
@@ -880,7 +882,7 @@ class _Builder:
                 self.error("duplicate-name", "a target is listed twice in one requirement", self.spans(targets[0], targets[-1]))
                 ok = False
             target_tuple = tuple(target_names)
-            span = None
+            statement = None  # one per line, shared by its sources
             for token in sources:
                 name = str(token)
                 if name not in declared:
@@ -899,14 +901,16 @@ class _Builder:
                     self.error("invalid-attribute", f"'{name}' cannot require itself", token)
                     continue
                 if ok:
-                    if span is None:
-                        span = self.spans(sources[0], optional_tok or targets[-1])
-                    out.append(Requirement(name, verb, target_tuple, optional, span))
+                    if statement is None:
+                        statement = RequirementStatement(verb, target_tuple, optional,
+                                                         self.spans(sources[0], optional_tok or targets[-1]))
+                    out.append(Requirement(name, statement))
         return out
 
     def _resolve_rules(self, comps: dict[str, Component], clusters: dict[str, Cluster]) -> list[Rule]:
         out: list[Rule] = []
         names = list(self.declared_at)
+        self.rule_places = RulePlaces(self.path, len(self.rule_stmts))
         for index, stmt in enumerate(self.rule_stmts):
             if stmt.__class__ is Record:
                 quick = self._known_rule(stmt, index, comps)
@@ -933,7 +937,7 @@ class _Builder:
                 ports = port or ANY_PORT
             if ok:
                 span = self.spans(action_tok, port_tok or destinations[-1])
-                out.append(Rule.at(str(action_tok), sides[0], sides[1], ports, span, index))
+                out.append(Rule.at(str(action_tok), sides[0], sides[1], ports, span, index, self.rule_places))
         return out
 
     def _known_rule(self, stmt: Record, index: int, comps: dict[str, Component]) -> Rule | None:
@@ -962,10 +966,8 @@ class _Builder:
             ports = ANY_PORT
         line, column = stmt.position(starts[0])
         end_line, end_column = stmt.position(starts[last])
-        if end_line == line:
-            end_line = line  # one int object for both, as a token's line is
-        return Rule(values[0], sides[0], sides[1], ports, self.path, line, column, end_line,
-                    end_column + len(values[last]), index)
+        self.rule_places.set(index, line, column, end_line, end_column + len(values[last]))
+        return Rule(values[0], sides[0], sides[1], ports, self.rule_places, index)
 
     def _known_side(self, type_names: tuple[str, ...], codes: bytes, values: list[str],
                     comps: dict[str, Component]) -> tuple[Endpoint, ...] | None:

@@ -19,6 +19,7 @@ from benchmarks.generate import generate
 from checker.api import load_text
 from checker.fastparse import _PARSERS, FastParser, Record, Tok, _may_start_blank, parse_fast
 from checker.parser import _parse_with, lark_parser, parse
+from checker.model import Rule, Span
 from tests.strategies import mutated, topologies
 from tests.test_fuzz_grammar import _SETTINGS, grammar_programs
 
@@ -147,7 +148,21 @@ def test_line_numbers_are_shared() -> None:
     comp, rule = topology.components["a"], topology.rules[0]
     assert comp.span.line == 301 and rule.span.line == 304
     assert comp.span.line is comp.name_span.line is comp.span.end_line
-    assert rule.span.line is rule.span.end_line
+    # a rule holds no number of its own: its place is in the file's table of rule places
+    assert rule.span == Span("t.topo", 304, 1, 304, 20)
+    assert "line" not in Rule.__slots__ and rule.places.lines[rule.index] == 304
+
+
+def test_rules_share_one_table_of_places() -> None:
+    text = "zone z\nweb a zone z address 10.0.0.1 listen tcp/80\nweb b zone z\n" \
+           "allow a -> b tcp/80\n\n  deny any -> b\nallow 10.0.0.0/8 -> a, b tcp/1-9\n"
+    rules = load_text(text, "t.topo").topology.rules
+    assert len({id(rule.places) for rule in rules}) == 1
+    assert [rule.span for rule in rules] == [Span("t.topo", 4, 1, 4, 20), Span("t.topo", 6, 3, 6, 16),
+                                              Span("t.topo", 7, 1, 7, 33)]
+    assert [(r.line, r.column, r.end_line, r.end_column) for r in rules] == [(4, 1, 4, 20), (6, 3, 6, 16),
+                                                                              (7, 1, 7, 33)]
+    assert rules[0] == rules[0] and rules[0] != rules[1] and len(set(rules)) == 3
 
 
 def test_the_loop_uses_lark_s_own_tables() -> None:

@@ -33,7 +33,7 @@ def signature(value: object) -> object:
             (f.name, signature(getattr(value, f.name)))
             for f in dataclasses.fields(value)
             if f.name not in ("path", "span", "name_column", "host_spans", "region_spans",
-                              "line", "column", "end_line", "end_column")  # (a rule's place)
+                              "places")  # (a rule's place, in its file's table)
         )
     if isinstance(value, Enum):
         return value.value
