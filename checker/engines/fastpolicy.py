@@ -169,6 +169,8 @@ class FastPolicy(Policy):
         # themselves, so an answer costs a dict slot, not a key tuple (750k at 100k)
         self._allowed: dict[tuple[str, PortSet], dict[str, bool]] = {}
         self._src_ends = Recent(recent)  # name -> :meth:`_source_ends`
+        self._last_source: str | None = None  # the last source :meth:`_allows` was asked about
+        self._last_source_ends: list[tuple] | None = None
         self._dst_ends = Recent(recent)  # name -> :meth:`_destination_ends`
         self.rule_keys = RuleKeys()  # per rule: (source keys, destination keys)
         interned: dict[tuple, tuple] = {}
@@ -670,13 +672,18 @@ class FastPolicy(Policy):
         self._allowed = {}
 
     def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
-        hit = self._cache.get((source, destination, ports))
-        if hit is not None:
-            return hit.allowed
-        if not ports or self.open or self.by_networks(source):
+        # Asked in runs of one source (a component's requirements are compiled
+        # together): its ends are kept in one slot ahead of the bounded memo. A source
+        # that stands for networks has no ends (``None``): the reference decides it.
+        if source is self._last_source:
+            source_ends = self._last_source_ends
+        else:
+            source_ends = self._source_ends(source)
+            self._last_source, self._last_source_ends = source, source_ends
+        if source_ends is None or not ports or self.open:
             return bool(self.connect(source, destination, ports))
         rules = self.rules
-        for src_family, rows, s_keys, src in self._source_ends(source):
+        for src_family, rows, s_keys, src in source_ends:
             for dst_family, d_keys, wide, dst in self._destination_ends(destination):
                 if src_family and dst_family and dst_family != src_family:
                     continue
@@ -706,12 +713,15 @@ class FastPolicy(Policy):
                     remaining = remaining - (remaining & rule_ports)
         return False
 
-    def _source_ends(self, name: str) -> list[tuple]:
+    def _source_ends(self, name: str) -> list[tuple] | None:
         """(address family or 0, the index rows of its keys, its keys, point) of each
         packet end of a component as a source (rows None: only the bucket index can
-        match the end); once per component."""
-        hit = self._src_ends.get(name)
-        if hit is None:
+        match the end); once per component. ``None`` for a source that stands for
+        networks (:meth:`by_networks`)."""
+        hit = self._src_ends.get(name, False)
+        if hit is False:
+            if self.by_networks(name):
+                return self._src_ends.put(name, None)
             by_pair = self._by_pair
             hit = self._src_ends.put(name, [
                 (point.address.version if point.address is not None else 0,
