@@ -299,9 +299,9 @@ class RulePlaces:
     def __init__(self, path: str, size: int = 0) -> None:
         self.path = path
         self.lines = array("i", bytes(4 * size))
-        self.columns = array("l", self.lines)
-        self.end_lines = array("l", self.lines)
-        self.end_columns = array("l", self.lines)
+        self.columns = array("i", self.lines)
+        self.end_lines = array("i", self.lines)
+        self.end_columns = array("i", self.lines)
 
     def set(self, index: int, line: int, column: int, end_line: int, end_column: int) -> None:
         """Record rule ``index``'s place (the arrays grow to hold it)."""
