@@ -109,6 +109,32 @@ allow 198.51.100.0/24 -> lb1 tcp/443
         assert decision.rule.line == 6
 
 
+def test_a_deny_of_some_of_the_asked_ports_leaves_the_rest_to_later_rules() -> None:
+    """The yes/no path reads each rule's ports as missing, holding some of, or holding
+    every asked port (worked out once per pair of port sets): a deny of part of the
+    asked ports decides nothing about the rest."""
+    text = """
+web a address 10.0.0.1 listen tcp/80
+web b address 10.0.0.2 listen tcp/80-90
+web c address 10.0.0.3 listen tcp/80
+deny a -> b tcp/80
+allow a -> b tcp/80-90
+deny a -> c tcp/80-90
+allow a -> c tcp/80
+"""
+    topology = load_text(text, "t.topo").topology
+    reference, fast = Policy(topology), FastPolicy(topology)
+    asked = [("a", "b", "tcp/80-90", True), ("a", "b", "tcp/80", False), ("a", "b", "tcp/81", True),
+             ("a", "c", "tcp/80", False), ("a", "c", "tcp/79-80", False), ("a", "b", "tcp/79-80", False),
+             ("a", "b", "tcp/80-90", True)]  # (the last: the same port sets again, from the memo)
+    for source, destination, ports, allowed in asked:
+        expected = reference.connect(source, destination, parse_port(ports))
+        assert expected.allowed is allowed, (source, destination, ports)
+        assert fast.allowed(source, destination, parse_port(ports)) is allowed, (source, destination, ports)
+    fast.forget_answers()
+    assert fast.allowed("a", "b", parse_port("tcp/80-90")) is True
+
+
 def test_recent_memo_keeps_the_last_asked_and_forgets_the_oldest() -> None:
     memo = Recent(2)
     for key in "abc":

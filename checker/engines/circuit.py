@@ -194,7 +194,8 @@ class ServingCircuit:
         self._live_conds: dict[int, Cond] = {}
         self._members: dict[str, tuple[list[FailureUnit], Runs]] = {}
         self._singles: dict[int, tuple[int]] = {}
-        self._alternatives: dict[Alternative, Alternative] = {}
+        # an alternative -> its one object; (its fields) -> the same object
+        self._alternatives: dict[Alternative | tuple, Alternative] = {}
         self._alternative_lists: dict[tuple, list[Alternative]] = {}
         self.evaluator = Evaluator(topology, self.policy)  # its item and candidate helpers
 
@@ -446,7 +447,16 @@ class ServingCircuit:
         if comp.kind is Kind.DB and node is not None and serve == (node,):
             cluster = topology.cluster_of(target)
             implies = cluster is None or not cluster.quorum
-        return self._shared(Alternative(target, self._live(target), serve, implies))
+        return self._shared_of(target, self._live(target), serve, implies)
+
+    def _shared_of(self, target: str, cond: Cond, serve: tuple[int, ...], implies: bool) -> Alternative:
+        """:meth:`_shared` of the alternative of these fields, found by them (every
+        source of a statement asks it again: built once, not once per source)."""
+        key = (target, cond, serve, implies)
+        hit = self._alternatives.get(key)
+        if hit is None:
+            hit = self._alternatives[key] = self._shared(Alternative(target, cond, serve, implies))
+        return hit
 
     def _single(self, node: int) -> tuple[int]:
         """The one-node tuple of ``node``, one object per node."""

@@ -35,7 +35,7 @@ from typing import Iterator, Sequence
 
 from ..memo import Recent
 from ..model import Endpoint, Kind, Rule, Topology
-from ..net import PRIVATE_NETWORKS, IPAddress, PortSet, is_public, same_family
+from ..net import PRIVATE_NETWORKS, PRIVATE_RANGES, IPAddress, PortSet, is_public, same_family
 from ..policy import INTERNET, Decision, Packet, Point, Policy, reaches
 
 _BITS = {4: 32, 6: 128}
@@ -173,12 +173,29 @@ class FastPolicy(Policy):
         self._last_source_ends: list[tuple] | None = None
         self._dst_ends = Recent(recent)  # name -> :meth:`_destination_ends`
         self.rule_keys = RuleKeys()  # per rule: (source keys, destination keys)
+        # per rule, its action (1: allow) and the class of its ports (equal port sets are
+        # one class); per asked port set, each class's relation to it (:func:`_relation`),
+        # worked out when first met: what :meth:`_allows` reads for each candidate rule
+        self._allows_rule = bytearray(len(self.rules))
+        self._port_class = array(_UINT32)
+        self._port_sets: list[PortSet] = []
+        self._relations: dict[PortSet, dict[int, int]] = {}
+        self._last_ports: PortSet | None = None
+        self._last_relations: dict[int, int] = {}
+        classes: dict[PortSet, int] = {}
         interned: dict[tuple, tuple] = {}
         side_keys: dict[int, list[tuple]] = {}  # id of a (shared) rule side -> its keys
         for rule in self.rules:
             # (a rule's own index, its position: one int object per rule, however many
             # tables file it; enumerate's would be another 28 bytes a rule, 7 MB at 100k)
             index = rule.index
+            if rule.action == "allow":
+                self._allows_rule[index] = 1
+            port_class = classes.get(rule.ports)
+            if port_class is None:
+                port_class = classes[rule.ports] = len(self._port_sets)
+                self._port_sets.append(rule.ports)
+            self._port_class.append(port_class)
             src_keys = side_keys.get(id(rule.sources))
             if src_keys is None:
                 src_keys = side_keys[id(rule.sources)] = _rule_keys(rule.sources, topology, interned)
@@ -385,7 +402,11 @@ class FastPolicy(Policy):
     def all_cells(self) -> dict[int, Sequence[int]]:
         """The reference's cells (:attr:`checker.policy.Policy.cells`), as sorted integers per family."""
         points: dict[int, set[int]] = {4: {1}, 6: {1}}  # as checker.net.cell_starts
-        networks = [e.value for r in self.rules for e in r.sources + r.destinations if e.kind == "network"]
+        sides: dict[int, tuple[Endpoint, ...]] = {}  # (rules share their sides: each read once)
+        for rule in self.rules:
+            sides.setdefault(id(rule.sources), rule.sources)
+            sides.setdefault(id(rule.destinations), rule.destinations)
+        networks = [e.value for side in sides.values() for e in side if e.kind == "network"]
         networks.extend(PRIVATE_NETWORKS)
         for comp in self.topology.components.values():
             networks.extend(comp.networks)
@@ -396,9 +417,10 @@ class FastPolicy(Policy):
                 points[net.version].add(top)
         for comp in self.topology.components.values():
             for address in comp.addresses:
-                points[address.version].add(int(address))
-                if int(address) + 1 < 2 ** _BITS[address.version]:
-                    points[address.version].add(int(address) + 1)
+                value, version = int(address), address.version
+                points[version].add(value)
+                if value + 1 < 2 ** _BITS[version]:
+                    points[version].add(value + 1)
         # IPv4 cells as an array of 32-bit ints (every address and the one after it: 200k
         # int objects at 100k components, 7 MB); IPv6 values do not fit one
         return {4: array(_UINT32, sorted(p for p in points[4] if p)), 6: sorted(p for p in points[6] if p)}
@@ -406,8 +428,16 @@ class FastPolicy(Policy):
     @cached_property
     def representatives(self) -> dict[int, list[int]]:
         """The reference's representative public addresses, as sorted integers per family."""
-        return {version: [p for p in values if is_public(_address(version, p))]
-                for version, values in self.all_cells.items()}
+        out: dict[int, list[int]] = {}
+        for version, values in self.all_cells.items():  # (sorted, without zero: the private ranges cut out)
+            kept: list[int] = []
+            start = 0
+            for first, last in sorted(PRIVATE_RANGES[version]):
+                kept.extend(values[start:bisect.bisect_left(values, first, start)])
+                start = max(start, bisect.bisect_right(values, last, start))
+            kept.extend(values[start:])
+            out[version] = kept
+        return out
 
     def cells_of(self, name: str) -> dict[int, list[int]]:
         """The cells inside a component's networks (the internet: every public cell)."""
@@ -456,7 +486,14 @@ class FastPolicy(Policy):
     def _public_rules_by_destination_key(self) -> dict[tuple, Sequence[int]]:
         """Destination key -> the rules under it whose sources may be public, in file
         order (all a client on the internet can meet: a fraction of the rules)."""
-        return _filed_by_key(self.rules, self.rule_keys, 1, self._may_be_public)
+        public = self._public_rules
+        sides: dict[int, bool] = {}  # id of a (shared) list of source keys -> whether public
+        for rule, keys in zip(self.rules, self.rule_keys.side(0)):
+            hit = sides.get(id(keys))
+            if hit is None:
+                hit = sides[id(keys)] = any(map(_public_key, keys))
+            public[rule.index] = 2 if hit else 1  # (what _may_be_public keeps, for each rule at once)
+        return _filed_by_key(self.rules, self.rule_keys, 1, lambda index: public[index] == 2)
 
     # The rules by destination key, for a destination point: from the rules' own keys
     # (:attr:`rule_keys`) where a point's keys (:meth:`_keys`) say all, else from the
@@ -508,32 +545,12 @@ class FastPolicy(Policy):
         known = self._public_rules[index]
         if known:
             return known == 2
-        sources = self.rules[index].sources
-        hit = self._public_sides.get(id(sources))
+        keys = self.rule_keys.side(0)[index]  # (one list per side, shared by its rules)
+        hit = self._public_sides.get(id(keys))
         if hit is None:
-            hit = self._public_sides.put(id(sources), self._side_may_be_public(sources))
+            hit = self._public_sides.put(id(keys), any(map(_public_key, keys)))
         self._public_rules[index] = 2 if hit else 1
         return hit
-
-    def _side_may_be_public(self, sources) -> bool:
-        for endpoint in sources:
-            if endpoint.kind in ("any", "internet"):
-                return True
-            if endpoint.kind == "network":
-                if not any(endpoint.value.version == n.version and endpoint.value.subnet_of(n)
-                           for n in PRIVATE_NETWORKS):
-                    return True
-                continue
-            members = (self.topology.clusters[endpoint.value].members
-                       if endpoint.kind == "cluster" else (endpoint.value,))
-            for member in members:
-                comp = self.topology.components[member]
-                if comp.kind is Kind.INTERNET or any(is_public(a) for a in comp.addresses):
-                    return True
-                if any(not any(n.version == p.version and n.subnet_of(p) for p in PRIVATE_NETWORKS)
-                       for n in comp.networks):
-                    return True
-        return False
 
     def _source_bounds(self, rule_indices: set[int]) -> dict[int, set[int]]:
         """Where the public address space must be cut so that, inside each piece, the
@@ -682,7 +699,14 @@ class FastPolicy(Policy):
             self._last_source, self._last_source_ends = source, source_ends
         if source_ends is None or not ports or self.open:
             return bool(self.connect(source, destination, ports))
-        rules = self.rules
+        if ports is self._last_ports:
+            relations = self._last_relations
+        else:
+            relations = self._relations.get(ports)
+            if relations is None:
+                relations = self._relations[ports] = {}
+            self._last_ports, self._last_relations = ports, relations
+        port_class, allows = self._port_class, self._allows_rule
         for src_family, rows, s_keys, src in source_ends:
             for dst_family, d_keys, wide, dst in self._destination_ends(destination):
                 if src_family and dst_family and dst_family != src_family:
@@ -700,17 +724,38 @@ class FastPolicy(Policy):
                         candidates = sorted(set().union(*lists))
                     else:
                         continue
-                remaining = ports
                 for index in candidates:
-                    rule = rules[index]
-                    rule_ports = rule.ports
-                    if rule_ports is not remaining and not _overlaps(remaining, rule_ports):
+                    kind = port_class[index]
+                    relation = relations.get(kind)
+                    if relation is None:
+                        relation = relations[kind] = _relation(ports, self._port_sets[kind])
+                    if relation == _DISJOINT:
                         continue
-                    if rule.action == "allow":
+                    if allows[index]:
                         return True
-                    if _covers(rule_ports, remaining):
+                    if relation == _COVERS:
                         break
-                    remaining = remaining - (remaining & rule_ports)
+                    # a deny of some of the ports: the rest is decided rule by rule
+                    if self._rest_allowed(candidates, ports):
+                        return True
+                    break
+        return False
+
+    def _rest_allowed(self, candidates: Sequence[int], ports: PortSet) -> bool:
+        """Whether the first match of some port of ``ports`` among ``candidates`` (rules
+        in file order) allows it."""
+        remaining = ports
+        rules = self.rules
+        for index in candidates:
+            rule = rules[index]
+            rule_ports = rule.ports
+            if rule_ports is not remaining and not _overlaps(remaining, rule_ports):
+                continue
+            if rule.action == "allow":
+                return True
+            if _covers(rule_ports, remaining):
+                return False
+            remaining = remaining - (remaining & rule_ports)
         return False
 
     def _source_ends(self, name: str) -> list[tuple] | None:
@@ -822,6 +867,35 @@ def _rule_keys(endpoints, topology: Topology, interned: dict[tuple, tuple] | Non
     if interned is None:
         return list(keys)
     return [interned.setdefault(key, key) for key in keys]
+
+
+def _public_key(key: tuple) -> bool:
+    """Whether an index key of a rule's sources may match a public address: ``any``,
+    ``internet`` (a client on the internet), a public address, or a network not inside
+    a private range; never a component's name (a component without addresses or
+    networks, which no public packet end is)."""
+    kind = key[0]
+    if kind in ("any", "internet"):
+        return True
+    if kind == "address":
+        _, version, value = key
+        return bool(value) and not any(first <= value <= last for first, last in PRIVATE_RANGES[version])
+    if kind == "prefix":
+        _, version, length, value = key
+        free = _BITS[version] - length
+        low, high = value << free, ((value + 1) << free) - 1
+        return not any(first <= low and high <= last for first, last in PRIVATE_RANGES[version])
+    return False
+
+
+_DISJOINT, _PARTLY, _COVERS = 0, 1, 2  # how a rule's ports meet an asked port set
+
+
+def _relation(asked: PortSet, rule_ports: PortSet) -> int:
+    """Whether ``rule_ports`` miss every port of ``asked``, hold some of them, or all."""
+    if rule_ports is not asked and not _overlaps(asked, rule_ports):
+        return _DISJOINT
+    return _COVERS if _covers(rule_ports, asked) else _PARTLY
 
 
 def _overlaps(a: PortSet, b: PortSet) -> bool:
