@@ -45,7 +45,7 @@ everything on it is live and its other requirements are met.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Union
 
 from .graphwalk import postorder
 from .model import (
@@ -62,7 +62,7 @@ from .model import (
     Topology,
     Verb,
 )
-from .net import ANY_PORT, PortSet
+from .net import PortSet
 from .policy import INTERNET, Decision, Point, Policy, one_per_class
 
 # A node of the serving equations: a component, or one listener of an lb/gateway.

@@ -47,11 +47,11 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
+from typing import Iterable, Sequence
 
-from ..evaluator import DNS_PORT, Evaluator, Node
+from ..evaluator import DNS_PORT, Evaluator
 from ..graphwalk import postorder
-from ..model import PRIMARY_OF, PUBLIC_SERVICE, REPLICAS_OF, FailureUnit, Kind, Listener, Role, Topology, Verb
+from ..model import PUBLIC_SERVICE, REPLICAS_OF, FailureUnit, Kind, Listener, Role, Topology, Verb
 from ..net import PortSet
 from ..policy import INTERNET, Point, one_per_class
 

@@ -42,6 +42,8 @@ _BITS = {4: 32, 6: 128}
 _REMEMBER = 32  # bucket pairs at least this large are intersected once and remembered
 _PAIR_LIMIT = 64  # rules with more (source key, destination key) pairs than this are "wide"
 _UINT32 = "I" if array("I").itemsize >= 4 else "L"  # an unsigned type of at least 32 bits
+_OWN = ("address", "name")  # the kinds of key only one point has (the others its neighbours share)
+_NO_SHARED = ((), ())  # the shared rows of an end only the bucket index matches
 _RECENT = 1 << 12  # per-component memos keep about this many components (see Recent)
 
 
@@ -172,6 +174,7 @@ class FastPolicy(Policy):
         self._last_source: str | None = None  # the last source :meth:`_allows` was asked about
         self._last_source_ends: list[tuple] | None = None
         self._dst_ends = Recent(recent)  # name -> :meth:`_destination_ends`
+        self._shared_rows: dict[tuple, tuple] = {}  # a source's shared keys -> (them, their rows)
         self.rule_keys = RuleKeys()  # per rule: (source keys, destination keys)
         # per rule, its action (1: allow) and the class of its ports (equal port sets are
         # one class); per asked port set, each class's relation to it (:func:`_relation`),
@@ -707,14 +710,22 @@ class FastPolicy(Policy):
                 relations = self._relations[ports] = {}
             self._last_ports, self._last_relations = ports, relations
         port_class, allows = self._port_class, self._allows_rule
-        for src_family, rows, s_keys, src in source_ends:
-            for dst_family, d_keys, wide, dst in self._destination_ends(destination):
+        for src_family, rows, s_keys, src, shared in source_ends:
+            for dst_family, d_keys, wide, dst, by_shared in self._destination_ends(destination):
                 if src_family and dst_family and dst_family != src_family:
                     continue
                 if rows is None or d_keys is None:  # a nameless end of a component with addresses
                     candidates = self._matching(src, dst)
                 else:
+                    # the rows of keys many sources share (any, internet, networks) meet
+                    # this end's keys once for all of them; the source's own rows here
+                    found = by_shared.get(id(shared))
+                    if found is None:
+                        found = by_shared[id(shared)] = [
+                            pair for row in shared[1] for key in d_keys if (pair := row.get(key)) is not None]
                     lists = [pair for row in rows for key in d_keys if (pair := row.get(key)) is not None]
+                    if found:
+                        lists.extend(found)
                     for index, keys in wide:
                         if not keys.isdisjoint(s_keys):
                             lists.append((index,))
@@ -759,35 +770,48 @@ class FastPolicy(Policy):
         return False
 
     def _source_ends(self, name: str) -> list[tuple] | None:
-        """(address family or 0, the index rows of its keys, its keys, point) of each
-        packet end of a component as a source (rows None: only the bucket index can
-        match the end); once per component. ``None`` for a source that stands for
-        networks (:meth:`by_networks`)."""
+        """(address family or 0, the index rows of its own keys, its keys, point, the
+        shared rows) of each packet end of a component as a source (rows None: only the
+        bucket index can match the end); once per component. ``None`` for a source that
+        stands for networks (:meth:`by_networks`).
+
+        A point's own keys are its address and name; the rest (``any``, ``internet``, the
+        networks around it) it shares with its neighbours, and their rows are one
+        object ``(keys, rows)`` for all the points that have the same such keys."""
         hit = self._src_ends.get(name, False)
         if hit is False:
             if self.by_networks(name):
                 return self._src_ends.put(name, None)
             by_pair = self._by_pair
-            hit = self._src_ends.put(name, [
-                (point.address.version if point.address is not None else 0,
-                 None if keys is None else tuple(by_pair[k] for k in keys if k in by_pair),
-                 keys or (), point)
-                for point, keys in self._keyed(name, True)])
+            ends = []
+            for point, keys in self._keyed(name, True):
+                if keys is None:
+                    ends.append((point.address.version if point.address is not None else 0, None, (), point,
+                                 _NO_SHARED))
+                    continue
+                common = tuple(k for k in keys if k[0] not in _OWN and k in by_pair)
+                shared = self._shared_rows.get(common)
+                if shared is None:
+                    shared = self._shared_rows[common] = (common, tuple(by_pair[k] for k in common))
+                ends.append((point.address.version if point.address is not None else 0,
+                             tuple(by_pair[k] for k in keys if k[0] in _OWN and k in by_pair),
+                             keys, point, shared))
+            hit = self._src_ends.put(name, ends)
         return hit
 
     def _destination_ends(self, name: str) -> list[tuple]:
         """(address family or 0, its keys, the "wide" rules filed under them with their
-        source keys, point) of each packet end of a component as a destination."""
+        source keys, point, a memo of what the sources' shared rows hold under its keys
+        by the id of those rows) of each packet end of a component as a destination."""
         hit = self._dst_ends.get(name)
         if hit is None:
             wide = self._wide_sources
-            hit = [(point.address.version if point.address is not None else 0, keys,
-                    () if keys is None or not wide else
-                    tuple((i, wide[i]) for i in sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})),
-                    point)
-                   for point, keys in self._keyed(name, False)]
-            if wide:  # kept only where wide rules make the ends a search (a list per component: 17 MB at 100k)
-                self._dst_ends.put(name, hit)
+            hit = self._dst_ends.put(name, [
+                (point.address.version if point.address is not None else 0, keys,
+                 () if keys is None or not wide else
+                 tuple((i, wide[i]) for i in sorted({i for k in keys for i in self._wide_by_dst.get(k, ())})),
+                 point, {})
+                for point, keys in self._keyed(name, False)])
         return hit
 
     def _keyed(self, name: str, source: bool) -> list[tuple[Point, tuple[tuple, ...] | None]]:
