@@ -193,6 +193,30 @@ def _finding_texts(source: str) -> list[tuple[str, int, str, str]]:
     return [(r.status.value, r.span.line if r.span else 0, r.message, r.hint or "") for r in report.results]
 
 
+def test_the_failure_checks_do_not_evaluate_again_what_available_found_down(monkeypatch) -> None:
+    """``available`` evaluates the file with the reference evaluator; the failure checks
+    that refer to it take its list of down services for the circuit's claim, and
+    replay the claim themselves only when it is not there (``available`` ignored)."""
+    from checker.engines import failure_report
+
+    replays: list[tuple] = []
+    replay = failure_report.stopping_counterexample
+
+    def counting(topology, evaluator, units, check_id, *args, **kwargs):
+        replays.append((check_id, tuple(units)))
+        return replay(topology, evaluator, units, check_id, *args, **kwargs)
+
+    monkeypatch.setattr(failure_report, "stopping_counterexample", counting)
+    source = VARIANTS["wrong-port"][0]
+    report = check_text(source, "m.topo")
+    assert [r.id for r in report.results if "already down" in r.message] == ["no-spof", "zone-redundancy"]
+    assert replays == []
+    report = check_text(source, "m.topo", ignore=["available"])
+    assert replays == [("no-spof", ()), ("zone-redundancy", ())]
+    assert [r.message for r in report.results if r.id == "zone-redundancy"] == [
+        "'www.example.com' is already down with nothing failed (see available)"]
+
+
 def test_a_deny_with_no_allow_to_move_is_one_finding_at_the_deny() -> None:
     source = BASE.replace(RULE, "deny 10.0.0.0/8 -> orders any\n" + RULE.replace("5432", "5433"))
     assert _finding_texts(source) == [(

@@ -81,7 +81,9 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
         yield Result(ID, Status.PROVED, SEVERITY, f"every service is up with nothing failed ({names})",
                      request.span, "evaluation")
         return
-    from ..engines.root_cause import LOCATION_KEY, citation, cited, fixed_evaluator
+    from ..engines.root_cause import DOWN_KEY, LOCATION_KEY, citation, cited, fixed_evaluator
+
+    context.cache[DOWN_KEY] = stopped  # (evaluated by the reference: the failure checks refer to it)
 
     # Denied connections are cited, not repeated (connection-denied reports each mistake
     # once); what is still down with them allowed is down for another reason, said here.

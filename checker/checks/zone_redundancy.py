@@ -71,7 +71,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     from ..engines.failure import circuit_for
     from ..engines.failure_replay import replay_evaluator
     from ..engines.failure_report import quote, stopping_counterexample, unit_location
-    from ..engines.root_cause import already_down, cite_in
+    from ..engines.root_cause import cite_in, down_with_nothing_failed
 
     level = request.param("level") or "zone"
     extra = {"params": dict(request.params)} if request.params else {}
@@ -80,13 +80,7 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
 
     down = circuit.services_down(circuit.baseline[0])
     if down:
-        example = cite_in(context, stopping_counterexample(topology, evaluator, (), ID, claimed=down))  # replayed
-        stopped = example.fields["stopped"]
-        message = (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
-                   "(see available)")
-        referred = already_down(context, stopped)
-        if referred is not None:  # available explains it once; this check refers to it
-            message, example = referred
+        message, example = down_with_nothing_failed(context, evaluator, down, ID)  # replayed (here or by available)
         yield Result(ID, Status.REFUTED, SEVERITY, message, request.span, "enumeration", (example,),
                      hint="make the service available first", extra=extra)
         return

@@ -53,6 +53,8 @@ from ..results import Counterexample, Hop
 CACHE_KEY = "root_cause.findings"
 RUNNING_KEY = "checks.running"  # the ids of the checks this run reports (set by checker.api)
 LOCATION_KEY = "available.location"  # where available reported services down (set by available)
+# the services the reference evaluator found down with nothing failed (set by available)
+DOWN_KEY = "available.down"
 NEAR_MISS_BUDGET = 500_000  # endpoint tests; about a second of work
 
 #: The ways a rule can nearly allow a connection, most telling first.
@@ -577,6 +579,33 @@ def already_down(context, stopped: list[str]) -> tuple[str, Counterexample] | No
     explanation = [f"{s} is already down with nothing failed ({see})" for s in stopped]
     related = tuple(Hop(s, context.topology.span_of(s)) for s in stopped if context.topology.span_of(s))
     return message, Counterexample({"failed": [], "stopped": stopped, "explanation": explanation}, related=related)
+
+
+def down_with_nothing_failed(context, evaluator: Evaluator, down: list[str],
+                             check_id: str) -> tuple[str, Counterexample]:
+    """The message and counterexample of a failure check on a file whose services
+    ``down`` (the serving circuit's claim) are down with nothing failed.
+
+    When ``available`` found exactly those services down with the reference evaluator
+    in this run (``DOWN_KEY``), the claim is replayed already and this check refers to
+    its report (:func:`already_down`); else the claim is replayed here, with
+    ``evaluator`` (every service down in a file of 10k components: a second evaluation
+    of the whole file, only to be set aside for the referral)."""
+    from .failure_report import quote, stopping_counterexample
+
+    known = context.cache.get(DOWN_KEY)
+    if known is not None and known == sorted(set(down)):
+        referred = already_down(context, known)
+        if referred is not None:
+            return referred
+    example = cite_in(context, stopping_counterexample(context.topology, evaluator, (), check_id,
+                                                       claimed=down))  # replayed
+    stopped = example.fields["stopped"]
+    referred = already_down(context, stopped)
+    if referred is not None:  # available explains it once; this check refers to it
+        return referred
+    return (f"{quote(stopped)} {'is' if len(stopped) == 1 else 'are'} already down with nothing failed "
+            "(see available)"), example
 
 
 _DENIAL = re.compile(r"(?:no rule allows|the rule at line \d+ denies) (clients on the internet|\S+) -> (\S+) (.+)$")
