@@ -12,10 +12,7 @@ nothing failed has the empty set as its smallest stopping set: the check is
 refuted with margin 0 (never proved: a service that is down tolerates
 nothing), its one counterexample fails nothing, and it refers to `available`
 ("already down with nothing failed (see available at line 4), so no failure
-was analysed") instead of repeating why; fix that and run again. (The services
-it names are those `available` found down with the reference evaluator in the
-same run, which the serving circuit's claim must equal; without `available`, the
-check replays the claim itself.) Where an
+was analysed") instead of repeating why; fix that and run again. Where an
 explanation crosses a connection that `connection-denied` reports, it cites
 that finding instead of restating the denial.
 
