@@ -329,10 +329,8 @@ class Rule:
 
     @staticmethod
     def at(action: str, sources: tuple[Endpoint, ...], destinations: tuple[Endpoint, ...], ports: PortSet,
-           span: Span, index: int, places: RulePlaces | None = None) -> "Rule":
-        """The rule with this place (recorded in ``places``, or in a table of its own)."""
-        if places is None:
-            places = RulePlaces(span.path)
+           span: Span, index: int, places: RulePlaces) -> "Rule":
+        """The rule with this place (recorded in its file's ``places``)."""
         places.set(index, span.line, span.column, span.end_line, span.end_column)
         return Rule(action, sources, destinations, ports, places, index)
 

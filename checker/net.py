@@ -47,8 +47,11 @@ PRIVATE_RANGES: dict[int, tuple[tuple[int, int], ...]] = {
 
 def is_private(address: IPAddress) -> bool:
     """True when ``address`` lies in one of the contract's private ranges."""
-    value = int(address)
-    for first, last in PRIVATE_RANGES[address.version]:
+    return _private_value(address.version, int(address))
+
+
+def _private_value(version: int, value: int) -> bool:
+    for first, last in PRIVATE_RANGES[version]:
         if first <= value <= last:
             return True
     return False
@@ -58,7 +61,13 @@ def is_public(address: IPAddress) -> bool:
     """Every address that is not private is public (documentation ranges included),
     except the unspecified addresses ``0.0.0.0`` and ``::``: no packet comes from them,
     so ``internet`` never holds them (LANGUAGE.md section 3)."""
-    return not is_private(address) and bool(int(address))
+    value = int(address)
+    return bool(value) and not _private_value(address.version, value)
+
+
+def public_value(version: int, value: int) -> bool:
+    """:func:`is_public` of the address of this family and integer value."""
+    return bool(value) and not _private_value(version, value)
 
 
 def same_family(a: IPAddress | None, b: IPAddress | None) -> bool:

@@ -194,8 +194,7 @@ class ServingCircuit:
         self._live_conds: dict[int, Cond] = {}
         self._members: dict[str, tuple[list[FailureUnit], Runs]] = {}
         self._singles: dict[int, tuple[int]] = {}
-        # an alternative -> its one object; (its fields) -> the same object
-        self._alternatives: dict[Alternative | tuple, Alternative] = {}
+        self._alternatives: dict[tuple, Alternative] = {}  # (its fields) -> an alternative's one object
         self._alternative_lists: dict[tuple, list[Alternative]] = {}
         self.evaluator = Evaluator(topology, self.policy)  # its item and candidate helpers
 
@@ -447,15 +446,16 @@ class ServingCircuit:
         if comp.kind is Kind.DB and node is not None and serve == (node,):
             cluster = topology.cluster_of(target)
             implies = cluster is None or not cluster.quorum
-        return self._shared_of(target, self._live(target), serve, implies)
+        return self._shared(target, self._live(target), serve, implies)
 
-    def _shared_of(self, target: str, cond: Cond, serve: tuple[int, ...], implies: bool) -> Alternative:
-        """:meth:`_shared` of the alternative of these fields, found by them (every
-        source of a statement asks it again: built once, not once per source)."""
+    def _shared(self, target: str, cond: Cond, serve: tuple[int, ...], implies: bool) -> Alternative:
+        """One object for equal alternatives, found by their fields (every source of a
+        requirement statement that reaches its targets alike compiles the same ones:
+        built once, not once per source)."""
         key = (target, cond, serve, implies)
         hit = self._alternatives.get(key)
         if hit is None:
-            hit = self._alternatives[key] = self._shared(Alternative(target, cond, serve, implies))
+            hit = self._alternatives[key] = Alternative(target, cond, serve, implies)
         return hit
 
     def _single(self, node: int) -> tuple[int]:
@@ -464,11 +464,6 @@ class ServingCircuit:
         if hit is None:
             hit = self._singles[node] = (node,)
         return hit
-
-    def _shared(self, alternative: Alternative) -> Alternative:
-        """One object for equal alternatives (every source of a requirement statement
-        that reaches its targets alike compiles the same ones)."""
-        return self._alternatives.setdefault(alternative, alternative)
 
     def _cluster_alternative(self, req, cluster: str, source: str | None) -> Alternative | None:
         """A cluster endpoint; ``source`` None for a job (no network)."""

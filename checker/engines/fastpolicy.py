@@ -35,7 +35,7 @@ from typing import Iterator, Sequence
 
 from ..memo import Recent
 from ..model import Endpoint, Kind, Rule, Topology
-from ..net import PRIVATE_NETWORKS, PRIVATE_RANGES, IPAddress, PortSet, is_public, same_family
+from ..net import PRIVATE_NETWORKS, PRIVATE_RANGES, IPAddress, PortSet, is_public, public_value, same_family
 from ..policy import INTERNET, Decision, Packet, Point, Policy, reaches
 
 _BITS = {4: 32, 6: 128}
@@ -902,8 +902,7 @@ def _public_key(key: tuple) -> bool:
     if kind in ("any", "internet"):
         return True
     if kind == "address":
-        _, version, value = key
-        return bool(value) and not any(first <= value <= last for first, last in PRIVATE_RANGES[version])
+        return public_value(key[1], key[2])
     if kind == "prefix":
         _, version, length, value = key
         free = _BITS[version] - length
