@@ -90,13 +90,14 @@ def test_progress_on_a_terminal_is_redrawn_and_cleared(folder: Path, mode: list[
 
 @pytest.mark.parametrize("mode", [["-j", "1", "--max-memory", "0"], ["-j", "2"]], ids=["in-process", "workers"])
 def test_the_line_names_the_check_under_way(tmp_path: Path, mode: list[str]) -> None:
-    """Files whose checks take most of their time (a generated application of 300
-    components: about 120 ms of checks to 50 ms of loading): some redraw, every 0.1 s,
+    """Files whose checks take most of their time (a generated application of 1,000
+    components: several tenths of a second of checks each): some redraw, every 0.1 s,
     names the check under way. (The seed files are checked in a few milliseconds, most
-    of it not in a check, so a redraw there may well never land in one.)"""
+    of it not in a check, so a redraw there may well never land in one; at 300
+    components, once the checks got faster, a fresh machine's run once saw none.)"""
     from benchmarks.generate import generate
 
-    text = generate(300)
+    text = generate(1000)
     files = tmp_path / "files"
     files.mkdir()
     for index in range(6):
