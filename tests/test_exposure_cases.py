@@ -53,3 +53,40 @@ def test_witness_packet_is_the_same_on_every_run_in_one_process():
         (result,) = [r for r in report.results if r.id == "private-web"]
         witnesses.add(tuple(sorted(result.counterexamples[0].to_json()["packet"].items())))
     assert len(witnesses) == 1, witnesses
+
+
+_PARTNERS = """\
+clients partners address 203.0.113.0/24
+gateway gw address 198.51.100.8 listen tcp/443 -> w tcp/80
+web w address 10.0.0.1 listen tcp/80
+allow {source} -> gw tcp/443
+allow gw -> w tcp/80
+deny any -> any
+"""
+
+
+def test_a_rule_naming_a_client_group_admits_its_public_networks() -> None:
+    """LANGUAGE.md 7.1: a rule naming a client group matches the group's networks, and
+    the exposure checks look at every packet from a public address. Naming the group
+    and writing its network are one rule (the group was once encoded as a point of its
+    own in the solver's packets, and the web server behind it was proved private)."""
+    for source in ("partners", "203.0.113.0/24"):
+        report = check_text(_PARTNERS.format(source=source), "partners.topo")
+        (result,) = [r for r in report.results if r.id == "private-web"]
+        assert result.status.value == "refuted", (source, result.message)
+        fields = result.counterexamples[0].fields
+        assert ipaddress.ip_address(fields["packet"]["src"]) in ipaddress.ip_network("203.0.113.0/24")
+        assert fields["path"] == ["internet", "gw", "w"] and fields["rules"] == [4, 5]
+
+
+def test_a_rule_after_one_naming_a_client_group_is_shadowed_by_its_networks() -> None:
+    text = ("clients office address 10.1.0.0/16 address fd00:8::/32\n"
+            "web w address 10.0.0.1 address fd00::1 listen tcp/80\n"
+            "allow office -> w tcp/80\n"
+            "deny 10.1.0.0/16 -> w tcp/80\n"
+            "deny fd00:8::/48 -> w tcp/80\n"
+            "deny office -> w tcp/80\n")
+    report = check_text(text, "office.topo")
+    shadowed = {c.fields["rule"]: c.fields["shadowed_by"]
+                for r in report.results if r.id == "shadowed-rule" for c in r.counterexamples}
+    assert shadowed == {4: [3], 5: [3], 6: [3]}

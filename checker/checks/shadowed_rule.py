@@ -165,6 +165,7 @@ def _endpoint_points(topology: Topology, endpoint: Endpoint, policy) -> list[Poi
             out.extend(policy.destination_points(member)[:2])  # Point(address, member), the address first
         else:
             out.extend(Point(a, None) for a in comp.addresses[:2])
+            out.extend(Point(n.network_address, None) for n in comp.networks[:2])
         if not comp.addresses:
             out.append(Point(None, member))
     return out[:4]
@@ -535,6 +536,8 @@ def _atoms(topology: Topology, endpoints) -> list[tuple]:
                 if not comp.addresses:
                     out.append(("name", member))
                 out.extend(("range", a.version, value, value) for a in comp.addresses for value in (int(a),))
+                out.extend(("range", n.version, int(n.network_address), int(n.broadcast_address))
+                           for n in comp.networks)
     return out
 
 

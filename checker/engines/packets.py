@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from ..model import Endpoint, Kind, Rule, Topology
 from ..net import MAX_PORT, PRIVATE_NETWORKS, PROTOCOLS, IPAddress, PortSet
@@ -36,9 +36,9 @@ _V4, _V6 = 0, 1
 
 
 def uses_ipv6(topology: Topology) -> bool:
-    """Whether any address or rule network of the file is IPv6."""
+    """Whether any address, component network or rule network of the file is IPv6."""
     for comp in topology.components.values():
-        if any(a.version == 6 for a in comp.addresses):
+        if any(a.version == 6 for a in comp.addresses) or any(n.version == 6 for n in comp.networks):
             return True
     for rule in topology.rules:
         for endpoint in rule.sources + rule.destinations:
@@ -142,6 +142,9 @@ class PacketSpace:
         z3 = self.z3
         comp = self.topology.components[name]
         terms = [self.is_address(point, a) for a in comp.addresses]
+        # a client group or an external target: its networks (LANGUAGE.md 7.1); its name
+        # also stands for a point of its own, like any component without addresses
+        terms.extend(self._in_network(point, n) for n in comp.networks)
         if name in self.nameless_id:
             terms.append(point.kind == self.nameless_id[name])
         if comp.kind is Kind.INTERNET:
@@ -210,35 +213,3 @@ class PacketSpace:
         port = model.eval(packet.port, model_completion=True).as_long()
         return PROTOCOLS[proto], port
 
-
-def sides_may_meet(a: Iterable[Endpoint], b: Iterable[Endpoint], topology: Topology) -> bool:
-    """A cheap over-approximation of "some point matches an endpoint of both lists"
-    (used only to leave rules out of a formula, never to decide)."""
-    a, b = list(a), list(b)
-    return any(_endpoints_may_meet(x, y, topology) for x in a for y in b)
-
-
-def _endpoints_may_meet(x: Endpoint, y: Endpoint, topology: Topology) -> bool:
-    if x.kind in ("any", "internet") or y.kind in ("any", "internet"):
-        return True
-    xs, xn = _footprint(x, topology)
-    ys, yn = _footprint(y, topology)
-    if xn & yn:
-        return True
-    return any(p.version == q.version and p.overlaps(q) for p in xs for q in ys)
-
-
-def _footprint(endpoint: Endpoint, topology: Topology) -> tuple[list, set[str]]:
-    """(networks covering the endpoint's addresses, names of its components)."""
-    if endpoint.kind == "network":
-        return [endpoint.value], set()
-    members = topology.clusters[endpoint.value].members if endpoint.kind == "cluster" else (endpoint.value,)
-    nets: list = []
-    names: set[str] = set()
-    for member in members:
-        comp = topology.components[member]
-        names.add(member)
-        if comp.kind is Kind.INTERNET:
-            nets.extend((ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")))
-        nets.extend(ipaddress.ip_network(a) for a in comp.addresses)
-    return nets, names

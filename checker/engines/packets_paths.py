@@ -228,14 +228,16 @@ def _fast(context: Context):
 
 
 def _may_come_from_internet(topology: Topology, rule: Rule) -> bool:
-    """False only for rules whose sources are all components with no public address."""
+    """False only for rules whose sources are all components with no public address and
+    no networks (a client group's or an external target's networks may hold public
+    addresses: kept whatever they are, a rule too many only slows the query)."""
     for endpoint in rule.sources:
         if endpoint.kind in ("any", "internet", "network"):
             return True
         members = topology.clusters[endpoint.value].members if endpoint.kind == "cluster" else (endpoint.value,)
         for member in members:
             comp = topology.components[member]
-            if comp.kind is Kind.INTERNET or comp.public_addresses:
+            if comp.kind is Kind.INTERNET or comp.public_addresses or comp.networks:
                 return True
     return False
 
