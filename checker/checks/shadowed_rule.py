@@ -20,8 +20,11 @@ delete it if it is redundant.
 
 **Method.** `z3`: a packet of each rule is first tried concretely against the
 indexed policy (most rules are the first match of their own corner packet);
-for the rest, Z3 searches for a packet the rule matches and none of the
-earlier rules that may overlap it match. `unsat` proves the rule shadowed. The
+for the rest, whether the earlier rules that may overlap it match every packet
+it matches is decided exactly on intervals (its sources, destinations and ports
+cut into pieces over which the same rules hold), or, when that would take too
+much work, by Z3 searching for a packet the rule matches and none of those
+rules match (`unsat` proves the rule shadowed). The
 earlier rules named as covering it are a minimal set fixed by the file alone:
 the last rule of the shortest prefix of the overlapping earlier rules that covers
 it, then, keeping what was found, the last rule of the shortest prefix before it
@@ -571,7 +574,30 @@ def _ports_cover(big: PortSet, small: PortSet) -> bool:
 def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]):
     """Whether the earlier rules together cover ``rule``; when they do, the cover reported
     is a minimal one fixed by the rule order alone (never by which unsat core the solver
-    happens to find: the same file gives the same message every run)."""
+    happens to find: the same file gives the same message every run). Decided on
+    intervals (:mod:`checker.engines.cover`) within :data:`_INTERVAL_WORK`, else by Z3."""
+    from ..engines.cover import RuleBoxes, TooLarge
+
+    boxes = context.cache.get("shadowed.boxes")
+    if boxes is None:
+        boxes = context.cache["shadowed.boxes"] = RuleBoxes(topology)
+    work = [_INTERVAL_WORK]
+    try:
+        if not boxes.covered(rule, earlier, work):
+            return Status.PROVED, [], None
+        chosen = _minimal_cover(len(earlier), lambda chosen: boxes.covered(rule, [earlier[i] for i in chosen], work))
+    except TooLarge:
+        return _solve_z3(topology, context, rule, earlier)
+    return Status.REFUTED, [earlier[i] for i in chosen], None
+
+
+# The work (about one box looked at a unit) the intervals may take for one rule and its
+# minimal cover before Z3 decides it instead: tens of milliseconds
+_INTERVAL_WORK = 200_000
+
+
+def _solve_z3(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]):
+    """:func:`_solve` by Z3: a timeout is unknown."""
     import z3
 
     from ..engines.packets import PacketSpace
@@ -614,13 +640,18 @@ def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]
         return search_counterexample(solver, timeout, tuple(marks[i] for i in chosen),
                                      model=False).status is Status.PROVED
 
-    # The latest rule needed: the last of the shortest prefix of the earlier rules that
-    # covers. Then, with the rules found so far kept, the last of the shortest prefix of
-    # the rules before it that completes a cover, until the rules found cover on their
-    # own. Each rule found is needed (without it, what is left is inside a prefix that
-    # does not cover), so the set is minimal, in O(size of the set x log n) queries.
+    return Status.REFUTED, [earlier[i] for i in _minimal_cover(len(earlier), covers)], None
+
+
+def _minimal_cover(count: int, covers) -> list[int]:
+    """A minimal set of the first ``count`` earlier rules (by position) that covers, given
+    that all of them do: the latest rule needed is the last of the shortest prefix that
+    covers; then, with the rules found so far kept, the last of the shortest prefix of
+    the rules before it that completes a cover, until the rules found cover on their own.
+    Each rule found is needed (without it, what is left is inside a prefix that does not
+    cover), so the set is minimal, in O(size of the set x log n) questions."""
     needed: list[int] = []
-    bound = len(earlier)
+    bound = count
     while bound and not covers(needed):  # (with no rule left before, the last query proved a cover)
         low, high = 1, bound
         while low < high:
@@ -631,8 +662,7 @@ def _solve(topology: Topology, context: Context, rule: Rule, earlier: list[Rule]
                 low = middle + 1
         needed.append(low - 1)
         bound = low - 1
-    chosen = sorted(needed)
-    return Status.REFUTED, [earlier[i] for i in chosen], None
+    return sorted(needed)
 
 
 # Candidates merged one by one before the rest are gathered at once (merging is lazy but

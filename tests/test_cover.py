@@ -1,0 +1,111 @@
+"""The interval decision of "these rules together match every packet that one does"
+(:mod:`checker.engines.cover`) against Z3 on the same question, on generated files
+(both generators: the small forwarding networks with client groups, external targets and
+both address families, and the whole language's), and on hand-made edges."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checker.api import load_text
+from checker.engines.cover import RuleBoxes, TooLarge
+from checker.engines.packets import PacketSpace
+from tests.conftest import examples
+from tests.strategies import topologies
+from tests.test_exposure_oracle import small_networks
+
+
+def _solver_says_covered(space: PacketSpace, rule, others) -> bool:
+    import z3
+
+    packet = space.packet("p")
+    solver = z3.Solver()
+    solver.add(space.well_formed_packet(packet), space.matches(packet, rule))
+    for other in others:
+        solver.add(z3.Not(space.matches(packet, other)))
+    verdict = solver.check()
+    assert verdict in (z3.sat, z3.unsat)
+    return verdict == z3.unsat
+
+
+def _agree(text: str, data, everything: bool = True) -> int:
+    topology = load_text(text, "gen.topo").topology
+    assert topology is not None
+    rules = topology.rules
+    boxes, space = RuleBoxes(topology), PacketSpace(topology)
+    covered = 0
+    for rule in rules:
+        others = [r for r in rules if r is not rule]
+        # every other rule, the rules before it (the check's own question) and a subset
+        subsets = [others, rules[:rule.index]] if everything else [rules[:rule.index]]
+        if others:
+            subsets.append(data.draw(st.lists(st.sampled_from(others), max_size=4, unique_by=id)))
+        for chosen in subsets:
+            exact = boxes.covered(rule, chosen, [10**9])
+            assert exact == _solver_says_covered(space, rule, chosen), (rule.line, [r.line for r in chosen], text)
+            covered += exact
+    return covered
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(small_networks(), st.data())
+def test_the_intervals_decide_as_the_solver_on_small_networks(text: str, data) -> None:
+    _agree(text, data)
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(topologies(with_policy=True), st.data())
+def test_the_intervals_decide_as_the_solver_on_whole_files(text: str, data) -> None:
+    _agree(text, data, everything=False)
+
+
+_EDGES = """\
+clients office address 10.1.0.0/16 address fd00:8::/32
+external payments { address 198.51.100.0/24; listen tcp/443 }
+internet users
+web w address 10.0.0.1 address fd00::1 listen tcp/80
+web n listen tcp/80
+"""
+
+
+@pytest.mark.parametrize("rules, covered", [
+    # a client group is its networks and its own point: its networks alone leave the point
+    (["allow 10.1.0.0/16, fd00:8::/32 -> w any", "deny office -> w any"], False),
+    (["allow office -> w any", "deny 10.1.0.0/17 -> w tcp/80"], True),
+    (["allow office -> w any", "deny fd00:8::/33 -> w tcp/80"], True),
+    # internet: neither private nor unspecified, of both families
+    (["allow 0.0.0.0/1, 128.0.0.0/1, ::/0 -> w any", "deny internet -> w any"], True),
+    (["allow internet -> w any", "deny 0.0.0.0/0 -> w any"], False),  # 0.0.0.0 and the private ranges
+    (["allow internet -> w any", "deny 0.0.0.1 -> w any"], True),
+    (["allow internet -> w any", "deny 0.0.0.0 -> w any"], False),
+    (["allow users -> w any", "deny payments -> w any"], False),  # the external target's own point
+    (["allow users, payments -> w any", "deny payments -> w any"], True),
+    # the two families never meet; a point without address meets both
+    (["allow 0.0.0.0/0 -> any any", "deny ::/0 -> w any"], False),
+    (["allow 0.0.0.0/0 -> w any", "deny ::/0 -> 10.0.0.1 any"], True),  # matches no packet at all
+    (["allow any -> n any", "deny ::/0 -> n tcp/80"], True),
+    (["allow 0.0.0.0/0 -> n tcp/1-65535", "allow ::/0 -> n tcp/0", "deny 0.0.0.0/0, ::/0 -> n tcp/0-65535"], False),
+    (["allow 0.0.0.0/0 -> n tcp/1-65535", "allow 0.0.0.0/0 -> n tcp/0", "deny 0.0.0.0/0 -> n tcp/0-65535"], True),
+    # pieces: two rules covering halves on two axes at once
+    (["allow 10.0.0.0/9 -> w tcp/0-100", "allow 10.128.0.0/9 -> w tcp/0-100",
+      "allow 10.0.0.0/8 -> w tcp/101-200", "deny 10.0.0.0/8 -> w tcp/50-150"], True),
+    (["allow 10.0.0.0/9 -> w tcp/0-100", "allow 10.128.0.0/10 -> w tcp/0-100",
+      "allow 10.0.0.0/8 -> w tcp/101-200", "deny 10.0.0.0/8 -> w tcp/50-150"], False),
+])
+def test_edges(rules: list[str], covered: bool) -> None:
+    topology = load_text(_EDGES + "\n".join(rules) + "\n", "edges.topo").topology
+    assert topology is not None
+    *others, rule = topology.rules
+    assert RuleBoxes(topology).covered(rule, others, [10**9]) is covered
+    assert _solver_says_covered(PacketSpace(topology), rule, others) is covered
+
+
+def test_a_budget_too_small_raises() -> None:
+    topology = load_text(_EDGES + "allow office -> w any\ndeny 10.1.0.0/17 -> w tcp/80\n", "b.topo").topology
+    *others, rule = topology.rules
+    with pytest.raises(TooLarge):
+        RuleBoxes(topology).covered(rule, others, [1])
+    work = [10**6]
+    assert RuleBoxes(topology).covered(rule, others, work) and 0 < work[0] < 10**6
