@@ -376,6 +376,40 @@ def test_single_cover_from_the_corner_matches_is_the_one_from_the_index(text: st
             assert overlaps.single_cover(rule, corner[0]) is overlaps.single_cover(rule), (rule.line, text)
 
 
+@settings(max_examples=examples(60))
+@given(small_networks(), st.sampled_from([(8, 16, 64), (2, 1000, 0), (0, 2, 0)]))
+def test_overlapping_rules_and_covers_read_by_ports_are_those_read_by_keys(text: str, sizes) -> None:
+    """Where thousands of rules share their keys, the earlier rules that may overlap a
+    rule, and the candidates for one rule covering it, are read from the rules by port
+    block instead. Whichever lists are read, the overlapping rules are exactly those
+    whose keys meet the rule's on both sides and whose ports meet its ports, and the
+    cover found is the first in file order (``sizes``: the block size in bits, the
+    blocks a rule may span, and the candidates from which the blocks are tried; the
+    last two make the blocks win most choices)."""
+    from unittest import mock
+
+    from checker.checks import shadowed_rule
+    from checker.context import Context
+    from checker.engines.packets_paths import _fast
+
+    block, spans, few = sizes
+    topology = load_text(text, "gen.topo").topology
+    index = _fast(Context(topology))
+    plain = shadowed_rule._Overlaps(topology, index)
+    covers = [plain.single_cover(rule) for rule in topology.rules]
+    with mock.patch.object(shadowed_rule, "_PORT_BLOCK", block), \
+            mock.patch.object(shadowed_rule, "_PORT_BLOCKS", spans), mock.patch.object(shadowed_rule, "_FEW", few):
+        overlaps = shadowed_rule._Overlaps(topology, index)
+        for rule in topology.rules:
+            assert overlaps.single_cover(rule) is covers[rule.index], (rule.line, text)
+            sides = overlaps.keys[rule.index]
+            meets = [{k for key in sides[side] for k in overlaps.meeting_keys(side, key)} for side in (0, 1)]
+            expected = [r for r in topology.rules[:rule.index]
+                        if all(meets[side] & set(overlaps.keys[r.index][side]) for side in (0, 1))
+                        and shadowed_rule._ports_meet(r.ports, rule.ports)]
+            assert overlaps.earlier(rule) == expected, (rule.line, text)
+
+
 def _shadowed_rules_match_enumeration(text: str) -> None:
     topology = load_text(text, "gen.topo").topology
     policy = Policy(topology)

@@ -310,6 +310,41 @@ class _Overlaps:
         # (source key, destination key) -> rules, for rules with few key pairs; the
         # others ("wide") by destination key: the policy index's own
         self.pairs, self.wide_by_dst = policy.pair_index
+        self._by_ports: tuple[dict[tuple[str, int], list[int]], list[int]] | None = None  # see by_ports
+
+    def by_ports(self) -> tuple[dict[tuple[str, int], list[int]], list[int]]:
+        """The rules by the blocks of :data:`_PORT_BLOCK` ports their one range touches
+        (protocol, block), and the rest (several ranges, or a range over more than
+        :data:`_PORT_BLOCKS` blocks), each in file order: where thousands of rules
+        share their keys (one pair of networks), a rule's ports find the few that can
+        meet it. Built when first needed."""
+        if self._by_ports is None:
+            blocks: dict[tuple[str, int], list[int]] = {}
+            wide: list[int] = []
+            for i, r in enumerate(self.one_range):
+                if r is None or (r[2] >> _PORT_BLOCK) - (r[1] >> _PORT_BLOCK) >= _PORT_BLOCKS:
+                    wide.append(i)
+                    continue
+                for block in range(r[1] >> _PORT_BLOCK, (r[2] >> _PORT_BLOCK) + 1):
+                    blocks.setdefault((r[0], block), []).append(i)
+            self._by_ports = (blocks, wide)
+        return self._by_ports
+
+    def _port_lists(self, index: int, ports: tuple[int, int] | None = None) -> list | None:
+        """The lists of :meth:`by_ports` that hold every rule whose ports meet ``ports``
+        (a range of rule ``index``'s one range; all of it when None), or None when the
+        rule's ports are not one narrow range."""
+        mine = self.one_range[index]
+        if mine is None:
+            return None
+        low, high = ports if ports is not None else (mine[1], mine[2])
+        if (high >> _PORT_BLOCK) - (low >> _PORT_BLOCK) >= _PORT_BLOCKS:
+            return None
+        blocks, wide = self.by_ports()
+        lists = [blocks[key] for block in range(low >> _PORT_BLOCK, (high >> _PORT_BLOCK) + 1)
+                 if (key := (mine[0], block)) in blocks]
+        lists.append(wide)
+        return lists
 
     def spans(self) -> tuple[dict[int, list], dict[int, list]]:
         """Per side and family, the sorted (low, high, key) of the address and prefix keys
@@ -378,7 +413,7 @@ class _Overlaps:
         if matching is not None:
             candidates = islice(matching, bisect.bisect_left(matching, here))
         else:
-            candidates = self._covering_candidates(src_keys[0], dst_keys[0], here)
+            candidates = self._covering_candidates(src_keys[0], dst_keys[0], here, rule.index)
         src, dst = self.atoms(rule.index, 0), self.atoms(rule.index, 1)
         rules = self.topology.rules
         one_range, mine = self.one_range, self.one_range[rule.index]
@@ -394,12 +429,15 @@ class _Overlaps:
                 return other
         return None
 
-    def _covering_candidates(self, src_key: tuple, dst_key: tuple, here: int) -> Iterator[int]:
+    def _covering_candidates(self, src_key: tuple, dst_key: tuple, here: int, index: int) -> Iterator[int]:
         """The rules before ``here`` with a key containing ``src_key`` among their
         sources and one containing ``dst_key`` among their destinations, in file order,
         each once: read lazily, so when an early rule covers (a broad rule at the top),
         the thousands after it are never gathered (each rule of a long list would
-        otherwise gather every rule before it: the square of the list)."""
+        otherwise gather every rule before it: the square of the list). When fewer
+        rules hold the first port of rule ``index`` (thousands of rules on one pair of
+        networks), those instead: a rule that covers holds that port too, so the
+        first cover in file order is the same."""
         c_src = self.containing_keys(0, src_key)
         c_dst = self.containing_keys(1, dst_key)
         lists: list = []
@@ -416,6 +454,13 @@ class _Overlaps:
                 lst = wide.get(d_key)
                 if lst and lst[0] < here:
                     lists.append(lst)
+        if len(lists) == 1 and len(lists[0]) < _FEW or not lists:
+            return islice(lists[0], bisect.bisect_left(lists[0], here)) if lists else iter(())
+        if sum(len(lst) for lst in lists) >= _FEW:
+            mine = self.one_range[index]
+            by_ports = self._port_lists(index, (mine[1], mine[1])) if mine is not None else None
+            if by_ports is not None and _below(by_ports, here) < _below(lists, here):
+                lists = by_ports
         if len(lists) == 1:
             return islice(lists[0], bisect.bisect_left(lists[0], here))
         return _merged(lists, here)
@@ -456,16 +501,17 @@ class _Overlaps:
         for side in (0, 1):
             by_key = self.policy.rules_by_key(side)  # (built when a rule first needs the solver)
             lists = [by_key.get(k, ()) for key in sides[side] for k in self.meeting_keys(side, key)]
-            size = sum(bisect.bisect_left(lst, rule.index) for lst in lists)
-            pools.append((size, side, lists))
-        size, side, lists = min(pools)
-        other = 1 - side
-        other_meets = {k for key in sides[other] for k in self.meeting_keys(other, key)}
+            pools.append((_below(lists, rule.index), side, lists))
+        by_ports = self._port_lists(rule.index)
+        if by_ports is not None:  # (2: the rules that may meet its ports, whatever their keys)
+            pools.append((_below(by_ports, rule.index), 2, by_ports))
+        size, chosen, lists = min(pools)
+        checks = [({k for key in sides[side] for k in self.meeting_keys(side, key)}, self.keys.side(side))
+                  for side in (0, 1) if side != chosen]
         found: set[int] = set()
-        other_keys = self.keys.side(other)
         for lst in lists:
             for i in lst[: bisect.bisect_left(lst, rule.index)]:
-                if i not in found and not other_meets.isdisjoint(other_keys[i]):
+                if i not in found and all(not meets.isdisjoint(keys[i]) for meets, keys in checks):
                     found.add(i)
         rules = self.topology.rules
         one_range, mine = self.one_range, self.one_range[rule.index]
@@ -475,6 +521,16 @@ class _Overlaps:
                     if ((r := one_range[i]) is not None and r[0] == protocol and r[1] <= high and low <= r[2])
                     or (r is None and _ports_meet(rules[i].ports, rule.ports))]
         return [rules[i] for i in sorted(found) if _ports_meet(rules[i].ports, rule.ports)]
+
+
+_PORT_BLOCK = 8  # log2 of the ports in a block of Overlaps.by_ports
+_PORT_BLOCKS = 16  # the blocks a rule's range may touch and be filed by them
+_FEW = 64  # candidate rules below which the key lists are read as they are
+
+
+def _below(lists: list, here: int) -> int:
+    """How many items of the sorted lists are below ``here``, together."""
+    return sum(bisect.bisect_left(lst, here) for lst in lists)
 
 
 def _span(key: tuple) -> tuple[int, int] | None:
