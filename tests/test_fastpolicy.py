@@ -91,6 +91,41 @@ def test_rules_to_a_point_on_small_networks(text: str) -> None:
     _rules_to_are_the_reference_s(text)
 
 
+def _matching_rules_are_the_reference_s(text: str) -> None:
+    topology = load_text(text, "gen.topo").topology
+    assert topology is not None
+    reference, fast = Policy(topology), FastPolicy(topology)
+    points = set(fast.internet_points[:4])
+    for name, comp in topology.components.items():
+        points.add(Point(None, name))  # by name, whatever the component has
+        points.update(Point(a, None) for a in comp.addresses[:1])
+        points.update(Point(n.network_address, None) for n in comp.networks[:1])
+    for src in points:
+        for dst in points:
+            expected = [r.index for r in topology.rules
+                        if any(reference.endpoint_matches(e, src) for e in r.sources)
+                        and any(reference.endpoint_matches(e, dst) for e in r.destinations)]
+            assert list(fast.matching_rules(src, dst)) == expected, (str(src), str(dst), text)
+
+
+@settings(max_examples=examples(60))
+@given(small_networks())
+def test_rules_matching_two_packet_ends_are_the_reference_s(text: str) -> None:
+    """Any two packet ends, a nameless point of a client group or of a component with
+    addresses included (the shadowed-rule samples ask those): the rules matching both
+    are exactly the reference's."""
+    _matching_rules_are_the_reference_s(text)
+
+
+def test_a_client_groups_own_point_is_matched_by_the_rules_naming_the_group() -> None:
+    text = ("clients office address 2001:db8::/124\n"
+            "web w address 10.0.0.1 listen tcp/443\n"
+            "allow any -> office tcp/80\nallow any -> any tcp/443\n")
+    _matching_rules_are_the_reference_s(text)
+    fast = FastPolicy(load_text(text, "o.topo").topology)
+    assert list(fast.matching_rules(Point(None, "w"), Point(None, "office"))) == [0, 1]
+
+
 def test_address_after_a_component_address_is_its_own_cell() -> None:
     """A rule naming a component matches its address only: the next address of the
     same network is another client, which the reference once never tried."""

@@ -288,7 +288,8 @@ class FastPolicy(Policy):
 
     def _keys(self, point: Point, source: bool) -> tuple[tuple, ...] | None:
         """The index keys a packet end matches (``None``: a nameless point of a
-        component with addresses, which only the bucket index handles)."""
+        component with addresses or networks, which only the bucket index files by
+        name: the rules' own keys hold the addresses and networks)."""
         cache = self._point_keys[source]
         hit = cache.get(point, False)
         if hit is not False:
@@ -297,7 +298,7 @@ class FastPolicy(Policy):
         address = point.address
         if address is None:
             comp = self.topology.components.get(point.component)
-            if comp is not None and comp.addresses and comp.kind is not Kind.INTERNET:
+            if comp is not None and (comp.addresses or comp.networks) and comp.kind is not Kind.INTERNET:
                 return cache.put(point, None)
             keys = [("any",), ("name", point.component)]
         else:
