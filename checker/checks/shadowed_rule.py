@@ -454,8 +454,8 @@ class _Overlaps:
                 lst = wide.get(d_key)
                 if lst and lst[0] < here:
                     lists.append(lst)
-        if len(lists) == 1 and len(lists[0]) < _FEW or not lists:
-            return islice(lists[0], bisect.bisect_left(lists[0], here)) if lists else iter(())
+        if not lists:
+            return iter(())
         if sum(len(lst) for lst in lists) >= _FEW:
             mine = self.one_range[index]
             by_ports = self._port_lists(index, (mine[1], mine[1])) if mine is not None else None
