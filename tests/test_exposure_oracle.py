@@ -122,14 +122,17 @@ def small_networks(draw) -> str:
         lines.append(f"{kind} {name} {{\n  " + "\n  ".join(body) + "\n}")
         names.append(name)
     v6 = [PUBLIC_V6, "2001:db8::8/125", "::/0", PRIVATE_V6] if mixed else []
-    # client groups and external targets: rules naming them match their networks (and
-    # the group's own point, a component without addresses)
+    # client groups, external targets and the internet: rules naming them match their
+    # networks (every public address) and their own point (a component without addresses)
     groups: list[str] = []
     group_networks = [*NETWORKS[:3], "198.51.100.0/30", "203.0.113.8/29", "10.0.0.0/30", *v6[:2], *v6[3:]]
     for i in range(draw(st.integers(0, 2))):
         chosen = draw(st.lists(st.sampled_from(group_networks), min_size=1, max_size=2, unique=True))
         groups.append(f"office{i}")
         lines.append(f"clients office{i} {' '.join(f'address {n}' for n in chosen)}")
+    if draw(st.integers(0, 3)) == 0:  # the internet as a component: every public address
+        groups.append("users")
+        lines.append("internet users")
     if draw(st.integers(0, 2)) == 0:
         chosen = draw(st.lists(st.sampled_from([NETWORKS[2], "198.51.100.0/30", *v6[:2]]), min_size=1, max_size=2,
                                unique=True))
