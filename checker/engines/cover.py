@@ -190,12 +190,12 @@ def _cover(mine: Intervals, boxes: list[tuple], axis: int, rest: tuple, work: li
             k += 1
         while True:
             end = bounds[k] - 1 if k < len(bounds) and bounds[k] <= high else high
+            work[0] -= len(active) + 1  # (each piece: its set of boxes is made, asked or not)
+            if work[0] < 0:
+                raise TooLarge
             key = frozenset(active)
             answer = asked.get(key)
             if answer is None:
-                work[0] -= len(key) + 1
-                if work[0] < 0:
-                    raise TooLarge
                 answer = asked[key] = bool(key) and _cover(next_mine, [boxes[i] for i in sorted(key)],
                                                            next_axis, next_rest, work)
             if not answer:
