@@ -109,3 +109,19 @@ def test_a_budget_too_small_raises() -> None:
         RuleBoxes(topology).covered(rule, others, [1])
     work = [10**6]
     assert RuleBoxes(topology).covered(rule, others, work) and 0 < work[0] < 10**6
+
+
+def test_a_network_covered_by_its_128_parts_is_decided_on_intervals() -> None:
+    """A cover of 128 rules (a /17 by its /24s) is within the intervals' budget: the
+    solver is never asked, and the cover named is every part (each one is needed)."""
+    from unittest import mock
+
+    from checker.api import check_text
+    from checker.checks import shadowed_rule
+
+    text = "web w address 10.9.0.1 listen tcp/5432\n" + "".join(
+        f"allow 10.0.{i}.0/24 -> w tcp/5432\n" for i in range(128)) + "deny 10.0.0.0/17 -> w tcp/5432\n"
+    with mock.patch.object(shadowed_rule, "_solve_z3", side_effect=AssertionError("Z3 was asked")):
+        report = check_text(text, "parts.topo", select=["shadowed-rule"])
+    (result,) = [r for r in report.results if r.id == "shadowed-rule"]
+    assert result.counterexamples[0].fields == {"rule": 130, "shadowed_by": list(range(2, 130))}
