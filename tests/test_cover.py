@@ -125,3 +125,43 @@ def test_a_network_covered_by_its_128_parts_is_decided_on_intervals() -> None:
         report = check_text(text, "parts.topo", select=["shadowed-rule"])
     (result,) = [r for r in report.results if r.id == "shadowed-rule"]
     assert result.counterexamples[0].fields == {"rule": 130, "shadowed_by": list(range(2, 130))}
+
+
+def _plain_minimal_cover(count: int, covers) -> list[int]:
+    """The rule of shadowed_rule._minimal_cover as first written: a plain binary search."""
+    needed: list[int] = []
+    bound = count
+    while bound and not covers(needed):
+        low, high = 1, bound
+        while low < high:
+            middle = (low + high) // 2
+            if covers(needed + list(range(middle))):
+                high = middle
+            else:
+                low = middle + 1
+        needed.append(low - 1)
+        bound = low - 1
+    return sorted(needed)
+
+
+@settings(max_examples=examples(200))
+@given(st.lists(st.frozensets(st.integers(0, 7)), min_size=1, max_size=24))
+def test_the_minimal_cover_is_the_plain_binary_search_s(parts: list[frozenset]) -> None:
+    """Whatever the rules cover (each a set of points, covering being their union), the
+    search that asks first about the rule just before its bound names the same rules as
+    the plain binary search, in no more questions than one more per rule named."""
+    from checker.checks.shadowed_rule import _minimal_cover
+
+    target = frozenset().union(*parts)  # (all of them cover, as the search is given)
+    asked = {"plain": 0, "search": 0}
+
+    def covers_for(who):
+        def covers(chosen: list[int]) -> bool:
+            asked[who] += 1
+            return frozenset().union(*(parts[i] for i in chosen)) >= target
+        return covers
+
+    plain = _plain_minimal_cover(len(parts), covers_for("plain"))
+    found = _minimal_cover(len(parts), covers_for("search"))
+    assert found == plain
+    assert asked["search"] <= asked["plain"] + len(found)

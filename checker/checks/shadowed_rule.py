@@ -706,11 +706,19 @@ def _minimal_cover(count: int, covers) -> list[int]:
     covers; then, with the rules found so far kept, the last of the shortest prefix of
     the rules before it that completes a cover, until the rules found cover on their own.
     Each rule found is needed (without it, what is left is inside a prefix that does not
-    cover), so the set is minimal, in O(size of the set x log n) questions."""
+    cover), so the set is minimal, in O(size of the set x log n) questions. (Covering is
+    monotone in the rules asked, so the shortest prefix is found by a binary search; its
+    first question is whether the rule just before the bound is needed, which a cover
+    by many small rules answers at once: the binary search would take log n.)"""
     needed: list[int] = []
     bound = count
     while bound and not covers(needed):  # (with no rule left before, the last query proved a cover)
         low, high = 1, bound
+        if bound > 1:
+            if covers(needed + list(range(bound - 1))):
+                high = bound - 1
+            else:
+                low = bound
         while low < high:
             middle = (low + high) // 2
             if covers(needed + list(range(middle))):
