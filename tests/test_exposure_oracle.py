@@ -362,6 +362,9 @@ def test_shadowed_rules_match_enumeration_by_the_solver(text: str) -> None:
 # group are filed by its networks (rule 1 was missing from the rules matching it)
 @example('web w address 10.0.0.1 listen tcp/443\nclients office0 address 2001:db8::/124\n'
          'allow any -> office0 tcp/80\nallow any -> any tcp/443\nallow any -> office0 tcp/80\n')
+# found in review: `internet` never holds 0.0.0.0, so it covers no network starting there
+@example('web w address 10.0.0.1 listen tcp/80\nallow internet -> w tcp/80\n'
+         'deny 0.0.0.0/8 -> w tcp/80\ndeny 0.0.0.0 -> w tcp/80\n')
 def test_single_cover_from_the_corner_matches_is_the_one_from_the_index(text: str) -> None:
     """A rule that covers another entirely matches the other's corner packet, so the
     first cover read from the rules matching that packet is the one the key index

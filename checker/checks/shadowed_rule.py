@@ -609,8 +609,8 @@ def _atom_in(a: tuple, c: tuple) -> bool:
         return True
     if a[0] == "all":
         return False
-    if c[0] == "public":
-        return a[0] == "public" or (a[0] == "range" and not _touches_private(a))
+    if c[0] == "public":  # (neither private nor unspecified: a range from 0 holds 0.0.0.0 or ::)
+        return a[0] == "public" or (a[0] == "range" and a[2] > 0 and not _touches_private(a))
     if c[0] == "name":
         return a == c
     # c is a range
