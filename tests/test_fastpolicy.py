@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checker.api import load_text
+from checker.engines import fastpolicy
 from checker.engines.fastpolicy import FastPolicy
 from checker.memo import Recent
 from checker.net import ANY_PORT, parse_port
@@ -277,3 +281,73 @@ def test_overlapping_networks_of_a_group_give_each_cell_once() -> None:
     fast = FastPolicy(load_text(text, "o.topo").topology)
     cells = fast.cells_of("office")[4]
     assert cells == sorted(set(cells)) and all(10 << 24 <= p < 11 << 24 for p in cells) and len(cells) > 3
+
+
+def _components_of_one_class_decide_alike(text: str, pair_limit: int | None = None) -> int:
+    """Every two components of one ``component_class`` are allowed to the same
+    destinations on the same ports by the reference policy (what lets ``allowed``
+    answer one of them from the other's answer); returns the components that share a
+    class with an earlier one. ``pair_limit``: the index's bound on a rule's key pairs
+    (small: most rules are "wide", the class must see which of them name a source)."""
+    topology = load_text(text, "gen.topo").topology
+    assert topology is not None
+    with patch.object(fastpolicy, "_PAIR_LIMIT", fastpolicy._PAIR_LIMIT if pair_limit is None else pair_limit):
+        fast = FastPolicy(topology)
+    reference = Policy(topology)
+    first: dict = {}
+    shared = 0
+    for source in topology.components:
+        cls = fast.component_class(source)
+        if isinstance(cls, str):
+            assert cls == source  # a source the index cannot class is its own class
+            continue
+        kin = first.setdefault(cls, source)
+        if kin == source:
+            continue
+        shared += 1
+        for ports in _port_sets(topology):
+            for destination in topology.components:
+                expected = reference.connect(source, destination, ports).allowed
+                assert reference.connect(kin, destination, ports).allowed == expected, (
+                    source, kin, destination, str(ports), text)
+                assert fast.allowed(source, destination, ports) == expected, (source, destination, str(ports), text)
+    return shared
+
+
+@settings(max_examples=examples(60))
+@given(topologies(max_hosts=6, with_policy=True), st.sampled_from([None, 1, 4]))
+def test_components_of_one_class_decide_alike(text: str, pair_limit: int | None) -> None:
+    _components_of_one_class_decide_alike(text, pair_limit)
+
+
+@settings(max_examples=examples(60))
+@given(small_networks(), st.sampled_from([None, 1, 4]))
+def test_components_of_one_class_decide_alike_on_small_networks(text: str, pair_limit: int | None) -> None:
+    _components_of_one_class_decide_alike(text, pair_limit)
+
+
+def test_a_pool_named_by_the_same_rules_is_one_class_and_a_rule_naming_one_member_parts_it() -> None:
+    pool = "".join(f"web w{i} address 10.0.0.{i + 1} listen tcp/80\n" for i in range(4))
+    text = (pool + "service api address 10.0.1.1 listen tcp/9000\nservice other address 10.0.1.2 listen tcp/9000\n"
+            "allow w0, w1, w2, w3 -> api tcp/9000\n"
+            "deny w1 -> api tcp/9000\n"  # (after the allow: decides nothing, yet w1 is named)
+            "deny w2 -> other\n"
+            "allow any -> other tcp/9000\n")
+    topology = load_text(text, "c.topo").topology
+    for pair_limit in (None, 1):  # the pool's rules filed by key pairs, or as wide rules
+        with patch.object(fastpolicy, "_PAIR_LIMIT", fastpolicy._PAIR_LIMIT if pair_limit is None else pair_limit):
+            fast = FastPolicy(topology)
+        classes = {name: fast.component_class(name) for name in ("w0", "w1", "w2", "w3")}
+        assert classes["w0"] == classes["w3"], pair_limit
+        assert len({classes["w0"], classes["w1"], classes["w2"]}) == 3, pair_limit
+        port = parse_port("tcp/9000")
+        # w3 is answered from w0's memo; w2 is not, and is denied
+        assert fast.allowed("w0", "other", port) and fast.allowed("w3", "other", port)
+        assert not fast.allowed("w2", "other", port)
+        assert all(fast.allowed(w, "api", port) for w in classes)
+        # a forgotten memo (classes renumbered) still answers right
+        fast.forget_answers()
+        assert not fast.allowed("w2", "other", port) and fast.allowed("w1", "other", port)
+    # w3 with w0, and other with api (no rule names either as a source)
+    assert _components_of_one_class_decide_alike(text) == 2
+    assert _components_of_one_class_decide_alike(text, pair_limit=1) == 2

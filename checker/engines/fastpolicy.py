@@ -45,6 +45,7 @@ _UINT32 = "I" if array("I").itemsize >= 4 else "L"  # an unsigned type of at lea
 _OWN = ("address", "name")  # the kinds of key only one point has (the others its neighbours share)
 _NO_SHARED = ((), ())  # the shared rows of an end only the bucket index matches
 _RECENT = 1 << 12  # per-component memos keep about this many components (see Recent)
+_CLASS_PART = 1 << 24  # each number in a source's class below this: the class packs into one int
 
 
 class _SideIndex:
@@ -169,7 +170,15 @@ class FastPolicy(Policy):
         self._prefix_lengths: dict[int, list[int]] = {4: [], 6: []}
         # (destination, ports) -> source -> allowed: the inner keys are the names
         # themselves, so an answer costs a dict slot, not a key tuple (750k at 100k)
-        self._allowed: dict[tuple[str, PortSet], dict[str, bool]] = {}
+        self._allowed: dict[tuple[str, PortSet], dict[str | int, bool]] = {}
+        # sources the rules cannot tell apart share their answers (:meth:`component_class`)
+        self._classes = Recent(recent)  # name -> its class
+        self._last_class_source: str | None = None
+        self._last_class: object = ""
+        self._row_classes: dict[int, tuple[dict, int]] = {}  # hash of a row's contents -> (a row, its number)
+        self._shared_classes: dict[int, int] = {}  # id of shared rows -> their number
+        self._wide_classes: dict[frozenset, int] = {}
+        self._wide_by_src: dict[tuple, list[int]] | None = None
         self._src_ends = Recent(recent)  # name -> :meth:`_source_ends`
         self._last_source: str | None = None  # the last source :meth:`_allows` was asked about
         self._last_source_ends: list[tuple] | None = None
@@ -682,15 +691,88 @@ class FastPolicy(Policy):
         row = self._allowed.get(key)
         if row is None:
             row = self._allowed[key] = {}
-        hit = row.get(source)
+        cls = self._last_class if source is self._last_class_source else self.component_class(source)
+        hit = row.get(cls)
         if hit is None:
-            hit = row[source] = self._allows(source, destination, ports)
+            hit = row[cls] = self._allows(source, destination, ports)
         return hit
 
     def forget_answers(self) -> None:
         """Drop :meth:`allowed`'s memo (35 MB at 100k components, held otherwise through
         the failure checks' peak; it refills with what is asked after)."""
         self._allowed = {}
+        self._classes = Recent(self._classes.size)
+        self._last_class_source, self._last_class = None, ""
+        self._row_classes, self._shared_classes, self._wide_classes = {}, {}, {}
+
+    def component_class(self, source: str) -> object:
+        """The class of a source for :meth:`allowed`: sources of one class (an int, or
+        a tuple of ints) are
+        matched by the same rules, so every connection from them is decided alike;
+        a source the index cannot class so is its own class (its name).
+
+        :meth:`_allows` reads a source only through its ends (:meth:`_source_ends`):
+        each end's address family, the index rows of its own keys, the shared rows of
+        its other keys, and which "wide" rules its keys meet. Two ends with rows of
+        equal contents, the same shared rows and the same wide rules are matched by
+        the same rules (a row of a key holds, by destination key, every rule filed
+        under the pair), so the class is those, end by end, with each row known by
+        its contents: in a large file most servers of a pool are named by the same
+        rules, and their requirements ask the same questions of the same targets."""
+        hit = self._classes.get(source)
+        if hit is None:
+            hit = self._classes.put(source, self._source_class(source))
+        self._last_class_source, self._last_class = source, hit
+        return hit
+
+    def _source_class(self, source: str) -> object:
+        ends = self._source_ends(source)
+        if not ends:
+            return source
+        wide = self._wide_by_src
+        if wide is None:
+            wide = self._wide_by_src = {}
+            for index, keys in self._wide_sources.items():
+                for key in keys:
+                    wide.setdefault(key, []).append(index)
+        shared_classes, wide_classes = self._shared_classes, self._wide_classes
+        signature = []
+        for family, rows, keys, _, shared in ends:
+            if rows is None:
+                return source  # (only the bucket index matches the end: by its point)
+            signature.append(family)
+            # (the shared rows are kept for the index's life: one object each)
+            signature.append(shared_classes.setdefault(id(shared), len(shared_classes)))
+            signature.append(wide_classes.setdefault(frozenset(i for key in keys for i in wide.get(key, ())),
+                                                     len(wide_classes)))
+            signature.append(len(rows))
+            for row in rows:
+                number = self._row_class(row)
+                if number is None:
+                    return source
+                signature.append(number)
+        # one int when the numbers are small (a tuple would be kept for each source the
+        # answers memo holds: tens of megabytes at 100k components): the digits in base
+        # _CLASS_PART, after their count (so that no two signatures give one int)
+        if max(signature) >= _CLASS_PART or len(signature) >= _CLASS_PART:
+            return tuple(signature)
+        packed = len(signature)
+        for number in signature:
+            packed = packed * _CLASS_PART + number
+        return packed
+
+    def _row_class(self, row: dict) -> int | None:
+        """A number for the contents of an index row: equal rows, equal numbers (None
+        for a row whose contents' hash another row's contents have)."""
+        classes = self._row_classes
+        digest = hash(frozenset(row.items()))
+        hit = classes.get(digest)
+        if hit is None:
+            number = len(classes)
+            classes[digest] = (row, number)
+            return number
+        kept, number = hit
+        return number if kept is row or kept == row else None
 
     def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
         # Asked in runs of one source (a component's requirements are compiled
