@@ -692,16 +692,22 @@ class ServingCircuit:
         """The nodes a failure of ``dead_list`` changes directly (their owners' nodes and
         the requirements whose choice moves), and the moved choices."""
         base_choices = self.baseline[1]
-        group_node = self.requirement_nodes
+        group_node, group_alternatives = self.requirement_nodes, self.requirement_alternatives
         moved: dict[int, int] = {}
         seeds: list[int] = []
         steered: set[int] = set()
+        # the choice of a list of alternatives, by its id: equal lists are one object
+        # (the sources of one requirement statement share theirs), so it is found once
+        chosen: dict[int, int] = {}
         for c in dead_list:
             seeds.extend(self.nodes_of[c])
             for r in self.steers[c]:
                 if r not in steered:
                     steered.add(r)
-                    new = self.choice(r, dead)
+                    alternatives = group_alternatives[r]
+                    new = chosen.get(id(alternatives))
+                    if new is None:
+                        new = chosen[id(alternatives)] = self.choice(r, dead)
                     if new != base_choices[r]:
                         moved[r] = new
                         seeds.append(group_node[r])
