@@ -858,6 +858,11 @@ class _Builder:
         declared = self.declared_at
         verbs = {verb.value: verb for verb in Verb}
         for stmt in self.requirement_stmts:
+            if stmt.__class__ is Record:
+                quick = self._known_requirements(stmt, comps, verbs)
+                if quick is not None:
+                    out.extend(quick)
+                    continue
             _, sources, verb_tok, targets, optional_tok = stmt
             optional = optional_tok is not None
             verb = verbs[str(verb_tok)]
@@ -906,6 +911,34 @@ class _Builder:
                                                          self.spans(sources[0], optional_tok or targets[-1]))
                     out.append(Requirement(name, statement))
         return out
+
+    def _known_requirements(self, stmt: Record, comps: dict[str, Component],
+                            verbs: dict[str, Verb]) -> list[Requirement] | None:
+        """The requirements of a frozen statement whose sources and targets are all
+        fine (most statements of a large file), read without making its tokens: what
+        the general path makes, which would have nothing to report. None: the general
+        path decides (and reports what is wrong)."""
+        codes, values, starts, offsets = stmt.flat()  # ("requirement", sources, verb, targets, optional)
+        sources, targets = values[:offsets[2]], values[offsets[3]:offsets[4]]
+        declared = self.declared_at
+        for name in targets:
+            if name not in declared:
+                return None
+            comp = comps.get(name)
+            if comp is not None and comp.kind in (Kind.INTERNET, Kind.CLIENTS, Kind.JOB):
+                return None
+        if len(set(targets)) != len(targets):
+            return None
+        for name in sources:
+            comp = comps.get(name)
+            if comp is None or not comp.kind.has_requirements or name in targets:
+                return None
+        last = len(values) - 1
+        line, column = stmt.position(starts[0])
+        end_line, end_column = stmt.position(starts[last])
+        statement = RequirementStatement(verbs[values[offsets[2]]], tuple(targets), last >= offsets[4],
+                                         Span(self.path, line, column, end_line, end_column + len(values[last])))
+        return [Requirement(name, statement) for name in sources]
 
     def _resolve_rules(self, comps: dict[str, Component], clusters: dict[str, Cluster]) -> list[Rule]:
         out: list[Rule] = []

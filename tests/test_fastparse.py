@@ -212,6 +212,38 @@ def test_rules_of_known_endpoints_are_built_without_tokens(monkeypatch) -> None:
     assert rules[1].sources is rules[0].sources and rules[4].destinations is rules[3].destinations
 
 
+def test_requirements_of_known_names_are_built_without_tokens(monkeypatch) -> None:
+    # a requirement statement whose sources and targets are fine is read from the
+    # frozen arrays; one with something to report takes the general path, which says it
+    made: list = []
+    original = Record.thaw
+
+    def thaw(self):
+        made.append(self[0])
+        return original(self)
+
+    monkeypatch.setattr(Record, "thaw", thaw)  # how the general path reads a statement
+    text = ("web w1 address 10.0.0.1\nweb w2 address 10.0.0.2\nservice api address 10.0.0.4\n"
+            "cluster c {\n  db d1 { primary  address 10.0.0.3 }\n}\n"
+            "w1, w2 uses api\n"
+            "w1 writes c optional\n"
+            "  w2  reads   c,  api\n"
+            "w1 uses nowhere\n")
+    outcome = load_text(text, "t.topo")
+    assert [(r.id, r.span.line, r.span.column) for r in outcome.results] == [("undefined-name", 10, 9)]
+    assert made.count("requirement") == 1, made  # only the statement with the undefined name
+    made.clear()
+    fine = load_text(text.replace("w1 uses nowhere\n", ""), "t.topo")
+    assert not fine.results and not made
+    reqs = fine.topology.requirements
+    assert [(r.source, r.verb.value, r.targets, r.optional) for r in reqs] == [
+        ("w1", "uses", ("api",), False), ("w2", "uses", ("api",), False),
+        ("w1", "writes", ("c",), True), ("w2", "reads", ("c", "api"), False)]
+    assert reqs[0].statement is reqs[1].statement
+    assert [(r.span.line, r.span.column, r.span.end_line, r.span.end_column) for r in reqs] == [
+        (7, 1, 7, 16), (7, 1, 7, 16), (8, 1, 8, 21), (9, 3, 9, 22)]
+
+
 def _counted(monkeypatch, method: str) -> list:
     """A list that grows by one at each call of ``FastParser.<method>``."""
     calls: list = []
