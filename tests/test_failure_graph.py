@@ -108,3 +108,37 @@ def test_circuit_index_tables_agree_with_the_groups() -> None:
             g for g, group in enumerate(circuit.static_groups) for m in group.members if m == n)
     for c in range(len(circuit.nodes_of)):
         assert list(circuit.nodes_of[c]) == [n for n, owner in enumerate(circuit.owner) if owner == c]
+
+
+def test_a_requirement_line_compiles_once_per_class_of_its_sources(monkeypatch) -> None:
+    from checker.engines.circuit import ServingCircuit
+
+    compiled: list[tuple[str, str]] = []
+    original = ServingCircuit._alternative
+
+    def alternative(self, req, target):
+        compiled.append((req.source, target))
+        return original(self, req, target)
+
+    monkeypatch.setattr(ServingCircuit, "_alternative", alternative)
+    text = HEAD + """web web3 address 10.0.1.13 listen tcp/8080
+service api1 address 10.0.2.1 listen tcp/9000
+service api2 address 10.0.2.2 listen tcp/9000
+dns ext { managed; answer api1 }
+web1, web2, web3 uses api1, api2
+web1, web2, web3 uses ext
+deny web3 -> api1
+allow any -> any
+"""
+    circuit = _circuit(text)
+    # web1 and web2 are named by the same rules: the line of api1, api2 is compiled for
+    # web1 and web3 (a deny names it) only; the line of a dns name, for each source
+    assert sorted(compiled) == sorted([("web1", "api1"), ("web1", "api2"), ("web3", "api1"), ("web3", "api2"),
+                                       ("web1", "ext"), ("web2", "ext"), ("web3", "ext")])
+    by_source = {}
+    for r, node in enumerate(circuit.requirement_nodes):
+        by_source.setdefault(circuit.node_keys[node], []).append(circuit.requirement_alternatives[r])
+    assert by_source["web1"][0] is by_source["web2"][0]  # one list, shared
+    assert [a.target for a in by_source["web1"][0]] == ["api1", "api2"]
+    assert [a.target for a in by_source["web3"][0]] == ["api2"]  # web3 cannot reach api1
+    assert not circuit._by_class and not circuit._class_statements  # (dropped after compiling)

@@ -197,6 +197,14 @@ class ServingCircuit:
         self._alternatives: dict[tuple, Alternative] = {}  # (its fields) -> an alternative's one object
         self._alternative_lists: dict[tuple, list[Alternative]] = {}
         self.evaluator = Evaluator(topology, self.policy)  # its item and candidate helpers
+        # the policy's classes of sources, when ``allowed`` is its answers: sources of a
+        # class are allowed alike, so a requirement line compiles once per class
+        # (:meth:`_compiles_by_class`); by (id of the line, class), its alternatives
+        classify = getattr(self.policy, "component_class", None)
+        self._classify = classify if classify is not None and allowed == getattr(self.policy, "allowed", None) \
+            else None
+        self._by_class: dict[tuple, list[Alternative]] = {}
+        self._class_statements: dict[int, bool] = {}
 
         for comp in comps.values():
             if comp.kind.by_networks:
@@ -227,6 +235,7 @@ class ServingCircuit:
         self._hops, self._keep, self._aux, self._liveness, self._live_conds = {}, [], {}, {}, {}
         self._resolving = {}
         self._singles, self._alternatives, self._alternative_lists = {}, {}, {}
+        self._by_class, self._class_statements = {}, {}
         self.node_index = {}  # (node key -> node: the hops read it; 8 MB at 100k components)
 
     # -- building nodes ----------------------------------------------------------------
@@ -354,14 +363,49 @@ class ServingCircuit:
                 if not req.optional:
                     self._job_requirement(n, req)
         elif comp.kind.has_requirements:
+            cls = None
             for req in self.topology.requirements_of(key):
                 if req.optional:
                     continue
+                statement = req.statement
+                alike = None
+                if self._classify is not None and self._compiles_by_class(statement):
+                    # a source of the same class compiled this line: the same alternatives
+                    if cls is None:
+                        cls = self._classify(key)
+                    alike = (id(statement), cls)
+                    shared = self._by_class.get(alike)
+                    if shared is not None:
+                        self._requirement(n, shared)
+                        continue
                 alternatives = tuple(a for a in (self._alternative(req, t) for t in req.targets) if a is not None)
                 shared = self._alternative_lists.get(alternatives)
                 if shared is None:  # read-only: equal lists are one object
                     shared = self._alternative_lists[alternatives] = list(alternatives)
+                if alike is not None:
+                    self._by_class[alike] = shared
                 self._requirement(n, shared)
+
+    def _compiles_by_class(self, statement) -> bool:
+        """Whether the alternatives of ``statement`` read their source only through the
+        policy's answers from it (so a source of the same class, whose answers are the
+        same, gets the same alternatives): every target a component that is neither a
+        dns name nor external, or a cluster that is not written to through its current
+        primary's own serving (a node per source)."""
+        hit = self._class_statements.get(id(statement))
+        if hit is None:
+            topology = self.topology
+            hit = True
+            for target in statement.targets:
+                cluster = topology.clusters.get(target)
+                if cluster is not None:
+                    if statement.verb is Verb.WRITES and cluster.has_roles and \
+                            topology.components[cluster.members[0]].kind is Kind.SERVICE:
+                        hit = False
+                elif topology.components[target].kind in (Kind.DNS, Kind.EXTERNAL):
+                    hit = False
+            self._class_statements[id(statement)] = hit
+        return hit
 
     def _listener(self, n: int, owner: str, listener: Listener) -> None:
         ev = self.evaluator
