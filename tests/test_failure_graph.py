@@ -141,4 +141,4 @@ allow any -> any
     assert by_source["web1"][0] is by_source["web2"][0]  # one list, shared
     assert [a.target for a in by_source["web1"][0]] == ["api1", "api2"]
     assert [a.target for a in by_source["web3"][0]] == ["api2"]  # web3 cannot reach api1
-    assert not circuit._by_class and not circuit._class_statements  # (dropped after compiling)
+    assert not circuit._by_class.new and not circuit._class_statements  # (dropped after compiling)

@@ -51,6 +51,7 @@ from typing import Iterable, Sequence
 
 from ..evaluator import DNS_PORT, Evaluator
 from ..graphwalk import postorder
+from ..memo import Recent
 from ..model import PUBLIC_SERVICE, REPLICAS_OF, FailureUnit, Kind, Listener, Role, Topology, Verb
 from ..net import PortSet
 from ..policy import INTERNET, Point, one_per_class
@@ -60,6 +61,7 @@ from ..policy import INTERNET, Point, one_per_class
 #   | ("first", ((c, ok), ...)) | ("and", (cond, ...))
 Cond = tuple
 TRUE: Cond = ("true",)
+_BY_CLASS = 1 << 10  # (requirement line, class of source) pairs whose alternatives are kept while compiling
 
 
 def cond_and(*conds: Cond) -> Cond:
@@ -199,11 +201,13 @@ class ServingCircuit:
         self.evaluator = Evaluator(topology, self.policy)  # its item and candidate helpers
         # the policy's classes of sources, when ``allowed`` is its answers: sources of a
         # class are allowed alike, so a requirement line compiles once per class
-        # (:meth:`_compiles_by_class`); by (id of the line, class), its alternatives
+        # (:meth:`_compiles_by_class`); by (id of the line, class), its alternatives, for
+        # the lines compiled lately (the sources of a line are most often declared
+        # together; one entry per line and class was 26 MB more at 100k components)
         classify = getattr(self.policy, "component_class", None)
         self._classify = classify if classify is not None and allowed == getattr(self.policy, "allowed", None) \
             else None
-        self._by_class: dict[tuple, list[Alternative]] = {}
+        self._by_class = Recent(_BY_CLASS)
         self._class_statements: dict[int, bool] = {}
 
         for comp in comps.values():
@@ -235,7 +239,7 @@ class ServingCircuit:
         self._hops, self._keep, self._aux, self._liveness, self._live_conds = {}, [], {}, {}, {}
         self._resolving = {}
         self._singles, self._alternatives, self._alternative_lists = {}, {}, {}
-        self._by_class, self._class_statements = {}, {}
+        self._by_class, self._class_statements = Recent(_BY_CLASS), {}
         self.node_index = {}  # (node key -> node: the hops read it; 8 MB at 100k components)
 
     # -- building nodes ----------------------------------------------------------------
@@ -383,7 +387,7 @@ class ServingCircuit:
                 if shared is None:  # read-only: equal lists are one object
                     shared = self._alternative_lists[alternatives] = list(alternatives)
                 if alike is not None:
-                    self._by_class[alike] = shared
+                    self._by_class.put(alike, shared)
                 self._requirement(n, shared)
 
     def _compiles_by_class(self, statement) -> bool:
