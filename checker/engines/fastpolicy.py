@@ -172,13 +172,17 @@ class FastPolicy(Policy):
         # themselves, so an answer costs a dict slot, not a key tuple (750k at 100k)
         self._allowed: dict[tuple[str, PortSet], dict[str | int, bool]] = {}
         # sources the rules cannot tell apart share their answers (:meth:`component_class`)
-        self._classes = Recent(recent)  # name -> its class
+        # name -> its class, for every source asked while the answers are kept (the
+        # answers are read again by source: a class worked out again was a second per
+        # million questions at 100k components)
+        self._classes: dict[str, object] = {}
         self._last_class_source: str | None = None
         self._last_class: object = ""
-        self._row_classes: dict[int, tuple[dict, int]] = {}  # hash of a row's contents -> (a row, its number)
+        self._row_classes: dict[int, int] = {}  # hash of a row's contents -> its number
+        self._row_kept: list[dict] = []  # number -> the row first given it
         self._shared_classes: dict[int, int] = {}  # id of shared rows -> their number
         self._wide_classes: dict[frozenset, int] = {}
-        self._wide_by_src: dict[tuple, list[int]] | None = None
+        self._wide_by_src: dict[tuple, tuple[int, ...]] | None = None  # key -> the wide rules with it
         self._src_ends = Recent(recent)  # name -> :meth:`_source_ends`
         self._last_source: str | None = None  # the last source :meth:`_allows` was asked about
         self._last_source_ends: list[tuple] | None = None
@@ -701,9 +705,10 @@ class FastPolicy(Policy):
         """Drop :meth:`allowed`'s memo (35 MB at 100k components, held otherwise through
         the failure checks' peak; it refills with what is asked after)."""
         self._allowed = {}
-        self._classes = Recent(self._classes.size)
+        self._classes = {}
         self._last_class_source, self._last_class = None, ""
-        self._row_classes, self._shared_classes, self._wide_classes = {}, {}, {}
+        self._row_classes, self._row_kept, self._shared_classes, self._wide_classes = {}, [], {}, {}
+        self._wide_by_src = None
 
     def component_class(self, source: str) -> object:
         """The class of a source for :meth:`allowed`: sources of one class (an int, or
@@ -721,7 +726,7 @@ class FastPolicy(Policy):
         rules, and their requirements ask the same questions of the same targets."""
         hit = self._classes.get(source)
         if hit is None:
-            hit = self._classes.put(source, self._source_class(source))
+            hit = self._classes[source] = self._source_class(source)
         self._last_class_source, self._last_class = source, hit
         return hit
 
@@ -731,10 +736,7 @@ class FastPolicy(Policy):
             return source
         wide = self._wide_by_src
         if wide is None:
-            wide = self._wide_by_src = {}
-            for index, keys in self._wide_sources.items():
-                for key in keys:
-                    wide.setdefault(key, []).append(index)
+            wide = self._wide_by_src = _inverse(self._wide_sources)
         shared_classes, wide_classes = self._shared_classes, self._wide_classes
         signature = []
         for family, rows, keys, _, shared in ends:
@@ -766,12 +768,12 @@ class FastPolicy(Policy):
         for a row whose contents' hash another row's contents have)."""
         classes = self._row_classes
         digest = hash(frozenset(row.items()))
-        hit = classes.get(digest)
-        if hit is None:
-            number = len(classes)
-            classes[digest] = (row, number)
+        number = classes.get(digest)
+        if number is None:
+            number = classes[digest] = len(self._row_kept)
+            self._row_kept.append(row)
             return number
-        kept, number = hit
+        kept = self._row_kept[number]
         return number if kept is row or kept == row else None
 
     def _allows(self, source: str, destination: str, ports: PortSet) -> bool:
@@ -928,6 +930,21 @@ class RuleKeys:
 
     def __iter__(self) -> Iterator[tuple[list[tuple], list[tuple]]]:
         return zip(*self._sides)
+
+
+def _inverse(sets: dict[int, frozenset[tuple]]) -> dict[tuple, tuple[int, ...]]:
+    """Key -> the indices (ascending) whose set holds it; equal tuples are one object
+    (the servers of a pool are all in the same wide rules: 6 MB at 100k as a list each)."""
+    lists: dict[tuple, list[int]] = {}
+    for index in sorted(sets):
+        for key in sets[index]:
+            lists.setdefault(key, []).append(index)
+    shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+    out: dict[tuple, tuple[int, ...]] = {}
+    for key, indices in lists.items():
+        kept = tuple(indices)
+        out[key] = shared.setdefault(kept, kept)
+    return out
 
 
 def _filed_by_key(rules: Sequence[Rule], rule_keys: RuleKeys, side: int, keep=None) -> dict[tuple, Sequence[int]]:
