@@ -212,6 +212,32 @@ def test_writes_depend_only_on_the_relevant_hosts(text: str) -> None:
                     assert not any(t.bad for t in flow.trace(root, failed)), (text, root.describe(), scenario)
 
 
+def _danger_by_definition(flow, topology) -> set[str]:
+    """The components a write may pass from to a member that is not its cluster's
+    declared primary, from :meth:`WriteFlow._passes_to` of every component."""
+    before: dict[str, list[str]] = {}
+    for name in topology.components:
+        for nxt in flow._passes_to(name):
+            before.setdefault(nxt, []).append(name)
+    found = {name for name in topology.components if flow._member_danger(name)}
+    stack = list(found)
+    while stack:
+        for name in before.get(stack.pop(), ()):
+            if name not in found:
+                found.add(name)
+                stack.append(name)
+    return found
+
+
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(write_topologies())
+def test_the_danger_set_is_the_backward_closure_of_every_components_passes(text: str) -> None:
+    # (built from the requirements themselves, not by asking each component)
+    topology = _load(text)
+    flow = engine.write_flow(Context(topology))
+    assert flow._danger_set() == _danger_by_definition(flow, topology), text
+
+
 def test_general_topologies_agree_with_brute_force() -> None:
     strategies = pytest.importorskip("tests.strategies")
 

@@ -133,7 +133,8 @@ class WriteFlow:
         return out
 
     def roots(self) -> list[Requirement]:
-        return [r for r in self.topology.requirements if r.verb is Verb.WRITES]
+        writes = Verb.WRITES
+        return [r for r in self.topology.requirements if r.statement.verb is writes]
 
     def dangerous(self, req: Requirement) -> bool:
         """Whether the static flow of ``req`` reaches a member of a cluster with roles that
@@ -167,10 +168,29 @@ class WriteFlow:
         static flow (iterative, linear in the flow's size)."""
         if "all" in self._danger:
             return self._danger["all"]
+        topo = self.topology
         predecessors: dict[str, list[str]] = {}
-        for name in self.topology.components:
-            for nxt in self._passes_to(name):
-                predecessors.setdefault(nxt, []).append(name)
+        for name, comp in topo.components.items():
+            if comp.kind is Kind.DNS or comp.kind.forwards:  # (the rest pass on by their requirements)
+                for nxt in self._passes_to(name):
+                    predecessors.setdefault(nxt, []).append(name)
+        # a requirement's writes pass to its targets (as _passes_to says, from the
+        # requirements themselves: a large file has a hundred thousand components)
+        passes: dict[str, bool] = {}
+        writes = Verb.WRITES
+        for req in topo.requirements:
+            statement = req.statement
+            if statement.verb is not writes:
+                continue
+            name = req.source
+            ok = passes.get(name)
+            if ok is None:
+                comp = topo.components[name]
+                ok = passes[name] = comp.kind is not Kind.DB and comp.kind.has_requirements and \
+                    topo.cluster_of(name) is None and not (comp.kind is Kind.DNS or comp.kind.forwards)
+            if ok:
+                for nxt in statement.targets:
+                    predecessors.setdefault(nxt, []).append(name)
         found = {name for name in self.topology.components if self._member_danger(name)}
         stack = list(found)
         while stack:
