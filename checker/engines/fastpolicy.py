@@ -721,9 +721,9 @@ class FastPolicy(Policy):
 
     def component_class(self, source: str) -> object:
         """The class of a source for :meth:`allowed`: sources of one class (an int, or
-        a tuple of ints) are
-        matched by the same rules, so every connection from them is decided alike;
-        a source the index cannot class so is its own class (its name).
+        a tuple of ints) are matched by the same rules, so every connection from them
+        is decided alike; a source the index cannot class so is its own class (its
+        name). Numbered anew after :meth:`forget_answers` (with the answers).
 
         :meth:`_allows` reads a source only through its ends (:meth:`_source_ends`):
         each end's address family, the index rows of its own keys, the shared rows of
