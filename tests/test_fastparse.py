@@ -183,9 +183,9 @@ def test_the_model_is_the_same_either_way() -> None:
     assert built_fast == built_lark
 
 
-def test_rules_of_known_endpoints_are_built_without_tokens(monkeypatch) -> None:
-    # a rule whose endpoints are components or were resolved before is read from the
-    # frozen arrays: at 100k components, making its tokens was a third of the build
+def _thawed(monkeypatch) -> list:
+    """A list that gets the tag of each statement thawed into tokens (how the builder's
+    general path reads a statement)."""
     made: list = []
     original = Record.thaw
 
@@ -193,7 +193,14 @@ def test_rules_of_known_endpoints_are_built_without_tokens(monkeypatch) -> None:
         made.append(self[0])
         return original(self)
 
-    monkeypatch.setattr(Record, "thaw", thaw)  # how the general path reads a rule
+    monkeypatch.setattr(Record, "thaw", thaw)
+    return made
+
+
+def test_rules_of_known_endpoints_are_built_without_tokens(monkeypatch) -> None:
+    # a rule whose endpoints are components or were resolved before is read from the
+    # frozen arrays: at 100k components, making its tokens was a third of the build
+    made = _thawed(monkeypatch)
     text = ("web w1 address 10.0.0.1\nweb w2 address 10.0.0.2\ncluster c {\n  db d1 { primary  address 10.0.0.3 }\n}\n"
             + "allow w1, 10.0.0.0/8 -> w2, c tcp/80\n" * 3 + "deny any -> internet\n" * 2 + "allow w2 -> w1\n")
     made.clear()
@@ -215,14 +222,7 @@ def test_rules_of_known_endpoints_are_built_without_tokens(monkeypatch) -> None:
 def test_requirements_of_known_names_are_built_without_tokens(monkeypatch) -> None:
     # a requirement statement whose sources and targets are fine is read from the
     # frozen arrays; one with something to report takes the general path, which says it
-    made: list = []
-    original = Record.thaw
-
-    def thaw(self):
-        made.append(self[0])
-        return original(self)
-
-    monkeypatch.setattr(Record, "thaw", thaw)  # how the general path reads a statement
+    made = _thawed(monkeypatch)
     text = ("web w1 address 10.0.0.1\nweb w2 address 10.0.0.2\nservice api address 10.0.0.4\n"
             "cluster c {\n  db d1 { primary  address 10.0.0.3 }\n}\n"
             "w1, w2 uses api\n"

@@ -152,7 +152,7 @@ class WriteFlow:
         if name in topo.clusters:
             return []
         comp = topo.components[name]
-        if comp.kind is Kind.DB or topo.cluster_of(name) is not None:
+        if self._lands(comp):
             return []
         if comp.kind is Kind.DNS:
             return list(comp.answers)
@@ -161,6 +161,10 @@ class WriteFlow:
         if comp.kind.has_requirements:
             return [t for r in topo.requirements_of(name) if r.verb is Verb.WRITES for t in r.targets]
         return []
+
+    def _lands(self, comp) -> bool:
+        """Whether a write that reaches ``comp`` stays there (a db, a cluster's member)."""
+        return comp.kind is Kind.DB or self.topology.cluster_of(comp.name) is not None
 
     def _danger_set(self) -> set[str]:
         """Every component from which a write may reach a member of a cluster with roles
@@ -171,10 +175,10 @@ class WriteFlow:
         topo = self.topology
         predecessors: dict[str, list[str]] = {}
         for name, comp in topo.components.items():
-            if comp.kind is Kind.DNS or comp.kind.forwards:  # (the rest pass on by their requirements)
+            if not comp.kind.has_requirements:  # (those pass writes on by their requirements: below)
                 for nxt in self._passes_to(name):
                     predecessors.setdefault(nxt, []).append(name)
-        # a requirement's writes pass to its targets (as _passes_to says, from the
+        # a write requirement passes on to its targets (as _passes_to says, read from the
         # requirements themselves: a large file has a hundred thousand components)
         passes: dict[str, bool] = {}
         writes = Verb.WRITES
@@ -185,9 +189,7 @@ class WriteFlow:
             name = req.source
             ok = passes.get(name)
             if ok is None:
-                comp = topo.components[name]
-                ok = passes[name] = comp.kind is not Kind.DB and comp.kind.has_requirements and \
-                    topo.cluster_of(name) is None and not (comp.kind is Kind.DNS or comp.kind.forwards)
+                ok = passes[name] = not self._lands(topo.components[name])
             if ok:
                 for nxt in statement.targets:
                     predecessors.setdefault(nxt, []).append(name)
