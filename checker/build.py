@@ -153,6 +153,7 @@ class _Builder:
         self.endpoints: dict[tuple[str, str], Endpoint] = {}  # (token type, text) -> the shared endpoint
         self.sides: dict[tuple, tuple] = {}  # the sides of rules, shared when equal
         self.raw_sides: dict[tuple, tuple] = {}  # (type codes, *values) of a side's tokens -> the side
+        self.attribute_plans: dict = {}  # a component statement's shape -> its _attribute_plan
 
     # -- reporting ----------------------------------------------------------
 
@@ -292,6 +293,8 @@ class _Builder:
         return span
 
     def _declare_component(self, stmt: tuple, cluster: str | None = None) -> None:
+        if stmt.__class__ is Record and self._declare_known(stmt, cluster):
+            return
         kind_tok, name_tok, last = stmt[1], stmt[2], stmt[4]
         kind = Kind(str(kind_tok))
         if cluster is not None and kind not in _MEMBER_KINDS:
@@ -308,6 +311,27 @@ class _Builder:
         self.raw[name] = _RawComponent(kind, name, self.spans(kind_tok, last), name_span, stmt, cluster)
         if cluster is not None:
             self.cluster_members[cluster].append(name)
+
+    def _declare_known(self, stmt: Record, cluster: str | None) -> bool:
+        """Declare a frozen component statement with nothing to report (a new name; a
+        kind its cluster may hold), read without making its tokens; False: the general
+        path declares it (and reports what is wrong)."""
+        codes, values, starts, offsets = stmt.flat()  # ("component", kind, name, attributes, last)
+        kind = _KINDS[values[offsets[1]]]
+        at = offsets[2]
+        name = values[at]
+        if name in self.declared_at or (cluster is not None and kind not in _MEMBER_KINDS):
+            return False
+        last = offsets[4]
+        (line, column), (name_line, name_column), (end_line, end_column) = \
+            stmt.positions((starts[0], starts[at], starts[last]))
+        name_span = self.declared_at[name] = Span(self.path, name_line, name_column, name_line,
+                                                  name_column + len(name))
+        span = Span(self.path, line, column, end_line, end_column + len(values[last]))
+        self.raw[name] = _RawComponent(kind, name, span, name_span, stmt, cluster)
+        if cluster is not None:
+            self.cluster_members[cluster].append(name)
+        return True
 
     def _declare_cluster(self, stmt: tuple) -> None:
         name_tok = stmt[2]
@@ -425,6 +449,11 @@ class _Builder:
                            fields["address_spans"][address], "write the component's real address")
 
     def _component_fields(self, raw: _RawComponent) -> dict:
+        if raw.statement.__class__ is Record:
+            known = self._known_fields(raw)
+            if known is not None:
+                raw.fields = known
+                return known
         fields: dict = {}
         seen: dict[str, int] = {}  # single-valued attribute -> its first line
         allowed = _ALLOWED[raw.kind]
@@ -484,6 +513,66 @@ class _Builder:
             else:  # pragma: no cover - failover and quorum are never allowed on a component
                 raise AssertionError(f"unexpected attribute '{name}'")
         raw.fields = fields
+        return fields
+
+    def _known_fields(self, raw: _RawComponent) -> dict | None:
+        """The fields of a frozen component statement whose attributes are all plain
+        ones (:data:`_PLAIN`) with nothing to report (most statements of a large file),
+        read without making its tokens: what the general path makes. None: the general
+        path reads them (and reports what is wrong)."""
+        stmt = raw.statement
+        plan = self.attribute_plans.get(stmt.shape, False)
+        if plan is False:
+            plan = self.attribute_plans[stmt.shape] = _attribute_plan(stmt.item_tokens(3))
+        if plan is None:
+            return None
+        allowed = _ALLOWED[raw.kind]
+        codes, values, starts, offsets = stmt.flat()
+        where = stmt.positions(starts)
+        path = self.path
+        fields: dict = {}
+        for name, first, last, at in plan:
+            if name not in allowed:
+                return None
+            value = values[at]
+            if name == "zone":
+                if value not in self.zones:
+                    return None
+                fields["zone"] = value
+                line, column = where[at]
+                fields["zone_span"] = Span(path, line, column, line, column + len(value))
+            elif name == "address":
+                if raw.kind.by_networks:
+                    return None
+                try:
+                    address = _address(value)
+                except ValueError:
+                    return None
+                if hasattr(address, "prefixlen"):
+                    return None
+                fields.setdefault("addresses", []).append(address)
+                spans = fields.setdefault("address_spans", {})
+                if address not in spans:
+                    line, column = where[at]
+                    spans[address] = Span(path, line, column, line, column + len(value))
+            elif name == "listen":
+                if raw.kind.forwards:
+                    return None
+                port = self._port_value(value)
+                if port.__class__ is str:
+                    return None
+                fields["listen"] = port if fields.get("listen") is None else fields["listen"] | port
+            elif name == "host":
+                fields["host"] = value
+                if value not in self.host_spans:
+                    line, column = where[at]
+                    self.host_spans[value] = Span(path, line, column, line, column + len(value))
+            elif name == "managed":
+                fields["managed"] = True
+            else:  # a role without 'of'
+                fields["role"] = Role(value)
+                (line, column), (end_line, end_column) = where[first], where[last]
+                fields["role_span"] = Span(path, line, column, end_line, end_column + len(values[last]))
         return fields
 
     def _address_field(self, raw: _RawComponent, token: Token, fields: dict) -> None:
@@ -558,7 +647,14 @@ class _Builder:
             fields["listen"] = port if fields.get("listen") is None else fields["listen"] | port
 
     def _port(self, token: Token) -> PortSet | None:
-        text = str(token)
+        known = self._port_value(str(token))
+        if known.__class__ is str:
+            self.error("syntax", known, token)
+            return None
+        return known
+
+    def _port_value(self, text: str) -> PortSet | str:
+        """The port set a port token's text spells, or why it spells none (once per text)."""
         known = self.ports.get(text)
         if known is None:
             if any(number_too_long(part) for part in text.replace("/", "-").split("-") if part.isdigit()):
@@ -569,9 +665,6 @@ class _Builder:
                 except ValueError as exc:
                     known = str(exc)
             self.ports[text] = known
-        if known.__class__ is str:
-            self.error("syntax", known, token)
-            return None
         return known
 
     def _check_references(self, comps: dict[str, Component]) -> None:
@@ -934,8 +1027,7 @@ class _Builder:
             if comp is None or not comp.kind.has_requirements or name in targets:
                 return None
         last = len(values) - 1
-        line, column = stmt.position(starts[0])
-        end_line, end_column = stmt.position(starts[last])
+        (line, column), (end_line, end_column) = stmt.positions((starts[0], starts[last]))
         statement = RequirementStatement(verbs[values[offsets[2]]], tuple(targets), last >= offsets[4],
                                          Span(self.path, line, column, end_line, end_column + len(values[last])))
         return [Requirement(name, statement) for name in sources]
@@ -997,8 +1089,7 @@ class _Builder:
                 return None
         else:
             ports = ANY_PORT
-        line, column = stmt.position(starts[0])
-        end_line, end_column = stmt.position(starts[last])
+        (line, column), (end_line, end_column) = stmt.positions((starts[0], starts[last]))
         self.rule_places.set(index, line, column, end_line, end_column + len(values[last]))
         return Rule(values[0], sides[0], sides[1], ports, self.rule_places, index)
 
@@ -1118,6 +1209,32 @@ class _Builder:
             if ok:
                 out.append(CheckRequest(check_id, tuple(params), self.spans(keyword, last)))
         return out
+
+
+_KINDS = {kind.value: kind for kind in Kind}
+# The attributes a component statement may have for the builder to read it from the
+# frozen arrays (Builder._known_fields): each one token after its word, or (managed) none.
+_PLAIN = frozenset({"zone", "address", "listen", "host", "managed", "role"})
+
+
+def _attribute_plan(items: list[tuple]) -> list[tuple[str, int, int, int]] | None:
+    """For the attributes of a component statement's shape (:meth:`Record.item_tokens`):
+    (name, first token, last token, value token) of each, when each is plain (a word
+    of :data:`_PLAIN` with its one value, or ``managed``, or a role without ``of``) and
+    none that is single-valued comes twice; else None."""
+    plan = []
+    for name, first, last, value, more, tail in items:
+        if name not in _PLAIN or more is not None or tail is not None or first is False or last is False:
+            return None
+        if name == "managed":
+            value = first
+        elif value is None or value is False:
+            return None
+        plan.append((name, first, last, value))
+    names = [name for name, *_ in plan]
+    if any(names.count(name) > 1 for name in names if name in _SINGLE_VALUED):
+        return None
+    return plan
 
 
 def _component_endpoint(name: str, comps: Mapping[str, Component]) -> Endpoint | None:

@@ -158,7 +158,7 @@ class _Shape:
     tuples and lists with :data:`_TOKEN` for each token, and the index (from the
     statement's first token) where each top-level part's tokens start."""
 
-    __slots__ = ("parts", "offsets", "count", "_items")
+    __slots__ = ("parts", "offsets", "count", "_items", "_tokens")
 
     def __init__(self, parts: tuple) -> None:
         self.parts = parts
@@ -170,6 +170,7 @@ class _Shape:
         self.offsets = tuple(offsets)
         self.count = count  # of tokens
         self._items: dict[int, list[tuple[_Shape, int]]] | None = None
+        self._tokens: dict[int, list[tuple]] | None = None  # see item_tokens
 
     def items(self, index: int) -> list[tuple[_Shape, int]]:
         """For a list part of statements (a cluster's members): each item's own shape,
@@ -183,6 +184,21 @@ class _Shape:
             for item in self.parts[index]:
                 hit.append((_Shape(item), count))
                 count += _count(item)
+        return hit
+
+
+    def item_tokens(self, index: int) -> list[tuple]:
+        """See :meth:`Record.item_tokens` (once per shape)."""
+        if self._tokens is None:
+            self._tokens = {}
+        hit = self._tokens.get(index)
+        if hit is None:
+            base = self.offsets[index]
+            hit = self._tokens[index] = [
+                tuple(base + offset + item.offsets[at] if part is _TOKEN
+                      else part if part is None or part.__class__ is str else False
+                      for at, part in enumerate(item.parts))
+                for item, offset in self.items(index)]
         return hit
 
 
@@ -251,6 +267,35 @@ class Record:
         line_starts = self._source.line_starts
         line = _number(self._source.numbers, bisect.bisect_right(line_starts, offset))
         return line, offset - line_starts[line - 1] + 1
+
+    @property
+    def shape(self) -> object:
+        """A key shared by the statements of this one shape (the same parts, tags and
+        tokens in the same places): what :meth:`item_tokens` gives depends on it alone."""
+        return self._shape
+
+    def item_tokens(self, index: int) -> list[tuple]:
+        """For a list part (a component's attributes): per item, its parts, each as the
+        place of its token in :meth:`flat` when it is one token, ``None`` when it is
+        empty, ``False`` when it is anything else (several tokens); a tag is itself."""
+        return self._shape.item_tokens(index)
+
+    def positions(self, starts) -> list[tuple[int, int]]:
+        """The (line, column) of each start offset :meth:`flat` gave, as :meth:`position`
+        gives them (a start on the line of the one before needs no search)."""
+        line_starts = self._source.line_starts
+        numbers = self._source.numbers
+        out = []
+        begin = end = 0
+        line = 1
+        for start in starts:
+            if not begin <= start < end:
+                index = bisect.bisect_right(line_starts, start)
+                line = _number(numbers, index)
+                begin = line_starts[index - 1]
+                end = line_starts[index] if index < len(line_starts) else 1 << 62
+            out.append((line, start - begin + 1))
+        return out
 
     def items(self, index: int) -> list[Record]:
         """The items of a list part of statements (a cluster's members), each a frozen

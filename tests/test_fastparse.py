@@ -244,6 +244,53 @@ def test_requirements_of_known_names_are_built_without_tokens(monkeypatch) -> No
         (7, 1, 7, 16), (7, 1, 7, 16), (8, 1, 8, 21), (9, 3, 9, 22)]
 
 
+def test_components_of_plain_attributes_are_built_without_tokens(monkeypatch) -> None:
+    # a component statement whose attributes are plain words with one value each, with
+    # nothing to report, is declared and read from the frozen arrays (at 100k components,
+    # making its tokens was half of the build); any other takes the general path
+    tokens: list = []  # the component statements read as tokens
+    original, whole = Record.__getitem__, Record.thaw
+
+    def getitem(self, index):
+        if original(self, 0) == "component" and index != 0:
+            tokens.append(str(original(self, 2)))
+        return original(self, index)
+
+    def thaw(self):
+        if original(self, 0) == "component":
+            tokens.append(str(original(self, 2)))
+        return whole(self)
+
+    monkeypatch.setattr(Record, "__getitem__", getitem)
+    monkeypatch.setattr(Record, "thaw", thaw)
+    plain = ("zone z1\nzone z2\n"
+             "web w1 zone z1 host h1 address 10.0.0.1 address 10.0.0.9 listen tcp/80 listen tcp/81\n"
+             "service s1 {\n  zone z2\n  host h2\n  address 10.0.0.2\n  managed\n}\n"
+             "cluster c {\n  db d1 { primary  address 10.0.0.3  listen tcp/5432 }\n"
+             "  db d2 replica address 10.0.0.4\n}\n")
+    outcome = load_text(plain, "t.topo")
+    assert not tokens and not outcome.results
+    comps = outcome.topology.components
+    w1, s1, d2 = comps["w1"], comps["s1"], comps["d2"]
+    assert (w1.zone, w1.host, [str(a) for a in w1.addresses], str(w1.listen)) == (
+        "z1", "h1", ["10.0.0.1", "10.0.0.9"], "tcp/80-81")
+    assert (s1.zone, s1.managed, d2.role.value, d2.cluster) == ("z2", True, "replica", "c")
+    assert [(c.span.line, c.span.column, c.span.end_line, c.span.end_column, c.name_column)
+            for c in (w1, s1, d2)] == [(3, 1, 3, 85, 5), (4, 1, 9, 2, 9), (12, 3, 12, 33, 6)]
+    assert outcome.topology.unit_span(outcome.topology.units_of("w1")[0]) is not None
+    # each with something to report, or not plain, takes the general path, which says it
+    odd = plain + ("web w2 zone z9 address 10.0.0.5\n"  # an undeclared zone
+                   "web w1 address 10.0.0.6\n"  # a name taken
+                   "cluster e {\n  lb l1 address 10.0.0.7\n}\n"  # a kind a cluster cannot hold
+                   "web w3 zone z1 zone z2\n"  # a single-valued attribute twice
+                   "web w4 address 10.0.0.0/24\n")  # a network as an address
+    assert [(r.id, r.span.line, r.span.column) for r in load_text(odd, "t.topo").results] == [
+        ("undefined-name", 14, 13), ("duplicate-name", 15, 5), ("invalid-attribute", 17, 3),
+        ("invalid-attribute", 19, 16), ("invalid-attribute", 20, 16)]
+    assert sorted(set(tokens)) == ["l1", "w1", "w2", "w3", "w4"]
+    _assert_same(odd)
+
+
 def _counted(monkeypatch, method: str) -> list:
     """A list that grows by one at each call of ``FastParser.<method>``."""
     calls: list = []
