@@ -100,7 +100,9 @@ def _run_checks(topology: Topology, options: Options, select: Iterable[str] | No
     done: dict[tuple, tuple[Span | None, list[Result]]] = {}  # (id, params) -> its first line's span and results
     for step, at in enumerate(order):
         info, request = runs[at]
+        context.last_use = frozenset(released.get(step, ()))
         produced_by[at] = _run_one(info, request, topology, options, context, done)
+        context.last_use = frozenset()
         if step in released:
             for key in released[step]:
                 context.release(key)

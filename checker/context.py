@@ -44,6 +44,8 @@ class Context:
     topology: Topology
     options: Options = field(default_factory=Options)
     cache: dict[str, Any] = field(default_factory=dict)
+    #: the engine caches the run drops after the check now running (see :meth:`done_with`)
+    last_use: frozenset[str] = frozenset()
 
     @cached_property
     def policy(self) -> Policy:
@@ -52,6 +54,17 @@ class Context:
         from .engines.fastpolicy import FastPolicy
 
         return FastPolicy(self.topology)  # type: ignore[return-value]
+
+    def done_with(self, key: str) -> None:
+        """Drop an engine cache in the middle of a check that is done with it, when no
+        later check of the run reads it (it was to go right after this check: see
+        :attr:`last_use`); else nothing. A check whose last part needs less than its
+        first (the failure checks' replays after their scenarios) so frees the room."""
+        if key in self.last_use:
+            from .heap import release_free_memory
+
+            self.release(key)
+            release_free_memory()
 
     def release(self, key: str) -> None:
         """Drop one engine cache (:data:`ANSWERS_KEY`: the policy's memo of answers)."""

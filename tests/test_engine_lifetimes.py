@@ -98,17 +98,19 @@ def test_the_plan_releases_each_cache_after_its_last_reader() -> None:
 
     # (runs: available, connection-denied, no-spof, no-spof, zone-redundancy, ...)
     assert plan(EVERY_CHECK) == {CIRCUIT_KEY: (9, "availability"), REPLAY_KEY: (9, "availability"),
-                                 FLOW_KEY: (8, "write-to-primary"), ANSWERS_KEY: (1, "connection-denied")}
+                                 FLOW_KEY: (8, "write-to-primary"), ANSWERS_KEY: (4, "zone-redundancy")}
     # of two requests of one check, the second (runs: available, connection-denied, no-spof,
     # no-spof, private-web, lints); with no write-to-primary, nothing names the write flow
     two = _checking("no-spof k=1", "private-web", "no-spof k=2")
-    assert plan(two) == {CIRCUIT_KEY: (3, "no-spof"), REPLAY_KEY: (3, "no-spof"),
-                         ANSWERS_KEY: (1, "connection-denied")}
+    assert plan(two) == {CIRCUIT_KEY: (3, "no-spof"), REPLAY_KEY: (3, "no-spof"), ANSWERS_KEY: (3, "no-spof")}
+    # without the failure checks, the answers go after connection-denied
+    assert plan(_checking("private-web")) == {CIRCUIT_KEY: (0, "available"), ANSWERS_KEY: (1, "connection-denied")}
 
 
 def test_connection_denied_runs_while_the_answers_are_kept_and_is_reported_in_its_place(monkeypatch) -> None:
     """It asks the policy what the serving circuit asked: it runs right after
-    'available', and the policy's memo of answers is gone before the failure checks."""
+    'available'. The failure checks' replays ask it again, so the policy's memo of
+    answers lives through them, and is gone before the lints."""
     ran: list[tuple[str, int]] = []
     for info in registry().values():
         original = info.module.run
@@ -122,10 +124,44 @@ def test_connection_denied_runs_while_the_answers_are_kept_and_is_reported_in_it
     order = [check_id for check_id, _ in ran]
     assert order[:3] == ["available", "connection-denied", "no-spof"], order
     kept = dict(ran)
-    assert kept["available"] == 0 and kept["connection-denied"] > 0 and kept["no-spof"] == 0, ran
+    assert kept["available"] == 0 and kept["connection-denied"] > 0 and kept["no-spof"] > 0, ran
+    assert kept["zone-redundancy"] > 0 and kept["private-web"] == 0, ran
     ids = [r.id for r in report.results]
     orders = [registry()[i].order for i in ids]
     assert orders == sorted(orders) and ids.index("connection-denied") > ids.index("shadowed-rule"), ids
+
+
+@pytest.mark.parametrize("later", [(), ("availability target=99",)], ids=["last", "availability-after"])
+def test_zone_redundancy_drops_the_circuit_before_its_replays_when_it_reads_it_last(monkeypatch, later) -> None:
+    """Its replays need no circuit: when no check after it reads the circuit, it drops
+    it before them (Context.done_with); when one does, the circuit stays."""
+    from checker.checks import zone_redundancy
+    from checker.engines import failure_report
+
+    running: list = []  # the context, while zone-redundancy runs
+    original_run = zone_redundancy.run
+
+    def run(topology, request, context):
+        running.append(context)
+        yield from original_run(topology, request, context)
+        running.clear()
+
+    replayed: list[bool] = []  # per replay of zone-redundancy's: whether the circuit was there
+    original_replay = failure_report.stopping_counterexample
+
+    def replay(*args, **kwargs):
+        if running:
+            replayed.append(CIRCUIT_KEY in running[0].cache)
+        return original_replay(*args, **kwargs)
+
+    monkeypatch.setattr(zone_redundancy, "run", run)
+    monkeypatch.setattr(failure_report, "stopping_counterexample", replay)
+    text = (ROOT / "models/seed/03-load-balancer.topo").read_text(encoding="utf-8")
+    kept = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("check "))
+    report = check_text(kept + "check zone-redundancy\n" + "".join(f"check {c}\n" for c in later), "t.topo")
+    [zone] = [r for r in report.results if r.id == "zone-redundancy"]
+    assert zone.status.value == "refuted" and zone.counterexamples[0].fields["failed"] == ["zone:az-a"]
+    assert replayed == [bool(later)]
 
 
 @pytest.mark.parametrize("info", list(registry().values()), ids=lambda info: info.id)

@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..context import Context
+from ..context import ANSWERS_KEY, Context
 from ..engines.circuit import CIRCUIT_KEY
 from ..engines.failure_replay import CACHE_KEY as REPLAY_KEY
 from ..model import CheckRequest, Topology
@@ -80,7 +80,7 @@ SEVERITY = Severity.ERROR
 ORDER = 10
 DEFAULT = True
 ALWAYS = False
-ENGINES = (CIRCUIT_KEY, REPLAY_KEY)  # the engine caches it reads (see checker.checks)
+ENGINES = (CIRCUIT_KEY, REPLAY_KEY, ANSWERS_KEY)  # the engine caches it reads (see checker.checks)
 EXPLAINED = 100  # single points explained step by step; the others say what they stop
 
 PARAMS = {"k": positive_int}
