@@ -245,6 +245,8 @@ def test_circuit_matches_evaluator_on_random_scenarios(text: str) -> None:
         assert circuit.stops(circuit.dead_for(failed)) == expected, sorted(u.label for u in failed)
         # the cone-proportional evaluation the checks use (falls from the baseline when nothing can rise)
         assert circuit.stopped_by(circuit.dead_for(failed)) == expected, sorted(u.label for u in failed)
+    # the flags one scenario sets are cleared for the next (each scenario above read them)
+    assert not any(circuit._scratch_steered) and not any(circuit._scratch_dead)
 
 
 @settings(max_examples=EXAMPLES)

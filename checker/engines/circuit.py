@@ -662,6 +662,7 @@ class ServingCircuit:
         self._scratch_dead = bytearray(n_comps)  # changed_by's flags of the dead components
         self.baseline = self._full(self.baseline_dead)
         self.steers = self._steers(n_comps)
+        self._scratch_steered = bytearray(len(self.requirement_nodes))  # _seeds's flags
 
     def _steers(self, n_comps: int) -> "Runs":
         """Per component, the requirements whose choice its failure may move from the
@@ -743,22 +744,30 @@ class ServingCircuit:
         group_node, group_alternatives = self.requirement_nodes, self.requirement_alternatives
         moved: dict[int, int] = {}
         seeds: list[int] = []
-        steered: set[int] = set()
+        # the requirements seen: flags kept for every call, all zero between calls (a
+        # set of them was the largest table of a zone's failure at 100k, 16 MB)
+        steered = self._scratch_steered
+        steers = self.steers
         # the choice of a list of alternatives, by its id: equal lists are one object
         # (the sources of one requirement statement share theirs), so it is found once
         chosen: dict[int, int] = {}
-        for c in dead_list:
-            seeds.extend(self.nodes_of[c])
-            for r in self.steers[c]:
-                if r not in steered:
-                    steered.add(r)
-                    alternatives = group_alternatives[r]
-                    new = chosen.get(id(alternatives))
-                    if new is None:
-                        new = chosen[id(alternatives)] = self.choice(r, dead)
-                    if new != base_choices[r]:
-                        moved[r] = new
-                        seeds.append(group_node[r])
+        try:
+            for c in dead_list:
+                seeds.extend(self.nodes_of[c])
+                for r in steers[c]:
+                    if not steered[r]:
+                        steered[r] = 1
+                        alternatives = group_alternatives[r]
+                        new = chosen.get(id(alternatives))
+                        if new is None:
+                            new = chosen[id(alternatives)] = self.choice(r, dead)
+                        if new != base_choices[r]:
+                            moved[r] = new
+                            seeds.append(group_node[r])
+        finally:  # cleared by the walk that set them
+            for c in dead_list:
+                for r in steers[c]:
+                    steered[r] = 0
         return seeds, moved
 
     def evaluate(self, dead_components: Iterable[int]) -> tuple[bytearray, list[int]]:
