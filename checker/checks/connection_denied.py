@@ -220,7 +220,7 @@ def needed_connections(topology: Topology, context: Context):
                 for target in listener.targets:
                     for member in _members(topology, target):
                         ports = listener.target_ports or comps[member].service_ports
-                        yield comp.name, member, ports, listener.span, f"the listener {listener.ports} of {comp.name}"
+                        yield comp.name, member, ports, listener.span, _Listener(comp.name, listener)
         elif comp.kind is Kind.DNS:
             for group in comp.clients or (INTERNET,):
                 public_only = group == INTERNET or comps[group].kind is Kind.INTERNET
@@ -272,6 +272,19 @@ class _Requirement:
 
     def __str__(self) -> str:
         return f"the requirement '{self.req.describe()}'"
+
+
+class _Listener:
+    """"the listener P of LB", as :class:`_Requirement` (a listener's ports are written
+    out only for a connection that is denied)."""
+
+    __slots__ = ("owner", "listener")
+
+    def __init__(self, owner: str, listener) -> None:
+        self.owner, self.listener = owner, listener
+
+    def __str__(self) -> str:
+        return f"the listener {self.listener.ports} of {self.owner}"
 
 
 def _members(topology: Topology, target: str) -> tuple[str, ...]:
