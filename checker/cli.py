@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Iterable, Sequence, TextIO
 
 from . import __version__, limits
 from .api import OUT_OF_MEMORY, check_text, file_deadline, unchecked
@@ -508,31 +508,34 @@ def _configs(args: argparse.Namespace) -> ConfigCache:
     return ConfigCache(known_params(), explicit)
 
 
-def _emit(rendered: str, output: str | None) -> None:
-    """Write a report to ``--output`` (atomically: the previous report stays whole
-    until the new one is) or to standard output."""
+def _emit(rendered: str | Iterable[str], output: str | None) -> None:
+    """Write a report (its text, or its pieces as they are made) to ``--output``
+    (atomically: the previous report stays whole until the new one is) or to
+    standard output."""
     if output:
         try:
             write_atomically(Path(output), rendered)
         except OSError as exc:
             raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from None
     else:
-        sys.stdout.write(rendered)
+        try:
+            sys.stdout.writelines((rendered,) if isinstance(rendered, str) else rendered)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left (``| head``): the rest is not wanted, the exit status is
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # (so that the flush at exit writes nowhere, quietly)
+            os.close(devnull)
 
 
-def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> str:
-    if fmt == "json":
-        from .reporters import json_report
+def _render(reports: list[FileReport], fmt: str, to_terminal: bool) -> Iterable[str]:
+    """The report in pieces, each made as it is written (see checker.reporters.stream)."""
+    from importlib import import_module
 
-        return json_report.render(reports)
-    if fmt in ("sarif", "markdown", "github"):
-        from importlib import import_module
-
-        return import_module(f".reporters.{fmt}", __package__).render(reports)
-    from .reporters import text
-
-    colour = to_terminal and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    return text.render(reports, colour=colour)
+    module = import_module(f".reporters.{'json_report' if fmt == 'json' else fmt}", __package__)
+    if fmt == "text":
+        colour = to_terminal and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        return module.chunks(reports, colour=colour)
+    return module.chunks(reports)
 
 
 def _explain(check_id: str | None, out: TextIO) -> int:

@@ -23,7 +23,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Iterable, TextIO
 
 
 class NotRegular(OSError):
@@ -113,8 +113,9 @@ def _write_text(handle: TextIO, text: str) -> None:
     handle.write(text)
 
 
-def write_atomically(path: Path, content: str) -> None:
-    """Replace ``path`` with ``content`` so a reader never sees half a file.
+def write_atomically(path: Path, content: str | Iterable[str]) -> None:
+    """Replace ``path`` with ``content`` (a text, or its pieces, written as they
+    come) so a reader never sees half a file.
 
     A link is followed: its target is replaced and the link kept. The file keeps
     its permissions (a new one gets the usual ones, after the umask).
@@ -129,7 +130,8 @@ def write_atomically(path: Path, content: str) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            _write_text(out, content)
+            for piece in (content,) if isinstance(content, str) else content:
+                _write_text(out, piece)
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:

@@ -15,11 +15,12 @@ start a workflow command, and each finding is exactly one command.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from ..baseline import baseline_counts, baseline_state
 from ..display import visible
 from ..results import FileReport, Result, Severity, Status
+from .stream import lines_chunks
 from .text import describe_fields, not_checked
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
@@ -34,23 +35,28 @@ def escape_property(text: str) -> str:
 
 
 def render(reports: Sequence[FileReport]) -> str:
-    out: list[str] = []
-    for report in reports:
-        for result in report.results:
-            if result.status is Status.PROVED:
-                continue
-            out.extend(annotations(report.path, result))
-        counts = report.counts()
-        suppressed = sum(len(r.extra.get("suppressed", ())) for r in report.results)
-        tail = f", {suppressed} suppressed" if suppressed else ""
-        known = baseline_counts([report])
-        if known is not None:
-            tail += f"; baseline: {known['new']} new, {known['unchanged']} known, {known['absent']} fixed"
-        stopped = not_checked(report)
-        out.append(f"topocheck: {visible(report.path)}: {stopped}" if stopped else
-                   f"topocheck: {visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, "
-                   f"{counts['unknown']} unknown{tail}")
-    return "\n".join(out) + "\n"
+    return "".join(chunks(reports))
+
+
+def chunks(reports: Sequence[FileReport]) -> Iterator[str]:
+    """The commands in pieces, made as they are written (see :mod:`checker.reporters.stream`)."""
+    return lines_chunks(_file_lines(report) for report in reports)
+
+
+def _file_lines(report: FileReport) -> Iterator[str]:
+    for result in report.results:
+        if result.status is not Status.PROVED:
+            yield from annotations(report.path, result)
+    counts = report.counts()
+    suppressed = sum(len(r.extra.get("suppressed", ())) for r in report.results)
+    tail = f", {suppressed} suppressed" if suppressed else ""
+    known = baseline_counts([report])
+    if known is not None:
+        tail += f"; baseline: {known['new']} new, {known['unchanged']} known, {known['absent']} fixed"
+    stopped = not_checked(report)
+    yield (f"topocheck: {visible(report.path)}: {stopped}" if stopped else
+           f"topocheck: {visible(report.path)}: {counts['proved']} proved, {counts['refuted']} refuted, "
+           f"{counts['unknown']} unknown{tail}")
 
 
 def annotations(path: str, result: Result) -> list[str]:

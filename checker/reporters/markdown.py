@@ -15,11 +15,13 @@ than Mermaid draws (``MAX_DIAGRAM_CHARACTERS``).
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from itertools import chain
+from typing import Iterator, Sequence
 
 from ..display import visible
 from ..limits import MAX_DIAGRAM_CHARACTERS
 from ..results import FileReport, Result, Status
+from .stream import lines_chunks, one_line_end
 from .text import describe_fields
 
 _ICONS = {Status.PROVED: "✅ proved", Status.REFUTED: "❌ refuted", Status.UNKNOWN: "❓ unknown"}
@@ -59,52 +61,56 @@ def _verdict(result: Result) -> str:
 
 
 def render(reports: Sequence[FileReport]) -> str:
+    return "".join(chunks(reports))
+
+
+def chunks(reports: Sequence[FileReport]) -> Iterator[str]:
+    """The report in pieces, made as they are written (see
+    :mod:`checker.reporters.stream`), ending in one line end."""
     totals = {"proved": 0, "refuted": 0, "unknown": 0}
     for report in reports:
         for key, count in report.counts().items():
             totals[key] += count
-    out = ["# topocheck report", "",
-           f"{len(reports)} file{'s' if len(reports) != 1 else ''}: {totals['proved']} proved, "
-           f"{totals['refuted']} refuted, {totals['unknown']} unknown.", ""]
-    for report in reports:
-        out.extend(_file_section(report))
-    return "\n".join(out).rstrip("\n") + "\n"
+    head = ["# topocheck report", "",
+            f"{len(reports)} file{'s' if len(reports) != 1 else ''}: {totals['proved']} proved, "
+            f"{totals['refuted']} refuted, {totals['unknown']} unknown.", ""]
+    return one_line_end(lines_chunks(chain((head,), (_file_section(report) for report in reports))))
 
 
-def _file_section(report: FileReport) -> list[str]:
-    out = [f"## {code(report.path)}", ""]
+def _file_section(report: FileReport) -> Iterator[str]:
+    yield from (f"## {code(report.path)}", "")
     if report.skipped:
-        out += [f"_{report.skipped}._", ""]
-    out += ["| check | verdict | severity | line | message |", "|---|---|---|---|---|"]
+        yield from (f"_{report.skipped}._", "")
+    yield from ("| check | verdict | severity | line | message |", "|---|---|---|---|---|")
     for r in report.results:
         line = f"{r.span.line}" if r.span else ""
         message = text(r.message) + (f" (hint: {text(r.hint)})" if r.hint else "")
-        out.append(f"| `{r.id}` | {_verdict(r)} | {r.severity.value} | {line} | {message} |")
-    out.append("")
-    out.extend(_absent(report))
+        yield f"| `{r.id}` | {_verdict(r)} | {r.severity.value} | {line} | {message} |"
+    yield ""
+    yield from _absent(report)
     for r in report.results:
         figures = _figures(r)
         if r.counterexamples or figures:
             where = f" (line {r.span.line})" if r.span else ""
-            out += [f"**`{r.id}`**{where}: {text(r.message)}", ""]
-        out.extend(figures)
+            yield from (f"**`{r.id}`**{where}: {text(r.message)}", "")
+        yield from figures
         for index, cx in enumerate(r.counterexamples, 1):
             if len(r.counterexamples) > 1:
-                out.append(f"- counterexample {index}:")
-                out.extend(f"  - {text(line)}" for line in describe_fields(cx.to_json()))
+                yield f"- counterexample {index}:"
+                yield from (f"  - {text(line)}" for line in describe_fields(cx.to_json()))
             else:
-                out.extend(f"- {text(line)}" for line in describe_fields(cx.to_json()))
+                yield from (f"- {text(line)}" for line in describe_fields(cx.to_json()))
         if r.counterexamples:
-            out.append("")
+            yield ""
         for entry in r.extra.get("suppressed", ()):
-            out.append(f"**`{r.id}` suppressed** at line {entry.get('line')}: {text(str(entry.get('reason')))}")
-            out.append("")
-            out.extend(f"- {text(line)}" for line in describe_fields(dict(entry.get("counterexample") or {})))
-            out.append("")
+            yield f"**`{r.id}` suppressed** at line {entry.get('line')}: {text(str(entry.get('reason')))}"
+            yield ""
+            yield from (f"- {text(line)}" for line in describe_fields(dict(entry.get("counterexample") or {})))
+            yield ""
     mermaid = _diagram(report)
     if mermaid is not None and len(mermaid) > MAX_DIAGRAM_CHARACTERS:
-        out += [f"_Topology diagram left out: {len(mermaid):,} characters, more than Mermaid draws "
-                f"({MAX_DIAGRAM_CHARACTERS:,})._", ""]
+        yield from (f"_Topology diagram left out: {len(mermaid):,} characters, more than Mermaid draws "
+                    f"({MAX_DIAGRAM_CHARACTERS:,})._", "")
         mermaid = None
     if mermaid:
         from .diagram import choices
@@ -115,10 +121,9 @@ def _file_section(report: FileReport) -> list[str]:
         if found:
             summary += (f": counterexample 1 of {len(found)} drawn, {_escape_summary(found[0].summary)} "
                         f"(topocheck render --counterexample N draws another)")
-        out += [f"<details{' open' if refuted else ''}><summary>{summary}</summary>", "", "```mermaid"]
-        out.append(mermaid.rstrip("\n"))
-        out += ["```", "", "</details>", ""]
-    return out
+        yield from (f"<details{' open' if refuted else ''}><summary>{summary}</summary>", "", "```mermaid")
+        yield mermaid.rstrip("\n")
+        yield from ("```", "", "</details>", "")
 
 
 #: Stopped services named per scenario in the figures table (the others are counted).

@@ -27,14 +27,16 @@ import json
 import os
 import re
 from dataclasses import replace
+from functools import lru_cache
+from itertools import chain
 from pathlib import PurePath, PurePosixPath
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import quote
 
 from .. import __version__
-from ..display import json_safe
 from ..model import Span
 from ..results import MISSING, Counterexample, FileReport, Result, Severity, Status
+from .stream import Items, json_chunks
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/topocheck/topocheck"
@@ -59,6 +61,12 @@ _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: 
 
 
 def render(reports: Sequence[FileReport]) -> str:
+    return "".join(chunks(reports))
+
+
+def chunks(reports: Sequence[FileReport]) -> Iterator[str]:
+    """The log in pieces: each result's object is made as it is written (see
+    :mod:`checker.reporters.stream`)."""
     from ..checks import registry
 
     checks = registry()
@@ -71,9 +79,10 @@ def render(reports: Sequence[FileReport]) -> str:
     seen.sort(key=lambda cid: (order.get(cid, len(order)), cid))
     rules = [_rule(cid, checks.get(cid)) for cid in seen]
     index = {cid: i for i, cid in enumerate(seen)}
-    results = [sarif for report in reports for result in report.results
-               for sarif in _results(report, result, index[result.id])]
-    results += [_absent(report, finding, index[str(finding["id"])]) for report in reports for finding in report.absent]
+    results = chain(
+        (sarif for report in reports for result in report.results
+         for sarif in _results(report, result, index[result.id])),
+        (_absent(report, finding, index[str(finding["id"])]) for report in reports for finding in report.absent))
     artifacts = [{"location": {"uri": _uri(report.path)}} for report in reports]
     document = {
         "$schema": SCHEMA,
@@ -90,12 +99,12 @@ def render(reports: Sequence[FileReport]) -> str:
                     }
                 },
                 "artifacts": artifacts,
-                "results": results,
+                "results": Items(results),
                 "columnKind": "unicodeCodePoints",
             }
         ],
     }
-    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    return json_chunks(document)
 
 
 def _rule(check_id: str, info) -> dict[str, Any]:
@@ -129,6 +138,7 @@ def _first_paragraph(doc: str) -> str:
     return " ".join(doc.split("\n\n", 1)[0].split())
 
 
+@lru_cache(maxsize=256)  # (every location of a file's results names the file)
 def _uri(path: str) -> str:
     """The file's URI, its name's bytes percent-encoded (a name that is not UTF-8 included)."""
     pure = PurePath(path)

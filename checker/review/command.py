@@ -59,7 +59,7 @@ def baseline_step(args: argparse.Namespace, reports: list[FileReport]) -> list[F
         from ..reporters import json_report
 
         try:
-            write_atomically(Path(args.write_baseline), json_report.render(reports))
+            write_atomically(Path(args.write_baseline), json_report.chunks(reports))
         except OSError as exc:
             raise UsageError(f"cannot write the baseline '{args.write_baseline}': {exc.strerror or exc}") from None
     return apply_baseline(reports, baseline) if baseline is not None else reports
