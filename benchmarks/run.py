@@ -27,6 +27,9 @@ very inputs it is measured on. Workloads:
   components, one rule per 1.7 components where the generator has 2.5), against
   the same targets as the ``default`` rows (the 10k one against ``--select
   available`` on the same file);
+* ``reports-100k``: the 100k file's report written in every format (text, JSON, SARIF,
+  Markdown, GitHub) by ``check --format``'s own writer, to the null device: the time is
+  the writing's, the peak memory the whole run's (against 500 MB: writing adds nothing);
 * growth: each default check's own time, and ``shadowed-rule``'s and
   ``connection-denied``'s (the check alone, timed, in a fresh context where
   ``available`` has run, on one loaded model: what every run shares is counted
@@ -35,7 +38,7 @@ very inputs it is measured on. Workloads:
 
 Usage::
 
-    python benchmarks/run.py            # the full table (about 10 minutes on 2 cores)
+    python benchmarks/run.py            # the full table (about 13 minutes on 2 cores)
     python benchmarks/run.py --quick    # the same workloads, small (15 s to a minute)
     python benchmarks/run.py --only chain-600,cycle-400
     python benchmarks/run.py --json     # the rows as JSON, for CI logs
@@ -76,6 +79,7 @@ SIZES = {
     "parse-10k": (10_000, 1_000),
     "cells-10k": (1_100, 110),  # cells of nine components (benchmarks.cells)
     "cells-100k": (11_000, 330),
+    "reports-100k": (100_000, 3_000),
 }
 GROWTH_SIZES = ((1_000, 10_000, 100_000), (300, 1_000, 3_000))
 GROWTH_LIMIT = 12.0  # a check may grow at most this much from the middle size to the largest
@@ -98,6 +102,7 @@ TARGETS = {
     "parse-10k": (None, 1.6, None),
     "cells-10k": (3.0, 1.5, None),
     "cells-100k": (20.0, None, 500.0),
+    "reports-100k": (20.0, None, 500.0),  # ours: writing every format, within the run's memory
 }
 
 DEFAULT_CHECKS = ("available", "no-spof", "zone-redundancy", "private-web", "private-service", "private-db",
@@ -312,6 +317,40 @@ def work_names(n: int) -> dict:
     return _shape("names", n, expect)
 
 
+def work_reports(n: int) -> dict:
+    """Every default check of the generated file (its verdicts asserted), then its
+    report in every format (``check --format F``'s own writing, to the null device),
+    timed: the time is the writing's, the peak the whole run's. At 100k the file has
+    about 100k findings: 36 MB of text, 65 MB of JSON, 188 MB of SARIF."""
+    import os
+
+    from checker.cli import FORMATS, _render
+    from checker.results import Status
+
+    _warm()
+    report = _check(_generated(n))
+    _healthy(_statuses(report))
+    findings = sum(1 for r in report.results if r.status is not Status.PROVED)
+    took = 0.0
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        for fmt in FORMATS:
+            started = time.perf_counter()
+            pieces = written = 0
+            last = ""
+            for piece in _render([report], fmt, False):
+                sink.write(piece)
+                pieces += 1
+                written += len(piece)
+                last = piece
+            took += time.perf_counter() - started
+            _expect(written > 0 and last.endswith("\n"), f"{fmt}: no report")
+            if fmt in ("json", "sarif"):  # written a result at a time, not as one document
+                _expect(pieces > findings, f"{fmt}: {pieces} pieces for {findings} findings")
+            if fmt == "json":
+                _expect(f'"refuted": {findings}' in last, "json: the summary does not count every finding")
+    return {"time": took}
+
+
 def work_k8s_apps(n: int) -> dict:
     """``topocheck check --from k8s`` on :func:`benchmarks.shapes.k8s_apps`: the import
     (YAML, the NetworkPolicy translation) and every default check of what it gives."""
@@ -444,6 +483,7 @@ WORKLOADS = {
     "parse-10k": work_parse,
     "cells-10k": work_cells,
     "cells-100k": work_cells,
+    "reports-100k": work_reports,
 }
 
 
