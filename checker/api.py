@@ -203,32 +203,54 @@ def check_text(
 ) -> FileReport:
     """Load and check one file's text, within ``options.timeout`` seconds of wall
     time for all of it (see :func:`check_topology`)."""
+    return _checked(text, path, options, select, ignore, limits, False)[0]
+
+
+def check_text_and_model(
+    text: str,
+    path: str = "<text>",
+    options: Options | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[FileReport, Topology | None]:
+    """:func:`check_text`, and the model it checked (None when the file did not load):
+    for a caller that reads the model too, which loading the text again would cost
+    as much again (``topocheck diff`` draws the new version's)."""
+    return _checked(text, path, options, select, ignore, limits, True)
+
+
+def _checked(text: str, path: str, options: Options | None, select: Iterable[str] | None, ignore: Iterable[str],
+             limits: Limits, keep_model: bool) -> tuple[FileReport, Topology | None]:
     options = options or Options()
     stopped = None
     try:
         with file_deadline(options), paused_gc():  # see checker.fastparse.paused_gc
-            return _load_and_check(text, path, options, select, ignore, limits)  # (its model dies first)
+            report, topology = _load_and_check(text, path, options, select, ignore, limits)
+            if not keep_model:  # the model dies before the collector is back (it would walk all of it)
+                topology = None
+            return report, topology
     except CheckTimeout as exc:  # while parsing (a check's own timeout is that check's result)
         stopped = f"could not finish: {exc} ran out before the file was parsed"
     except MemoryError:
         stopped = OUT_OF_MEMORY  # built once the handler is left: leaving it frees the parser's memory
-    return FileReport(path, (unchecked(path, stopped),), None, skipped="the file could not be checked")
+    return FileReport(path, (unchecked(path, stopped),), None, skipped="the file could not be checked"), None
 
 
 def _load_and_check(text: str, path: str, options: Options, select: Iterable[str] | None,
-                    ignore: Iterable[str], limits: Limits) -> FileReport:
+                    ignore: Iterable[str], limits: Limits) -> tuple[FileReport, Topology | None]:
     loaded = load_text(text, path, limits)
     if loaded.topology is None:
         skipped = "the file has errors, so no check ran"
         if loaded.total_errors:
             skipped = (f"the file has {loaded.total_errors:,} errors, the first {len(loaded.results)} shown, "
                        "so no check ran")
-        return FileReport(path, loaded.results, text, skipped=skipped)
+        return FileReport(path, loaded.results, text, skipped=skipped), None
     results = check_topology(loaded.topology, options, select, ignore)
     from .suppress import apply_suppressions
 
     results = apply_suppressions(text, path, results, known_params())
-    return FileReport(path, tuple(results), text)
+    return FileReport(path, tuple(results), text), loaded.topology
 
 
 #: The result of a file whose reading or parsing ran out of memory.

@@ -141,7 +141,7 @@ def run_diff(args: argparse.Namespace) -> int:
 def compare_all(versions, configs, timeout: float | None, select: Sequence[str] | None,
                 ignore: Sequence[str]):
     """Check both versions of every pair that differs; the :class:`~.changes.Diff` and any internal errors."""
-    from ..api import check_text, load_text
+    from ..api import check_text, check_text_and_model
     from ..cli import job_for
     from .changes import Diff, Version, compare_versions, unchanged_file
 
@@ -152,11 +152,13 @@ def compare_all(versions, configs, timeout: float | None, select: Sequence[str] 
         if side.problem is not None:
             report = FileReport(side.path, (side.problem,), None, skipped="the file could not be read")
             return Version(side.path, report, None, options.default_k)
-        report = check_text(side.text, side.path, options, chosen, skip)
-        internal.extend(f"{side.path}: {r.message}" for r in report.results if r.id == "internal-error")
         # the new version's model places changes and draws the diagram; the old one's is not needed
-        topology = load_text(side.text, side.path).topology if draw and report.skipped is None else None
-        return Version(side.path, report, topology, options.default_k)
+        if draw:
+            report, topology = check_text_and_model(side.text, side.path, options, chosen, skip)
+        else:
+            report, topology = check_text(side.text, side.path, options, chosen, skip), None
+        internal.extend(f"{side.path}: {r.message}" for r in report.results if r.id == "internal-error")
+        return Version(side.path, report, topology if report.skipped is None else None, options.default_k)
 
     for pair in versions.pairs:
         old, new = pair.old, pair.new
