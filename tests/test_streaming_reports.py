@@ -144,6 +144,7 @@ def test_every_reporter_writes_its_report_in_pieces() -> None:
     assert findings[:3] == ["big.topo:1:1: warning[shadowed-rule] the rule at line 1 can never match",
                             "     1 | allow internet -> w0 tcp/443", "       | ^^^^^"]
     assert "  3000 | allow internet -> w2999 tcp/443" in findings
+    assert text.render([]) == github.render([]) == "\n"  # no lines: one line end
 
 
 def test_a_result_is_made_json_only_when_it_is_written() -> None:

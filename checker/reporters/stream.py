@@ -25,7 +25,8 @@ _INDENT = "  "
 
 class Items:
     """A list of a JSON document written one element at a time: ``elements`` is read
-    once, when the list is reached (an iterable, often a generator)."""
+    once, when the list is reached (an iterable, often a generator). An element is
+    plain JSON data (it holds no :class:`Items` of its own)."""
 
     __slots__ = ("elements",)
 

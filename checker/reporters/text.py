@@ -38,6 +38,8 @@ def chunks(reports: Sequence[FileReport], colour: bool = False) -> Iterator[str]
         yield _summary(report, colour) + "\n"
     if len(reports) > 1:
         yield _total(reports, colour) + "\n"
+    elif not reports:
+        yield "\n"  # (no lines: one line end, as for every format)
 
 
 class SourceLines:
