@@ -576,6 +576,31 @@ def test_hostile_file_names_and_messages_are_escaped_in_every_format(tmp_path, c
     assert paths == [str(new / name)]
 
 
+def test_a_file_name_that_is_not_utf8_is_written_as_utf8_in_every_format(tmp_path) -> None:
+    # (through a real process: standard output writes bytes, where a test's capture takes any text)
+    import os
+    import sys
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    for folder, text in ((old, BASE), (new, ONE_WEB)):
+        with open(os.path.join(os.fsencode(folder), b"caf\xe9.topo"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    for fmt in ("text", "json", "markdown", "sarif"):
+        done = subprocess.run([sys.executable, "-m", "checker", "diff", str(old), str(new), "--format", fmt],
+                              capture_output=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 1 and done.stderr == b"", (fmt, done.stderr)
+        out = done.stdout.decode("utf-8")  # (raises where a byte of the name was written raw)
+        if fmt in ("text", "markdown"):
+            assert "caf\\xe9.topo" in out, fmt
+        elif fmt == "json":
+            assert json.loads(out)["files"][0]["path"].endswith("caf\\xe9.topo")
+        else:  # SARIF names files by URI
+            assert json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
+                "artifactLocation"]["uri"].endswith("caf%E9.topo")
+
+
 # -- --base on a real git repository ------------------------------------------------------------------
 
 

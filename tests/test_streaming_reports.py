@@ -168,3 +168,23 @@ def test_a_reader_that_leaves_early_changes_nothing_but_the_rest(tmp_path: Path)
         err = process.stderr.read()
         assert process.wait(timeout=120) == 1, (fmt, err)  # findings (the shadowed rules), as when read whole
         assert head and err == b"", (fmt, err)  # no traceback, no "internal error"
+
+
+def test_every_diff_format_writes_its_report_in_pieces() -> None:
+    from checker.api import check_text_and_model
+    from checker.reporters import changes
+    from checker.review.changes import Diff, Version, compare_versions
+
+    old_text = "web w address 10.0.0.1 listen tcp/443\nallow any -> w tcp/443\n"
+    new_text = old_text + "allow any -> w tcp/443\n" * 2000  # 2,000 new shadowed rules: a change each
+    before = Version("m.topo", check_text_and_model(old_text, "m.topo")[0], None)
+    report, topology = check_text_and_model(new_text, "m.topo")
+    diff = Diff("old", "new", (compare_versions(before, Version("m.topo", report, topology), "m.topo"),))
+    assert sum(1 for c in diff.changes if c.check == "shadowed-rule") == 2000
+    for fmt in ("text", "json", "markdown", "sarif"):
+        pieces = list(changes.chunks(diff, fmt))
+        assert len(pieces) > (2000 if fmt in ("json", "sarif") else 1), fmt  # a change a piece; 1,024 lines a piece
+        assert "".join(pieces) == changes.render(diff, fmt)
+        if fmt in ("json", "sarif"):
+            written = "".join(pieces)
+            assert written == json.dumps(json.loads(written), indent=2, ensure_ascii=False) + "\n"

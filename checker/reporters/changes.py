@@ -18,21 +18,28 @@ What a file brings (paths, messages quoting names) is escaped as
 from __future__ import annotations
 
 import html
-import json
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from .. import __version__
 from ..results import Counterexample, Result, Status
 from ..review.changes import BETTER, CHANGED, FILE, WORSE, Change, Diff, FileDiff
 from .escape import control, markdown_text
+from .stream import Items, json_chunks, lines_chunks, one_line_end
 
 #: At most this many Mermaid diagrams in one Markdown report (a pull-request comment stays readable).
 MAX_DIAGRAMS = 5
 
 
 def render(diff: Diff, fmt: str) -> str:
-    return {"text": render_text, "json": render_json, "markdown": render_markdown, "sarif": render_sarif}[fmt](diff)
+    return "".join(chunks(diff, fmt))
+
+
+def chunks(diff: Diff, fmt: str) -> Iterator[str]:
+    """The report in pieces, each change's made as it is written (see
+    :mod:`checker.reporters.stream`)."""
+    return {"text": _text_chunks, "json": _json_chunks, "markdown": _markdown_chunks,
+            "sarif": _sarif_chunks}[fmt](diff)
 
 
 def _files_word(count: int) -> str:
@@ -60,13 +67,10 @@ def verdict_line(diff: Diff) -> str:
 # -- text -----------------------------------------------------------------------------------
 
 
-def render_text(diff: Diff) -> str:
-    out = [control(f"topocheck diff: {diff.old_label} -> {diff.new_label}")]
-    for file in diff.files:
-        for change in file.changes:
-            out.append(_text_line(file, change))
-    out.append(verdict_line(diff))
-    return "\n".join(out) + "\n"
+def _text_chunks(diff: Diff) -> Iterator[str]:
+    head = [control(f"topocheck diff: {diff.old_label} -> {diff.new_label}")]
+    lines = (_text_line(file, change) for file in diff.files for change in file.changes)
+    return lines_chunks((head, lines, [verdict_line(diff)]))
 
 
 def _text_line(file: FileDiff, change: Change) -> str:
@@ -102,7 +106,7 @@ def _change_json(change: Change) -> dict[str, Any]:
     }
 
 
-def render_json(diff: Diff) -> str:
+def _json_chunks(diff: Diff) -> Iterator[str]:
     counts = diff.counts()
     document = {
         "tool": "topocheck",
@@ -113,12 +117,12 @@ def render_json(diff: Diff) -> str:
         "verdict": diff.verdict,
         "failing": diff.failing,
         "files": [{"path": f.path, "old_path": f.old_path, "new_path": f.new_path, "status": f.status,
-                   "changes": [_change_json(c) for c in f.changes]} for f in diff.files],
+                   "changes": Items(_change_json(c) for c in f.changes)} for f in diff.files],
         "summary": {"worse": counts[WORSE], "better": counts[BETTER], "changed": counts[CHANGED],
                     "failing": counts["failing"], "files": len(diff.files),
                     "files_changed": sum(1 for f in diff.files if f.changes)},
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_chunks(document)
 
 
 # -- Markdown ---------------------------------------------------------------------------------
@@ -127,26 +131,29 @@ _ICONS = {WORSE: "❌ worse", BETTER: "✅ better", CHANGED: "➖ changed"}
 _VERDICT_ICONS = {WORSE: "❌", BETTER: "✅", CHANGED: "➖", "no change": "✅"}
 
 
-def render_markdown(diff: Diff) -> str:
+def _markdown_chunks(diff: Diff) -> Iterator[str]:
+    return one_line_end(lines_chunks((_markdown_lines(diff),)))
+
+
+def _markdown_lines(diff: Diff) -> Iterator[str]:
     counts = diff.counts()
     compared = f"{markdown_text(diff.old_label)} → {markdown_text(diff.new_label)}"
-    out = [f"**topocheck**: {_VERDICT_ICONS[diff.verdict]} **{diff.verdict}**: {markdown_text(counts_phrase(diff))} "
-           f"({compared})", ""]
+    yield from (f"**topocheck**: {_VERDICT_ICONS[diff.verdict]} **{diff.verdict}**: "
+                f"{markdown_text(counts_phrase(diff))} ({compared})", "")
     if diff.verdict == "no change":
-        out.append("Nothing got worse or better.")
-        return "\n".join(out) + "\n"
+        yield "Nothing got worse or better."
+        return
     if counts[WORSE] and not diff.failing:
-        out += ["Nothing that fails the check got worse.", ""]
-    out += ["| | file | check | service | what changed |", "|---|---|---|---|---|"]
+        yield from ("Nothing that fails the check got worse.", "")
+    yield from ("| | file | check | service | what changed |", "|---|---|---|---|---|")
     for file in diff.files:
         for change in file.changes:
             icon = _ICONS[change.effect] + (" (not failing)" if change.effect == WORSE and not change.fails else "")
             where = f"{file.path}:{change.span.line}" if change.span is not None else file.path
             services = ", ".join(markdown_text(s) for s in change.services)
             check = f"`{change.check}`" if change.check != FILE else "file"
-            out.append(f"| {icon} | {markdown_text(where)} | {check} | {services} | "
-                       f"{markdown_text(change.message)} |")
-    out.append("")
+            yield f"| {icon} | {markdown_text(where)} | {check} | {services} | {markdown_text(change.message)} |"
+    yield ""
     drawn = 0
     for file in diff.files:
         diagram = _diagram(file)
@@ -154,15 +161,14 @@ def render_markdown(diff: Diff) -> str:
             continue
         drawn += 1
         if drawn > MAX_DIAGRAMS:
-            out += [f"_Diagrams of {sum(1 for f in diff.files if _drawable(f)) - MAX_DIAGRAMS} more files are "
-                    "left out._", ""]
+            yield from (f"_Diagrams of {sum(1 for f in diff.files if _drawable(f)) - MAX_DIAGRAMS} more files are "
+                        "left out._", "")
             break
         fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", diagram)), default=0))
         colours = [words for effect, words in ((WORSE, "red, what got worse"), (BETTER, "green, what got better"))
                    if any(c.effect == effect for c in file.changes)]
-        out += [f"<details open><summary>{html.escape(control(file.path))}: {'; '.join(colours)}</summary>", "",
-                f"{fence}mermaid", diagram.rstrip("\n"), fence, "", "</details>", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+        yield from (f"<details open><summary>{html.escape(control(file.path))}: {'; '.join(colours)}</summary>", "",
+                    f"{fence}mermaid", diagram.rstrip("\n"), fence, "", "</details>", "")
 
 
 def _drawable(file: FileDiff) -> bool:
@@ -203,9 +209,9 @@ def _baseline_state(change: Change) -> str:
     return "updated"
 
 
-def render_sarif(diff: Diff) -> str:
+def _sarif_chunks(diff: Diff) -> Iterator[str]:
     from ..checks import registry
-    from .sarif import INFORMATION_URI, SCHEMA, _LEVELS, _location, _rule
+    from .sarif import INFORMATION_URI, SCHEMA, _rule
 
     checks = registry()
     seen: list[str] = []
@@ -220,30 +226,6 @@ def render_sarif(diff: Diff) -> str:
         else:
             rules.append(_rule(check_id, checks.get(check_id)))
     index = {cid: i for i, cid in enumerate(seen)}
-    results = []
-    for file in diff.files:
-        for change in file.changes:
-            if change.effect == WORSE:
-                kind, level = "fail", _LEVELS[change.severity]
-            else:
-                kind, level = ("pass" if change.effect == BETTER else "informational"), "none"
-            properties: dict[str, Any] = {"effect": change.effect, "change": change.kind,
-                                          "services": list(change.services), "fails": change.fails}
-            if change.old is not None:
-                properties["old"] = change.old
-            if change.new is not None:
-                properties["new"] = change.new
-            results.append({
-                "ruleId": change.check,
-                "ruleIndex": index[change.check],
-                "kind": kind,
-                "level": level,
-                "message": {"text": f"{change.effect}: {change.message}"},
-                "locations": [_location(file.path, change.span)],
-                "baselineState": _baseline_state(change),
-                "partialFingerprints": {"topocheck/v1": change.fingerprint},
-                "properties": properties,
-            })
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -251,9 +233,36 @@ def render_sarif(diff: Diff) -> str:
             "tool": {"driver": {"name": "topocheck", "version": __version__, "semanticVersion": __version__,
                                 "informationUri": INFORMATION_URI, "rules": rules}},
             "automationDetails": {"id": "topocheck/diff/"},
-            "results": results,
+            "results": Items(_sarif_result(file, change, index[change.check])
+                             for file in diff.files for change in file.changes),
             "columnKind": "unicodeCodePoints",
             "properties": {"old": diff.old_label, "new": diff.new_label, "verdict": diff.verdict},
         }],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_chunks(document)
+
+
+def _sarif_result(file: FileDiff, change: Change, rule_index: int) -> dict[str, Any]:
+    from .sarif import _LEVELS, _location
+
+    if change.effect == WORSE:
+        kind, level = "fail", _LEVELS[change.severity]
+    else:
+        kind, level = ("pass" if change.effect == BETTER else "informational"), "none"
+    properties: dict[str, Any] = {"effect": change.effect, "change": change.kind,
+                                  "services": list(change.services), "fails": change.fails}
+    if change.old is not None:
+        properties["old"] = change.old
+    if change.new is not None:
+        properties["new"] = change.new
+    return {
+        "ruleId": change.check,
+        "ruleIndex": rule_index,
+        "kind": kind,
+        "level": level,
+        "message": {"text": f"{change.effect}: {change.message}"},
+        "locations": [_location(file.path, change.span)],
+        "baselineState": _baseline_state(change),
+        "partialFingerprints": {"topocheck/v1": change.fingerprint},
+        "properties": properties,
+    }

@@ -128,7 +128,7 @@ def run_diff(args: argparse.Namespace) -> int:
     diff = gate.apply(diff)
     from ..reporters import changes as render
 
-    _emit(render.render(diff, args.format), args.output)
+    _emit(render.chunks(diff, args.format), args.output)
     if internal:
         for message in internal:
             print(f"topocheck: internal error: {message}", file=sys.stderr)
