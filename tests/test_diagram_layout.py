@@ -591,3 +591,20 @@ def test_a_drawing_evaluates_each_scenario_once_and_keeps_none(monkeypatch) -> N
     del topology, d, results
     gc.collect()
     assert held() is None
+
+
+@settings(max_examples=examples(80))
+@given(topologies(max_hosts=8))
+def test_a_mermaid_diagram_takes_at_least_its_bound_a_component(text: str) -> None:
+    # what lets a report leave out a diagram too long for Mermaid without drawing it
+    topology = load(text)
+    bound = diagram.MERMAID_NODE_CHARACTERS * len(topology.components)
+    assert len(diagram.to_mermaid(topology)) >= bound
+    assert len(diagram.to_mermaid_changes(topology, [], [])) >= bound
+    assert diagram.mermaid_too_large(topology, bound - 1) and not diagram.mermaid_too_large(topology, bound)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_every_model_s_mermaid_diagram_takes_at_least_its_bound(path: Path) -> None:
+    topology = load(path.read_text(encoding="utf-8"), str(path))
+    assert len(diagram.to_mermaid(topology)) >= diagram.MERMAID_NODE_CHARACTERS * len(topology.components)

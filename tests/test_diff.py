@@ -576,6 +576,24 @@ def test_hostile_file_names_and_messages_are_escaped_in_every_format(tmp_path, c
     assert paths == [str(new / name)]
 
 
+def test_a_diagram_too_long_for_mermaid_is_left_out_undrawn(tmp_path, capsys, monkeypatch) -> None:
+    from checker.reporters import diagram
+
+    drawn: list[int] = []
+    real = diagram.to_mermaid_changes
+    monkeypatch.setattr(diagram, "to_mermaid_changes", lambda *args: drawn.append(1) or real(*args))
+    webs = "".join(f"web w{i} address 10.1.{i // 250}.{i % 250 + 1}\n" for i in range(5001))
+    code, _ = run_diff(tmp_path, BASE, ONE_WEB + webs, capsys=capsys)
+    assert code == 1
+    main(["diff", str(tmp_path / "old" / "shop.topo"), str(tmp_path / "new" / "shop.topo"), "--format", "markdown"])
+    out = capsys.readouterr().out
+    assert "```mermaid" not in out and drawn == []  # 5,006 components: at least 50,060 characters
+    assert out.endswith("shop.topo left out: 5,006 components, more than Mermaid draws (50,000 characters)._\n")
+    (tmp_path / "new" / "shop.topo").write_text(ONE_WEB, encoding="utf-8")  # the same change, small: drawn
+    main(["diff", str(tmp_path / "old" / "shop.topo"), str(tmp_path / "new" / "shop.topo"), "--format", "markdown"])
+    assert "```mermaid" in capsys.readouterr().out and drawn == [1]
+
+
 def test_a_file_name_that_is_not_utf8_is_written_as_utf8_in_every_format(tmp_path) -> None:
     # (through a real process: standard output writes bytes, where a test's capture takes any text)
     import os

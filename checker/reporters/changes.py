@@ -22,6 +22,7 @@ import re
 from typing import Any, Iterator
 
 from .. import __version__
+from ..limits import MAX_DIAGRAM_CHARACTERS
 from ..results import Counterexample, Result, Status
 from ..review.changes import BETTER, CHANGED, FILE, WORSE, Change, Diff, FileDiff
 from .escape import control, markdown_text
@@ -156,14 +157,23 @@ def _markdown_lines(diff: Diff) -> Iterator[str]:
     yield ""
     drawn = 0
     for file in diff.files:
-        diagram = _diagram(file)
-        if diagram is None:
+        if not _drawable(file):
             continue
         drawn += 1
         if drawn > MAX_DIAGRAMS:
             yield from (f"_Diagrams of {sum(1 for f in diff.files if _drawable(f)) - MAX_DIAGRAMS} more files are "
                         "left out._", "")
             break
+        from .diagram import mermaid_too_large
+
+        assert file.topology is not None
+        diagram = None if mermaid_too_large(file.topology, MAX_DIAGRAM_CHARACTERS) else _diagram(file)
+        if diagram is None or len(diagram) > MAX_DIAGRAM_CHARACTERS:
+            size = (f"{len(diagram):,} characters" if diagram is not None
+                    else f"{len(file.topology.components):,} components")
+            yield from (f"_Diagram of {markdown_text(file.path)} left out: {size}, more than Mermaid draws "
+                        f"({MAX_DIAGRAM_CHARACTERS:,} characters)._", "")
+            continue
         fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", diagram)), default=0))
         colours = [words for effect, words in ((WORSE, "red, what got worse"), (BETTER, "green, what got better"))
                    if any(c.effect == effect for c in file.changes)]

@@ -108,7 +108,11 @@ def _file_section(report: FileReport) -> Iterator[str]:
             yield from (f"- {text(line)}" for line in describe_fields(dict(entry.get("counterexample") or {})))
             yield ""
     mermaid = _diagram(report)
-    if mermaid is not None and len(mermaid) > MAX_DIAGRAM_CHARACTERS:
+    if isinstance(mermaid, int):
+        yield from (f"_Topology diagram left out: {mermaid:,} components, more than Mermaid draws "
+                    f"({MAX_DIAGRAM_CHARACTERS:,} characters)._", "")
+        mermaid = None
+    elif mermaid is not None and len(mermaid) > MAX_DIAGRAM_CHARACTERS:
         yield from (f"_Topology diagram left out: {len(mermaid):,} characters, more than Mermaid draws "
                     f"({MAX_DIAGRAM_CHARACTERS:,})._", "")
         mermaid = None
@@ -171,15 +175,19 @@ def _absent(report: FileReport) -> list[str]:
     return out + [""]
 
 
-def _diagram(report: FileReport) -> str | None:
+def _diagram(report: FileReport) -> str | int | None:
+    """The file's Mermaid diagram; or, where it is surely too long for Mermaid
+    (:func:`~.diagram.mermaid_too_large`), its number of components, not drawn."""
     if report.source is None or report.skipped or len(report.source) > 20 * MAX_DIAGRAM_CHARACTERS:
         return None  # a file this large has a diagram too large to draw: it is not parsed again
     from ..api import load_text
-    from .diagram import to_mermaid
+    from .diagram import mermaid_too_large, to_mermaid
 
     loaded = load_text(report.source, report.path)
     if loaded.topology is None:
         return None
+    if mermaid_too_large(loaded.topology, MAX_DIAGRAM_CHARACTERS):
+        return len(loaded.topology.components)
     return to_mermaid(loaded.topology, report.results)
 
 

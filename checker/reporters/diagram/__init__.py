@@ -140,6 +140,18 @@ def to_mermaid(topology: Topology, results: Sequence[Result] = (), highlight: bo
     return to_mermaid_source(d.graph, d.marks)
 
 
+#: The fewest characters a component takes in a Mermaid flowchart: its node's line,
+#: ``  n0["a"]`` at the least (an indent, an id, a shape's two ends, a quoted name), and
+#: its line end (every component is a node: :func:`~.graph.graph_of`).
+MERMAID_NODE_CHARACTERS = 10
+
+
+def mermaid_too_large(topology: Topology, limit: int) -> bool:
+    """Whether every Mermaid flowchart of ``topology`` is longer than ``limit``
+    characters, known without drawing it (at 10k components, drawing took 4.5 s)."""
+    return len(topology.components) * MERMAID_NODE_CHARACTERS > limit
+
+
 def to_mermaid_changes(topology: Topology, worse: Sequence[Result], better: Sequence[Result]) -> str:
     """A pull-request diagram (``topocheck diff``): every counterexample of what got
     worse marked as a diagram marks one, and the components, zones and regions that the
