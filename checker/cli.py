@@ -606,6 +606,12 @@ def _render_diagram(args: argparse.Namespace) -> int:
         sys.stderr.write(text_reporter.render([FileReport(str(path), loaded.results, text)], colour=False))
         print(f"topocheck: error: cannot draw '{visible(str(path))}': the file has errors", file=sys.stderr)
         return EXIT_FAILED
+    drawn = len(loaded.topology.components)
+    if drawn > limits.MAX_DIAGRAM_COMPONENTS:  # (before its checks run: they would be wasted)
+        print(f"topocheck: error: cannot draw '{visible(str(path))}': it has {drawn:,} components, more than a "
+              f"diagram is drawn for ({limits.MAX_DIAGRAM_COMPONENTS:,}); 'topocheck check' checks it",
+              file=sys.stderr)
+        return EXIT_FAILED
     results: list[Result] = []
     if args.highlight or args.list_counterexamples:
         settings = _configs(argparse.Namespace(config=None)).settings_for(path)

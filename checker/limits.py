@@ -77,6 +77,10 @@ MAX_CONFIG_BYTES = 1024 * 1024
 #: Largest Mermaid diagram the Markdown format embeds, in characters (Mermaid's
 #: own default ``maxTextSize``: GitHub draws nothing larger).
 MAX_DIAGRAM_CHARACTERS = 50_000
+#: Most components ``topocheck render`` draws: 20k components are 20 s and 570 MB of
+#: layout (2-core machine, SVG), and no one reads such a drawing; 100k ran for minutes and
+#: past 1.6 GB before it was stopped.
+MAX_DIAGRAM_COMPONENTS = 20_000
 #: Largest ``--timeout`` / ``--total-timeout`` / ``timeout`` accepted, in seconds (a day).
 MAX_TIMEOUT = 86_400
 #: Default memory ceiling of the command line, in MiB (``--max-memory``; 0 turns it off).

@@ -386,3 +386,25 @@ def test_version_2_page_has_no_overlapping_labels_in_the_browser(tmp_path: Path)
         assert seen["chosen"] == number and seen["texts"]
         assert overlaps(seen["texts"]) == []
     assert ["node-nat-b", "hl-failed"] in seen["marked"]  # the last: zone az-b
+
+
+def test_a_model_too_large_to_draw_is_refused_before_its_checks_run(tmp_path, monkeypatch) -> None:
+    import checker.cli
+    from checker import limits
+
+    webs = "".join(f"web w{i} address 10.0.{i // 250}.{i % 250 + 1}\n" for i in range(4))
+    path = tmp_path / "big.topo"
+    path.write_text(webs, encoding="utf-8")
+    monkeypatch.setattr(limits, "MAX_DIAGRAM_COMPONENTS", 3)
+    checked: list[int] = []
+    real = checker.cli.check_text
+    monkeypatch.setattr(checker.cli, "check_text", lambda *args, **kwargs: checked.append(1) or real(*args, **kwargs))
+    for fmt in ("svg", "html", "dot", "mermaid"):
+        code, out, err = run(["render", "--format", fmt, str(path)])
+        assert (code, out) == (1, "")
+        assert err == (f"topocheck: error: cannot draw '{path}': it has 4 components, more than a diagram is "
+                       "drawn for (3); 'topocheck check' checks it\n")
+    assert checked == []
+    monkeypatch.setattr(limits, "MAX_DIAGRAM_COMPONENTS", 4)
+    code, out, err = run(["render", "--format", "mermaid", str(path)])
+    assert code == 0 and out.startswith("flowchart TB") and err == "" and checked == [1]
