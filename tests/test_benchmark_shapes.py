@@ -100,11 +100,12 @@ def test_the_benchmark_table_runs_in_quick_mode() -> None:
 
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
     out = subprocess.run([sys.executable, str(script), "--quick", "--only",
-                          "chain-600,overlapping-rules-5000,parse-10k,cells-10k", "--json"],
+                          "chain-600,overlapping-rules-5000,parse-10k,cells-10k,reports-100k", "--json"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = json.loads(out.stdout[out.stdout.index("\n["):])
-    assert [r["workload"] for r in rows] == ["chain-600", "overlapping-rules-5000", "parse-10k", "cells-10k"]
+    assert [r["workload"] for r in rows] == ["chain-600", "overlapping-rules-5000", "parse-10k", "cells-10k",
+                                             "reports-100k"]
     assert all(r["time"] > 0 and not r["misses"] for r in rows)
     assert rows[2]["baseline"] > 0  # Lark's lexer, measured in the same run
 
