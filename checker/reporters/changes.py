@@ -164,14 +164,12 @@ def _markdown_lines(diff: Diff) -> Iterator[str]:
             yield from (f"_Diagrams of {sum(1 for f in diff.files if _drawable(f)) - MAX_DIAGRAMS} more files are "
                         "left out._", "")
             break
-        from .diagram import mermaid_too_large
+        from .diagram import mermaid_within
 
         assert file.topology is not None
-        diagram = None if mermaid_too_large(file.topology, MAX_DIAGRAM_CHARACTERS) else _diagram(file)
-        if diagram is None or len(diagram) > MAX_DIAGRAM_CHARACTERS:
-            size = (f"{len(diagram):,} characters" if diagram is not None
-                    else f"{len(file.topology.components):,} components")
-            yield from (f"_Diagram of {markdown_text(file.path)} left out: {size}, more than Mermaid draws "
+        diagram, too_large = mermaid_within(file.topology, lambda: _diagram(file), MAX_DIAGRAM_CHARACTERS)
+        if diagram is None:
+            yield from (f"_Diagram of {markdown_text(file.path)} left out: {too_large}, more than Mermaid draws "
                         f"({MAX_DIAGRAM_CHARACTERS:,} characters)._", "")
             continue
         fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", diagram)), default=0))
@@ -192,10 +190,9 @@ def _evidence_result(change: Change, evidence: Any) -> Result | None:
                   (Counterexample(dict(evidence)),))
 
 
-def _diagram(file: FileDiff) -> str | None:
-    """The new version's Mermaid diagram: the evidence of worse changes red, of better ones green."""
-    if not _drawable(file):
-        return None
+def _diagram(file: FileDiff) -> str:
+    """The new version's Mermaid diagram (of a drawable file: :func:`_drawable`): the
+    evidence of worse changes red, of better ones green."""
     from .diagram import to_mermaid_changes
 
     topology = file.topology

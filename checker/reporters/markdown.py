@@ -107,15 +107,11 @@ def _file_section(report: FileReport) -> Iterator[str]:
             yield ""
             yield from (f"- {text(line)}" for line in describe_fields(dict(entry.get("counterexample") or {})))
             yield ""
-    mermaid = _diagram(report)
-    if isinstance(mermaid, int):
-        yield from (f"_Topology diagram left out: {mermaid:,} components, more than Mermaid draws "
-                    f"({MAX_DIAGRAM_CHARACTERS:,} characters)._", "")
-        mermaid = None
-    elif mermaid is not None and len(mermaid) > MAX_DIAGRAM_CHARACTERS:
-        yield from (f"_Topology diagram left out: {len(mermaid):,} characters, more than Mermaid draws "
-                    f"({MAX_DIAGRAM_CHARACTERS:,})._", "")
-        mermaid = None
+    mermaid, too_large = _diagram(report)
+    if too_large is not None:
+        unit = "" if too_large.endswith("characters") else " characters"
+        yield from (f"_Topology diagram left out: {too_large}, more than Mermaid draws "
+                    f"({MAX_DIAGRAM_CHARACTERS:,}{unit})._", "")
     if mermaid:
         from .diagram import choices
 
@@ -175,20 +171,18 @@ def _absent(report: FileReport) -> list[str]:
     return out + [""]
 
 
-def _diagram(report: FileReport) -> str | int | None:
-    """The file's Mermaid diagram; or, where it is surely too long for Mermaid
-    (:func:`~.diagram.mermaid_too_large`), its number of components, not drawn."""
+def _diagram(report: FileReport) -> tuple[str | None, str | None]:
+    """The file's Mermaid diagram, or why it is left out (:func:`~.diagram.mermaid_within`)."""
     if report.source is None or report.skipped or len(report.source) > 20 * MAX_DIAGRAM_CHARACTERS:
-        return None  # a file this large has a diagram too large to draw: it is not parsed again
+        return None, None  # a file this large has a diagram too large to draw: it is not parsed again
     from ..api import load_text
-    from .diagram import mermaid_too_large, to_mermaid
+    from .diagram import mermaid_within, to_mermaid
 
     loaded = load_text(report.source, report.path)
     if loaded.topology is None:
-        return None
-    if mermaid_too_large(loaded.topology, MAX_DIAGRAM_CHARACTERS):
-        return len(loaded.topology.components)
-    return to_mermaid(loaded.topology, report.results)
+        return None, None
+    topology = loaded.topology
+    return mermaid_within(topology, lambda: to_mermaid(topology, report.results), MAX_DIAGRAM_CHARACTERS)
 
 
 def _escape_summary(value: str) -> str:

@@ -158,7 +158,7 @@ def compare_all(versions, configs, timeout: float | None, select: Sequence[str] 
         else:
             report, topology = check_text(side.text, side.path, options, chosen, skip), None
         internal.extend(f"{side.path}: {r.message}" for r in report.results if r.id == "internal-error")
-        return Version(side.path, report, topology if report.skipped is None else None, options.default_k)
+        return Version(side.path, report, topology, options.default_k)  # (a model only where its checks ran)
 
     for pair in versions.pairs:
         old, new = pair.old, pair.new

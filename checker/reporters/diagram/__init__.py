@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ...model import Topology
 from ...results import Result
@@ -150,6 +150,16 @@ def mermaid_too_large(topology: Topology, limit: int) -> bool:
     """Whether every Mermaid flowchart of ``topology`` is longer than ``limit``
     characters, known without drawing it (at 10k components, drawing took 4.5 s)."""
     return len(topology.components) * MERMAID_NODE_CHARACTERS > limit
+
+
+def mermaid_within(topology: Topology, draw: Callable[[], str], limit: int) -> tuple[str | None, str | None]:
+    """``(draw(), None)`` when the flowchart ``draw`` makes of ``topology`` is at most
+    ``limit`` characters; else ``(None, how large)``: ``"N components"`` when that is
+    known without drawing it (:func:`mermaid_too_large`), ``"N characters"`` when drawn."""
+    if mermaid_too_large(topology, limit):
+        return None, f"{len(topology.components):,} components"
+    text = draw()
+    return (text, None) if len(text) <= limit else (None, f"{len(text):,} characters")
 
 
 def to_mermaid_changes(topology: Topology, worse: Sequence[Result], better: Sequence[Result]) -> str:
