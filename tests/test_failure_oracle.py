@@ -74,6 +74,12 @@ def test_no_spof_k1_matches_enumeration(text: str) -> None:
         assert result.status is Status.REFUTED
         assert [c.fields["failed"] for c in result.counterexamples] == [[s] for s in sorted(singles)]
         _assert_stopped_complete(topology, result)
+        # what the search says each single point stops (no-spof's claims) is the reference's
+        from checker.engines.failure import smallest_stopping_sets
+
+        found = smallest_stopping_sets(circuit_for(Context(topology)), 2, 30, every_set=False)
+        evaluator = Evaluator(topology)
+        assert list(found.stopped) == [evaluator.stopped(frozenset(units)) for units in found.sets]
     else:
         assert result.status is Status.PROVED and not result.counterexamples
 

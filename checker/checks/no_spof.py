@@ -127,10 +127,12 @@ def run(topology: Topology, request: CheckRequest, context: Context) -> Iterator
     reported = found.sets if k == 1 else found.sets[:1]  # every single point; else one smallest set
     # every single point is replayed and reported; the first EXPLAINED of them explained
     # step by step (a chain of n single points has explanations of total length n^2)
+    # (what each stops: as the search found it, else tried on the circuit)
+    claims = found.stopped or [circuit.stopped_by(circuit.dead_for(units)) for units in reported]
     examples = tuple(cite_in(context, stopping_counterexample(topology, evaluator, units, ID,
                                                               explain_at_most=None if i < EXPLAINED else 0,
-                                                              claimed=circuit.stopped_by(circuit.dead_for(units))))
-                     for i, units in enumerate(reported))
+                                                              claimed=claim))
+                     for i, (units, claim) in enumerate(zip(reported, claims)))
     first = examples[0]
     if k == 1:
         points = [c.fields["failed"][0] for c in examples]

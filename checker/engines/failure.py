@@ -516,6 +516,10 @@ class StoppingSets:
     sets: tuple[tuple[FailureUnit, ...], ...]  # smallest sets (all singletons when smallest is 1)
     method: str
     reason: str | None = None
+    # per set of ``sets``, the services it stops where the search found them (single
+    # hosts: each was tried on the circuit), else None: a check reporting them need not
+    # try them again
+    stopped: tuple[list[str], ...] | None = None
 
 
 def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float,
@@ -537,17 +541,21 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float,
     """
     units, members = circuit.members_of("host")
     singles = []
+    stops: dict[FailureUnit, list[str]] = {}  # a single point -> the services it stops
     watched, groups = _near_entries(circuit) if not every_set and limit >= 2 else (set(), {})
     killers: dict[int, list[int]] = {}  # a watched node -> the hosts that alone take it down
     for h in range(len(units)):
         changed = circuit.changed_by(members[h])
-        if circuit.down_after(changed):
+        down = circuit.down_after(changed)
+        if down:
             singles.append((units[h],))
+            stops[units[h]] = down
         elif watched and not singles:
             for n in circuit.fallen(changed, watched):
                 killers.setdefault(n, []).append(h)
     if singles:
-        return StoppingSets("found", 1, _sorted_sets(singles), "graph")
+        sets = _sorted_sets(singles)
+        return StoppingSets("found", 1, sets, "graph", stopped=tuple(stops[unit] for unit, in sets))
     if limit < 2:
         return StoppingSets("none", None, (), "graph")
     if not every_set:
