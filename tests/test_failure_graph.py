@@ -142,3 +142,20 @@ allow any -> any
     assert [a.target for a in by_source["web1"][0]] == ["api1", "api2"]
     assert [a.target for a in by_source["web3"][0]] == ["api2"]  # web3 cannot reach api1
     assert not circuit._by_class.new and not circuit._class_statements  # (dropped after compiling)
+
+
+def test_a_long_failover_order_is_cut_at_the_limit() -> None:
+    """The terms of a "first live member decides" condition over thousands of members
+    stop at the limit: a term needing more failed hosts than any scenario asked about
+    has no scenario (a quorum cluster of 4,001 members with failover took 118 s of
+    no-spof building them all)."""
+    from checker.engines.failure import _CondTerms, _Counter
+
+    members = tuple((c, True) for c in range(4000))
+    terms = _CondTerms(list(range(4000)), 2, _Counter(10**9))
+    up, down = terms.of(("first", members))
+    # member 0 live; 0 dead and 1 live; 0 and 1 dead and 2 live: no fourth term
+    assert [(sorted(p), sorted(q)) for p, q in up] == [([], [0]), ([0], [1]), ([0, 1], [2])]
+    assert down == []  # every member dead needs 4,000 failures
+    small = _CondTerms([0, 1], 2, _Counter(10**9)).of(("first", ((0, True), (1, False))))
+    assert [(sorted(p), sorted(q)) for p, q in small[1]] == [([0], [1]), ([0, 1], [])]

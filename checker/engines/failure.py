@@ -249,7 +249,7 @@ class _CondTerms:
             up, down = [_EMPTY], []
             for part in cond[1]:
                 p_up, p_down = self.of(part)
-                up = _conjoin(up, p_up)
+                up = _conjoin(up, p_up, self.limit)
                 down = down + p_down
             return _minimize(up), _minimize(down)
         if op == "first":  # the first live one of the order decides
@@ -258,8 +258,10 @@ class _CondTerms:
             dead_so_far: list[Term] = [_EMPTY]
             for c, ok in cond[1]:
                 live_c, dead_c = self._live(c)
-                (up if ok else down).extend(_conjoin(dead_so_far, live_c))
-                dead_so_far = _conjoin(dead_so_far, dead_c)
+                (up if ok else down).extend(_conjoin(dead_so_far, live_c, self.limit))
+                # (more dead than the limit is no scenario asked about: a long order, a
+                # failover cluster of thousands, stops at the limit's length)
+                dead_so_far = _conjoin(dead_so_far, dead_c, self.limit)
                 if not dead_so_far:
                     break
             down.extend(dead_so_far)  # none live
@@ -278,18 +280,19 @@ class _CondTerms:
         for subset in combinations(range(len(comps)), k):
             family = [_EMPTY]
             for i in subset:
-                family = _conjoin(family, lives[i][0])
+                family = _conjoin(family, lives[i][0], self.limit)
             up.extend(family)
         return _minimize(up), _minimize(down)
 
 
-def _conjoin(left: list[Term], right: list[Term]) -> list[Term]:
-    """Consistent pairwise conjunctions (no truncation: conditions are small)."""
+def _conjoin(left: list[Term], right: list[Term], limit: int) -> list[Term]:
+    """Consistent pairwise conjunctions with at most ``limit`` failed hosts (unminimized:
+    conditions are small)."""
     out = []
     for p1, n1 in left:
         for p2, n2 in right:
             p, q = p1 | p2, n1 | n2
-            if not p & q:
+            if len(p) <= limit and not p & q:
                 out.append((p, q))
     return out
 
