@@ -197,6 +197,10 @@ def test_both_methods_agree_with_enumeration(text: str) -> None:
     outcome = minimum_stopping_set(circuit, 30)
     size = len(outcome.hosts) if outcome.status is Status.REFUTED else None
     assert (size if size is not None and size <= 3 else None) == smallest
+    for bound in (1, 2):  # bounded: the smallest set within the bound, or none
+        bounded = minimum_stopping_set(circuit, 30, at_most=bound)
+        found = len(bounded.hosts) if bounded.status is Status.REFUTED else None
+        assert found == (smallest if smallest is not None and smallest <= bound else None)
     terms = minimal_cut_sets(circuit, 3)
     assert (min(len(p) for p, _ in terms) if terms else None) == smallest
     evaluator = Evaluator(topology)
@@ -329,3 +333,22 @@ def test_falling_sets_of_a_group_are_the_minimal_small_sets_by_enumeration(famil
                 if sum(1 for m in nodes if not any(p <= frozenset(s) for p in families[m])) < need]
     minimal = {s for s in stopping if not any(t < s for t in stopping)}
     assert set(got) == minimal and len(got) == len(minimal)
+
+
+def test_a_large_pool_that_needs_half_is_proved_without_finding_its_smallest_set() -> None:
+    """A pool of 400 behind a listener that needs 200: no two hosts stop it. The search
+    for small sets asks MaxSAT only about sets of at most k+1 hosts (unbounded, it
+    took minutes at 800 to prove that the smallest set has 201, then 401, hosts)."""
+    n = 400
+    targets = ", ".join(f"web-{i}" for i in range(n))
+    text = (
+        "internet users\ndns www { managed; answer lb }\n"
+        f"lb lb {{ managed; address 203.0.113.10; address 10.255.0.1; listen tcp/443 -> {targets} tcp/8080 need {n // 2} }}\n"
+        + "".join(f"web web-{i} address 10.0.{i >> 8}.{i & 255} listen tcp/8080\n" for i in range(n))
+        + "allow internet -> lb tcp/443\nallow lb -> 10.0.0.0/8 tcp/8080\n"
+    )
+    topology = _topology(text)
+    [result] = _run(no_spof, topology)
+    assert result.status is Status.PROVED and result.margin is None
+    assert result.message.endswith("(every stopping set has more than 2 hosts)")
+    assert minimum_stopping_set(circuit_for(Context(topology)), 30, at_most=2).status is Status.PROVED

@@ -588,7 +588,7 @@ def smallest_stopping_sets(circuit: ServingCircuit, limit: int, timeout: float,
     from ..results import Status
     from .failure_z3 import minimum_stopping_set
 
-    outcome = minimum_stopping_set(circuit, timeout)
+    outcome = minimum_stopping_set(circuit, timeout, at_most=limit)
     if outcome.status is Status.UNKNOWN:
         return StoppingSets("unknown", None, (), "z3", outcome.reason)
     if outcome.status is Status.PROVED or len(outcome.hosts) > limit:

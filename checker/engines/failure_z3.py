@@ -45,8 +45,11 @@ class MinimumOutcome:
     reason: str | None = None
 
 
-def minimum_stopping_set(circuit: ServingCircuit, timeout: float) -> MinimumOutcome:
-    """A smallest set of hosts whose failure stops some service, or proof that none does."""
+def minimum_stopping_set(circuit: ServingCircuit, timeout: float, at_most: int | None = None) -> MinimumOutcome:
+    """A smallest set of hosts whose failure stops some service, or proof that none does;
+    with ``at_most``, among the sets of at most that many hosts (a search asked about
+    small sets need not find how large the smallest is: a pool of 800 that needs 400
+    took minutes to prove its smallest set has 401 hosts)."""
     import z3
 
     cone = circuit.service_cone()
@@ -112,6 +115,8 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float) -> MinimumOutc
     for _, entries in circuit.services:
         downs.append(z3.Not(z3.Or([serves[m] for m in entries if m in in_cone])) if entries else z3.BoolVal(True))
     opt.add(z3.Or(downs))
+    if at_most is not None:
+        opt.add(z3.AtMost(*failed.values(), at_most) if failed else z3.BoolVal(True))
     for h, var in sorted(failed.items()):
         opt.add_soft(z3.Not(var), 1)
     verdict = search_counterexample(opt, timeout)
