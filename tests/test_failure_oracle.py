@@ -337,8 +337,8 @@ def test_falling_sets_of_a_group_are_the_minimal_small_sets_by_enumeration(famil
 
 def test_a_large_pool_that_needs_half_is_proved_without_finding_its_smallest_set() -> None:
     """A pool of 400 behind a listener that needs 200: no two hosts stop it. The search
-    for small sets asks MaxSAT only about sets of at most k+1 hosts (unbounded, it
-    took minutes at 800 to prove that the smallest set has 201, then 401, hosts)."""
+    for small sets asks MaxSAT only about sets of at most k+1 hosts (unbounded, a pool
+    of 800 ran for more than five minutes proving that its smallest set has 401 hosts)."""
     n = 400
     targets = ", ".join(f"web-{i}" for i in range(n))
     text = (

@@ -49,7 +49,7 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float, at_most: int |
     """A smallest set of hosts whose failure stops some service, or proof that none does;
     with ``at_most``, among the sets of at most that many hosts (a search asked about
     small sets need not find how large the smallest is: a pool of 800 that needs 400
-    took minutes to prove its smallest set has 401 hosts)."""
+    ran for more than five minutes proving its smallest set has 401 hosts)."""
     import z3
 
     cone = circuit.service_cone()
