@@ -57,7 +57,7 @@ from ..net import PortSet
 from ..policy import INTERNET, Point, one_per_class
 
 # A liveness condition, over component indices:
-#   ("true",) | ("live", c) | ("any", (c, ...)) | ("atleast", (c, ...), k)
+#   ("true",) | ("live", c) | ("any", (c, ...)) | ("atleast", (c, ...), k, frozenset of the c)
 #   | ("first", ((c, ok), ...)) | ("and", (cond, ...))
 Cond = tuple
 TRUE: Cond = ("true",)
@@ -71,8 +71,11 @@ def cond_and(*conds: Cond) -> Cond:
     return parts[0] if len(parts) == 1 else ("and", tuple(parts))
 
 
-def cond_holds(cond: Cond, dead) -> bool:
-    """Evaluate a condition under a dead-component array."""
+def cond_holds(cond: Cond, dead, dead_list: list[int] | None = None) -> bool:
+    """Evaluate a condition under a dead-component array. ``dead_list``, when given,
+    is every component ``dead`` flags (and only those): "at least k of n live" then
+    counts the dead among the n from it when it is the shorter (a failure of one
+    host against a quorum cluster of thousands: not a walk over the thousands)."""
     op = cond[0]
     if op == "live":
         return not dead[cond[1]]
@@ -88,6 +91,8 @@ def cond_holds(cond: Cond, dead) -> bool:
         return False
     if op == "atleast":
         need = cond[2]
+        if dead_list is not None and len(dead_list) < len(cond[1]):
+            return len(cond[1]) - len(cond[3].intersection(dead_list)) >= need
         for c in cond[1]:
             if not dead[c]:
                 need -= 1
@@ -95,7 +100,7 @@ def cond_holds(cond: Cond, dead) -> bool:
                     return True
         return need <= 0
     if op == "and":
-        return all(cond_holds(c, dead) for c in cond[1])
+        return all(cond_holds(c, dead, dead_list) for c in cond[1])
     return True
 
 
@@ -194,6 +199,7 @@ class ServingCircuit:
         self._liveness: dict[int, int] = {}
         self._aux: dict[object, int] = {}
         self._live_conds: dict[int, Cond] = {}
+        self._quorum_conds: dict[str, Cond] = {}
         self._members: dict[str, tuple[list[FailureUnit], Runs]] = {}
         self._singles: dict[int, tuple[int]] = {}
         self._alternatives: dict[tuple, Alternative] = {}  # (its fields) -> an alternative's one object
@@ -237,7 +243,7 @@ class ServingCircuit:
         # what only compiling reads (a later question compiles nothing): tens of megabytes
         # at 100k components that the failure checks would otherwise carry
         self._hops, self._keep, self._aux, self._liveness, self._live_conds = {}, [], {}, {}, {}
-        self._resolving = {}
+        self._resolving, self._quorum_conds = {}, {}
         self._singles, self._alternatives, self._alternative_lists = {}, {}, {}
         self._by_class, self._class_statements = Recent(_BY_CLASS), {}
         self.node_index = {}  # (node key -> node: the hops read it; 8 MB at 100k components)
@@ -323,10 +329,15 @@ class ServingCircuit:
         return hit
 
     def _quorum(self, cluster: str) -> Cond:
+        """The cluster has its majority (one condition per cluster, made once)."""
         c = self.topology.clusters[cluster]
         if not c.quorum:
             return TRUE
-        return ("atleast", tuple(self.comp_index[m] for m in c.members), c.majority)
+        hit = self._quorum_conds.get(cluster)
+        if hit is None:
+            members = tuple(self.comp_index[m] for m in c.members)
+            hit = self._quorum_conds[cluster] = ("atleast", members, c.majority, frozenset(members))
+        return hit
 
     def _failover_order(self, cluster: str) -> list[str]:
         """The members in the order they become current primary."""
@@ -723,10 +734,11 @@ class ServingCircuit:
 
     # -- evaluation --------------------------------------------------------------------
 
-    def choice(self, r: int, dead) -> int:
-        """The alternative that gets requirement ``r``'s request, or -1."""
+    def choice(self, r: int, dead, dead_list: list[int] | None = None) -> int:
+        """The alternative that gets requirement ``r``'s request, or -1 (``dead_list``:
+        as :func:`cond_holds`'s)."""
         for a, alt in enumerate(self.requirement_alternatives[r]):
-            if cond_holds(alt.cond, dead):
+            if cond_holds(alt.cond, dead, dead_list):
                 return a
         return -1
 
@@ -760,7 +772,7 @@ class ServingCircuit:
                         alternatives = group_alternatives[r]
                         new = chosen.get(id(alternatives))
                         if new is None:
-                            new = chosen[id(alternatives)] = self.choice(r, dead)
+                            new = chosen[id(alternatives)] = self.choice(r, dead, dead_list)
                         if new != base_choices[r]:
                             moved[r] = new
                             seeds.append(group_node[r])

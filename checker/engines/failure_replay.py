@@ -87,6 +87,8 @@ class ReplayEvaluator(Evaluator):
         self._dead: set[str] = set()
         self._chooses: dict = {}  # id of a requirement -> the components its choice reads
         self._choices: dict = {}  # id of a requirement -> its choice with nothing failed
+        self._majority_key: object = None  # the scenario self._majority is for
+        self._majority: dict[str, bool] = {}  # cluster -> has its majority in that scenario
 
     def live(self, name: str, failed) -> bool:
         """As the reference's, from the scenario's set of dead components (made once)."""
@@ -95,6 +97,18 @@ class ReplayEvaluator(Evaluator):
         if failed is not self._dead_key:
             self._dead_key, self._dead = failed, self._dead_components(frozenset(failed))
         return name not in self._dead
+
+    def has_majority(self, cluster: str, failed) -> bool:
+        """As the reference's, counted once per scenario and cluster (each member of a
+        quorum cluster asks it: a walk over the members each time is the square of a
+        cluster of thousands)."""
+        key = failed if failed else None
+        if key is not self._majority_key:
+            self._majority_key, self._majority = key, {}
+        hit = self._majority.get(cluster)
+        if hit is None:
+            hit = self._majority[cluster] = super().has_majority(cluster, failed)
+        return hit
 
     def _dead_components(self, failed: frozenset) -> set[str]:
         return {name for unit in failed for name in self._members(unit)}
