@@ -14,7 +14,8 @@ very inputs it is measured on. Workloads:
 * ``all-down-10k``: the 10k file with ``deny internet -> any`` on top (every service
   down, every check explaining it), against the healthy 10k file;
 * ``chain-600``, ``cycle-400``, ``overlapping-rules-5000``, ``alternatives-3000``,
-  ``huge-cluster-1001``, ``cascade-5000`` (three replication lines of 5,000 replicas),
+  ``huge-cluster-1001``, ``replica-pool-1001`` (that cluster with failover, behind
+  ``primary of`` and ``replicas of`` balancers), ``cascade-5000`` (three replication lines of 5,000 replicas),
   ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
   ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
@@ -72,6 +73,7 @@ SIZES = {
     "overlapping-rules-5000": (5_000, 300),
     "alternatives-3000": (3_000, 300),
     "huge-cluster-1001": (1_001, 101),
+    "replica-pool-1001": (1_001, 101),
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
@@ -95,6 +97,7 @@ TARGETS = {
     "overlapping-rules-5000": (10.0, None, None),
     "alternatives-3000": (10.0, None, None),
     "huge-cluster-1001": (10.0, None, None),
+    "replica-pool-1001": (10.0, None, None),  # ours, as cascade-5000
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
@@ -288,6 +291,17 @@ def work_huge_cluster(n: int) -> dict:
     return _shape("huge_cluster", n, expect)
 
 
+def work_replica_pool(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["no-spof"] == "proved", "one member's loss stops the replica pool")
+        _expect(statuses["write-to-primary"] == "proved", "a write misses the primary")
+        (zone,) = [r for r in report.results if r.id == "zone-redundancy"]
+        # az-1 holds the extra member of an odd cluster: losing it loses the majority
+        _expect([c.fields["failed"] for c in zone.counterexamples] == [["zone:az-1"]],
+                "losing az-1 (and only az-1) does not lose the majority")
+    return _shape("replica_pool", n, expect)
+
+
 def work_cascade(n: int) -> dict:
     def expect(report, statuses, n):
         source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
@@ -476,6 +490,7 @@ WORKLOADS = {
     "overlapping-rules-5000": work_overlapping,
     "alternatives-3000": work_alternatives,
     "huge-cluster-1001": work_huge_cluster,
+    "replica-pool-1001": work_replica_pool,
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,

@@ -17,6 +17,9 @@ shape stresses one part of the engines:
 * :func:`alternatives`: one requirement with ``n`` ordered alternatives, each a
   service that may be live without serving (so failing more can restore it);
 * :func:`huge_cluster`: one quorum cluster of ``n`` members behind the web tier;
+* :func:`replica_pool`: the same cluster with failover, written through a balancer to its
+  ``primary of`` and read through one to its ``replicas of`` (a group of ``n - 1``
+  replicas that falls only when all do, inside a majority that falls with half);
 * :func:`cascade`: replicas copying from each other in three lines of ``n``: one down
   from a primary, one down from a server that is no primary (each of its replicas a
   finding, its chain elided), one closed into a cycle (one finding);
@@ -43,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
+           "replica_pool",
            "k8s_apps", "names", "suppressed"]
 
 
@@ -142,6 +146,30 @@ def huge_cluster(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def replica_pool(n: int) -> str:
+    """The web tier writes through ``orders-rw`` to the current primary of a failover
+    quorum cluster of ``n`` members and reads through ``orders-ro`` from its replicas."""
+    lines: list[str] = [f'topology "a replica pool of {n} members"']
+    _front(lines, "orders-rw, orders-ro")
+    lines += [
+        "web-a, web-b writes orders-rw",
+        "web-a, web-b reads orders-ro",
+        "lb orders-rw { managed  address 10.254.0.1  listen tcp/5432 -> primary of orders tcp/5432 }",
+        "lb orders-ro { managed  address 10.254.0.2  listen tcp/5432 -> replicas of orders }",
+        "cluster orders {",
+        "  failover auto",
+        "  quorum",
+    ]
+    for i in range(n):
+        role = "primary" if i == 0 else "replica"
+        lines.append(f"  db db-{i} {{ zone az-{1 + i % 2}  address {_address(i + 1)}  listen tcp/5432  {role} }}")
+    lines.append("}")
+    lines += ["allow internet -> lb tcp/443", "allow lb -> web-a, web-b tcp/8080",
+              "allow web-a, web-b -> orders-rw, orders-ro tcp/5432", "allow orders-rw, orders-ro -> orders tcp/5432",
+              "allow orders -> orders tcp/5432", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
 def cascade(n: int) -> str:
     """Three replication lines of ``n`` replicas, each copying from the one before: below
     a primary (healthy), below a server that is neither primary nor replica (``n``
@@ -228,6 +256,7 @@ SHAPES = {
     "overlapping-rules": (overlapping_rules, 5_000),
     "alternatives": (alternatives, 3_000),
     "huge-cluster": (huge_cluster, 1_001),
+    "replica-pool": (replica_pool, 1_001),
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),

@@ -71,6 +71,22 @@ def test_huge_cluster_survives_any_one_member() -> None:
     assert result.status.value == "proved" and result.margin == 2
 
 
+def test_replica_pool_survives_any_two_members_and_loses_its_majority_with_az_1() -> None:
+    """A failover quorum cluster of 301 read through ``replicas of`` and written through
+    ``primary of``: no single host stops a service and no two members do, only the two
+    web servers (the search by hosts answers where the subsets of half the members gave
+    up and MaxSAT took 9 s at 1,000), and az-1, which holds the odd member, takes the
+    majority with it."""
+    report = check_text(shapes.replica_pool(301), "pool.topo",
+                        select=["no-spof", "zone-redundancy", "write-to-primary"])
+    by_id = {r.id: r for r in report.results}
+    assert by_id["no-spof"].status.value == "proved" and by_id["no-spof"].margin == 2
+    assert by_id["write-to-primary"].status.value == "proved"
+    (example,) = by_id["zone-redundancy"].counterexamples
+    assert example.fields["failed"] == ["zone:az-1"]
+    assert any("orders lost its majority: 150 of 301 members live" in line for line in example.fields["explanation"])
+
+
 def test_cells_give_exactly_the_planted_faults() -> None:
     n = 2 * cells.SINGLE + 1  # cells 0, 97 and 194 have one service; 0, 89, 178 an open primary
     text = cells.cells(n)

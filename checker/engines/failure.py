@@ -392,7 +392,11 @@ def _falling_sets(families, nodes, need, limit, counter) -> list[frozenset[int]]
             counter.add(len(family))  # as the product with the empty set below would count
         counter.add(1)
         return family
-    nodes = list(nodes)
+    nodes = [m for m in nodes if families.get(m)]  # the others never fall (within the limit)
+    if len(nodes) < falling:
+        return []
+    if falling < len(nodes) and comb(len(nodes), falling) > _host_sets_up_to(families, nodes, limit):
+        return _covering_host_sets(families, nodes, falling, limit, counter)
     chosen = [nodes] if falling == len(nodes) else combinations(nodes, falling)
     out: list[frozenset[int]] = []
     for subset in chosen:
@@ -404,6 +408,73 @@ def _falling_sets(families, nodes, need, limit, counter) -> list[frozenset[int]]
         out.extend(family)
         counter.add(1)  # every subset tried counts, so a huge group cannot run unbounded
     return _minimal_sets(out)
+
+
+def _host_sets_up_to(families, nodes, limit: int) -> int:
+    """How many sets of at most ``limit`` hosts the families of ``nodes`` name: what
+    :func:`_covering_host_sets` tries at worst."""
+    hosts = {h for m in nodes for p in families[m] for h in p}
+    return sum(comb(len(hosts), size) for size in range(1, limit + 1))
+
+
+def _covering_host_sets(families, nodes, falling: int, limit: int, counter) -> list[frozenset[int]]:
+    """:func:`_falling_sets` by hosts rather than by subsets of nodes, for a group whose
+    subsets are too many (a quorum of hundreds needs the fall of half of them): the
+    minimal sets ``S`` of at most ``limit`` hosts under which at least ``falling`` of
+    ``nodes`` fall, a node falling when one set of its family is inside ``S``.
+
+    The same sets: a minimal ``S`` is the union of one set from each of ``falling``
+    fallen nodes (that union makes them fall too), which is what the subsets give.
+    A depth-first search over the hosts the families name, most nodes touched first,
+    counting the fallen nodes as hosts are added (failing more only fells more) and
+    pruned when even the heaviest hosts left could not fell enough: a host fells only
+    nodes whose families name it. Each set tried is counted against the budget."""
+    always = sum(1 for m in nodes if _NONE in families[m])
+    if always >= falling:
+        return [_NONE]
+    touching: dict[int, list[tuple[int, frozenset[int]]]] = {}  # a host -> (node, set naming it)
+    for i, m in enumerate(nodes):
+        for p in families[m]:
+            for h in p:
+                touching.setdefault(h, []).append((i, p))
+    ranked = sorted(touching, key=lambda h: (-len({i for i, _ in touching[h]}), h))
+    weights = [len({i for i, _ in touching[h]}) for h in ranked]
+    fallen = [_NONE in families[m] for m in nodes]
+    out: list[frozenset[int]] = []
+    _CoverSearch(ranked, weights, touching, fallen, falling, limit, counter, out).search(0, _NONE, always)
+    return _minimal_sets(out)
+
+
+class _CoverSearch:
+    """The depth-first search of :func:`_covering_host_sets` (an object, not a closure
+    calling itself, as :class:`_HostSearch`)."""
+
+    __slots__ = ("ranked", "weights", "touching", "fallen", "falling", "limit", "counter", "out")
+
+    def __init__(self, ranked, weights, touching, fallen, falling, limit, counter, out) -> None:
+        self.ranked, self.weights, self.touching, self.fallen = ranked, weights, touching, fallen
+        self.falling, self.limit, self.counter, self.out = falling, limit, counter, out
+
+    def search(self, start: int, chosen: frozenset[int], count: int) -> None:
+        weights, falling, fallen = self.weights, self.falling, self.fallen
+        slots = self.limit - len(chosen)
+        for i in range(start, len(self.ranked)):
+            if count + sum(weights[i:i + slots]) < falling:
+                return  # the weights only shrink from here
+            h = self.ranked[i]
+            grown = chosen | {h}
+            self.counter.add(1)
+            felled = []
+            for node, p in self.touching[h]:
+                if not fallen[node] and p <= grown:
+                    fallen[node] = True
+                    felled.append(node)
+            if count + len(felled) >= falling:
+                self.out.append(grown)  # a superset is not minimal: do not grow it
+            elif slots > 1:
+                self.search(i + 1, grown, count + len(felled))
+            for node in felled:
+                fallen[node] = False
 
 
 def _cond_down(cond: Cond, host_of, limit: int, counter) -> list[frozenset[int]]:
