@@ -203,3 +203,26 @@ def test_a_quorum_cluster_of_thousands_is_linear_in_its_members() -> None:
     assert example.fields["failed"] == ["zone:az-1"] and example.fields["stopped"] == ["www.example.com"]
     assert any("orders lost its majority: 1000 of 2001 members live" in line
                for line in example.fields["explanation"])
+
+
+def test_maxsat_encodes_a_shared_majority_once_and_answers_as_the_terms() -> None:
+    """Every member of a failover quorum cluster behind ``replicas of`` needs the same
+    majority: MaxSAT builds its sum once (a copy per member made 200 members cost 6 s of
+    encoding), and answers as the term methods do: of 301 members, no single host stops
+    a service and the only pair that does is the two web servers; of three members, two
+    database hosts stop it too."""
+    from benchmarks import shapes
+    from checker.engines.failure_z3 import minimum_stopping_set
+    from checker.results import Status
+
+    circuit = _circuit(shapes.replica_pool(301))
+    assert minimum_stopping_set(circuit, 60, at_most=1).status is Status.PROVED
+    outcome = minimum_stopping_set(circuit, 60, at_most=2)
+    assert outcome.status is Status.REFUTED
+    assert sorted(circuit.hosts[h].label for h in outcome.hosts) == ["web-a", "web-b"]
+    small = _circuit(shapes.replica_pool(3))
+    pairs = {p for p, _ in minimal_cut_sets(small, 2)}
+    assert {frozenset(small.hosts[h].label for h in p) for p in pairs} == {
+        frozenset(pair) for pair in (("web-a", "web-b"), ("db-0", "db-1"), ("db-0", "db-2"), ("db-1", "db-2"))}
+    outcome = minimum_stopping_set(small, 60, at_most=2)
+    assert outcome.status is Status.REFUTED and frozenset(outcome.hosts) in pairs

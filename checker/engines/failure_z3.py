@@ -74,8 +74,12 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float, at_most: int |
                 peers_of[n] = index
     rank = {n: z3.Int(f"r{n}") for n in peers_of}
 
+    # every member of a quorum cluster shares one majority condition: encode it once (a
+    # cluster of 400 members asked for 400 copies of a 400-term sum)
+    encoded: dict[int, tuple[object, z3.BoolRef]] = {}
+
     def holds(cond):
-        return _holds(cond, dead)
+        return _holds(cond, dead, encoded)
 
     def group(members, need, value):
         if need <= 1:
@@ -127,10 +131,19 @@ def minimum_stopping_set(circuit: ServingCircuit, timeout: float, at_most: int |
     return MinimumOutcome(Status.REFUTED, hosts)
 
 
-def _holds(cond, dead):
+def _holds(cond, dead, encoded):
     """A liveness condition (:data:`checker.engines.circuit.Cond`) as a Z3 formula, ``dead(c)``
-    giving component ``c``'s deadness (a module function, not a closure: a recursive closure
-    is a reference cycle that keeps the whole encoding alive until a collection)."""
+    giving component ``c``'s deadness, each condition object encoded once (``encoded``, by
+    identity, holds the object beside its formula); a module function, not a closure: a
+    recursive closure is a reference cycle that keeps the whole encoding alive until a
+    collection."""
+    known = encoded.get(id(cond))
+    if known is None:
+        known = encoded[id(cond)] = (cond, _encode(cond, dead, encoded))
+    return known[1]
+
+
+def _encode(cond, dead, encoded):
     import z3
 
     op = cond[0]
@@ -143,7 +156,7 @@ def _holds(cond, dead):
     if op == "atleast":
         return z3.PbGe([(z3.Not(dead(c)), 1) for c in cond[1]], cond[2])
     if op == "and":
-        return z3.And([_holds(c, dead) for c in cond[1]])
+        return z3.And([_holds(c, dead, encoded) for c in cond[1]])
     decided = z3.BoolVal(False)  # "first": the first live one decides
     for c, ok in reversed(cond[1]):
         decided = z3.If(z3.Not(dead(c)), z3.BoolVal(ok), decided)
