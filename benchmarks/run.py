@@ -15,7 +15,8 @@ very inputs it is measured on. Workloads:
   down, every check explaining it), against the healthy 10k file;
 * ``chain-600``, ``cycle-400``, ``overlapping-rules-5000``, ``alternatives-3000``,
   ``huge-cluster-1001``, ``replica-pool-1001`` (that cluster with failover, behind
-  ``primary of`` and ``replicas of`` balancers), ``cascade-5000`` (three replication lines of 5,000 replicas),
+  ``primary of`` and ``replicas of`` balancers), ``need-tree-4095`` (a binary tree of
+  balancers, each needing both children: 4,095 single points), ``cascade-5000`` (three replication lines of 5,000 replicas),
   ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
   ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
@@ -74,6 +75,7 @@ SIZES = {
     "alternatives-3000": (3_000, 300),
     "huge-cluster-1001": (1_001, 101),
     "replica-pool-1001": (1_001, 101),
+    "need-tree-4095": (4_095, 127),
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
@@ -98,6 +100,7 @@ TARGETS = {
     "alternatives-3000": (10.0, None, None),
     "huge-cluster-1001": (10.0, None, None),
     "replica-pool-1001": (10.0, None, None),  # ours, as cascade-5000
+    "need-tree-4095": (5.0, None, None),  # ours
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
@@ -302,6 +305,13 @@ def work_replica_pool(n: int) -> dict:
     return _shape("replica_pool", n, expect)
 
 
+def work_need_tree(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["available"] == "proved", "the tree is not served")
+        _expect(_single_points(report) == {f"n-{i}" for i in range(n)}, "not every node is a single point")
+    return _shape("need_tree", n, expect)
+
+
 def work_cascade(n: int) -> dict:
     def expect(report, statuses, n):
         source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
@@ -491,6 +501,7 @@ WORKLOADS = {
     "alternatives-3000": work_alternatives,
     "huge-cluster-1001": work_huge_cluster,
     "replica-pool-1001": work_replica_pool,
+    "need-tree-4095": work_need_tree,
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,

@@ -20,6 +20,9 @@ shape stresses one part of the engines:
 * :func:`replica_pool`: the same cluster with failover, written through a balancer to its
   ``primary of`` and read through one to its ``replicas of`` (a group of ``n - 1``
   replicas that falls only when all do, inside a majority that falls with half);
+* :func:`need_tree`: a binary tree of ``n`` load balancers and web servers, each
+  balancer needing both of its children, so every one of the ``n`` is a single point
+  whose failure reaches only the path above it;
 * :func:`cascade`: replicas copying from each other in three lines of ``n``: one down
   from a primary, one down from a server that is no primary (each of its replicas a
   finding, its chain elided), one closed into a cycle (one finding);
@@ -46,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
-           "replica_pool",
+           "replica_pool", "need_tree",
            "k8s_apps", "names", "suppressed"]
 
 
@@ -170,6 +173,23 @@ def replica_pool(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def need_tree(n: int) -> str:
+    """Node ``i`` forwards to nodes ``2i + 1`` and ``2i + 2`` (those below ``n``) and needs
+    them all; the nodes without children are web servers; node 0 is the public one."""
+    lines: list[str] = [f'topology "a tree of {n} that needs every node"', "internet users",
+                        "dns www { managed  answer n-0 }"]
+    for i in range(n):
+        children = [f"n-{c}" for c in (2 * i + 1, 2 * i + 2) if c < n]
+        public = "  address 203.0.113.10" if i == 0 else ""
+        if children:
+            lines.append(f"lb n-{i} {{{public}  address {_address(i + 1)}  "
+                         f"listen tcp/443 -> {', '.join(children)} need {len(children)} }}")
+        else:
+            lines.append(f"web n-{i}{public} address {_address(i + 1)} listen tcp/443")
+    lines += ["allow internet -> n-0 tcp/443", "allow 10.0.0.0/8 -> 10.0.0.0/8 tcp/443", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
 def cascade(n: int) -> str:
     """Three replication lines of ``n`` replicas, each copying from the one before: below
     a primary (healthy), below a server that is neither primary nor replica (``n``
@@ -257,6 +277,7 @@ SHAPES = {
     "alternatives": (alternatives, 3_000),
     "huge-cluster": (huge_cluster, 1_001),
     "replica-pool": (replica_pool, 1_001),
+    "need-tree": (need_tree, 4_095),
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),

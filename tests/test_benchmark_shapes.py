@@ -87,6 +87,25 @@ def test_replica_pool_survives_any_two_members_and_loses_its_majority_with_az_1(
     assert any("orders lost its majority: 150 of 301 members live" in line for line in example.fields["explanation"])
 
 
+def test_need_tree_every_node_is_a_single_point_explained_down_its_path() -> None:
+    """A tree of 255 balancers and web servers, each balancer needing both children:
+    each node is a single point, and each one explained step by step (the first
+    ones) is explained down the path from the name to it (each replay costs that
+    path, not the tree)."""
+    (result,) = _results(shapes.need_tree(255), "no-spof")
+    assert {c.fields["failed"][0] for c in result.counterexamples} == {f"n-{i}" for i in range(255)}
+    explained = [c for c in result.counterexamples if "(replayed;" not in c.fields["explanation"][0]]
+    assert len(explained) == EXPLAINED
+    for example in explained:
+        node = int(example.fields["failed"][0].removeprefix("n-"))
+        path = [node]
+        while path[-1]:
+            path.append((path[-1] - 1) // 2)
+        expected = "www -> " + " -> ".join(f"n-{i}" for i in reversed(path)) + f": n-{node} is down"
+        assert expected in example.fields["explanation"][-1]
+        assert len(example.fields["explanation"]) == len(path)
+
+
 def test_cells_give_exactly_the_planted_faults() -> None:
     n = 2 * cells.SINGLE + 1  # cells 0, 97 and 194 have one service; 0, 89, 178 an open primary
     text = cells.cells(n)

@@ -64,6 +64,10 @@ def test_a_cone_alone_has_the_whole_fixed_points_values(text: str, data) -> None
         cone = reference.cone(among)
         assert all(read in cone for node in cone for read in reference._node_reads(node))
         assert reference.serving(failed, cone) == {node: whole[node] for node in cone}
+        # the replay's map holds only what the failure reaches, the rest read from the
+        # baseline: looked up, got and tested for, it is the whole map on the cone
+        values = replay.serving(failed, cone)
+        assert all(values[node] == values.get(node) == whole[node] and node in values for node in cone)
         expected = [name for name in down if name in among]
         assert reference.stopped(failed, among) == expected
         assert replay.stopped(failed, among) == expected

@@ -89,6 +89,7 @@ class ReplayEvaluator(Evaluator):
         self._choices: dict = {}  # id of a requirement -> its choice with nothing failed
         self._majority_key: object = None  # the scenario self._majority is for
         self._majority: dict[str, bool] = {}  # cluster -> has its majority in that scenario
+        self._parts: dict = {}  # id of a part -> (it, its nodes' places) once the baseline covers it
 
     def live(self, name: str, failed) -> bool:
         """As the reference's, from the scenario's set of dead components (made once)."""
@@ -170,10 +171,10 @@ class ReplayEvaluator(Evaluator):
         hit = self._serving.get(key)
         if hit is not None:
             value, scope = hit
-            if scope is None or (within is not None and all(node in scope for node in within)):
+            if scope is None or within is scope or (within is not None and all(node in scope for node in within)):
                 return value
             within = None if within is None else {**scope, **dict.fromkeys(within)}
-        elif within is not None:
+        elif within is not None and not isinstance(within, dict):  # (a cone is one, never changed)
             within = dict.fromkeys(within)  # ordered (see Evaluator.cone), with membership tests
         if len(self._serving) >= self._MEMO:
             self._serving.clear()
@@ -192,7 +193,16 @@ class ReplayEvaluator(Evaluator):
         return value
 
     def _covered(self, within: dict) -> bool:
-        return self._baseline_whole or all(node in self._baseline for node in within)
+        if self._baseline_whole or self._part(within) is not None:
+            return True
+        return all(node in self._baseline for node in within)
+
+    def _part(self, within: dict) -> dict | None:
+        """For a part whose baseline values are all known, the part's nodes by their place
+        in it (made once: a part is asked for in one scenario after another, each of
+        which would otherwise walk all of it); None for another part."""
+        hit = self._parts.get(id(within))
+        return hit[1] if hit is not None and hit[0] is within else None
 
     def _nothing_failed(self, within: dict | None = None) -> dict:
         """The values with nothing failed, of ``within`` (a reads-closed set of nodes)
@@ -200,14 +210,26 @@ class ReplayEvaluator(Evaluator):
         map are lowered by the reference's iteration, the old ones (which read none
         of them) kept."""
         base = self._baseline
-        if not self._baseline_whole:
+        if not self._baseline_whole and (within is None or self._part(within) is None):
             new = [n for n in (self.nodes() if within is None else within) if n not in base]
             for node in new:
                 base[node] = True
             new.reverse()  # the iteration takes the last first: the order of ``within`` (see cone)
             self._lower(base, new, frozenset())
             self._baseline_whole = within is None
+            if within is not None:
+                self._places(within)
         return base
+
+    def _places(self, within: dict) -> dict:
+        """The nodes of a part the baseline covers by their place in it, kept for it."""
+        hit = self._part(within)
+        if hit is None:
+            if len(self._parts) >= self._MEMO:
+                self._parts.clear()
+            hit = dict(zip(within, range(len(within))))
+            self._parts[id(within)] = (within, hit)
+        return hit
 
     def _incremental(self, failed: frozenset, within: dict | None) -> dict:
         """The scenario's values of ``within`` (or of every node): the affected nodes
@@ -222,10 +244,14 @@ class ReplayEvaluator(Evaluator):
             if node not in affected and (within is None or node in within):
                 affected.add(node)
                 stack.extend(dependents.get(node, ()))
-        value = dict(base) if within is None else dict(zip(within, map(base.__getitem__, within)))
-        for node in affected:
-            value[node] = True
-        pending = list(affected) if within is None else [node for node in within if node in affected]
+        # the affected nodes' values over the baseline's, not a copy of them all: a scenario
+        # costs what it affects (a tree of thousands of single points was the square of it)
+        value = _Scenario(dict.fromkeys(affected, True))
+        value.base, value.within = base, within
+        if within is None:
+            pending = list(affected)
+        else:
+            pending = sorted(affected, key=self._places(within).__getitem__)  # the baseline covers it
         pending.reverse()
         self._lower(value, pending, failed)  # the reference's iteration, over the affected nodes
         return value
@@ -264,6 +290,62 @@ class ReplayEvaluator(Evaluator):
             return set(clusters[name].members)
         cluster = self.topology.cluster_of(name)
         return {name, *cluster.members} if cluster is not None else {name}
+
+
+class _Scenario(dict):
+    """A scenario's serving values: the affected nodes' own (the dict's items), every
+    other node of the part (``within``; every node when None) read from the values
+    with nothing failed (``base``)."""
+
+    __slots__ = ("base", "within")
+
+    def __missing__(self, node):
+        if self.within is None or node in self.within:
+            return self.base[node]
+        raise KeyError(node)
+
+    def get(self, node, default=None):
+        try:
+            return self[node]
+        except KeyError:
+            return default
+
+    def __contains__(self, node) -> bool:
+        return dict.__contains__(self, node) or (node in self.base if self.within is None else node in self.within)
+
+    # read whole, it is the mapping it stands for (the engines only look nodes up)
+    def whole(self) -> dict:
+        scope = self.base if self.within is None else self.within
+        return {node: self[node] for node in scope}
+
+    def __iter__(self):
+        return iter(self.whole())
+
+    def __len__(self) -> int:
+        return len(self.base if self.within is None else self.within)
+
+    def keys(self):
+        return self.whole().keys()
+
+    def values(self):
+        return self.whole().values()
+
+    def items(self):
+        return self.whole().items()
+
+    def copy(self) -> dict:
+        return self.whole()
+
+    def __eq__(self, other) -> bool:
+        return self.whole() == (other.whole() if isinstance(other, _Scenario) else other)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.whole())
 
 
 def replay_evaluator(context) -> ReplayEvaluator:
