@@ -16,7 +16,8 @@ very inputs it is measured on. Workloads:
 * ``chain-600``, ``cycle-400``, ``overlapping-rules-5000``, ``alternatives-3000``,
   ``huge-cluster-1001``, ``replica-pool-1001`` (that cluster with failover, behind
   ``primary of`` and ``replicas of`` balancers), ``need-tree-4095`` (a binary tree of
-  balancers, each needing both children: 4,095 single points), ``cascade-5000`` (three replication lines of 5,000 replicas),
+  balancers, each needing both children: 4,095 single points), ``wide-needs-10000`` (a
+  web tier needing 10,000 services of two servers each), ``cascade-5000`` (three replication lines of 5,000 replicas),
   ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
   ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
@@ -76,6 +77,7 @@ SIZES = {
     "huge-cluster-1001": (1_001, 101),
     "replica-pool-1001": (1_001, 101),
     "need-tree-4095": (4_095, 127),
+    "wide-needs-10000": (10_000, 100),
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
@@ -101,6 +103,7 @@ TARGETS = {
     "huge-cluster-1001": (10.0, None, None),
     "replica-pool-1001": (10.0, None, None),  # ours, as cascade-5000
     "need-tree-4095": (5.0, None, None),  # ours
+    "wide-needs-10000": (10.0, None, None),  # ours
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
@@ -312,6 +315,15 @@ def work_need_tree(n: int) -> dict:
     return _shape("need_tree", n, expect)
 
 
+def work_wide_needs(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["no-spof"] == "proved", "a single host stops the web tier")
+        (result,) = [r for r in report.results if r.id == "no-spof"]
+        _expect(result.margin == 2, "two hosts (a service's pair) do not stop the web tier")
+        _expect(statuses["zone-redundancy"] == "proved", "a zone stops the web tier")
+    return _shape("wide_needs", n, expect)
+
+
 def work_cascade(n: int) -> dict:
     def expect(report, statuses, n):
         source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
@@ -502,6 +514,7 @@ WORKLOADS = {
     "huge-cluster-1001": work_huge_cluster,
     "replica-pool-1001": work_replica_pool,
     "need-tree-4095": work_need_tree,
+    "wide-needs-10000": work_wide_needs,
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,

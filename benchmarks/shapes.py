@@ -23,6 +23,8 @@ shape stresses one part of the engines:
 * :func:`need_tree`: a binary tree of ``n`` load balancers and web servers, each
   balancer needing both of its children, so every one of the ``n`` is a single point
   whose failure reaches only the path above it;
+* :func:`wide_needs`: two web servers that need each of ``n`` services, each a pair of
+  servers in two zones (``n`` smallest stopping sets of two hosts, one per pair);
 * :func:`cascade`: replicas copying from each other in three lines of ``n``: one down
   from a primary, one down from a server that is no primary (each of its replicas a
   finding, its chain elided), one closed into a cycle (one finding);
@@ -49,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
-           "replica_pool", "need_tree",
+           "replica_pool", "need_tree", "wide_needs",
            "k8s_apps", "names", "suppressed"]
 
 
@@ -190,6 +192,21 @@ def need_tree(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def wide_needs(n: int) -> str:
+    """``web-a`` and ``web-b`` use ``s-0`` to ``s-(n-1)``, each a balancer in front of two
+    services, one per zone."""
+    lines: list[str] = [f'topology "{n} services of two"']
+    _front(lines, "s-0")
+    for i in range(n):
+        lines += [*([f"web-a, web-b uses s-{i}"] if i else []),
+                  f"lb s-{i} {{ managed  address {_address(2 * n + i + 1)}  listen tcp/9000 -> s-{i}-a, s-{i}-b }}",
+                  f"service s-{i}-a zone az-1 address {_address(2 * i + 1)} listen tcp/9000",
+                  f"service s-{i}-b zone az-2 address {_address(2 * i + 2)} listen tcp/9000"]
+    lines += ["allow internet -> lb tcp/443", "allow lb -> web-a, web-b tcp/8080",
+              "allow 10.0.0.0/8 -> 10.0.0.0/8 tcp/9000", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
 def cascade(n: int) -> str:
     """Three replication lines of ``n`` replicas, each copying from the one before: below
     a primary (healthy), below a server that is neither primary nor replica (``n``
@@ -278,6 +295,7 @@ SHAPES = {
     "huge-cluster": (huge_cluster, 1_001),
     "replica-pool": (replica_pool, 1_001),
     "need-tree": (need_tree, 4_095),
+    "wide-needs": (wide_needs, 10_000),
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),

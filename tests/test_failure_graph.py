@@ -226,3 +226,96 @@ def test_maxsat_encodes_a_shared_majority_once_and_answers_as_the_terms() -> Non
         frozenset(pair) for pair in (("web-a", "web-b"), ("db-0", "db-1"), ("db-0", "db-2"), ("db-1", "db-2"))}
     outcome = minimum_stopping_set(small, 60, at_most=2)
     assert outcome.status is Status.REFUTED and frozenset(outcome.hosts) in pairs
+
+
+_SMALL_SETS = st.frozensets(st.integers(0, 7), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SMALL_SETS, max_size=60))
+def test_minimal_sets_are_the_sets_nothing_else_is_inside(family) -> None:
+    """Whether a set is compared with the kept ones or looked up by its subsets (once
+    the kept ones are more: a web tier needing 10,000 pairs took 7.7 s comparing each
+    pair with all the others), the minimal sets are kept, each once, by size and
+    members."""
+    from checker.engines.failure import _minimal_sets
+
+    got = _minimal_sets(list(family))
+    unique = set(family)
+    expected = {p for p in unique if not any(k < p for k in unique)}
+    assert set(got) == expected and len(got) == len(expected)
+    assert got == sorted(got, key=lambda p: (len(p), sorted(p)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_SMALL_SETS, _SMALL_SETS), max_size=60))
+def test_minimized_terms_are_the_terms_nothing_else_subsumes(family) -> None:
+    """The same for terms (failed hosts, live hosts): a term is dropped when another has
+    no more of either."""
+    got = _minimize(list(family))
+    unique = set(family)
+    expected = {t for t in unique if not any(o != t and o[0] <= t[0] and o[1] <= t[1] for o in unique)}
+    assert set(got) == expected and len(got) == len(expected)
+    assert got == sorted(got, key=lambda t: (len(t[0]), len(t[1]), sorted(t[0]), sorted(t[1])))
+
+
+def test_a_web_tier_needing_many_pairs_has_each_pair_as_a_smallest_set() -> None:
+    """Two web servers that need 400 services of two servers each: the smallest
+    stopping sets are the 400 pairs and the two web servers, every one listed, by the
+    term method (each web server's family of 401 is minimized by lookups of subsets,
+    not by comparing each pair with all, and the two families are paired only where
+    they differ: 10,000 services went over the budget to MaxSAT, 18.9 s)."""
+    from checker.engines.failure import smallest_stopping_sets
+    from benchmarks import shapes
+
+    circuit = _circuit(shapes.wide_needs(400))
+    found = smallest_stopping_sets(circuit, 2, 60)
+    assert found.status == "found" and found.smallest == 2 and found.method == "graph"
+    expected = {frozenset((f"s-{i}-a", f"s-{i}-b")) for i in range(400)} | {frozenset(("web-a", "web-b"))}
+    assert {frozenset(u.label for u in s) for s in found.sets} == expected
+
+
+def _with_shared_from(threshold: int, call):
+    """``call()`` with products setting shared sets apart from ``threshold`` pairs."""
+    from checker.engines import failure
+
+    kept = failure._SHARED_FROM
+    failure._SHARED_FROM = threshold
+    try:
+        return call()
+    finally:
+        failure._SHARED_FROM = kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SMALL_SETS, max_size=14), st.lists(_SMALL_SETS, max_size=14), st.integers(1, 4))
+def test_a_product_sets_apart_what_both_families_hold(left, right, limit) -> None:
+    """Minimal unions of one set from each family, within the limit, against every
+    pair: sets both families hold (paired as they are from 64 pairs on) included."""
+    from checker.engines.failure import _Counter, _minimal_sets, _set_product
+
+    shared = [p for p in left[: len(left) // 2]]
+    left, right = _minimal_sets(list(left)), _minimal_sets(list(right) + shared)
+    got = _with_shared_from(0, lambda: _set_product(left, right, limit, _Counter(10**9)))
+    assert got == _set_product(left, right, limit, _Counter(10**9))  # at the threshold in use
+    unions = {a | b for a in left for b in right if len(a | b) <= limit}
+    expected = {u for u in unions if not any(o < u for o in unions)}
+    assert set(got) == expected and len(got) == len(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_SMALL_SETS, _SMALL_SETS), max_size=14),
+       st.lists(st.tuples(_SMALL_SETS, _SMALL_SETS), max_size=14), st.integers(1, 4))
+def test_a_product_of_terms_sets_apart_what_both_families_hold(left, right, limit) -> None:
+    """The same for terms: consistent conjunctions (no host both failed and live)."""
+    from checker.engines.failure import _Counter
+
+    consistent = [t for t in left + right if not t[0] & t[1]]
+    left = _minimize([t for t in left if not t[0] & t[1]])
+    right = _minimize([t for t in right if not t[0] & t[1]] + consistent[: len(consistent) // 2])
+    got = _with_shared_from(0, lambda: _product(left, right, limit, _Counter(10**9), 10**9))
+    assert got == _product(left, right, limit, _Counter(10**9), 10**9)
+    both = {(a[0] | b[0], a[1] | b[1]) for a in left for b in right}
+    both = {t for t in both if len(t[0]) <= limit and not t[0] & t[1]}
+    expected = {t for t in both if not any(o != t and o[0] <= t[0] and o[1] <= t[1] for o in both)}
+    assert set(got) == expected and len(got) == len(expected)

@@ -302,13 +302,17 @@ def _product(left, right, limit, counter, budget) -> list[Term]:
     ``limit`` failed hosts."""
     if not left or not right:
         return []
+    shared: list[Term] = []
+    if len(left) * len(right) > _SHARED_FROM:  # as _set_product: a term both hold is its own conjunction
+        left, right, shared = _shared(left, right)
+    work = len(shared) + len(left) * len(right)
     if counter.__class__ is list:  # a bare count, bounded by ``budget``
-        counter[0] += len(left) * len(right)
+        counter[0] += work
         if counter[0] > budget:
             raise BudgetExceeded()
     else:
-        counter.add(len(left) * len(right))
-    out = []
+        counter.add(work)
+    out = [t for t in shared if len(t[0]) <= limit]
     for p1, n1 in left:
         for p2, n2 in right:
             p = p1 | p2
@@ -322,13 +326,31 @@ def _product(left, right, limit, counter, budget) -> list[Term]:
 
 
 def _minimize(family: list[Term]) -> list[Term]:
-    """The terms no other term subsumes, without duplicates, in a stable order."""
+    """The terms no other term subsumes, without duplicates, in a stable order.
+
+    A term is compared with the kept ones, or, once those outnumber the subsets of its
+    failed hosts, looked up by each subset (terms are small, families need not be: a
+    web tier needing ten thousand pairs was the square of them)."""
     unique = sorted(set(family), key=lambda t: (len(t[0]), len(t[1]), sorted(t[0]), sorted(t[1])))
     kept: list[Term] = []
+    by_failed: dict[frozenset[int], list[frozenset[int]]] = {}
     for p, q in unique:
-        if not any(kp <= p and kq <= q for kp, kq in kept):
-            kept.append((p, q))
+        if len(kept) < (1 << len(p)):
+            if any(kp <= p and kq <= q for kp, kq in kept):
+                continue
+        elif any(kq <= q for sub in _subsets(p, True) for kq in by_failed.get(sub, ())):
+            continue
+        kept.append((p, q))
+        by_failed.setdefault(p, []).append(q)
     return kept
+
+
+def _subsets(p: frozenset[int], whole: bool):
+    """The subsets of ``p``, with ``p`` itself when ``whole``."""
+    items = tuple(p)
+    for size in range(len(items) + (1 if whole else 0)):
+        for combo in combinations(items, size):
+            yield frozenset(combo)
 
 
 # -- the same on a circuit whose conditions only fall as hosts fail -------------------------
@@ -553,13 +575,34 @@ class _HostSearch:
 
 
 def _set_product(left, right, limit, counter) -> list[frozenset[int]]:
-    """Minimal unions of one set from each family, of at most ``limit`` hosts."""
+    """Minimal unions of one set from each family, of at most ``limit`` hosts.
+
+    A set in both families is its own union, and inside every union made with it:
+    those are kept as they are and only the others paired (the two members of a
+    pool share the cut sets of everything both need: ten thousand services needed by
+    two web servers made a product of a hundred million pairs, now of one)."""
     if not left or not right:
         return []
-    counter.add(len(left) * len(right))
     if len(left) == 1 and not left[0]:
+        counter.add(len(right))
         return right if all(len(p) <= limit for p in right) else [p for p in right if len(p) <= limit]
-    return _minimal_sets([u for a in left for b in right if len(u := a | b) <= limit])
+    shared: list[frozenset[int]] = []
+    if len(left) * len(right) > _SHARED_FROM:
+        left, right, shared = _shared(left, right)
+    counter.add(len(shared) + len(left) * len(right))
+    return _minimal_sets([p for p in shared if len(p) <= limit] +
+                         [u for a in left for b in right if len(u := a | b) <= limit])
+
+
+_SHARED_FROM = 64  # pairs from which a product first sets apart what both families hold
+
+
+def _shared(left: list, right: list) -> tuple[list, list, list]:
+    """(left without, right without, what both hold), in the families' order."""
+    both = set(left).intersection(right)
+    if not both:
+        return left, right, []
+    return [a for a in left if a not in both], [b for b in right if b not in both], [b for b in right if b in both]
 
 
 def _minimal_sets(family: list[frozenset[int]]) -> list[frozenset[int]]:
@@ -570,12 +613,18 @@ def _minimal_sets(family: list[frozenset[int]]) -> list[frozenset[int]]:
     unique.sort(key=sorted)  # then by size, stably: by (size, sorted members), with keys in C
     unique.sort(key=len)
     kept: list[frozenset[int]] = []
-    for p in unique:
-        for k in kept:
-            if k <= p:
-                break
-        else:
+    index: set[frozenset[int]] = set()
+    for p in unique:  # as _minimize: by the kept ones, or by p's subsets once those are fewer
+        if len(kept) < (1 << len(p)):
+            for k in kept:
+                if k <= p:
+                    break
+            else:
+                kept.append(p)
+                index.add(p)
+        elif index.isdisjoint(_subsets(p, False)):
             kept.append(p)
+            index.add(p)
     return kept
 
 
