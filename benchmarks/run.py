@@ -17,7 +17,9 @@ very inputs it is measured on. Workloads:
   ``huge-cluster-1001``, ``replica-pool-1001`` (that cluster with failover, behind
   ``primary of`` and ``replicas of`` balancers), ``need-tree-4095`` (a binary tree of
   balancers, each needing both children: 4,095 single points), ``wide-needs-10000`` (a
-  web tier needing 10,000 services of two servers each), ``cascade-5000`` (three replication lines of 5,000 replicas),
+  web tier needing 10,000 services of two servers each), ``quorum-availability-401``
+  (``availability``, not a default check, of a quorum cluster of 401 members: its
+  decision diagram has about n²/4 nodes), ``cascade-5000`` (three replication lines of 5,000 replicas),
   ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
   ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
@@ -78,6 +80,7 @@ SIZES = {
     "replica-pool-1001": (1_001, 101),
     "need-tree-4095": (4_095, 127),
     "wide-needs-10000": (10_000, 100),
+    "quorum-availability-401": (401, 41),
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
@@ -104,6 +107,7 @@ TARGETS = {
     "replica-pool-1001": (10.0, None, None),  # ours, as cascade-5000
     "need-tree-4095": (5.0, None, None),  # ours
     "wide-needs-10000": (10.0, None, None),  # ours
+    "quorum-availability-401": (10.0, None, None),  # ours
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
@@ -324,6 +328,17 @@ def work_wide_needs(n: int) -> dict:
     return _shape("wide_needs", n, expect)
 
 
+def work_quorum_availability(n: int) -> dict:
+    from benchmarks import shapes
+
+    text = _strip_checks(shapes.huge_cluster(n)) + "check availability target=99.9\n"
+    took, report = _timed(lambda: _check(text, ["availability"]))
+    (result,) = [r for r in report.results if r.id == "availability"]
+    _expect(result.status.value == "proved", f"availability {result.status.value}: {result.message}")
+    _expect(result.message.startswith("availability 99.9"), f"not three nines: {result.message}")
+    return {"time": took}
+
+
 def work_cascade(n: int) -> dict:
     def expect(report, statuses, n):
         source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
@@ -515,6 +530,7 @@ WORKLOADS = {
     "replica-pool-1001": work_replica_pool,
     "need-tree-4095": work_need_tree,
     "wide-needs-10000": work_wide_needs,
+    "quorum-availability-401": work_quorum_availability,
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,

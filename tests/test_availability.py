@@ -22,7 +22,7 @@ import time
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 
 from checker.api import check_text, load_text
 from checker.checks import availability as check
@@ -625,3 +625,74 @@ def test_readme_table_of_the_seed_stages_is_real_output() -> None:
 
 if __name__ == "__main__":
     print(seed_table(), end="")
+
+
+# -- the diagram operations, against every assignment -------------------------------------------------
+
+_SEVEN = """\
+zone az-1
+zone az-2
+zone az-3
+dns www { managed; answer web1 }
+web web1 { managed; address 203.0.113.5; listen tcp/443 }
+cluster coordination { quorum
+""" + "".join(f"  service etcd{i} {{ zone az-{1 + i % 3}; listen tcp/2379 }}\n" for i in range(7)) + """}
+web1 uses coordination
+"""
+
+
+def _seven_model(rates: list[Fraction], backend: str | None):
+    topology = _topology(_SEVEN)
+    circuit = circuit_for(Context(topology))
+    units = list(circuit.regions) + list(circuit.zones) + list(circuit.hosts)
+    availability = {u: rates[i % len(rates)] for i, u in enumerate(units)}
+    return engine.AvailabilityModel(circuit, availability, time.monotonic() + 600, backend)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.sampled_from([Fraction(999, 1000), Fraction(99, 100), Fraction(1, 2), Fraction(1)]),
+                min_size=1, max_size=4),
+       st.lists(st.lists(st.tuples(st.integers(0, 9), st.booleans()), min_size=1, max_size=4), max_size=5),
+       st.integers(0, 8), st.sampled_from(["cudd", "autoref"]))
+def test_heaviest_set_and_thresholds_are_those_of_every_assignment(rates, clauses, k, backend) -> None:
+    """On the ten variables of a quorum of seven in three zones, with availabilities that
+    tie (and units that never fail): ``at_least`` over the members' liveness is the
+    count of every assignment, and ``heaviest`` of a random function (a DNF) is the
+    heaviest set F whose failure alone satisfies it, ties to the smaller, then to the
+    smaller sorted indices, as the set sizes of a quorum of 1,001 need (sets of 501,
+    weighed by their logarithms and exactly only where those cannot tell)."""
+    if backend == "cudd":
+        pytest.importorskip("dd.cudd")
+    model = _seven_model(rates, backend)
+    variables = members = f = term = threshold = None
+    try:
+        names, bdd = model.names, model.bdd
+        n = len(names)
+        variables = [bdd.var(v) for v in names]
+        f = model.false
+        for clause in clauses:
+            term = model.true
+            for i, positive in clause:
+                term = term & (variables[i % n] if positive else ~variables[i % n])
+            f = f | term
+        members = [variables[3 + m] & variables[m % 3] for m in range(7)]  # a member's host and zone up
+        threshold = model.at_least(members, k)
+        best = None
+        for bits in itertools.product((True, False), repeat=n):
+            assignment = dict(zip(names, bits))
+            count = sum(1 for m in members if bdd.let(assignment, m) == model.true)
+            assert (bdd.let(assignment, threshold) == model.true) == (count >= k)
+            if bdd.let(assignment, f) == model.true:
+                chosen = tuple(i for i, up in enumerate(bits) if not up)
+                weight = math.prod((1 - model.up[i] for i in chosen), start=Fraction(1))
+                key = (-weight, len(chosen), chosen)
+                if best is None or key < best:
+                    best = key
+        found = model.heaviest(f)
+        if best is None:
+            assert found is None
+        else:
+            assert found == (-best[0], best[2])
+    finally:
+        variables = members = f = term = threshold = None  # (a manager must outlive its nodes)
+        model.close()
