@@ -19,7 +19,8 @@ very inputs it is measured on. Workloads:
   balancers, each needing both children: 4,095 single points), ``wide-needs-10000`` (a
   web tier needing 10,000 services of two servers each), ``quorum-availability-401``
   (``availability``, not a default check, of a quorum cluster of 401 members: its
-  decision diagram has about n²/4 nodes), ``cascade-5000`` (three replication lines of 5,000 replicas),
+  decision diagram has about n²/4 nodes), ``shared-egress-10000`` (10,000 jobs whose
+  services reach a provider through two NAT gateways, with ``no-spof k=2``), ``cascade-5000`` (three replication lines of 5,000 replicas),
   ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
   ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
@@ -81,6 +82,7 @@ SIZES = {
     "need-tree-4095": (4_095, 127),
     "wide-needs-10000": (10_000, 100),
     "quorum-availability-401": (401, 41),
+    "shared-egress-10000": (10_000, 100),
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
@@ -108,6 +110,7 @@ TARGETS = {
     "need-tree-4095": (5.0, None, None),  # ours
     "wide-needs-10000": (10.0, None, None),  # ours
     "quorum-availability-401": (10.0, None, None),  # ours
+    "shared-egress-10000": (10.0, None, None),  # ours
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
@@ -339,6 +342,21 @@ def work_quorum_availability(n: int) -> dict:
     return {"time": took}
 
 
+def work_shared_egress(n: int) -> dict:
+    from benchmarks import shapes
+
+    text = _strip_checks(shapes.shared_egress(n)) + "check no-spof k=2\n"
+    took, report = _timed(lambda: _check(text))
+    statuses = _statuses(report)
+    _no_unknown(statuses)
+    (result,) = [r for r in report.results if r.id == "no-spof"]
+    _expect(result.status.value == "refuted", "the two gateways do not stop the jobs")
+    (example,) = result.counterexamples
+    _expect(example.fields["failed"] == ["nat-1", "nat-2"], f"not the two gateways: {example.fields['failed']}")
+    _expect(len(example.fields["stopped"]) == n, "the two gateways do not stop every job")
+    return {"time": took}
+
+
 def work_cascade(n: int) -> dict:
     def expect(report, statuses, n):
         source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
@@ -531,6 +549,7 @@ WORKLOADS = {
     "need-tree-4095": work_need_tree,
     "wide-needs-10000": work_wide_needs,
     "quorum-availability-401": work_quorum_availability,
+    "shared-egress-10000": work_shared_egress,
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,

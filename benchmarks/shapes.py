@@ -25,6 +25,9 @@ shape stresses one part of the engines:
   whose failure reaches only the path above it;
 * :func:`wide_needs`: two web servers that need each of ``n`` services, each a pair of
   servers in two zones (``n`` smallest stopping sets of two hosts, one per pair);
+* :func:`shared_egress`: ``n`` jobs, each using two services in two zones that use a
+  payment provider through their zone's one NAT gateway (the two gateways stop every
+  job: ``no-spof k=2`` merges ``n`` services' cut sets);
 * :func:`cascade`: replicas copying from each other in three lines of ``n``: one down
   from a primary, one down from a server that is no primary (each of its replicas a
   finding, its chain elided), one closed into a cycle (one finding);
@@ -51,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
-           "replica_pool", "need_tree", "wide_needs",
+           "replica_pool", "need_tree", "wide_needs", "shared_egress",
            "k8s_apps", "names", "suppressed"]
 
 
@@ -207,6 +210,22 @@ def wide_needs(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shared_egress(n: int) -> str:
+    """Jobs ``j-0`` to ``j-(n-1)``, job ``j-i`` using ``s-i-a`` (in az-1) or ``s-i-b`` (in
+    az-2), which use the external ``pay`` through their zone's egress gateway."""
+    lines: list[str] = [f'topology "{n} jobs behind two gateways"', "zone az-1 egress nat-1", "zone az-2 egress nat-2",
+                        "external pay address 198.51.100.0/24 listen tcp/443",
+                        "gateway nat-1 zone az-1 address 203.0.113.11 address 10.255.1.1",
+                        "gateway nat-2 zone az-2 address 203.0.113.12 address 10.255.2.1"]
+    for i in range(n):
+        lines += [f"job j-{i}", f"j-{i} uses s-{i}-a, s-{i}-b",
+                  f"service s-{i}-a zone az-1 address {_address(2 * i + 1)} listen tcp/9000",
+                  f"service s-{i}-b zone az-2 address {_address(2 * i + 2)} listen tcp/9000",
+                  f"s-{i}-a, s-{i}-b uses pay"]
+    lines += ["allow 10.0.0.0/8 -> nat-1, nat-2 tcp/443", "allow 10.0.0.0/8 -> pay tcp/443", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
 def cascade(n: int) -> str:
     """Three replication lines of ``n`` replicas, each copying from the one before: below
     a primary (healthy), below a server that is neither primary nor replica (``n``
@@ -296,6 +315,7 @@ SHAPES = {
     "replica-pool": (replica_pool, 1_001),
     "need-tree": (need_tree, 4_095),
     "wide-needs": (wide_needs, 10_000),
+    "shared-egress": (shared_egress, 10_000),
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),

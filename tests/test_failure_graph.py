@@ -319,3 +319,32 @@ def test_a_product_of_terms_sets_apart_what_both_families_hold(left, right, limi
     both = {t for t in both if len(t[0]) <= limit and not t[0] & t[1]}
     expected = {t for t in both if not any(o != t and o[0] <= t[0] and o[1] <= t[1] for o in both)}
     assert set(got) == expected and len(got) == len(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(_SMALL_SETS, _SMALL_SETS), max_size=40), max_size=12))
+def test_merged_families_are_the_minimal_terms_of_them_all(families) -> None:
+    """The services' families merged, minimized now and then rather than after each one
+    (a thousand jobs behind two gateways were the square of the jobs): the minimal
+    terms of their union, for terms and for plain sets."""
+    from checker.engines.failure import _merged, _minimal_sets
+
+    families = [_minimize(f) for f in families]
+    assert _merged(iter(families), _minimize) == _minimize([t for f in families for t in f])
+    sets = [_minimal_sets([p for p, _ in f]) for f in families]
+    assert _merged(iter(sets), _minimal_sets) == _minimal_sets([p for f in sets for p in f])
+
+
+def test_jobs_behind_two_gateways_are_all_stopped_by_the_pair() -> None:
+    """600 jobs, each with a service in each zone reaching a provider through the
+    zone's one gateway: the pair of gateways is the smallest stopping set, and it
+    stops every job (the term method merging 600 services' families)."""
+    from benchmarks import shapes
+    from checker.api import check_text
+
+    report = check_text(shapes.shared_egress(600) + "check no-spof k=2\n", "egress.topo", select=["no-spof"])
+    (result,) = [r for r in report.results if r.id == "no-spof"]
+    assert result.status.value == "refuted"
+    (example,) = result.counterexamples
+    assert example.fields["failed"] == ["nat-1", "nat-2"]
+    assert sorted(example.fields["stopped"]) == sorted(f"j-{i}" for i in range(600))
