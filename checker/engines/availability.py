@@ -272,6 +272,9 @@ class AvailabilityModel:
         self._p: dict[int, tuple[object, tuple[int, int]]] = {}
         self._supports: dict[int, tuple[object, set[str]]] = {}
         self._groups: list | None = None
+        self._logs: list[float] | None = None  # per variable (see heaviest)
+        self._classes: list[int] | None = None
+        self._class_factors: list[Fraction] = []
         self.service_functions: list[tuple[str, object]] = []
         self.built = False
         self._ticks = 0
@@ -660,17 +663,22 @@ class AvailabilityModel:
         return Fraction(_product([base - weights[i] for i in chosen]), base ** len(chosen)), chosen
 
     def _down_logs(self) -> list[float]:
-        """Per variable, the logarithm of its unit's failure probability (-inf: never fails)."""
-        base = self.base
-        return [math.log((base - w) / base) if w < base else -math.inf for w in self.weights]
+        """Per variable, the logarithm of its unit's failure probability (-inf: never
+        fails); made once (each service's search asks)."""
+        if self._logs is None:
+            base = self.base
+            self._logs = [math.log((base - w) / base) if w < base else -math.inf for w in self.weights]
+        return self._logs
 
     def _down_classes(self) -> list[int]:
         """Per variable, the index of its failure probability among the distinct ones
-        (:attr:`_class_factors`, each ``Fraction(base - weight, base)``)."""
-        distinct = sorted(set(self.weights))
-        self._class_factors = [Fraction(self.base - w, self.base) for w in distinct]
-        place = {w: i for i, w in enumerate(distinct)}
-        return [place[w] for w in self.weights]
+        (:attr:`_class_factors`, each ``Fraction(base - weight, base)``); made once."""
+        if self._classes is None:
+            distinct = sorted(set(self.weights))
+            self._class_factors = [Fraction(self.base - w, self.base) for w in distinct]
+            place = {w: i for i, w in enumerate(distinct)}
+            self._classes = [place[w] for w in self.weights]
+        return self._classes
 
     def _heavier(self, a, b) -> bool | None:
         """Whether candidate ``a`` weighs more than ``b`` (None: they weigh the same): by
