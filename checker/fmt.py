@@ -37,6 +37,7 @@ are formatted; resolution errors (an undefined name) do not stop it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from lark import Token, Tree
@@ -166,12 +167,20 @@ class _Formatter:
         lines ``first..last`` (own-line comments after the last item; comments on
         a line no item ends on), with their line numbers."""
         items = sorted((_Item(node, *_line_range(node)) for node in nodes), key=lambda i: _position(i.node))
+        # siblings follow each other: their first lines, and their last lines, never go
+        # back, so the items around a line are found by bisection (a scan of every item
+        # per comment was the square of a file's statements: 10k components took 5.4 s)
+        firsts = [item.first for item in items]
         left: list[tuple[int, str]] = []
         for number in range(first, last + 1):
             if number in self.used or number not in self.comments:
                 continue
             comment, after_code = self.comments[number]
-            inside = [item for item in items if item.first <= number <= item.last]
+            after = bisect_right(firsts, number)  # items[after:] start below the line
+            start = after
+            while start > 0 and items[start - 1].last >= number:
+                start -= 1
+            inside = items[start:after]
             if after_code:
                 ending = [item for item in inside if item.last == number]
                 if ending:
@@ -186,7 +195,7 @@ class _Formatter:
             if inside:
                 inside[-1].inner_comments += 1
                 continue
-            following = [item for item in items if item.first > number]
+            following = items[after:after + 1]
             self.used.add(number)
             if following:
                 following[0].leading.append((number, comment))
