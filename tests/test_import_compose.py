@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from checker.fmt import format_text
 
 from .import_helpers import Rows, check, compose, lines, notes, refuted, verdict
@@ -162,6 +164,46 @@ networks:
                               "web-1 -> db-1 tcp/5432 is denied (the requirement 'web-1 uses db-1' needs it)")
     assert (denied.span.line, denied.span.column) == (17, 3)
     assert verdict(results, "private-db") == "proved"
+
+
+def test_networks_past_dockers_pools_stay_private_and_skip_the_subnets_the_file_gives() -> None:
+    """Networks without a subnet get Docker's: the /16s of 172.18 to 172.31, then the /20s of
+    192.168.0.0/16, then (where Docker would refuse) /16s of 10.0.0.0/8 (a 15th network
+    once got 172.32.0.0/16, public addresses, and a 239th an address that does not exist);
+    a subnet a network of the file gives itself is never given to another; and a project
+    with more networks than that is a note, not a crash."""
+    names = [f"n{i}" for i in range(40)]
+    text = ("services:\n  app:\n    image: nginx\n    ports: ['80']\n    networks: [" + ", ".join(names) + "]\n"
+            "networks:\n  n0: {ipam: {config: [{subnet: 172.19.0.0/16}]}}\n"
+            + "".join(f"  {name}: {{}}\n" for name in names[1:]))
+    imported = compose(text)
+    subnets = [line.split()[1] for line in lines(imported, r"^allow \d")]
+    assert len(subnets) == 40 and len(set(subnets)) == 40
+    assert subnets[:3] == ["172.19.0.0/16", "172.18.0.0/16", "172.20.0.0/16"]
+    assert subnets[13:15] == ["172.31.0.0/16", "192.168.0.0/20"]
+    assert subnets[29:31] == ["192.168.240.0/20", "10.0.0.0/16"]
+    for network in map(ipaddress.ip_network, subnets):
+        assert network.is_private, network
+    results = check(imported)
+    assert verdict(results, "available") == "proved"
+    many = compose("services:\n  app:\n    image: nginx\nnetworks:\n" + "".join(f"  m{i}: {{}}\n" for i in range(400)))
+    assert imported.errors == () and many.text == ""
+    assert notes(many)[-1] == ("the project cannot be modelled: more networks than the 350 private subnets a "
+                               "project's networks are given")
+
+
+def test_thousands_of_published_ports_each_get_a_public_stand_in() -> None:
+    """A public stand-in address for each of 300 published services: past 192.0.2.0/24 the
+    next documentation network (the first one alone ran out after 246, an internal error),
+    each address public, none twice; and the check runs."""
+    text = "services:\n" + "".join(f"  s{i}:\n    image: nginx\n    ports: ['80']\n" for i in range(300))
+    imported = compose(text)
+    stand_ins = [a for a in (line.split()[1] for line in lines(imported, r"^  address ")) if not a.startswith("172.")]
+    assert len(stand_ins) == 300 and len(set(stand_ins)) == 300
+    assert stand_ins[0] == "192.0.2.10" and stand_ins[245] == "192.0.2.255" and stand_ins[246] == "198.51.100.10"
+    assert all(ipaddress.ip_address(a).is_global or a.startswith(("192.0.2.", "198.51.100.")) for a in stand_ins)
+    results = check(imported)
+    assert verdict(results, "private-web") == "proved"
 
 
 @rows.cover("C11")

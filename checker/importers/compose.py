@@ -14,24 +14,46 @@ that name a service.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from ..model import Span
 from ..net import NO_PORT, PortSet
 from ..results import Result
-from .common import NO_OVERLAY, Addresses, OverlayInfo, Sources
+from .common import NO_OVERLAY, PUBLIC_STAND_INS, Addresses, OverlayInfo, Sources
 from .emitter import (Attr, Component, Imported, Names, Plain, Statement, declared_kinds, emit, note, quoted,
                       stand_in_job, valid_name)
 from .evidence import command_references, image_name, image_role, references
 from .yamlnodes import Node
 
-PUBLIC_STAND_IN = "192.0.2.0/24"
 #: Linux's ephemeral ports: where a port published without a host port lands.
 EPHEMERAL = (32768, 60999)
 _KNOWN_TOP = frozenset({"name", "services", "networks", "volumes", "secrets", "configs", "version"})
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*)|(?P<dollar>\$))")
+
+
+MAX_NETWORKS = 14 + 16 + 256 + 64  # the default subnets (_default_subnets)
+
+
+def _default_subnets(taken: list) -> Iterator[ipaddress.IPv4Network]:
+    """The subnets Docker gives networks without an ``ipam`` subnet, in its order: the
+    /16s of 172.18.0.0 to 172.31.0.0 (172.17.0.0/16 is the default bridge's), then the
+    /20s of 192.168.0.0/16; past those Docker refuses to make a network, and a project
+    that names more gets the /16s of 10.0.0.0/8 and then of 100.64.0.0/10 (private, like
+    Docker's: a 15th network once got 172.32.0.0/16, public addresses, and a 239th an
+    address that does not exist). A subnet a network of the file gives itself is
+    skipped."""
+    pools = itertools.chain((ipaddress.ip_network(f"172.{b}.0.0/16") for b in range(18, 32)),
+                            ipaddress.ip_network("192.168.0.0/16").subnets(new_prefix=20),
+                            ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16),
+                            ipaddress.ip_network("100.64.0.0/10").subnets(new_prefix=16))
+    for subnet in pools:
+        if not any(subnet.version == t.version and subnet.overlaps(t) for t in taken):
+            yield subnet
+    raise OverflowError(f"more networks than the {MAX_NETWORKS} private subnets a project's networks are given")
 
 
 @dataclass
@@ -93,7 +115,7 @@ class _Compose:
         self.subnets: dict[str, ipaddress.IPv4Network] = {}
         self.internal: set[str] = set()
         self.network_spans: dict[str, Span] = {}
-        self.public_addresses = Addresses(PUBLIC_STAND_IN)
+        self.public_addresses = Addresses(*PUBLIC_STAND_INS)
         self.requirements: list[Plain] = []
         self.rules: list[Plain] = []
         self.doors: list[Statement] = []
@@ -125,14 +147,19 @@ class _Compose:
                 what = "'include' merges other files, which are not read" if key == "include" else \
                     f"top-level '{key}' is not mapped"
                 self.note(what, node.key_span or node.span)
-        self.read_networks(doc)
-        self.read_services(doc)
-        self.decide_kinds()
-        self.infer_requirements()
-        containers = self.write_containers()
-        self.write_doors()
-        self.write_jobs()
-        self.write_network_rules()
+        try:
+            self.read_networks(doc)
+            self.read_services(doc)
+            self.decide_kinds()
+            self.infer_requirements()
+            containers = self.write_containers()
+            self.write_doors()
+            self.write_jobs()
+            self.write_network_rules()
+        except OverflowError as exc:  # more networks, or published ports, than there are addresses for
+            self.note(f"the project cannot be modelled: {exc}", self.services_span,
+                      "split the project, or give its networks 'ipam' subnets")
+            return Imported("compose", "", (), tuple(self.notes), dict(self.sources.texts), self.path)
         if not containers:  # nothing to check: the notes say why
             return Imported("compose", "", (), tuple(self.notes), dict(self.sources.texts), self.path)
         sections: list[list[Statement]] = [containers, self.doors, self.jobs, self.requirements, self.rules]
@@ -177,32 +204,28 @@ class _Compose:
 
     def read_networks(self, doc: Node) -> None:
         top = doc.get("networks")
-        index = 0
+        given: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
         for name, node in (top.items() if top is not None else []):
-            self.network_spans[name] = node.key_span or node.span
-            subnet = None
             for config in (node.path("ipam", "config") or Node([], node.span)).seq():
                 text = (config.get("subnet") or Node(None, config.span)).text()
                 try:
-                    subnet = ipaddress.ip_network(text or "", strict=False)
+                    given[name] = ipaddress.ip_network(text or "", strict=False)
                     break
                 except ValueError:
                     continue
-            if subnet is None:
-                subnet = ipaddress.ip_network(f"172.{18 + index}.0.0/16")
-                index += 1
-            self.subnets[name] = subnet
+        self.pools = _default_subnets(list(given.values()))
+        for name, node in (top.items() if top is not None else []):
+            self.network_spans[name] = node.key_span or node.span
+            self.subnets[name] = given.get(name) or next(self.pools)
             if node.get("internal") is not None and node.get("internal").value is True:
                 self.internal.add(name)
             if node.get("external") is not None and node.get("external").value not in (None, False):
                 self.note(f"network '{name}' is external: containers of other projects on it are not modelled",
                           self.network_spans[name])
-        self.next_subnet = index
 
     def subnet(self, name: str, span: Span) -> ipaddress.IPv4Network:
         if name not in self.subnets:
-            self.subnets[name] = ipaddress.ip_network(f"172.{18 + self.next_subnet}.0.0/16")
-            self.next_subnet += 1
+            self.subnets[name] = next(self.pools)
             self.network_spans.setdefault(name, span)
         return self.subnets[name]
 

@@ -19,7 +19,8 @@ from typing import Iterable, Sequence
 from ..model import Span
 from ..net import NO_PORT, IPAddress, PortSet
 from ..results import Result
-from .common import NO_OVERLAY, Addresses, OverlayInfo, Sources, alternative_groups, place, zone_spread
+from .common import (NO_OVERLAY, PUBLIC_STAND_INS, Addresses, OverlayInfo, Sources, alternative_groups, place,
+                     zone_spread)
 from .emitter import (Attr, Cluster, Component, Imported, Names, Plain, Statement, declared_kinds, emit, note, quoted,
                       stand_in_job, valid_name)
 from .evidence import Reference, command_references, image_name, image_role, is_consensus, references
@@ -31,7 +32,7 @@ HOSTNAME = "kubernetes.io/hostname"
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DaemonSet", "Pod")
 #: Pod addresses, Service addresses and the stand-ins for public addresses nobody wrote down.
-POD_NETWORK, SERVICE_NETWORK, PUBLIC_STAND_IN = "10.244.0.0/16", "10.96.0.0/12", "192.0.2.0/24"
+POD_NETWORK, SERVICE_NETWORK = "10.244.0.0/16", "10.96.0.0/12"
 NODE_PORTS = (30000, 32767)
 
 # Kinds read for what they say about others, never mapped themselves.
@@ -153,7 +154,7 @@ class _K8s:
         self.pod_addresses = Addresses(POD_NETWORK)
         self.pod_address: dict[str, IPAddress | None] = {}  # pod -> its address (None: the overlay's own)
         self.service_addresses = Addresses(SERVICE_NETWORK)
-        self.public_addresses = Addresses(PUBLIC_STAND_IN)
+        self.public_addresses = Addresses(*PUBLIC_STAND_INS)
         self.requirements: list[Plain] = []
         self.requires: dict[str, set[str]] = {}  # workload -> workloads it needs
         self.lbs: list[Component] = []
