@@ -26,6 +26,9 @@ very inputs it is measured on. Workloads:
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
 * ``k8s-apps-1000``: ``check --from k8s`` of 1,000 applications, each with a
   NetworkPolicy (:func:`benchmarks.shapes.k8s_apps`): the import and every default check;
+* ``compose-ports-2000``: ``check --from compose`` of 2,000 nginx proxies that each publish a
+  port and forward to a database (:func:`benchmarks.shapes.compose_ports`): 2,000 public
+  front doors, each a first hop of ``private-db``'s internet paths;
 * ``parse-10k``: parse and build of the 10k file against Lark's lexer alone on the
   same text;
 * ``cells-10k`` and ``cells-100k``: the issue's second shape, 1,100 and 11,000 small
@@ -87,6 +90,7 @@ SIZES = {
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
     "k8s-apps-1000": (1_000, 60),
+    "compose-ports-2000": (2_000, 100),
     "parse-10k": (10_000, 1_000),
     "cells-10k": (1_100, 110),  # cells of nine components (benchmarks.cells)
     "cells-100k": (11_000, 330),
@@ -115,6 +119,7 @@ TARGETS = {
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
     "k8s-apps-1000": (10.0, None, None),
+    "compose-ports-2000": (10.0, None, None),  # ours
     "parse-10k": (None, 1.6, None),
     "cells-10k": (3.0, 1.5, None),
     "cells-100k": (20.0, None, 500.0),
@@ -357,6 +362,34 @@ def work_shared_egress(n: int) -> dict:
     return {"time": took}
 
 
+def work_compose_ports(n: int) -> dict:
+    """``topocheck check --from compose`` on :func:`benchmarks.shapes.compose_ports`."""
+    from benchmarks.shapes import compose_ports
+    from checker.context import Options
+    from checker.importers.compose import import_compose
+    from checker.importers.run import check_imported
+
+    text = compose_ports(n)
+
+    def run():
+        imported = import_compose("shop/compose.yaml", text)  # the project (and its host): shop
+        return imported, check_imported(imported, options=Options(timeout=3600))
+
+    took, (imported, reports) = _timed(run)
+    results = [r for report in reports for r in report.results]
+    statuses = _statuses(SimpleNamespace(results=results))
+    _no_unknown(statuses)
+    for check_id in ("available", "private-web"):
+        _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
+    (db,) = [r for r in results if r.id == "private-db"]  # each proxy forwards to its database
+    _expect(len(db.counterexamples) == min(n, 50), "not every database is reached from the internet")
+    (spof,) = [r for r in results if r.id == "no-spof"]
+    _expect([c.fields["failed"] for c in spof.counterexamples] == [["host:shop"]], "the host is not the single point")
+    doors = [line for line in imported.text.splitlines() if line.startswith("lb ") and "-ports " in line]
+    _expect(len(doors) == n, f"{len(doors)} front doors, not one per service")
+    return {"time": took}
+
+
 def work_cascade(n: int) -> dict:
     def expect(report, statuses, n):
         source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
@@ -554,6 +587,7 @@ WORKLOADS = {
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,
     "k8s-apps-1000": work_k8s_apps,
+    "compose-ports-2000": work_compose_ports,
     "parse-10k": work_parse,
     "cells-10k": work_cells,
     "cells-100k": work_cells,

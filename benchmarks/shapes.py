@@ -41,6 +41,11 @@ shape stresses one part of the engines:
   admitting one other application) over ten namespaces, so the importer's NetworkPolicy
   translation meets ``n`` pod classes, each isolated.
 
+* :func:`compose_ports`: not a topology but a Compose project for ``check --from
+  compose``: ``n`` nginx proxies that each publish a port (so ``n`` public front doors,
+  past the first network of public stand-ins) and forward to the database they depend on,
+  on 40 networks and one they share with the databases.
+
 ``python benchmarks/shapes.py NAME N`` prints one.
 """
 
@@ -54,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
-           "replica_pool", "need_tree", "wide_needs", "shared_egress",
+           "replica_pool", "need_tree", "wide_needs", "shared_egress", "compose_ports",
            "k8s_apps", "names", "suppressed"]
 
 
@@ -226,6 +231,21 @@ def shared_egress(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def compose_ports(n: int) -> str:
+    """Services ``app0`` to ``app(n-1)`` (nginx, a proxy of what it depends on, each publishing port 80, every tenth on a
+    host port of its own) on networks ``net0`` to ``net39`` and ``shared``, each depending
+    on one of 50 postgres databases on ``shared``."""
+    lines = ["services:"]
+    for i in range(n):
+        port = f'"{8000 + i}:80"' if i % 10 == 0 else '"80"'
+        lines += [f"  app{i}:", "    image: nginx", f"    ports: [{port}]", f"    networks: [net{i % 40}, shared]",
+                  f"    depends_on: [db{i % 50}]"]
+    for j in range(50):
+        lines += [f"  db{j}:", "    image: postgres", "    networks: [shared]"]
+    lines += ["networks:"] + [f"  net{k}: {{}}" for k in range(40)] + ["  shared: {}"]
+    return "\n".join(lines) + "\n"
+
+
 def cascade(n: int) -> str:
     """Three replication lines of ``n`` replicas, each copying from the one before: below
     a primary (healthy), below a server that is neither primary nor replica (``n``
@@ -320,6 +340,7 @@ SHAPES = {
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),
     "k8s-apps": (k8s_apps, 1_000),
+    "compose-ports": (compose_ports, 2_000),
 }
 
 
