@@ -90,3 +90,33 @@ def test_a_rule_after_one_naming_a_client_group_is_shadowed_by_its_networks() ->
     shadowed = {c.fields["rule"]: c.fields["shadowed_by"]
                 for r in report.results if r.id == "shadowed-rule" for c in r.counterexamples}
     assert shadowed == {4: [3], 5: [3], 6: [3]}
+
+
+def _front_doors(rule: str, doors: int = 40) -> str:
+    """``doors`` public gateways, each forwarding to a database of its own (so each is a
+    first hop of private-db's paths), behind one policy rule, and many public addresses
+    (so the internet has many representative sources)."""
+    lines = ["internet users"]
+    for i in range(doors):
+        lines.append(f"gateway g{i} {{ address 192.0.{i}.10; address 10.1.{i}.1; listen tcp/5432 -> db{i} }}")
+        lines.append(f"db db{i} address 10.2.{i}.1 listen tcp/5432")
+    return "\n".join(lines + [rule, "allow 10.1.0.0/16 -> 10.2.0.0/16 tcp/5432", "deny any -> any"]) + "\n"
+
+
+def test_a_door_no_rule_allows_is_proved_closed_and_a_late_source_is_still_found() -> None:
+    """With no rule allowing anything to the doors, every door is closed (the rules alone
+    say so, without Z3); with one that admits only 203.0.113.0/24, a source past the first
+    ones the search tries before asking Z3, each door is reached from that network, the
+    first source of it in the canonical order."""
+    report = check_text(_front_doors("deny internet -> 192.0.0.0/16 tcp/5432"), "closed.topo", select=["private-db"])
+    (result,) = [r for r in report.results if r.id == "private-db"]
+    assert result.status.value == "proved"
+    report = check_text(_front_doors("allow 203.0.113.0/24 -> 192.0.0.0/16 tcp/5432"), "late.topo",
+                        select=["private-db"])
+    (result,) = [r for r in report.results if r.id == "private-db"]
+    assert result.status.value == "refuted" and len(result.counterexamples) == 40
+    for example in result.counterexamples:
+        door = example.fields["component"].replace("db", "g")
+        assert example.fields["packet"]["src"] == "203.0.113.0"
+        assert example.fields["packet"]["dst"] == f"192.0.{door[1:]}.10"
+        assert example.fields["path"] == ["internet", door, example.fields["component"]]

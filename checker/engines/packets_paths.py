@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 from typing import Union
 
 from ..context import Context, InternalError
@@ -165,17 +166,6 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
     destinations = comp.public_addresses
     if not destinations or not ports:
         return Status.PROVED, None, None
-    # The witness is chosen canonically (Z3's model is not the same from one call to the
-    # next): the first destination address and the first public representative source
-    # of its family (outside 0.0.0.0/8 first, then by value) that the policy admits, on
-    # the policy's first admitted port. Every cell of the address partition has a
-    # representative, so this search finds a packet whenever one is admitted: it is
-    # tried first, and Z3 is asked only to prove that none is (a compose project that
-    # publishes 2,000 ports asked Z3 2,000 times for what the search then found). A path
-    # that is reported is replayed hop by hop through the reference policy (replay).
-    src, dst, protocol, port, rule = _canonical_witness(context, entry, destinations, ports)
-    if src is not None:
-        return Status.REFUTED, Decision(True, Packet(src, dst, protocol, port), rule), None
     space = context.cache.get("packets.space")
     if space is None:
         space = context.cache["packets.space"] = PacketSpace(topology)
@@ -185,6 +175,20 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
         candidates.update(index_policy.rules_to(Point(address, entry)))
     rules = [topology.rules[i] for i in sorted(candidates)
              if topology.rules[i].ports & ports and _may_come_from_internet(topology, topology.rules[i])]
+    if topology.has_policy and not any(rule.action == "allow" for rule in rules):
+        return Status.PROVED, None, None  # only a rule that allows admits a packet: what Z3 would say
+    # The witness is chosen canonically (Z3's model is not the same from one call to the
+    # next): the first destination address and the first public representative source
+    # of its family (outside 0.0.0.0/8 first, then by value) that the policy admits, on
+    # the policy's first admitted port. Every cell of the address partition has a
+    # representative, so this search finds a packet whenever one is admitted. The first
+    # few sources are tried before Z3 is asked (most entries admit the first: a compose
+    # project that publishes 2,000 ports asked Z3 2,000 times for what the search then
+    # found), the rest only when Z3 says a packet is admitted. A path that is reported is
+    # replayed hop by hop through the reference policy (replay).
+    found = _canonical_witness(context, entry, destinations, ports, _FIRST_SOURCES)
+    if found[0] is not None:
+        return Status.REFUTED, Decision(True, Packet(*found[:4]), found[4]), None
     packet = space.packet("hop")
     solver = z3.Solver()
     solver.add(space.well_formed_packet(packet), space.is_public(packet.src))
@@ -192,18 +196,25 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
     solver.add(space.ports(packet, ports))
     solver.add(space.admitted(packet, rules, not topology.has_policy))
     verdict = search_counterexample(solver, context.options.timeout)
-    if verdict.status is Status.REFUTED:
+    if verdict.status is not Status.REFUTED:
+        return verdict.status, None, verdict.reason
+    found = _canonical_witness(context, entry, destinations, ports)
+    if found[0] is None:
         raise InternalError(f"Z3 found a client packet admitted to '{entry}' but no representative source is")
-    return verdict.status, None, verdict.reason
+    return Status.REFUTED, Decision(True, Packet(*found[:4]), found[4]), None
 
 
-def _canonical_witness(context: Context, entry: str, destinations, ports: PortSet):
+_FIRST_SOURCES = 16  # sources the canonical search tries per destination before Z3 is asked
+
+
+def _canonical_witness(context: Context, entry: str, destinations, ports: PortSet, first: int | None = None):
     """The first admitted (source, destination, protocol, port) in a fixed order, with
-    the rule that admits it (None without a policy); all None when none is."""
+    the rule that admits it (None without a policy); all None when none is (among the
+    ``first`` sources of each destination, when given)."""
     policy = context.policy
     for address in destinations:
         dst = Point(address, entry)
-        for src in _ordered_sources(context, address.version):
+        for src in islice(_ordered_sources(context, address.version), first):
             if not context.topology.has_policy:
                 protocol, port = ports.sample()
                 return src, dst, protocol, port, None
