@@ -47,7 +47,7 @@ very inputs it is measured on. Workloads:
 
 Usage::
 
-    python benchmarks/run.py            # the full table (about 13 minutes on 2 cores)
+    python benchmarks/run.py            # the full table (about 10 minutes on 2 cores)
     python benchmarks/run.py --quick    # the same workloads, small (15 s to a minute)
     python benchmarks/run.py --only chain-600,cycle-400
     python benchmarks/run.py --json     # the rows as JSON, for CI logs
