@@ -20,7 +20,9 @@ very inputs it is measured on. Workloads:
   web tier needing 10,000 services of two servers each), ``quorum-availability-401``
   (``availability``, not a default check, of a quorum cluster of 401 members: its
   decision diagram has about n²/4 nodes), ``shared-egress-10000`` (10,000 jobs whose
-  services reach a provider through two NAT gateways, with ``no-spof k=2``), ``cascade-5000`` (three replication lines of 5,000 replicas),
+  services reach a provider through two NAT gateways, with ``no-spof k=2``), ``wide-rule-10000``
+  (one rule naming 10,000 sources and 10,000 destinations, and a deny of the same sides after
+  it), ``cascade-5000`` (three replication lines of 5,000 replicas),
   ``suppressed-20000`` (20,000 shadowed rules, each accepted by a suppression),
   ``names-4000`` (4,000 DNS names, each with a public name server of its own): the
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
@@ -86,6 +88,7 @@ SIZES = {
     "wide-needs-10000": (10_000, 100),
     "quorum-availability-401": (401, 41),
     "shared-egress-10000": (10_000, 100),
+    "wide-rule-10000": (10_000, 100),
     "cascade-5000": (5_000, 100),
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
@@ -115,6 +118,7 @@ TARGETS = {
     "wide-needs-10000": (10.0, None, None),  # ours
     "quorum-availability-401": (10.0, None, None),  # ours
     "shared-egress-10000": (10.0, None, None),  # ours
+    "wide-rule-10000": (10.0, None, None),  # ours
     "cascade-5000": (5.0, None, None),  # ours (not the issue's): shapes found slow since, kept fast
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
@@ -390,6 +394,15 @@ def work_compose_ports(n: int) -> dict:
     return {"time": took}
 
 
+def work_wide_rule(n: int) -> dict:
+    def expect(report, statuses, n):
+        _expect(statuses["available"] == "proved", "the web tier does not reach its services")
+        shadowed = [c.fields for r in report.results if r.id == "shadowed-rule" for c in r.counterexamples]
+        _expect(len(shadowed) == 1 and len(shadowed[0]["shadowed_by"]) == 1,
+                "the deny is not shadowed by the one allow before it")
+    return _shape("wide_rule", n, expect)
+
+
 def work_cascade(n: int) -> dict:
     def expect(report, statuses, n):
         source = [r.counterexamples[0].fields for r in report.results if r.id == "replication-source"]
@@ -583,6 +596,7 @@ WORKLOADS = {
     "wide-needs-10000": work_wide_needs,
     "quorum-availability-401": work_quorum_availability,
     "shared-egress-10000": work_shared_egress,
+    "wide-rule-10000": work_wide_rule,
     "cascade-5000": work_cascade,
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,

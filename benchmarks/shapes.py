@@ -28,6 +28,9 @@ shape stresses one part of the engines:
 * :func:`shared_egress`: ``n`` jobs, each using two services in two zones that use a
   payment provider through their zone's one NAT gateway (the two gateways stop every
   job: ``no-spof k=2`` merges ``n`` services' cut sets);
+* :func:`wide_rule`: ``n`` web servers, each using a service of its own, allowed by one
+  rule that names all ``n`` web servers and all ``n`` services, and a deny after it with
+  the same sides (shadowed by it: each side of ``n`` atoms inside the other's);
 * :func:`cascade`: replicas copying from each other in three lines of ``n``: one down
   from a primary, one down from a server that is no primary (each of its replicas a
   finding, its chain elided), one closed into a cycle (one finding);
@@ -59,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
-           "replica_pool", "need_tree", "wide_needs", "shared_egress", "compose_ports",
+           "replica_pool", "need_tree", "wide_needs", "shared_egress", "compose_ports", "wide_rule",
            "k8s_apps", "names", "suppressed"]
 
 
@@ -246,6 +249,21 @@ def compose_ports(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def wide_rule(n: int) -> str:
+    """Web servers ``w0`` to ``w(n-1)`` behind one balancer, ``wi uses si``; one rule allows
+    every web server to every service, and a deny of the same sides follows it."""
+    webs = ", ".join(f"w{i}" for i in range(n))
+    services = ", ".join(f"s{i}" for i in range(n))
+    lines: list[str] = [f'topology "one rule of {n} by {n}"', "internet users", "dns www { managed  answer lb }",
+                        f"lb lb {{ managed  address 203.0.113.10  address 10.255.0.1  listen tcp/443 -> {webs} tcp/8080 }}"]
+    for i in range(n):
+        lines += [f"web w{i} address {_address(i + 1)} listen tcp/8080",
+                  f"service s{i} address {_address(100_000 + i)} listen tcp/9000", f"w{i} uses s{i}"]
+    lines += ["allow internet -> lb tcp/443", f"allow lb -> {webs} tcp/8080", f"allow {webs} -> {services} tcp/9000",
+              f"deny {webs} -> {services} tcp/9000", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
 def cascade(n: int) -> str:
     """Three replication lines of ``n`` replicas, each copying from the one before: below
     a primary (healthy), below a server that is neither primary nor replica (``n``
@@ -336,6 +354,7 @@ SHAPES = {
     "need-tree": (need_tree, 4_095),
     "wide-needs": (wide_needs, 10_000),
     "shared-egress": (shared_egress, 10_000),
+    "wide-rule": (wide_rule, 10_000),
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),

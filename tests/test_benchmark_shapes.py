@@ -106,6 +106,16 @@ def test_need_tree_every_node_is_a_single_point_explained_down_its_path() -> Non
         assert len(example.fields["explanation"]) == len(path)
 
 
+def test_wide_rule_the_deny_after_the_allow_of_the_same_sides_is_shadowed() -> None:
+    """One rule naming 600 web servers and 600 services, and a deny of the same sides
+    after it: the deny is shadowed by that one rule (each of its 600 atoms per side found
+    inside the allow's through an index, not against each of the allow's 600)."""
+    n = 600
+    (result,) = _results(shapes.wide_rule(n), "shadowed-rule")
+    (example,) = result.counterexamples
+    assert example.fields == {"rule": 8 + 3 * n, "shadowed_by": [7 + 3 * n]}
+
+
 def test_cells_give_exactly_the_planted_faults() -> None:
     n = 2 * cells.SINGLE + 1  # cells 0, 97 and 194 have one service; 0, 89, 178 an open primary
     text = cells.cells(n)

@@ -168,3 +168,25 @@ def test_the_minimal_cover_is_the_plain_binary_search_s(parts: list[frozenset]) 
     found = _minimal_cover(len(parts), covers_for("search"))
     assert found == plain
     assert asked["search"] <= asked["plain"] + 2 * len(found)
+
+
+_ATOM = st.one_of(
+    st.just(("all",)), st.just(("public",)), st.sampled_from([("name", "a"), ("name", "b")]),
+    st.builds(lambda v, low, size: ("range", v, low, low + size), st.sampled_from([4, 6]),
+              st.sampled_from([0, 1, 9, 10, 167772160, 167772170, 3221225984, 4294967040]),
+              st.sampled_from([0, 1, 5, 255, 16777215])),
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(_ATOM, max_size=40), st.lists(_ATOM, max_size=40))
+def test_a_long_side_covers_through_its_index_as_atom_by_atom(atoms, cover) -> None:
+    """A rule side of thousands of atoms is checked against an index of the earlier rule's
+    (sets of names, ranges sorted by start with the furthest end so far): each atom lies
+    inside one atom of the cover exactly when the pairwise test says so, ranges nested,
+    overlapping and touching the private networks and 0.0.0.0 included."""
+    from checker.checks.shadowed_rule import _atom_in, _CoverIndex
+
+    index = _CoverIndex(cover)
+    for atom in atoms:
+        assert index.holds(atom) == any(_atom_in(atom, c) for c in cover), (atom, cover)
