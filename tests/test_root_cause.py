@@ -292,6 +292,47 @@ def test_every_fix_allows_the_connections_it_names(source: str) -> None:
             assert key in needed and key not in still_denied, (finding.message, finding.fix, str(denied))
 
 
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(topologies(max_hosts=6, with_policy=True))
+def test_near_misses_from_the_rules_of_either_end_are_those_of_every_rule(source: str) -> None:
+    """The near-miss search reads only the rules that match one end of a packet (the
+    policy index's buckets): the findings are those of reading every rule."""
+    from checker.engines import root_cause
+
+    topology = load_text(source, "m.topo").topology
+    assert topology is not None
+    indexed = root_cause._analyse(Context(topology))
+    every_rule = root_cause._Matcher._candidates
+    try:
+        root_cause._Matcher._candidates = lambda self, src, dst: self.topology.rules
+        plain = root_cause._analyse(Context(topology))
+    finally:
+        root_cause._Matcher._candidates = every_rule
+    assert [(f.message, f.fix, f.span) for f in indexed] == [(f.message, f.fix, f.span) for f in plain]
+
+
+def test_ten_thousand_near_misses_each_get_their_own_finding() -> None:
+    """2,000 web servers, each allowed to the service of the next one but not to its own:
+    each denied connection is one finding at the rule that nearly allows it (the search
+    once ran out of its budget after a few hundred, grouping the rest at the last deny)."""
+    n = 2000
+    lines = ["internet users", "dns www { managed; answer lb }",
+             "lb lb { managed; address 203.0.113.10; address 10.255.0.1; listen tcp/443 -> "
+             + ", ".join(f"w{i}" for i in range(n)) + " tcp/8080 }"]
+    for i in range(n):
+        lines += [f"web w{i} address 10.0.{i >> 8}.{i & 255} listen tcp/8080",
+                  f"service s{i} address 10.1.{i >> 8}.{i & 255} listen tcp/9000", f"w{i} uses s{i}"]
+    lines += ["allow internet -> lb tcp/443", "allow lb -> 10.0.0.0/16 tcp/8080"]
+    lines += [f"allow w{i} -> s{(i + 1) % n} tcp/9000" for i in range(n)]
+    lines.append("deny any -> any")
+    topology = load_text("\n".join(lines) + "\n", "m.topo").topology
+    found = findings(Context(topology))
+    assert len(found) == n and all(f.kind in ("source", "destination") for f in found)
+    first = 3 + 3 * n + 3  # the line of the rule for w0 (after the two that reach the web servers)
+    assert found[0].message == (f"the rule at line {first} allows w0 -> s1 tcp/9000 but not from w1: "
+                                "w1 -> s1 tcp/9000 is denied (the requirement 'w1 uses s1' needs it)")
+
+
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies(max_hosts=6, with_policy=True, with_checks=True))
 def test_a_service_down_with_nothing_failed_is_never_proved_tolerant(source: str) -> None:

@@ -33,9 +33,10 @@ a declared cluster are written as the cluster.
 A near miss is judged packet by packet: for each pair of the connection's ends
 that can reach each other at all (one address family; clients on the internet
 reach only public addresses), a rule is before or after the first ``deny``
-that matches that packet. Finding near misses reads every rule for every such
-packet; past :data:`NEAR_MISS_BUDGET` endpoint tests the remaining connections
-are grouped by deny and missing rule only, which stays linear in them.
+that matches that packet. Finding near misses reads, for every such packet, the
+rules that match one of its ends (the policy index's buckets); past
+:data:`NEAR_MISS_BUDGET` endpoint tests the remaining connections are grouped by
+deny and missing rule only, which stays linear in them.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ class _Matcher:
         best: tuple[int, Rule] | None = None
         for src, dst in self.pairs(item):
             first_deny: Rule | None = None
-            for rule in topology.rules:
+            for rule in self._candidates(src, dst):
                 if self.budget <= 0:
                     return None
                 src_hit = bool(self._matched(rule.sources, src))
@@ -264,6 +265,23 @@ class _Matcher:
         if best is None or (best[0] == 0 and item.blocker is None):
             return None
         return NEAR_MISS_KINDS[best[0]], best[1]
+
+    def _candidates(self, src: Point, dst: Point):
+        """The rules, in file order, that may be a near miss of a packet or the deny that
+        decides it: each matches at least one of its ends, so only those whose sources
+        match ``src`` or whose destinations match ``dst`` (from the indexed policy's
+        per-side buckets, which hold exactly those; every rule with the plain policy). A
+        scan of every rule per denied connection ran out of its budget after a few hundred
+        connections of a large file, leaving the rest without their near miss."""
+        sides = getattr(self.policy, "sources", None), getattr(self.policy, "destinations", None)
+        if sides[0] is None or sides[1] is None:
+            return self.topology.rules
+        found: set[int] = set()
+        for side, point in zip(sides, (src, dst)):
+            for key in side.buckets(point):
+                found.update(side.bucket(key))
+        rules = self.topology.rules
+        return [rules[i] for i in sorted(found)]
 
     def _alike(self, endpoints: tuple[Endpoint, ...], name: str) -> bool:
         """Whether a rule's side names things like ``name``: a component of its kind, a
