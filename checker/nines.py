@@ -68,10 +68,10 @@ def percent(value: Fraction, target: Fraction | None = None, up: bool = False, l
     if value <= 0:
         return "0%"
     missing = (1 - value) * 100
-    first = 0  # decimals before the first significant digit of 1 - value (in percent)
-    while missing * 10 ** first < 1:
-        first += 1
-    decimals = max(2, first + 3)
+    first = 0  # decimals before the first significant digit of 1 - value (in percent), up to the limit
+    while first < limit and missing * 10 ** first < 1:  # (a service that stops only when 1,500
+        first += 1  # regions fail has 7,500 of them: printed as the limit's nines, rounded down)
+    decimals = min(max(2, first + 3), limit)
     while True:
         scaled = value * 100 * 10 ** decimals
         whole = math.ceil(scaled) if up else math.floor(scaled)

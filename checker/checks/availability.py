@@ -53,7 +53,8 @@ when a unit really is more reliable than the default, say so with
 `availability P` on it.
 
 **Method.** The compiled serving circuit becomes binary decision diagrams
-over one variable per unit (regions and zones ordered first): the serving
+over one variable per unit (the first twelve regions and zones ordered first, each
+other one next to its hosts): the serving
 equations' greatest fixed point computed symbolically, from "every node
 serves" down until no diagram changes, so the structure need not be monotone.
 Probabilities are exact fractions over the diagrams; services that share no

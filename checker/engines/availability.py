@@ -4,8 +4,10 @@ Every failure unit (host, zone, region) is up with its own probability, all of
 them independently (LANGUAGE.md section 7.9). :class:`AvailabilityModel`
 turns the compiled serving circuit (:class:`checker.engines.circuit.ServingCircuit`)
 into binary decision diagrams over one variable per unit ("the unit is up"),
-regions and zones ordered first, hosts in the order a depth-first walk from
-the services meets them, and computes with them:
+the first twelve regions and zones (:data:`MAX_CONDITIONED`) ordered first,
+hosts in the order a depth-first walk from the services meets them, each
+other zone and region just before the first host it holds, and computes with
+them:
 
 * **The serving functions.** The greatest fixed point of the serving equations,
   symbolically: every node starts as TRUE and is recomputed as
@@ -282,19 +284,28 @@ class AvailabilityModel:
     # -- the variable order ---------------------------------------------------------------
 
     def _unit_order(self) -> list[tuple[tuple[str, int], FailureUnit]]:
-        """Regions, then zones, then hosts in the order a depth-first walk from the
-        services meets their components (each host next to what it serves with)."""
+        """The first :data:`MAX_CONDITIONED` regions and zones (regions first), then the
+        hosts in the order a depth-first walk from the services meets their components
+        (each host next to what it serves with), each after its zone and region when
+        those are not among the first: a zone's variable sits next to its hosts'. With
+        every zone first, a pool of 20 web servers in 20 zones of their own had a diagram
+        of 2^20 nodes (50 s and 2 GB), the zones' states all kept until the hosts."""
         c = self.circuit
-        out: list[tuple[tuple[str, int], FailureUnit]] = [(("region", i), u) for i, u in enumerate(c.regions)]
-        out += [(("zone", i), u) for i, u in enumerate(c.zones)]
+        levels = [(("region", i), u) for i, u in enumerate(c.regions)] + [(("zone", i), u) for i, u in enumerate(c.zones)]
+        out: list[tuple[tuple[str, int], FailureUnit]] = levels[:MAX_CONDITIONED]
+        placed = {key for key, _ in out}
         seen_hosts: set[int] = set()
-        hosts: list[int] = []
+        hosts: list[tuple[tuple[str, int], FailureUnit]] = []
 
         def meet(comp: int) -> None:
+            for key in (("region", c.region_of[comp]), ("zone", c.zone_of[comp])):
+                if key[1] >= 0 and key not in placed:
+                    placed.add(key)
+                    hosts.append((key, c.regions[key[1]] if key[0] == "region" else c.zones[key[1]]))
             h = c.host_of[comp]
             if h >= 0 and h not in seen_hosts:
                 seen_hosts.add(h)
-                hosts.append(h)
+                hosts.append((("host", h), c.hosts[h]))
 
         from .circuit import cond_components
 
@@ -317,8 +328,9 @@ class AvailabilityModel:
                         meet(comp)
                     children.extend(alt.serve or ())
             stack.extend(m for m in reversed(children) if not visited[m])
-        hosts += [h for h in range(len(c.hosts)) if h not in seen_hosts]
-        out += [(("host", h), c.hosts[h]) for h in hosts]
+        out += hosts
+        out += [(key, unit) for key, unit in levels if key not in placed]
+        out += [(("host", h), c.hosts[h]) for h in range(len(c.hosts)) if h not in seen_hosts]
         return out
 
     # -- building ---------------------------------------------------------------------------
