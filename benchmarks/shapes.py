@@ -31,6 +31,8 @@ shape stresses one part of the engines:
 * :func:`wide_rule`: ``n`` web servers, each using a service of its own, allowed by one
   rule that names all ``n`` web servers and all ``n`` services, and a deny after it with
   the same sides (shadowed by it: each side of ``n`` atoms inside the other's);
+* :func:`zone_pool`: a pool of ``n`` web servers, each in a zone of its own (so more
+  zones than ``availability`` conditions on, each next to its host in the variable order);
 * :func:`cascade`: replicas copying from each other in three lines of ``n``: one down
   from a primary, one down from a server that is no primary (each of its replicas a
   finding, its chain elided), one closed into a cycle (one finding);
@@ -63,6 +65,7 @@ from benchmarks.generate import generate  # noqa: E402
 
 __all__ = ["SHAPES", "all_down", "alternatives", "cascade", "chain", "cycle", "huge_cluster", "overlapping_rules",
            "replica_pool", "need_tree", "wide_needs", "shared_egress", "compose_ports", "wide_rule",
+           "zone_pool",
            "k8s_apps", "names", "suppressed"]
 
 
@@ -264,6 +267,17 @@ def wide_rule(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def zone_pool(n: int) -> str:
+    """One name, one managed balancer, ``n`` web servers in zones ``z0`` to ``z(n-1)``."""
+    webs = ", ".join(f"w{i}" for i in range(n))
+    lines: list[str] = [f'topology "a pool over {n} zones"', *(f"zone z{i}" for i in range(n)), "internet users",
+                        "dns www { managed  answer lb }",
+                        f"lb lb {{ managed  address 203.0.113.10  address 10.255.0.1  listen tcp/443 -> {webs} tcp/8080 }}"]
+    lines += [f"web w{i} zone z{i} address {_address(i + 1)} listen tcp/8080" for i in range(n)]
+    lines += ["allow internet -> lb tcp/443", "allow lb -> 10.0.0.0/8 tcp/8080", "deny any -> any"]
+    return "\n".join(lines) + "\n"
+
+
 def cascade(n: int) -> str:
     """Three replication lines of ``n`` replicas, each copying from the one before: below
     a primary (healthy), below a server that is neither primary nor replica (``n``
@@ -355,6 +369,7 @@ SHAPES = {
     "wide-needs": (wide_needs, 10_000),
     "shared-egress": (shared_egress, 10_000),
     "wide-rule": (wide_rule, 10_000),
+    "zone-pool": (zone_pool, 3_000),
     "cascade": (cascade, 5_000),
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),
