@@ -266,11 +266,13 @@ def work_all_down(n: int) -> dict:
     return {**_least(times, bases), "baseline_name": "the healthy file"}
 
 
-def _shape(name: str, n: int, expect) -> dict:
+def _shape(name: str, n: int, expect, checks: str = "", select: list[str] | None = None) -> dict:
+    """A shape of :mod:`benchmarks.shapes` with its ``check`` lines replaced by ``checks``
+    (the default set when empty), timed and its verdicts asserted by ``expect``."""
     from benchmarks import shapes
 
-    text = _strip_checks(getattr(shapes, name)(n))
-    took, report = _timed(lambda: _check(text))
+    text = _strip_checks(getattr(shapes, name)(n)) + checks
+    took, report = _timed(lambda: _check(text, select))
     statuses = _statuses(report)
     _no_unknown(statuses)
     expect(report, statuses, n)
@@ -343,30 +345,28 @@ def work_wide_needs(n: int) -> dict:
     return _shape("wide_needs", n, expect)
 
 
-def work_quorum_availability(n: int) -> dict:
-    from benchmarks import shapes
+def _availability(name: str, n: int, expect) -> dict:
+    """``availability`` alone (not a default check) on a shape, proved and as ``expect`` says."""
+    def proved(report, statuses, n):
+        (result,) = [r for r in report.results if r.id == "availability"]
+        _expect(result.status.value == "proved", f"availability {result.status.value}: {result.message}")
+        expect(result)
+    return _shape(name, n, proved, "check availability target=99.9\n", ["availability"])
 
-    text = _strip_checks(shapes.huge_cluster(n)) + "check availability target=99.9\n"
-    took, report = _timed(lambda: _check(text, ["availability"]))
-    (result,) = [r for r in report.results if r.id == "availability"]
-    _expect(result.status.value == "proved", f"availability {result.status.value}: {result.message}")
-    _expect(result.message.startswith("availability 99.9"), f"not three nines: {result.message}")
-    return {"time": took}
+
+def work_quorum_availability(n: int) -> dict:
+    return _availability("huge_cluster", n, lambda result: _expect(
+        result.message.startswith("availability 99.9"), f"not three nines: {result.message}"))
 
 
 def work_shared_egress(n: int) -> dict:
-    from benchmarks import shapes
-
-    text = _strip_checks(shapes.shared_egress(n)) + "check no-spof k=2\n"
-    took, report = _timed(lambda: _check(text))
-    statuses = _statuses(report)
-    _no_unknown(statuses)
-    (result,) = [r for r in report.results if r.id == "no-spof"]
-    _expect(result.status.value == "refuted", "the two gateways do not stop the jobs")
-    (example,) = result.counterexamples
-    _expect(example.fields["failed"] == ["nat-1", "nat-2"], f"not the two gateways: {example.fields['failed']}")
-    _expect(len(example.fields["stopped"]) == n, "the two gateways do not stop every job")
-    return {"time": took}
+    def expect(report, statuses, n):
+        (result,) = [r for r in report.results if r.id == "no-spof"]
+        _expect(result.status.value == "refuted", "the two gateways do not stop the jobs")
+        (example,) = result.counterexamples
+        _expect(example.fields["failed"] == ["nat-1", "nat-2"], f"not the two gateways: {example.fields['failed']}")
+        _expect(len(example.fields["stopped"]) == n, "the two gateways do not stop every job")
+    return _shape("shared_egress", n, expect, "check no-spof k=2\n")
 
 
 def work_compose_ports(n: int) -> dict:
@@ -407,14 +407,8 @@ def work_wide_rule(n: int) -> dict:
 
 
 def work_zone_pool_availability(n: int) -> dict:
-    from benchmarks import shapes
-
-    text = _strip_checks(shapes.zone_pool(n)) + "check availability target=99.9\n"
-    took, report = _timed(lambda: _check(text, ["availability"]))
-    (result,) = [r for r in report.results if r.id == "availability"]
-    _expect(result.status.value == "proved", f"availability {result.status.value}: {result.message}")
-    _expect(result.extra.get("exact") is True, "the figure is not exact")
-    return {"time": took}
+    return _availability("zone_pool", n, lambda result: _expect(
+        result.extra.get("exact") is True, "the figure is not exact"))
 
 
 def work_cascade(n: int) -> dict:

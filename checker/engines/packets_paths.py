@@ -198,7 +198,7 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
     verdict = search_counterexample(solver, context.options.timeout)
     if verdict.status is not Status.REFUTED:
         return verdict.status, None, verdict.reason
-    found = _canonical_witness(context, entry, destinations, ports)
+    found = _canonical_witness(context, entry, destinations, ports, skip=_FIRST_SOURCES)  # (those were not)
     if found[0] is None:
         raise InternalError(f"Z3 found a client packet admitted to '{entry}' but no representative source is")
     return Status.REFUTED, Decision(True, Packet(*found[:4]), found[4]), None
@@ -207,14 +207,15 @@ def _first_hop(context: Context, entry: str, index: int) -> tuple[Status, Decisi
 _FIRST_SOURCES = 16  # sources the canonical search tries per destination before Z3 is asked
 
 
-def _canonical_witness(context: Context, entry: str, destinations, ports: PortSet, first: int | None = None):
+def _canonical_witness(context: Context, entry: str, destinations, ports: PortSet, first: int | None = None,
+                       skip: int = 0):
     """The first admitted (source, destination, protocol, port) in a fixed order, with
     the rule that admits it (None without a policy); all None when none is (among the
-    ``first`` sources of each destination, when given)."""
+    ``first`` sources of each destination, when given, past its ``skip`` first ones)."""
     policy = context.policy
     for address in destinations:
         dst = Point(address, entry)
-        for src in islice(_ordered_sources(context, address.version), first):
+        for src in islice(_ordered_sources(context, address.version), skip, first):
             if not context.topology.has_policy:
                 protocol, port = ports.sample()
                 return src, dst, protocol, port, None
