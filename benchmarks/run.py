@@ -29,6 +29,8 @@ very inputs it is measured on. Workloads:
   adversarial shapes of :mod:`benchmarks.shapes`, every default check and lint;
 * ``k8s-apps-1000``: ``check --from k8s`` of 1,000 applications, each with a
   NetworkPolicy (:func:`benchmarks.shapes.k8s_apps`): the import and every default check;
+* ``k8s-namespaces-1000``: the same for 1,000 applications in ten namespaces, each
+  namespace admitting all its own pods (:func:`benchmarks.shapes.k8s_namespaces`);
 * ``compose-ports-2000``: ``check --from compose`` of 2,000 nginx proxies that each publish a
   port and forward to a database (:func:`benchmarks.shapes.compose_ports`): 2,000 public
   front doors, each a first hop of ``private-db``'s internet paths;
@@ -95,6 +97,7 @@ SIZES = {
     "suppressed-20000": (20_000, 300),
     "names-4000": (4_000, 100),
     "k8s-apps-1000": (1_000, 60),
+    "k8s-namespaces-1000": (1_000, 60),
     "compose-ports-2000": (2_000, 100),
     "parse-10k": (10_000, 1_000),
     "cells-10k": (1_100, 110),  # cells of nine components (benchmarks.cells)
@@ -126,6 +129,7 @@ TARGETS = {
     "suppressed-20000": (5.0, None, None),
     "names-4000": (5.0, None, None),
     "k8s-apps-1000": (10.0, None, None),
+    "k8s-namespaces-1000": (10.0, None, None),  # ours
     "compose-ports-2000": (10.0, None, None),  # ours
     "parse-10k": (None, 1.6, None),
     "cells-10k": (3.0, 1.5, None),
@@ -372,20 +376,11 @@ def work_shared_egress(n: int) -> dict:
 def work_compose_ports(n: int) -> dict:
     """``topocheck check --from compose`` on :func:`benchmarks.shapes.compose_ports`."""
     from benchmarks.shapes import compose_ports
-    from checker.context import Options
     from checker.importers.compose import import_compose
-    from checker.importers.run import check_imported
 
     text = compose_ports(n)
-
-    def run():
-        imported = import_compose("shop/compose.yaml", text)  # the project (and its host): shop
-        return imported, check_imported(imported, options=Options(timeout=3600))
-
-    took, (imported, reports) = _timed(run)
-    results = [r for report in reports for r in report.results]
-    statuses = _statuses(SimpleNamespace(results=results))
-    _no_unknown(statuses)
+    # (the project, and its host: shop)
+    took, imported, results, statuses = _import_and_check(lambda: import_compose("shop/compose.yaml", text))
     for check_id in ("available", "private-web"):
         _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
     (db,) = [r for r in results if r.id == "private-db"]  # each proxy forwards to its database
@@ -395,6 +390,23 @@ def work_compose_ports(n: int) -> dict:
     doors = [line for line in imported.text.splitlines() if line.startswith("lb ") and "-ports " in line]
     _expect(len(doors) == n, f"{len(doors)} front doors, not one per service")
     return {"time": took}
+
+
+def _import_and_check(importer) -> tuple:
+    """``check --from``: ``importer()``'s system and every default check of it, timed
+    together; (seconds, the import, every result, the verdicts, none unknown)."""
+    from checker.context import Options
+    from checker.importers.run import check_imported
+
+    def run():
+        imported = importer()
+        return imported, check_imported(imported, options=Options(timeout=3600))
+
+    took, (imported, reports) = _timed(run)
+    results = [r for report in reports for r in report.results]
+    statuses = _statuses(SimpleNamespace(results=results))
+    _no_unknown(statuses)
+    return took, imported, results, statuses
 
 
 def work_wide_rule(n: int) -> dict:
@@ -478,28 +490,40 @@ def work_k8s_apps(n: int) -> dict:
     """``topocheck check --from k8s`` on :func:`benchmarks.shapes.k8s_apps`: the import
     (YAML, the NetworkPolicy translation) and every default check of what it gives."""
     from benchmarks.shapes import k8s_apps
-    from checker.context import Options
     from checker.importers.k8s import import_k8s
-    from checker.importers.run import check_imported
 
     text = k8s_apps(n)
-
-    def run():
-        imported = import_k8s([("apps.yaml", text)])
-        return imported, check_imported(imported, options=Options(timeout=3600))
-
-    took, (imported, reports) = _timed(run)
-    results = [r for report in reports for r in report.results]
-    statuses = _statuses(SimpleNamespace(results=results))
-    _no_unknown(statuses)
+    took, imported, results, statuses = _import_and_check(lambda: import_k8s([("apps.yaml", text)]))
     for check_id in ("available", "private-service", "connection-denied"):
         _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
-    (spof,) = [r for r in results if r.id == "no-spof"]
-    _expect({c.fields["failed"][0] for c in spof.counterexamples} == {f"host:node-app{i}.ns{i % 10}" for i in range(n)},
+    _expect(_nodes_single(results) == {f"host:node-app{i}.ns{i % 10}" for i in range(n)},
             "not every application's node is a single point")
     rules = [line for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
     _expect(len(rules) == 5 * n + 1, f"{len(rules)} rules, not five per application and the last")
     return {"time": took}
+
+
+def work_k8s_namespaces(n: int) -> dict:
+    """``topocheck check --from k8s`` on :func:`benchmarks.shapes.k8s_namespaces`: ten
+    namespaces whose policy admits every pod of the namespace."""
+    from benchmarks.shapes import k8s_namespaces
+    from checker.importers.k8s import import_k8s
+
+    text = k8s_namespaces(n)
+    took, imported, results, statuses = _import_and_check(lambda: import_k8s([("apps.yaml", text)]))
+    for check_id in ("available", "private-service", "connection-denied"):
+        _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
+    _expect(_nodes_single(results) == {f"host:node-app{i}.ns{i % 10}" for i in range(n)},
+            "not every application's node is a single point")
+    rules = [line for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
+    # each Service's forward, then per namespace who may use its Services and reach its pods
+    _expect(len(rules) == n + 4 * 10 + 1, f"{len(rules)} rules, not one per application and four per namespace")
+    return {"time": took}
+
+
+def _nodes_single(results) -> set[str]:
+    (spof,) = [r for r in results if r.id == "no-spof"]
+    return {c.fields["failed"][0] for c in spof.counterexamples}
 
 
 def work_cells(n: int) -> dict:
@@ -610,6 +634,7 @@ WORKLOADS = {
     "suppressed-20000": work_suppressed,
     "names-4000": work_names,
     "k8s-apps-1000": work_k8s_apps,
+    "k8s-namespaces-1000": work_k8s_namespaces,
     "compose-ports-2000": work_compose_ports,
     "parse-10k": work_parse,
     "cells-10k": work_cells,

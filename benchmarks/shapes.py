@@ -356,6 +356,46 @@ spec:
     return "---\n".join(docs)
 
 
+def k8s_namespaces(n: int) -> str:
+    """``n`` applications in ten namespaces (application ``i`` in ``ns{i % 10}``), each
+    namespace with the commonest NetworkPolicy there is: every pod admits every pod of
+    its namespace (``podSelector: {}`` from ``podSelector: {}``); application ``i`` calls
+    application ``i - 10``, the one before it in its namespace."""
+    docs = []
+    for i in range(n):
+        namespace = f"ns{i % 10}"
+        env = f", env: [{{name: UPSTREAM_HOST, value: app{i - 10}}}]" if i >= 10 else ""
+        docs.append(f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app{i}, namespace: {namespace}}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: app{i}}}}}
+  template:
+    metadata: {{labels: {{app: app{i}}}}}
+    spec:
+      containers:
+      - {{name: main, image: example/app:1, ports: [{{containerPort: 8080}}]{env}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: app{i}, namespace: {namespace}}}
+spec:
+  selector: {{app: app{i}}}
+  ports: [{{port: 80, targetPort: 8080}}]
+""")
+    for space in range(min(n, 10)):
+        docs.append(f"""apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: same-namespace, namespace: ns{space}}}
+spec:
+  podSelector: {{}}
+  ingress:
+  - from: [{{podSelector: {{}}}}]
+""")
+    return "---\n".join(docs)
+
+
 #: name -> (function, the size the benchmarks use)
 SHAPES = {
     "all-down": (all_down, 10_000),
@@ -374,6 +414,7 @@ SHAPES = {
     "suppressed": (suppressed, 20_000),
     "names": (names, 4_000),
     "k8s-apps": (k8s_apps, 1_000),
+    "k8s-namespaces": (k8s_namespaces, 1_000),
     "compose-ports": (compose_ports, 2_000),
 }
 

@@ -242,3 +242,26 @@ def _ports(text: str):
     from checker.net import parse_port
 
     return parse_port(text)
+
+
+def test_k8s_namespaces_admit_their_own_pods_in_one_block_each() -> None:
+    from checker.api import load_text
+    from checker.importers.k8s import import_k8s
+    from checker.importers.run import check_imported
+    from checker.policy import Policy
+
+    n = 30
+    imported = import_k8s([("apps.yaml", shapes.k8s_namespaces(n))])
+    rules = [line.split("  #")[0] for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
+    assert len(rules) == n + 4 * 10 + 1  # the forwards, then per namespace two rules for its Services, two for its pods
+    pods = "app2-0.ns2, app2-1.ns2, app12-0.ns2, app12-1.ns2, app22-0.ns2, app22-1.ns2"
+    assert f"allow {pods} -> app2.ns2, app12.ns2, app22.ns2 tcp/80" in rules
+    assert f"allow {pods} -> {pods}" in rules and f"deny any -> {pods}" in rules
+    results = [r for report in check_imported(imported) for r in report.results]
+    statuses = {r.id: r.status.value for r in results if r.id != "import"}
+    assert statuses["available"] == statuses["connection-denied"] == "proved"
+    policy = Policy(load_text(imported.text, "apps.topo").topology)
+    assert policy.connect("app22-1.ns2", "app2.ns2", _ports("tcp/80"))
+    assert policy.connect("app2-0.ns2", "app22-1.ns2", _ports("tcp/8080"))
+    assert not policy.connect("app3-0.ns3", "app2.ns2", _ports("tcp/80"))  # another namespace
+    assert not policy.connect("app3-0.ns3", "app2-0.ns2", _ports("tcp/8080"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from checker.fmt import format_text
@@ -397,6 +399,41 @@ def test_network_policies_become_rules_and_no_policy_allows_everything() -> None
                               "web-0 -> db tcp/5432 is denied (the requirement 'web-0 uses db' needs it)")
     assert (denied.span.path, denied.span.line, denied.span.column) == ("m.yaml", 56, 16)
     assert denied.counterexamples[0].fields["fix"] == "allow web-0 -> db tcp/5432"
+
+
+SAME_NAMESPACE = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: same-namespace, "
+                  "namespace: shop}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{podSelector: {}}]\n")
+
+
+@rows.cover("K26")
+def test_pods_and_services_one_policy_admits_alike_share_one_block_of_rules() -> None:
+    """The commonest policy (a namespace admits its own pods) treats every pod of the
+    namespace alike: one block of rules for all its pods and one for all its Services,
+    where a block each named every pod at every pod (the square of the applications)."""
+    apps = [p for a in "abc" for p in (deployment(a, namespace="shop"), service(a, namespace="shop"))]
+    tool = deployment("tool", namespace="ops", env="[{name: A_HOST, value: a.shop}]")
+    imported = k8s(docs(*apps, tool, SAME_NAMESPACE))
+    assert lines(imported, r"^(allow|deny) ") == [
+        "allow a.shop -> a-0.shop tcp/8080", "allow b.shop -> b-0.shop tcp/8080", "allow c.shop -> c-0.shop tcp/8080",
+        "allow a-0.shop, b-0.shop, c-0.shop -> a.shop, b.shop, c.shop tcp/80",
+        "deny any -> a.shop, b.shop, c.shop tcp/80",
+        "allow a-0.shop, b-0.shop, c-0.shop -> a-0.shop, b-0.shop, c-0.shop",
+        "deny any -> a-0.shop, b-0.shop, c-0.shop",
+        "allow any -> any",
+    ]
+    assert [line for line in imported.text.splitlines() if line.startswith(("# who", "# connections to"))] == [
+        "# who may use Service a; the same for 2 more Services (m.yaml:83)",
+        "# connections to a-0.shop and 2 more pods: NetworkPolicy same-namespace selects them for Ingress (m.yaml:83)",
+    ]
+    (denied,) = refuted(check(imported), "connection-denied")  # the pod of another namespace is not let in
+    assert "tool-0.ops -> a.shop tcp/80 is denied" in denied.message
+    # forty applications: still two blocks, and a rule naming each pod once per side
+    many = k8s(docs(*[p for i in range(40) for p in (deployment(f"app{i}", namespace="shop"),
+                                                         service(f"app{i}", namespace="shop"))], SAME_NAMESPACE))
+    rules = lines(many, r"^(allow|deny) ")
+    assert len(rules) == 40 + 4 + 1
+    # (the forwards name each pod once, the Services' block once, the pods' block three times)
+    assert sum(len(re.findall(r"\bapp\d+-0\b", rule)) for rule in rules) == 40 + 40 + 3 * 40
 
 
 @rows.cover("K28")

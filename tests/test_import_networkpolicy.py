@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checker.api import load_text
-from checker.importers.networkpolicy import (EGRESS, INGRESS, NetworkPolicy, Peer, PodClass, PolicyRule, PolicySet,
+from checker.importers.networkpolicy import (EGRESS, INGRESS, Balancers, NetworkPolicy, Peer, PodClass, PolicyRule, PolicySet,
                                              PortSpec, RuleWriter, Selector, exclude, merge, pod_admission,
                                              read_policy, translate_pods)
 from checker.importers.yamlnodes import load
@@ -97,8 +97,14 @@ def worlds(draw):
         size = draw(st.integers(1, 2))
         members = tuple(f"pod{index}-{m}" for m in range(size))
         named = {k: NAMED[k] for k in draw(st.lists(st.sampled_from(sorted(NAMED)), unique=True, max_size=2))}
-        classes.append(PodClass(f"class-{index}", draw(st.sampled_from(NAMESPACES)), draw(labels), named, members,
-                                SPAN))
+        namespace, own = draw(st.sampled_from(NAMESPACES)), draw(labels)
+        # often like the class before: its namespace and port names (other labels), or all
+        # three, so that the same policies admit both alike and they share rules
+        like = draw(st.integers(0, 2)) if classes else 0
+        if like:
+            before = classes[-1]
+            namespace, named, own = before.namespace, dict(before.ports), dict(before.labels) if like == 2 else own
+        classes.append(PodClass(f"class-{index}", namespace, own, named, members, SPAN))
     namespace_labels = {"default": {"env": "prod"}, "other": draw(st.sampled_from([{}, {"env": "dev"}]))}
     policy_set = PolicySet(draw(st.lists(policies(), max_size=4)), namespace_labels)
     addresses = {}
@@ -115,8 +121,10 @@ def _translated(classes, policy_set, addresses, lbs=()):
     the overlay's): a pod whose address no address rule matches is not denied by name."""
     known = {m: ipaddress.ip_address(a) for m, a in addresses.items() if int(a.rsplit(".", 1)[1]) % 2 == 0}
     writer = RuleWriter({c.key: c.members for c in classes}, addresses=known)
+    balancers = Balancers()  # (as the importer: balancers admitted alike share one block)
     for name, routes in lbs:
-        writer.admission(merge(routes), [name], SPAN, None)
+        balancers.add(name, balancers.merged(routes, [c.key for c in classes]), SPAN, None)
+    balancers.write(writer)
     translate_pods(policy_set, classes, writer, lambda pod, direction: None,
                    skip_open=not any(policy_set.isolated(c, EGRESS) for c in classes))
     writer.add("allow", ["any"], ["any"], None, SPAN)
@@ -176,17 +184,27 @@ def test_a_pod_an_ip_block_covers_is_denied_by_name_only_where_an_address_rule_f
 @settings(max_examples=examples(80))
 @given(worlds(), st.data())
 def test_a_service_admits_a_client_that_may_reach_one_of_its_pods(world, data) -> None:
+    """Each of one to three Services (some over the same backends on the same ports, so
+    admitted by one object and written as one block) admits exactly the clients that
+    may reach one of its pods on its target port."""
     classes, policy_set, addresses = world
-    backends = data.draw(st.lists(st.integers(0, len(classes) - 1), min_size=1, max_size=2, unique=True))
     front = PortSet.single("tcp", 6379)
-    routes = [(pod_admission(policy_set, classes, classes[b]), PortSet.single("tcp", p), front)
-              for b, p in zip(backends, data.draw(st.lists(st.sampled_from(PORTS), min_size=2, max_size=2)))]
-    policy = _translated(classes, policy_set, addresses, [("svc", routes)])
-    lb = Point(ipaddress.ip_address("10.96.0.10"), None)
-    for client in list(classes) + [ipaddress.ip_address(a) for a in ADDRESSES]:
-        expected = any(policy_set.allowed(client, classes[b], "tcp", back.ranges[0].low)
-                       for b, (_, back, _) in zip(backends, routes))
-        assert bool(policy.first_match(_point(client, addresses), lb, front)) == expected, client
+    services = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        if services and data.draw(st.booleans()):  # the same backends and ports as the one before
+            services.append(services[-1])
+            continue
+        backends = data.draw(st.lists(st.integers(0, len(classes) - 1), min_size=1, max_size=2, unique=True))
+        # (few ports: two Services often route alike)
+        services.append((backends, data.draw(st.lists(st.sampled_from(PORTS[1:4]), min_size=2, max_size=2))))
+    lbs = [(f"svc{i}", [(pod_admission(policy_set, classes, classes[b]), PortSet.single("tcp", p), front)
+                        for b, p in zip(backends, ports)]) for i, (backends, ports) in enumerate(services)]
+    policy = _translated(classes, policy_set, addresses, lbs)
+    for i, (backends, ports) in enumerate(services):
+        lb = Point(ipaddress.ip_address(f"10.96.0.{10 + i}"), None)
+        for client in list(classes) + [ipaddress.ip_address(a) for a in ADDRESSES]:
+            expected = any(policy_set.allowed(client, classes[b], "tcp", p) for b, p in zip(backends, ports))
+            assert bool(policy.first_match(_point(client, addresses), lb, front)) == expected, (i, client)
 
 
 # -- the semantics, case by case ------------------------------------------------------------------
@@ -324,3 +342,37 @@ def test_an_admission_gives_each_class_what_the_pair_gives(world) -> None:
             expected = (into & out_of, origin_in if into != ANY_PORT else origin_out)
             assert admission.ports_of(source.key) == expected, (source.key, destination.key)
         assert dict(admission.every_class()) == {c.key: admission.ports_of(c.key) for c in classes}
+
+
+def test_pods_one_policy_selects_share_an_admission_only_where_they_read_alike() -> None:
+    """One admission object serves every destination its ingress policies treat alike
+    (a namespace admitting its own pods gives every pod the same); a port named in the
+    policy means each destination's own port, and an egress policy of a source names
+    destinations by their labels, so pods that differ there get admissions of their own."""
+    policies = _policies("""kind: NetworkPolicy
+metadata: {name: same-namespace}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{podSelector: {}}]
+    ports: [{port: http}]
+""")
+    web = PodClass("w", "default", {"app": "w"}, {"http": ("tcp", 80)}, ("w-0",), SPAN)
+    web2 = PodClass("w2", "default", {"app": "w2"}, {"http": ("tcp", 80)}, ("w2-0",), SPAN)
+    alt = PodClass("alt", "default", {"app": "alt"}, {"http": ("tcp", 8080)}, ("alt-0",), SPAN)
+    classes = [web, web2, alt]
+    shared = pod_admission(policies, classes, web)
+    assert pod_admission(policies, classes, web2) is shared
+    assert shared.ports_of("alt")[0] == PortSet.single("tcp", 80)
+    assert pod_admission(policies, classes, alt).ports_of("w")[0] == PortSet.single("tcp", 8080)
+    egress = PolicySet([*policies.policies, *_policies("""kind: NetworkPolicy
+metadata: {name: to-w-only}
+spec:
+  podSelector: {matchLabels: {app: alt}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{podSelector: {matchLabels: {app: w}}}]
+""").policies])
+    to_web, to_web2 = pod_admission(egress, classes, web), pod_admission(egress, classes, web2)
+    assert to_web is not to_web2  # (alt may reach w, not w2: the same ingress policy, other labels)
+    assert to_web.ports_of("alt")[0] == PortSet.single("tcp", 80) and not to_web2.ports_of("alt")[0]

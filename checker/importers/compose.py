@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from ..fastparse import paused_gc
 from ..model import Span
 from ..net import NO_PORT, PortSet
 from ..results import Result
@@ -96,11 +97,12 @@ def project_name(path: str, doc: Node | None) -> str:
 
 def import_compose(path: str, text: str, overlay: OverlayInfo = NO_OVERLAY) -> Imported:
     """Import one Compose file (its project) as a topology."""
-    sources = Sources([(path, text)])
-    loaded, errors = sources.load()
-    if errors:
-        return Imported("compose", "", (), (), dict(sources.texts), sources.anchor, errors)
-    return _Compose(sources, loaded[0].documents, overlay).run()
+    with paused_gc():  # (as checking does: the YAML's nodes and the model all live on)
+        sources = Sources([(path, text)])
+        loaded, errors = sources.load()
+        if errors:
+            return Imported("compose", "", (), (), dict(sources.texts), sources.anchor, errors)
+        return _Compose(sources, loaded[0].documents, overlay).run()
 
 
 class _Compose:

@@ -16,6 +16,7 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
+from ..fastparse import paused_gc
 from ..model import Span
 from ..net import NO_PORT, IPAddress, PortSet
 from ..results import Result
@@ -24,7 +25,7 @@ from .common import (NO_OVERLAY, PUBLIC_STAND_INS, Addresses, OverlayInfo, Sourc
 from .emitter import (Attr, Cluster, Component, Imported, Names, Plain, Statement, declared_kinds, emit, note, quoted,
                       stand_in_job, valid_name)
 from .evidence import Reference, command_references, image_name, image_role, is_consensus, references
-from .networkpolicy import (EGRESS, INGRESS, Admission, NetworkPolicy, PodClass, PolicySet, RuleWriter, merge,
+from .networkpolicy import (EGRESS, INGRESS, Admission, Balancers, NetworkPolicy, PodClass, PolicySet, RuleWriter, merge,
                             pod_admission, read_policy, read_selector, translate_pods, describe_policies)
 from .yamlnodes import Node
 
@@ -125,11 +126,12 @@ def import_k8s(files: Sequence[tuple[str, str]], zones: Sequence[str] = (), over
     ``zones`` names the cluster's zones (``--zones``), after any the overlay declares;
     ``one_node`` puts every replica nothing spreads on one node (the placement the group
     placement is tested against)."""
-    sources = Sources(files)
-    loaded, errors = sources.load()
-    if errors:
-        return Imported("k8s", "", (), (), dict(sources.texts), sources.anchor, errors)
-    return _K8s(sources, loaded, tuple(zones), overlay, one_node).run()
+    with paused_gc():  # (as checking does: the YAML's nodes and the model all live on)
+        sources = Sources(files)
+        loaded, errors = sources.load()
+        if errors:
+            return Imported("k8s", "", (), (), dict(sources.texts), sources.anchor, errors)
+        return _K8s(sources, loaded, tuple(zones), overlay, one_node).run()
 
 
 class _K8s:
@@ -1030,10 +1032,11 @@ class _K8s:
 
         for lb, targets, ports, span, why in self.hops:
             writer.add("allow", [lb], targets, ports, span, why)
+        balancers = Balancers()
         for lb, routes, span, why, sources in self.admissions:
             parts = [(pod_admission(policy_set, classes, by_key[owner[w.name]]), back, front)
                      for w, back, front in routes]
-            admission = merge(parts) if parts else Admission({}, [], order=tuple(c.key for c in classes))
+            admission = balancers.merged(parts, tuple(c.key for c in classes))
             self.mixed(lb, admission, parts, by_key)
             if sources is not None:
                 ranges, ranges_span = sources
@@ -1047,7 +1050,8 @@ class _K8s:
                     writer.add("allow", ["internet"], [lb], front or None, span, why)
                 continue  # the final rule allows it
             isolating = [p.span for w, _, _ in routes for p in policy_set.selecting(by_key[owner[w.name]], INGRESS)]
-            writer.admission(admission, [lb], isolating[0] if isolating else span, why)
+            balancers.add(lb, admission, isolating[0] if isolating else span, why)
+        balancers.write(writer)
         describe = lambda pod, direction: describe_policies(policy_set, pod, direction)  # noqa: E731
         translate_pods(policy_set, classes, writer, describe, skip_open=not any_egress)
         origin = self.objects[0].name_span if self.objects else self.anchor_span
@@ -1063,6 +1067,8 @@ class _K8s:
     def mixed(self, lb: str, admission: Admission, parts, by_key) -> None:
         """A note for each client a Service's pods admit differently (the classes their
         policies do not name all alike: asked once for them)."""
+        if len(parts) < 2:
+            return  # (one backend cannot disagree with itself)
         differ = len({bool(adm.default[0] & back) for adm, back, _ in parts}) > 1
         for key, _ in admission.every_class() if differ else admission.pods.items():
             self._mixed(lb, key, parts, by_key)

@@ -489,6 +489,7 @@ class _Classes:
                 self.by_label.setdefault((pod.namespace, key, value), []).append(pod)
         self.egress_isolated = [pod for pod in classes if policies.isolated(pod, EGRESS)]
         self._namespaces: dict[Selector, list[str]] = {}
+        self.admissions: dict[tuple, Admission] = {}  # see pod_admission
 
     def namespaces(self, selector: Selector, policies: PolicySet) -> list[str]:
         """The namespaces of these pods whose labels (as ``policies`` gives them) ``selector``
@@ -537,17 +538,49 @@ class Admission:
         return any(n is None and not (self.scope - p) for n, p, _ in self.addresses)
 
     def everything(self) -> bool:
-        return (all(not (self.scope - p) for p, _ in self.pods.values())
+        """Whether every source is admitted on the whole scope; worked out once (one
+        admission serves every pod class its policies treat alike, and each asks)."""
+        hit = self.__dict__.get("_everything")
+        if hit is None:
+            hit = self.__dict__["_everything"] = (
+                all(not (self.scope - p) for p, _ in self.pods.values())
                 and (not self.defaulted() or not (self.scope - self.default[0]))
                 and self.every_address())
+        return hit
 
 
 def pod_admission(policies: PolicySet, classes: Sequence[PodClass], destination: PodClass) -> Admission:
     """Who may reach the pods of ``destination``, on their own ports: worked out for
     each class a peer of its ingress policies names and each class isolated for egress;
     every other class is admitted as the rules without peers say (asking it of every
-    pair of classes was the square of a cluster's applications)."""
+    pair of classes was the square of a cluster's applications).
+
+    One object for every destination that reads the same (:func:`_admission_key`): a
+    policy that selects every pod of a namespace and admits them all ("allow the same
+    namespace", the commonest policy there is) gives each class the same admission,
+    and working it out for each was again the square of the applications."""
     index = policies.classes(classes)
+    key = _admission_key(policies, index, destination)
+    hit = index.admissions.get(key)
+    if hit is None:
+        hit = index.admissions[key] = _pod_admission(policies, index, destination)
+    return hit
+
+
+def _admission_key(policies: PolicySet, index: "_Classes", destination: PodClass) -> tuple:
+    """What :func:`_pod_admission` reads of a destination: the ingress policies that
+    select it (which classes they name, on which ports, from which addresses), its
+    named ports (what a port given by name means on it), and, when some class is
+    isolated for egress (whose policies name destinations by namespace and labels),
+    its namespace and labels."""
+    selecting = tuple(id(p) for p in policies.selecting(destination, INGRESS))
+    named = tuple(sorted(destination.ports.items()))
+    if index.egress_isolated:
+        return selecting, named, destination.namespace, tuple(sorted(destination.labels.items()))
+    return selecting, named
+
+
+def _pod_admission(policies: PolicySet, index: "_Classes", destination: PodClass) -> Admission:
     named = {pod.key: pod for pod in policies.matched_by_peers(destination, INGRESS, index)}
     for pod in index.egress_isolated:
         named.setdefault(pod.key, pod)
@@ -593,6 +626,40 @@ def merge(admissions: Sequence[tuple[Admission, PortSet, PortSet]]) -> Admission
         merged.append((None, everywhere, next(o for n, _, o in addresses if n is None)))
     merged += [(n, p - everywhere, o) for n, p, o in addresses if n is not None and p - everywhere]
     return Admission(pods, merged, scope, default, order)
+
+
+class Balancers:
+    """The rules for who may connect to each load balancer, one block of rules for the
+    balancers whose admissions are one object (as their backends' are: see
+    :func:`pod_admission`) and come from one place. Each block's rules name only its own
+    balancers, so blocks in any order decide the same; a block each was the square of a
+    cluster's applications where one policy admits them all to each other."""
+
+    def __init__(self) -> None:
+        # (the parts kept with their merge: the ids in the key stay theirs)
+        self._merged: dict[tuple, tuple[Admission, Sequence]] = {}
+        self._blocks: dict[tuple, tuple[Admission, list[str], Span, list[str | None]]] = {}
+
+    def merged(self, parts: Sequence[tuple[Admission, PortSet, PortSet]], order: Sequence[str]) -> Admission:
+        """:func:`merge` of ``parts`` (no part: every pod class of ``order`` admitted on
+        nothing), one object for parts of the same objects."""
+        key = tuple((id(a), back, front) for a, back, front in parts)
+        hit = self._merged.get(key)
+        if hit is None:
+            hit = self._merged[key] = (merge(parts) if parts else Admission({}, [], order=tuple(order)), parts)
+        return hit[0]
+
+    def add(self, balancer: str, admission: Admission, origin: Span, why: str | None) -> None:
+        block = self._blocks.setdefault((id(admission), origin), (admission, [], origin, []))
+        block[1].append(balancer)
+        block[3].append(why)
+
+    def write(self, writer: "RuleWriter") -> None:
+        for admission, balancers, origin, whys in self._blocks.values():
+            why = whys[0]
+            if why is not None and len(whys) > 1:
+                why = f"{why}; the same for {len(whys) - 1:,} more Services"
+            writer.admission(admission, balancers, origin, why)
 
 
 def _merged(sides: Sequence[tuple[tuple[PortSet, Span | None], PortSet, PortSet]]) -> tuple[PortSet, Span | None]:
@@ -714,14 +781,25 @@ def translate_pods(policies: PolicySet, classes: Sequence[PodClass], writer: Rul
     egress-isolated pod to an address that is not a pod; what follows in the rule list may
     allow the rest (nothing restricts it). With ``skip_open``, a pod class anyone may reach
     on any port gets no rules of its own (the final ``allow any -> any`` admits it); only
-    right when no pod is isolated for egress, whose final ``deny`` would come first."""
+    right when no pod is isolated for egress, whose final ``deny`` would come first.
+    ``describe(classes, direction)`` gives the comment on the rules for those classes."""
+    # classes with one admission (one object: see pod_admission) and one isolating
+    # policy first get one block of rules for all their pods: each block's rules name only
+    # its own destinations and every block comes before the egress rules, so which block
+    # comes first decides nothing (a block each was the square of a cluster's
+    # applications where one policy admits them all to each other)
+    blocks: dict[tuple, tuple[Admission, list[PodClass]]] = {}
     for destination in classes:
         admission = pod_admission(policies, classes, destination)
         if skip_open and admission.everything():
             continue  # the final rule allows it
         isolating = policies.selecting(destination, INGRESS)
-        writer.admission(admission, destination.members, isolating[0].span if isolating else destination.origin,
-                         describe(destination, INGRESS))
+        key = (id(admission), id(isolating[0])) if isolating else (destination.key,)
+        blocks.setdefault(key, (admission, []))[1].append(destination)
+    for admission, group in blocks.values():
+        isolating = policies.selecting(group[0], INGRESS)
+        writer.admission(admission, [m for c in group for m in c.members],
+                         isolating[0].span if isolating else group[0].origin, describe(group, INGRESS))
     for source in classes:
         if not policies.isolated(source, EGRESS):
             continue
@@ -729,23 +807,29 @@ def translate_pods(policies: PolicySet, classes: Sequence[PodClass], writer: Rul
         for networks, ports, origin in policies.address_entries(source, EGRESS, None):
             if ports:
                 writer.add("allow", source.members, [_networks_text(networks)], ports, origin,
-                           describe(source, EGRESS) if first else None)
+                           describe([source], EGRESS) if first else None)
                 first = False
         writer.add("deny", source.members, ["any"], None, policies.selecting(source, EGRESS)[0].span,
-                   describe(source, EGRESS) if first else None)
+                   describe([source], EGRESS) if first else None)
 
 
-def describe_policies(policies: PolicySet, pod: PodClass, direction: str) -> str:
-    """A comment on what isolates a pod class: the policies that select it."""
-    selecting = policies.selecting(pod, direction)
+def describe_policies(policies: PolicySet, group: Sequence[PodClass], direction: str) -> str:
+    """A comment on what isolates pod classes (one or more, that the same policies
+    isolate alike): the policies that select them."""
+    selecting = policies.selecting(group[0], direction)
     names = ", ".join(p.name for p in selecting[:3])
     more = f" and {len(selecting) - 3} more" if len(selecting) > 3 else ""
     word = "to" if direction == INGRESS else "from"
-    pods = pod.members[0] if len(pod.members) == 1 else f"{pod.members[0]} .. {pod.members[-1]}"
+    pod = group[0]
+    count = sum(len(c.members) for c in group)
+    if len(group) > 1:
+        pods = f"{pod.members[0]} and {count - 1:,} more pods"
+    else:
+        pods = pod.members[0] if len(pod.members) == 1 else f"{pod.members[0]} .. {pod.members[-1]}"
     return (f"connections {word} {pods}: NetworkPolicy {names}{more} select{'s' if len(selecting) == 1 else ''} "
-            f"{'it' if len(pod.members) == 1 else 'them'} for {direction}")
+            f"{'it' if count == 1 else 'them'} for {direction}")
 
 
-__all__ = ["Admission", "EVERY", "INGRESS", "EGRESS", "NetworkPolicy", "PodClass", "PolicySet", "RuleWriter",
+__all__ = ["Admission", "Balancers", "EVERY", "INGRESS", "EGRESS", "NetworkPolicy", "PodClass", "PolicySet", "RuleWriter",
            "Selector", "comment", "exclude", "merge", "pod_admission", "port_tokens", "read_policy",
            "translate_pods"]
