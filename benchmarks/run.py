@@ -486,39 +486,37 @@ def work_reports(n: int) -> dict:
     return {"time": took}
 
 
-def work_k8s_apps(n: int) -> dict:
-    """``topocheck check --from k8s`` on :func:`benchmarks.shapes.k8s_apps`: the import
-    (YAML, the NetworkPolicy translation) and every default check of what it gives."""
-    from benchmarks.shapes import k8s_apps
+def _k8s_row(text: str, n: int, rules: int, what: str) -> dict:
+    """``topocheck check --from k8s`` on ``text``, ``n`` applications in ten namespaces:
+    the import (YAML, the NetworkPolicy translation) and every default check of what it
+    gives, which must prove the connections and find each application's node a single
+    point; the import must write ``rules`` rules (``what`` says which)."""
     from checker.importers.k8s import import_k8s
 
-    text = k8s_apps(n)
     took, imported, results, statuses = _import_and_check(lambda: import_k8s([("apps.yaml", text)]))
     for check_id in ("available", "private-service", "connection-denied"):
         _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
     _expect(_nodes_single(results) == {f"host:node-app{i}.ns{i % 10}" for i in range(n)},
             "not every application's node is a single point")
-    rules = [line for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
-    _expect(len(rules) == 5 * n + 1, f"{len(rules)} rules, not five per application and the last")
+    written = [line for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
+    _expect(len(written) == rules, f"{len(written)} rules, not {what}")
     return {"time": took}
+
+
+def work_k8s_apps(n: int) -> dict:
+    """:func:`benchmarks.shapes.k8s_apps`: a policy per application."""
+    from benchmarks.shapes import k8s_apps
+
+    return _k8s_row(k8s_apps(n), n, 5 * n + 1, "five per application and the last")
 
 
 def work_k8s_namespaces(n: int) -> dict:
-    """``topocheck check --from k8s`` on :func:`benchmarks.shapes.k8s_namespaces`: ten
-    namespaces whose policy admits every pod of the namespace."""
+    """:func:`benchmarks.shapes.k8s_namespaces`: ten namespaces whose policy admits every
+    pod of the namespace."""
     from benchmarks.shapes import k8s_namespaces
-    from checker.importers.k8s import import_k8s
 
-    text = k8s_namespaces(n)
-    took, imported, results, statuses = _import_and_check(lambda: import_k8s([("apps.yaml", text)]))
-    for check_id in ("available", "private-service", "connection-denied"):
-        _expect(statuses.get(check_id) == "proved", f"{check_id} is {statuses.get(check_id)}")
-    _expect(_nodes_single(results) == {f"host:node-app{i}.ns{i % 10}" for i in range(n)},
-            "not every application's node is a single point")
-    rules = [line for line in imported.text.splitlines() if line.startswith(("allow ", "deny "))]
     # each Service's forward, then per namespace who may use its Services and reach its pods
-    _expect(len(rules) == n + 4 * 10 + 1, f"{len(rules)} rules, not one per application and four per namespace")
-    return {"time": took}
+    return _k8s_row(k8s_namespaces(n), n, n + 4 * 10 + 1, "one per application and four per namespace")
 
 
 def _nodes_single(results) -> set[str]:

@@ -318,35 +318,42 @@ def names(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _k8s_app(i: int, labels: str, container: str) -> str:
+    """Application ``i`` of a Kubernetes shape, in namespace ``ns{i % 10}``: a Deployment of
+    two pods labelled ``labels`` running ``container`` on port 8080, and its Service on
+    port 80."""
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app{i}, namespace: ns{i % 10}}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: app{i}}}}}
+  template:
+    metadata: {{labels: {{{labels}}}}}
+    spec:
+      containers:
+      - {{name: main, {container}, ports: [{{containerPort: 8080}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: app{i}, namespace: ns{i % 10}}}
+spec:
+  selector: {{app: app{i}}}
+  ports: [{{port: 80, targetPort: 8080}}]
+"""
+
+
 def k8s_apps(n: int) -> str:
     """``n`` applications as one multi-document YAML file: application ``i`` (namespace
     ``ns{i % 10}``) admits connections to its pods' port only from application ``i - 10``
     (the one before it in its namespace; the first ten admit themselves)."""
     docs = []
     for i in range(n):
-        namespace, caller = f"ns{i % 10}", max(i - 10, i % 10)
-        docs.append(f"""apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: app{i}, namespace: {namespace}}}
-spec:
-  replicas: 2
-  selector: {{matchLabels: {{app: app{i}}}}}
-  template:
-    metadata: {{labels: {{app: app{i}, tier: t{i % 3}}}}}
-    spec:
-      containers:
-      - {{name: main, image: nginx, ports: [{{containerPort: 8080}}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: app{i}, namespace: {namespace}}}
-spec:
-  selector: {{app: app{i}}}
-  ports: [{{port: 80, targetPort: 8080}}]
----
+        caller = max(i - 10, i % 10)
+        docs.append(_k8s_app(i, f"app: app{i}, tier: t{i % 3}", "image: nginx") + f"""---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {{name: app{i}, namespace: {namespace}}}
+metadata: {{name: app{i}, namespace: ns{i % 10}}}
 spec:
   podSelector: {{matchLabels: {{app: app{i}}}}}
   ingress:
@@ -363,27 +370,8 @@ def k8s_namespaces(n: int) -> str:
     application ``i - 10``, the one before it in its namespace."""
     docs = []
     for i in range(n):
-        namespace = f"ns{i % 10}"
         env = f", env: [{{name: UPSTREAM_HOST, value: app{i - 10}}}]" if i >= 10 else ""
-        docs.append(f"""apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: app{i}, namespace: {namespace}}}
-spec:
-  replicas: 2
-  selector: {{matchLabels: {{app: app{i}}}}}
-  template:
-    metadata: {{labels: {{app: app{i}}}}}
-    spec:
-      containers:
-      - {{name: main, image: example/app:1, ports: [{{containerPort: 8080}}]{env}}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: app{i}, namespace: {namespace}}}
-spec:
-  selector: {{app: app{i}}}
-  ports: [{{port: 80, targetPort: 8080}}]
-""")
+        docs.append(_k8s_app(i, f"app: app{i}", f"image: example/app:1{env}"))
     for space in range(min(n, 10)):
         docs.append(f"""apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checker.api import load_text
-from checker.importers.networkpolicy import (EGRESS, INGRESS, Balancers, NetworkPolicy, Peer, PodClass, PolicyRule, PolicySet,
-                                             PortSpec, RuleWriter, Selector, exclude, merge, pod_admission,
+from checker.importers.networkpolicy import (EGRESS, INGRESS, Balancers, NetworkPolicy, Peer, PodClass, PolicyRule,
+                                             PolicySet, PortSpec, RuleWriter, Selector, exclude, merge, pod_admission,
                                              read_policy, translate_pods)
 from checker.importers.yamlnodes import load
 from checker.model import Span

@@ -25,8 +25,8 @@ from .common import (NO_OVERLAY, PUBLIC_STAND_INS, Addresses, OverlayInfo, Sourc
 from .emitter import (Attr, Cluster, Component, Imported, Names, Plain, Statement, declared_kinds, emit, note, quoted,
                       stand_in_job, valid_name)
 from .evidence import Reference, command_references, image_name, image_role, is_consensus, references
-from .networkpolicy import (EGRESS, INGRESS, Admission, Balancers, NetworkPolicy, PodClass, PolicySet, RuleWriter, merge,
-                            pod_admission, read_policy, read_selector, translate_pods, describe_policies)
+from .networkpolicy import (EGRESS, INGRESS, Admission, Balancers, NetworkPolicy, PodClass, PolicySet, RuleWriter,
+                            describe_policies, pod_admission, read_policy, read_selector, translate_pods)
 from .yamlnodes import Node
 
 HOSTNAME = "kubernetes.io/hostname"

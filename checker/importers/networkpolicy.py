@@ -830,6 +830,6 @@ def describe_policies(policies: PolicySet, group: Sequence[PodClass], direction:
             f"{'it' if count == 1 else 'them'} for {direction}")
 
 
-__all__ = ["Admission", "Balancers", "EVERY", "INGRESS", "EGRESS", "NetworkPolicy", "PodClass", "PolicySet", "RuleWriter",
-           "Selector", "comment", "exclude", "merge", "pod_admission", "port_tokens", "read_policy",
-           "translate_pods"]
+__all__ = ["Admission", "Balancers", "EVERY", "INGRESS", "EGRESS", "NetworkPolicy", "PodClass", "PolicySet",
+           "RuleWriter", "Selector", "comment", "describe_policies", "exclude", "merge", "pod_admission", "port_tokens",
+           "read_policy", "translate_pods"]
