@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import ipaddress
+from functools import lru_cache
 from itertools import accumulate, islice
 from typing import Iterator
 
@@ -189,7 +190,7 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
     together). ``listed``, when given, receives the (sorted) rules
     matching the first pair of packet ends, where they were listed (not answered from
     ``by_pair``)."""
-    ports = [(r.protocol, port) for r in rule.ports.ranges for port in (r.low, r.high)]
+    ports = _corner_ports(rule.ports)
     rules = topology.rules
     for src, dst in islice(_packet_ends(topology, index, rule, points), start, stop):
         first = by_pair.get((src, dst)) if by_pair else None  # (most files fill no port map)
@@ -216,6 +217,14 @@ def _first_match_somewhere(topology: Topology, index, rule: Rule, by_pair: dict,
                 elif r[0] == protocol and r[1] <= port <= r[2]:
                     break
     return False
+
+
+@lru_cache(maxsize=1024)
+def _corner_ports(ports: PortSet) -> tuple[tuple[str, int], ...]:
+    """The (protocol, port) samples of a rule's ports: each range's two ends (one for a
+    range of one port), worked out once per port set (rules repeat theirs)."""
+    return tuple((r.protocol, port) for r in ports.ranges
+                 for port in ((r.low,) if r.low == r.high else (r.low, r.high)))
 
 
 def _packet_ends(topology: Topology, index, rule: Rule, points: Recent) -> Iterator[tuple[Point, Point]]:
